@@ -1,0 +1,104 @@
+# CareOps: `make dev` brings the stack up, `make test` proves it. Both are idempotent.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+DB_PORT ?= 54322
+TEST_DB_PORT ?= 54330
+API_PORT ?= 8000
+LOCAL_DATABASE_URL := postgresql://postgres:postgres@127.0.0.1:$(DB_PORT)/postgres
+LOCAL_TEST_DATABASE_URL := postgresql://postgres:postgres@127.0.0.1:$(TEST_DB_PORT)/postgres
+# Set DATABASE_URL to use an existing database (hosted Supabase, `supabase start`):
+# nothing is provisioned then.
+DATABASE_URL ?=
+DEV_DATABASE_URL := $(or $(DATABASE_URL),$(LOCAL_DATABASE_URL))
+TEST_DATABASE_URL ?= $(LOCAL_TEST_DATABASE_URL)
+ifeq ($(TEST_DATABASE_URL),)
+override TEST_DATABASE_URL := $(LOCAL_TEST_DATABASE_URL)
+endif
+# The JWT secret every `supabase start` uses; real deployments set their own.
+LOCAL_JWT_SECRET := super-secret-jwt-token-with-at-least-32-characters-long
+export SUPABASE_JWT_SECRET ?= $(LOCAL_JWT_SECRET)
+
+VENV := .venv/bin
+PY := $(VENV)/python
+SUPABASE := node_modules/.bin/supabase
+SQL_DIRS := supabase/migrations supabase/tests supabase/seed.sql supabase/compat
+PY_DIRS := edge_api worker tests scripts bench
+
+.PHONY: help tools db migrate seed dev api worker test test-db test-sql test-py lint format bench \
+	migration-list stop clean lock
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+tools: ## install OS packages, .venv (uv, requirements.lock) and the pinned Supabase CLI
+	@scripts/provision.sh tools
+
+db: tools ## the dev database: cluster (unless DATABASE_URL), compat layer, pgmq, migrations, seed
+ifeq ($(DATABASE_URL),)
+	@scripts/provision.sh cluster careops $(DB_PORT)
+endif
+	@$(PY) scripts/dbctl.py up "$(DEV_DATABASE_URL)"
+
+migrate: tools ## apply pending migrations to the dev database with `supabase db push`
+	@$(PY) scripts/dbctl.py migrate "$(DEV_DATABASE_URL)"
+
+seed: tools ## load supabase/seed.sql into the dev database again
+	@$(PY) scripts/dbctl.py seed "$(DEV_DATABASE_URL)"
+
+migration-list: tools ## show local vs applied migrations (supabase migration list)
+	@$(SUPABASE) migration list --db-url "$(DEV_DATABASE_URL)?sslmode=disable" --workdir .
+
+dev: db ## the whole stack: database, edge_api on :$(API_PORT), worker; Ctrl-C stops it
+	@DATABASE_URL="$(DEV_DATABASE_URL)" API_PORT=$(API_PORT) scripts/dev.sh
+
+api: tools ## only edge_api (uvicorn, reload) against the dev database
+	@DATABASE_URL="$(DEV_DATABASE_URL)" $(VENV)/uvicorn edge_api.main:app --reload --port $(API_PORT)
+
+worker: tools ## only the worker against the dev database
+	@DATABASE_URL="$(DEV_DATABASE_URL)" $(PY) -m worker
+
+test: test-db ## fresh migrated test database, then pgTAP (pg_prove) and pytest
+	@$(MAKE) --no-print-directory test-sql test-py
+
+test-db: tools ## a fresh test database cloned from a migrated template (TEST_DATABASE_URL: migrate that one)
+ifeq ($(TEST_DATABASE_URL),$(LOCAL_TEST_DATABASE_URL))
+	@CAREOPS_FAST_CLUSTER=1 scripts/provision.sh cluster careops_test $(TEST_DB_PORT)
+	@$(PY) scripts/dbctl.py test-db "$(TEST_DATABASE_URL)"
+	@scripts/provision.sh restart careops_test
+else
+	@$(PY) scripts/dbctl.py prepare "$(TEST_DATABASE_URL)"
+	@$(PY) scripts/dbctl.py migrate "$(TEST_DATABASE_URL)"
+endif
+
+test-sql: ## pgTAP files in supabase/tests (what `supabase test db` runs)
+	@pg_prove --recurse --ext .sql --failures --dbname "$(TEST_DATABASE_URL)" supabase/tests
+
+test-py: ## the pytest suite against the test database
+	@TEST_DATABASE_URL="$(TEST_DATABASE_URL)" $(VENV)/pytest $(PYTEST_ARGS)
+
+lint: tools ## sqlfluff, ruff check + format --check, supabase db lint (plpgsql_check)
+	@$(VENV)/sqlfluff lint $(SQL_DIRS)
+	@$(VENV)/ruff check $(PY_DIRS)
+	@$(VENV)/ruff format --check $(PY_DIRS)
+	@$(MAKE) --no-print-directory test-db
+	@$(SUPABASE) db lint --db-url "$(TEST_DATABASE_URL)?sslmode=disable" --workdir . \
+		--schema public,private --level warning --fail-on warning
+
+format: tools ## apply sqlfluff fix and ruff format
+	@$(VENV)/sqlfluff fix $(SQL_DIRS)
+	@$(VENV)/ruff check --fix $(PY_DIRS)
+	@$(VENV)/ruff format $(PY_DIRS)
+
+bench: test-db ## benchmarks under bench/ (prints figures and ratios)
+	@TEST_DATABASE_URL="$(TEST_DATABASE_URL)" $(PY) bench/rls_overhead.py
+
+stop: ## stop the local clusters
+	@scripts/provision.sh stop careops
+	@scripts/provision.sh stop careops_test
+
+clean: stop ## stop clusters and drop .venv, node_modules (clusters' data stays)
+	rm -rf .venv .tools node_modules .pytest_cache .ruff_cache
+
+lock: ## re-resolve Python dependencies into requirements.lock
+	uv lock && uv export --frozen --all-groups --no-emit-project --no-header -o requirements.lock

@@ -1,0 +1,1 @@
+"""edge_api: the HTTP endpoints SQL alone cannot serve."""

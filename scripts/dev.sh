@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs edge_api and the worker in the foreground; Ctrl-C (or SIGTERM) stops both.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+: "${DATABASE_URL:?}"
+API_PORT=${API_PORT:-8000}
+export DATABASE_URL
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo
+  echo "stopping edge_api and worker"
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+.venv/bin/uvicorn edge_api.main:app --host 127.0.0.1 --port "$API_PORT" --log-level warning &
+pids+=($!)
+.venv/bin/python -m worker &
+pids+=($!)
+
+for _ in $(seq 1 50); do
+  curl -fsS "http://127.0.0.1:$API_PORT/health" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+cat <<MSG
+
+  CareOps is up.
+    edge_api     http://127.0.0.1:$API_PORT   (health: /health, docs: /docs)
+    database     $DATABASE_URL
+    worker       draining queue 'jobs' (pid ${pids[1]})
+  Ctrl-C stops edge_api and the worker; 'make stop' stops the database cluster.
+
+MSG
+wait -n "${pids[@]}"

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# System side of the local stack: OS packages, the Python and Node toolchains,
+# and dedicated PostgreSQL 15 clusters. Every step checks before it acts, so a
+# second run, or a run after a crash, only does what is missing.
+#
+#   scripts/provision.sh tools              packages, .venv (uv), node_modules
+#   scripts/provision.sh cluster NAME PORT  create/start a cluster (pg_cron on)
+#   scripts/provision.sh stop NAME          stop a cluster if it runs
+#   scripts/provision.sh restart NAME       restart a running cluster
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PG_MAJOR=15
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+
+need_packages() {
+  local ext=/usr/share/postgresql/$PG_MAJOR/extension
+  [ -x /usr/lib/postgresql/$PG_MAJOR/bin/postgres ] &&
+    command -v pg_createcluster >/dev/null &&
+    command -v pg_prove >/dev/null &&
+    [ -f $ext/pg_cron.control ] && [ -f $ext/pgtap.control ] &&
+    [ -f $ext/plpgsql_check.control ] && [ -f $ext/btree_gist.control ]
+}
+
+ensure_packages() {
+  need_packages && return 0
+  log "installing PostgreSQL $PG_MAJOR with pg_cron, pgTAP, plpgsql_check (apt)"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends \
+    postgresql-$PG_MAJOR postgresql-client-$PG_MAJOR postgresql-contrib \
+    postgresql-$PG_MAJOR-cron postgresql-$PG_MAJOR-pgtap \
+    postgresql-$PG_MAJOR-plpgsql-check libtap-parser-sourcehandler-pgtap-perl \
+    ca-certificates >/dev/null
+}
+
+ensure_python() {
+  local uv
+  uv=$(command -v uv || true)
+  if [ -z "$uv" ]; then
+    if [ ! -x "$ROOT/.tools/bin/uv" ]; then
+      log "installing uv into .tools/"
+      python3 -m venv "$ROOT/.tools"
+      "$ROOT/.tools/bin/pip" install -q "uv==0.13.9"
+    fi
+    uv="$ROOT/.tools/bin/uv"
+  fi
+  if [ ! -x "$ROOT/.venv/bin/python" ]; then
+    log "creating .venv"
+    UV_PYTHON_DOWNLOADS=never "$uv" venv --quiet --python python3 "$ROOT/.venv"
+  fi
+  if [ ! "$ROOT/.venv/.synced" -nt "$ROOT/requirements.lock" ]; then
+    log "installing Python dependencies from requirements.lock"
+    "$uv" pip sync --quiet --python "$ROOT/.venv/bin/python" --require-hashes "$ROOT/requirements.lock"
+    touch "$ROOT/.venv/.synced"
+  fi
+}
+
+ensure_node() {
+  if [ -x "$ROOT/node_modules/.bin/supabase" ] &&
+    [ "$ROOT/node_modules/.package-lock.json" -nt "$ROOT/package-lock.json" ]; then
+    return 0
+  fi
+  log "installing the Supabase CLI (npm ci)"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
+
+cluster_exists() { pg_lsclusters -h 2>/dev/null | awk '{print $1, $2}' | grep -qx "$PG_MAJOR $1"; }
+cluster_running() { pg_lsclusters -h 2>/dev/null | awk -v c="$1" '$2 == c {print $4}' | grep -q online; }
+
+ensure_cluster() {
+  local name=$1 port=$2 conf=/etc/postgresql/$PG_MAJOR/$1
+  if ! cluster_exists "$name"; then
+    log "creating cluster $PG_MAJOR/$name on port $port"
+    $SUDO pg_createcluster $PG_MAJOR "$name" -p "$port" --start-conf=manual \
+      -- --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  # Rewritten on every run so a changed setting lands on the next start.
+  local tuning=""
+  if [ "${CAREOPS_FAST_CLUSTER:-0}" = 1 ]; then
+    # Throwaway test data: durability is not worth the time.
+    tuning=$'fsync = off\nsynchronous_commit = off\nfull_page_writes = off'
+  fi
+  $SUDO tee "$conf/conf.d/careops.conf" >/dev/null <<EOF
+# Managed by scripts/provision.sh: Supabase-like settings for local work.
+port = $port
+listen_addresses = '127.0.0.1'
+max_connections = 200
+shared_preload_libraries = 'pg_cron'
+cron.database_name = 'postgres'
+cron.use_background_workers = on
+max_worker_processes = 32
+timezone = 'UTC'
+log_min_messages = warning
+$tuning
+EOF
+  if ! cluster_running "$name"; then
+    log "starting cluster $PG_MAJOR/$name"
+    if ! $SUDO pg_ctlcluster $PG_MAJOR "$name" start 2>/dev/null; then
+      # A killed postmaster can leave a pid file behind; drop it and retry.
+      local data pid
+      data=$(pg_lsclusters -h | awk -v c="$name" '$2 == c {print $6}')
+      pid=$($SUDO head -1 "$data/postmaster.pid" 2>/dev/null || true)
+      if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+        $SUDO rm -f "$data/postmaster.pid"
+      fi
+      $SUDO pg_ctlcluster $PG_MAJOR "$name" start
+    fi
+  elif [ "$(psql_local "$port" -tAc 'show port')" != "$port" ] ||
+    [ "$(psql_local "$port" -tAc 'show cron.database_name')" != postgres ]; then
+    $SUDO pg_ctlcluster $PG_MAJOR "$name" restart
+  fi
+  for _ in $(seq 1 50); do
+    psql_local "$port" -tAc 'select 1' >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  psql_local "$port" -qc "alter role postgres password 'postgres'" >/dev/null
+}
+
+psql_local() {
+  local port=$1
+  shift
+  psql -X -h /var/run/postgresql -p "$port" -U postgres -d template1 "$@"
+}
+
+stop_cluster() {
+  if cluster_exists "$1" && cluster_running "$1"; then
+    log "stopping cluster $PG_MAJOR/$1"
+    $SUDO pg_ctlcluster $PG_MAJOR "$1" stop -m fast
+  fi
+}
+
+restart_cluster() {
+  # pg_cron's launcher exits for good when its database is dropped or renamed;
+  # a restart brings it back on the fresh database.
+  cluster_running "$1" && $SUDO pg_ctlcluster $PG_MAJOR "$1" restart -m fast
+}
+
+case "${1:-}" in
+  tools) ensure_packages && ensure_python && ensure_node ;;
+  cluster) ensure_packages && ensure_cluster "$2" "$3" ;;
+  stop) stop_cluster "$2" ;;
+  restart) restart_cluster "$2" ;;
+  *)
+    echo "usage: $0 tools | cluster NAME PORT | stop NAME | restart NAME" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,1 @@
+-- Demo data for make dev. Idempotent: safe to load again.

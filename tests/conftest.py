@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from tests.support import User, create_user
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that wait on the clock run last, so what they wait for overlaps the rest."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is not None)
+
+
+@pytest.fixture(scope="session")
+def db_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.exit("TEST_DATABASE_URL is not set: run the suite with `make test`", returncode=2)
+    return url
+
+
+@pytest.fixture
+def conn(db_url: str) -> Iterator[psycopg.Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with psycopg.connect(db_url) as connection:
+        yield connection
+        connection.rollback()
+
+
+@pytest.fixture
+def autocommit_conn(db_url: str) -> Iterator[psycopg.Connection]:
+    """For tests that need committed data (concurrency, cron); they clean up after themselves."""
+    with psycopg.connect(db_url, autocommit=True) as connection:
+        yield connection
+
+
+@pytest.fixture
+def user(conn: psycopg.Connection) -> User:
+    return create_user(conn)
+
+
+CRON_PROBE_JOB = "careops-stack-probe"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cron_probe(db_url: str) -> Iterator[str]:
+    """Schedules a real pg_cron job at the start of the session; test_stack checks it ran."""
+    with psycopg.connect(db_url, autocommit=True) as connection:
+        connection.execute("create schema if not exists stack_probe")
+        connection.execute(
+            "create table if not exists stack_probe.cron_ticks (ran_at timestamptz default now())"
+        )
+        connection.execute(
+            "select cron.schedule(%s, '* * * * *', %s)",
+            [CRON_PROBE_JOB, "insert into stack_probe.cron_ticks default values"],
+        )
+    yield CRON_PROBE_JOB
+    with psycopg.connect(db_url, autocommit=True) as connection:
+        connection.execute("select cron.unschedule(%s)", [CRON_PROBE_JOB])
+        connection.execute("drop schema stack_probe cascade")

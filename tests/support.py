@@ -1,0 +1,144 @@
+"""Acting as a browser user exactly as PostgREST does, and creating users as GoTrue does."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+import psycopg
+from psycopg import sql
+
+DEFAULT_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"
+
+
+@dataclass(frozen=True)
+class User:
+    id: uuid.UUID
+    email: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def claims(self) -> dict[str, Any]:
+        now = int(time.time())
+        return {
+            "aud": "authenticated",
+            "exp": now + 3600,
+            "iat": now,
+            "iss": "http://127.0.0.1:54321/auth/v1",
+            "sub": str(self.id),
+            "email": self.email,
+            "phone": "",
+            "role": "authenticated",
+            "aal": "aal1",
+            "session_id": str(uuid.uuid4()),
+            "is_anonymous": False,
+            "app_metadata": {"provider": "email", "providers": ["email"]},
+            "user_metadata": self.metadata,
+        }
+
+
+ANON_CLAIMS: dict[str, Any] = {"role": "anon", "iss": "supabase"}
+SERVICE_CLAIMS: dict[str, Any] = {"role": "service_role", "iss": "supabase"}
+
+
+def mint_jwt(claims: dict[str, Any], secret: str = DEFAULT_JWT_SECRET) -> str:
+    """A Supabase-shaped access token (HS256, as the legacy JWT secret signs them)."""
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def create_user(
+    conn: psycopg.Connection, email: str | None = None, full_name: str | None = None
+) -> User:
+    """Insert into auth.users the row GoTrue writes on sign-up (triggers fire as they would)."""
+    user_id = uuid.uuid4()
+    email = email or f"user-{user_id.hex[:12]}@example.test"
+    metadata = {"full_name": full_name or email.split("@")[0]}
+    conn.execute(
+        """
+        insert into auth.users
+            (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+             raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
+        values ('00000000-0000-0000-0000-000000000000', %s, 'authenticated', 'authenticated',
+                %s, '', now(), %s, %s, now(), now())
+        """,
+        [
+            user_id,
+            email,
+            json.dumps({"provider": "email", "providers": ["email"]}),
+            json.dumps(metadata),
+        ],
+    )
+    return User(user_id, email, metadata)
+
+
+class Actor:
+    """Who a request comes from: a database role and the JWT claims PostgREST would set."""
+
+    def __init__(self, role: str, claims: dict[str, Any], label: str) -> None:
+        self.role = role
+        self.claims = claims
+        self.label = label
+
+    @classmethod
+    def anon(cls) -> Actor:
+        return cls("anon", ANON_CLAIMS, "anon")
+
+    @classmethod
+    def service(cls) -> Actor:
+        return cls("service_role", SERVICE_CLAIMS, "service_role")
+
+    @classmethod
+    def user(cls, user: User, label: str | None = None) -> Actor:
+        return cls("authenticated", user.claims(), label or user.email)
+
+    def __repr__(self) -> str:
+        return f"Actor({self.label})"
+
+
+@contextmanager
+def acting_as(conn: psycopg.Connection, actor: Actor) -> Iterator[psycopg.Connection]:
+    """Run the block as PostgREST runs a request: `set local role` plus request.jwt.claims.
+
+    The block runs in a savepoint; an error rolls it back (role and claims included)
+    and propagates, so the surrounding test transaction stays usable.
+    """
+    with conn.transaction():
+        conn.execute(
+            "select set_config('request.jwt.claims', %s, true)", [json.dumps(actor.claims)]
+        )
+        conn.execute(sql.SQL("set local role {}").format(sql.Identifier(actor.role)))
+        yield conn
+        conn.execute("reset role")
+        conn.execute("select set_config('request.jwt.claims', '', true)")
+
+
+def run_as(
+    conn: psycopg.Connection, actor: Actor, query: str | sql.Composable, params: Sequence[Any] = ()
+) -> list[tuple[Any, ...]]:
+    """One statement as `actor`; returns its rows (empty for statements without a result)."""
+    with acting_as(conn, actor):
+        cur = conn.execute(query, params)
+        return cur.fetchall() if cur.description else []
+
+
+def error_of(
+    conn: psycopg.Connection, actor: Actor, query: str | sql.Composable, params: Sequence[Any] = ()
+) -> psycopg.Error | None:
+    """The error a statement raises as `actor`, or None when it succeeds (rolled back anyway)."""
+    try:
+        with conn.transaction(), acting_as(conn, actor):
+            conn.execute(query, params)
+            raise _Succeeded
+    except _Succeeded:
+        return None
+    except psycopg.Error as exc:
+        return exc
+
+
+class _Succeeded(Exception):  # noqa: N818 (control flow, not an error)
+    pass

@@ -1,0 +1,194 @@
+"""The local stack itself: Supabase claims, pgmq, pg_cron, privileges, migrations."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.support import Actor, User, acting_as, error_of, mint_jwt, run_as
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def claims_functions(conn: psycopg.Connection) -> tuple:
+    return conn.execute("select auth.uid(), auth.role(), auth.email(), auth.jwt()").fetchone()
+
+
+def test_auth_helpers_are_null_without_claims(conn: psycopg.Connection) -> None:
+    assert claims_functions(conn) == (None, None, None, None)
+
+
+def test_auth_helpers_follow_request_jwt_claims(conn: psycopg.Connection, user: User) -> None:
+    with acting_as(conn, Actor.user(user)):
+        uid, role, email, claims = claims_functions(conn)
+        current_role = conn.execute("select current_user").fetchone()[0]
+    assert (uid, role, email) == (user.id, "authenticated", user.email)
+    assert claims["sub"] == str(user.id)
+    assert claims["aud"] == "authenticated"
+    assert current_role == "authenticated"
+    # Leaving the request restores the connection's own identity.
+    assert claims_functions(conn) == (None, None, None, None)
+
+
+def test_legacy_per_claim_setting_wins_over_claims_json(conn: psycopg.Connection) -> None:
+    legacy, modern = uuid.uuid4(), uuid.uuid4()
+    conn.execute("select set_config('request.jwt.claim.sub', %s, true)", [str(legacy)])
+    conn.execute(
+        "select set_config('request.jwt.claims', %s, true)", [json.dumps({"sub": str(modern)})]
+    )
+    assert conn.execute("select auth.uid()").fetchone()[0] == legacy
+
+
+def test_empty_claims_read_as_null(conn: psycopg.Connection) -> None:
+    conn.execute("select set_config('request.jwt.claims', '', true)")
+    assert claims_functions(conn) == (None, None, None, None)
+
+
+def test_minted_jwt_carries_the_claims_postgrest_would_set(user: User) -> None:
+    import jwt
+
+    token = mint_jwt(user.claims())
+    decoded = jwt.decode(
+        token,
+        "super-secret-jwt-token-with-at-least-32-characters-long",
+        algorithms=["HS256"],
+        audience="authenticated",
+    )
+    assert decoded["sub"] == str(user.id)
+    assert decoded["role"] == "authenticated"
+
+
+def test_roles_are_shaped_like_supabase(conn: psycopg.Connection) -> None:
+    roles = dict(
+        conn.execute(
+            "select rolname, array[rolinherit, rolbypassrls, rolcanlogin] from pg_roles"
+            " where rolname in ('anon', 'authenticated', 'service_role', 'authenticator')"
+        ).fetchall()
+    )
+    assert roles["anon"] == [False, False, False]
+    assert roles["authenticated"] == [False, False, False]
+    assert roles["service_role"] == [False, True, False]
+    assert roles["authenticator"] == [False, False, True]
+    switchable = conn.execute(
+        "select pg_has_role('authenticator', r, 'member') from"
+        " unnest(array['anon', 'authenticated', 'service_role']) r"
+    ).fetchall()
+    assert all(row[0] for row in switchable)
+
+
+def test_pgmq_send_read_archive(conn: psycopg.Connection) -> None:
+    queue = f"stack_{uuid.uuid4().hex[:8]}"
+    conn.execute("select pgmq.create(%s)", [queue])
+    msg_id = conn.execute(
+        "select pgmq.send(%s, %s::jsonb)", [queue, json.dumps({"hello": "world"})]
+    ).fetchone()[0]
+    read = conn.execute("select msg_id, message from pgmq.read(%s, 30, 10)", [queue]).fetchall()
+    assert read == [(msg_id, {"hello": "world"})]
+    # Invisible while its visibility timeout runs.
+    assert conn.execute("select count(*) from pgmq.read(%s, 30, 10)", [queue]).fetchone()[0] == 0
+    assert conn.execute("select pgmq.archive(%s, %s)", [queue, msg_id]).fetchone()[0] is True
+    archived = conn.execute(f"select msg_id from pgmq.a_{queue}").fetchall()
+    assert archived == [(msg_id,)]
+
+
+def test_jobs_queue_exists(conn: psycopg.Connection) -> None:
+    assert (
+        conn.execute("select count(*) from pgmq.meta where queue_name = 'jobs'").fetchone()[0] == 1
+    )
+
+
+def test_anon_cannot_read_any_public_table(conn: psycopg.Connection) -> None:
+    tables = [
+        row[0]
+        for row in conn.execute(
+            "select format('%I.%I', schemaname, tablename)"
+            " from pg_tables where schemaname = 'public'"
+        ).fetchall()
+    ]
+    # A table created the way a migration would proves the default privileges hold too.
+    conn.execute("create table public.stack_probe_default_privileges (id int)")
+    tables.append("public.stack_probe_default_privileges")
+    for table in tables:
+        error = error_of(conn, Actor.anon(), f"select * from {table} limit 1")
+        assert isinstance(error, psycopg.errors.InsufficientPrivilege), table
+
+
+def test_new_functions_are_not_executable_by_default(conn: psycopg.Connection) -> None:
+    conn.execute("create function public.stack_probe_fn() returns int language sql as 'select 1'")
+    conn.execute("create function private.stack_probe_fn() returns int language sql as 'select 1'")
+    for role in ("anon", "authenticated", "public"):
+        for fn in ("public.stack_probe_fn()", "private.stack_probe_fn()"):
+            granted = conn.execute(
+                "select has_function_privilege(%s, %s, 'execute')",
+                ["authenticated" if role == "public" else role, fn],
+            ).fetchone()[0]
+            assert not granted, (role, fn)
+    assert isinstance(
+        error_of(conn, Actor.anon(), "select public.stack_probe_fn()"),
+        psycopg.errors.InsufficientPrivilege,
+    )
+
+
+def test_private_schema_is_not_usable_by_anon(conn: psycopg.Connection) -> None:
+    assert not conn.execute("select has_schema_privilege('anon', 'private', 'usage')").fetchone()[0]
+    assert run_as(conn, Actor.service(), "select 1") == [(1,)]
+
+
+def test_migrations_reapply_as_a_no_op(db_url: str, conn: psycopg.Connection) -> None:
+    def fingerprint() -> tuple:
+        return conn.execute(
+            "select (select count(*) from pg_class), (select count(*) from pg_proc),"
+            " (select count(*) from pg_policy),"
+            " (select count(*) from supabase_migrations.schema_migrations)"
+        ).fetchone()
+
+    before = fingerprint()
+    conn.rollback()
+    result = subprocess.run(
+        [
+            str(ROOT / "node_modules/.bin/supabase"),
+            "db",
+            "push",
+            "--db-url",
+            f"{db_url}?sslmode=disable",
+            "--workdir",
+            str(ROOT),
+            "--yes",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Remote database is up to date" in output
+    assert fingerprint() == before
+    applied = {
+        row[0] for row in conn.execute("select version from supabase_migrations.schema_migrations")
+    }
+    local = {path.name.split("_", 1)[0] for path in (ROOT / "supabase/migrations").glob("*.sql")}
+    assert applied == local
+
+
+@pytest.mark.slow
+def test_pg_cron_runs_a_scheduled_job(autocommit_conn: psycopg.Connection, cron_probe: str) -> None:
+    """The session scheduled a job at its start; pg_cron must run it within ~a minute."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        ticks = autocommit_conn.execute("select count(*) from stack_probe.cron_ticks").fetchone()[0]
+        if ticks:
+            break
+        time.sleep(1)
+    status = autocommit_conn.execute(
+        "select d.status from cron.job_run_details d join cron.job j using (jobid)"
+        " where j.jobname = %s order by d.start_time desc limit 1",
+        [cron_probe],
+    ).fetchone()
+    assert ticks >= 1
+    assert status == ("succeeded",)
