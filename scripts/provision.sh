@@ -11,6 +11,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PG_MAJOR=15
+UV_VERSION=0.13.9
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
@@ -38,19 +39,18 @@ ensure_packages() {
 }
 
 ensure_python() {
-  local uv
-  uv=$(command -v uv || true)
-  if [ -z "$uv" ]; then
-    if [ ! -x "$ROOT/.tools/bin/uv" ]; then
-      log "installing uv into .tools/"
-      python3 -m venv "$ROOT/.tools"
-      "$ROOT/.tools/bin/pip" install -q "uv==0.13.9"
-    fi
-    uv="$ROOT/.tools/bin/uv"
+  # A pinned uv of our own, whatever else is on PATH.
+  local uv="$ROOT/.tools/bin/uv"
+  if [ ! -x "$uv" ] || [ "$("$uv" --version | awk '{print $2}')" != "$UV_VERSION" ]; then
+    log "installing uv $UV_VERSION into .tools/"
+    python3 -m venv "$ROOT/.tools"
+    "$ROOT/.tools/bin/pip" install -q "uv==$UV_VERSION"
   fi
+  # Use the OS trust store (it holds any TLS-intercepting proxy's CA).
+  export UV_SYSTEM_CERTS=1 UV_PYTHON_DOWNLOADS=never
   if [ ! -x "$ROOT/.venv/bin/python" ]; then
     log "creating .venv"
-    UV_PYTHON_DOWNLOADS=never "$uv" venv --quiet --python python3 "$ROOT/.venv"
+    "$uv" venv --quiet --python python3 "$ROOT/.venv"
   fi
   if [ ! "$ROOT/.venv/.synced" -nt "$ROOT/requirements.lock" ]; then
     log "installing Python dependencies from requirements.lock"
@@ -140,8 +140,15 @@ restart_cluster() {
 }
 
 case "${1:-}" in
-  tools) ensure_packages && ensure_python && ensure_node ;;
-  cluster) ensure_packages && ensure_cluster "$2" "$3" ;;
+  tools)
+    ensure_packages
+    ensure_python
+    ensure_node
+    ;;
+  cluster)
+    ensure_packages
+    ensure_cluster "$2" "$3"
+    ;;
   stop) stop_cluster "$2" ;;
   restart) restart_cluster "$2" ;;
   *)

@@ -33,6 +33,8 @@ alter default privileges in schema private revoke execute on functions from anon
 -- anon reaches the database only through the public RPCs, never a table.
 alter default privileges in schema public revoke all on tables from anon;
 alter default privileges in schema public revoke all on sequences from anon;
+-- TRUNCATE ignores RLS; nobody but the owner and service_role may use it.
+alter default privileges in schema public revoke truncate, references, trigger on tables from authenticated;
 
 create function private.touch_updated_at()
 returns trigger
