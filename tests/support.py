@@ -51,9 +51,7 @@ def mint_jwt(claims: dict[str, Any], secret: str = DEFAULT_JWT_SECRET) -> str:
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def create_user(
-    conn: psycopg.Connection, email: str | None = None, full_name: str | None = None
-) -> User:
+def create_user(conn: psycopg.Connection, email: str | None = None, full_name: str | None = None) -> User:
     """Insert into auth.users the row GoTrue writes on sign-up (triggers fire as they would)."""
     user_id = uuid.uuid4()
     email = email or f"user-{user_id.hex[:12]}@example.test"
@@ -108,9 +106,7 @@ def acting_as(conn: psycopg.Connection, actor: Actor) -> Iterator[psycopg.Connec
     and propagates, so the surrounding test transaction stays usable.
     """
     with conn.transaction():
-        conn.execute(
-            "select set_config('request.jwt.claims', %s, true)", [json.dumps(actor.claims)]
-        )
+        conn.execute("select set_config('request.jwt.claims', %s, true)", [json.dumps(actor.claims)])
         conn.execute(sql.SQL("set local role {}").format(sql.Identifier(actor.role)))
         yield conn
         conn.execute("reset role")
@@ -142,3 +138,26 @@ def error_of(
 
 class _Succeeded(Exception):  # noqa: N818 (control flow, not an error)
     pass
+
+
+def rpc(conn: psycopg.Connection, actor: Actor, function: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Call a public RPC with named parameters, as supabase-js `.rpc(function, params)` does."""
+    query = sql.SQL("select * from public.{}({})").format(
+        sql.Identifier(function),
+        sql.SQL(", ").join(
+            sql.SQL("{} => {}").format(sql.Identifier(name), sql.Placeholder()) for name in params
+        ),
+    )
+    return run_as(conn, actor, query, list(params.values()))
+
+
+def rpc_error(conn: psycopg.Connection, actor: Actor, function: str, **params: Any) -> str | None:
+    """The stable error code an RPC fails with (its message), or None when it succeeds."""
+    try:
+        with conn.transaction():
+            rpc(conn, actor, function, **params)
+            raise _Succeeded
+    except _Succeeded:
+        return None
+    except psycopg.Error as exc:
+        return exc.diag.message_primary

@@ -39,9 +39,7 @@ def test_auth_helpers_follow_request_jwt_claims(conn: psycopg.Connection, user: 
 def test_legacy_per_claim_setting_wins_over_claims_json(conn: psycopg.Connection) -> None:
     legacy, modern = uuid.uuid4(), uuid.uuid4()
     conn.execute("select set_config('request.jwt.claim.sub', %s, true)", [str(legacy)])
-    conn.execute(
-        "select set_config('request.jwt.claims', %s, true)", [json.dumps({"sub": str(modern)})]
-    )
+    conn.execute("select set_config('request.jwt.claims', %s, true)", [json.dumps({"sub": str(modern)})])
     assert conn.execute("select auth.uid()").fetchone()[0] == legacy
 
 
@@ -98,17 +96,14 @@ def test_pgmq_send_read_archive(conn: psycopg.Connection) -> None:
 
 
 def test_jobs_queue_exists(conn: psycopg.Connection) -> None:
-    assert (
-        conn.execute("select count(*) from pgmq.meta where queue_name = 'jobs'").fetchone()[0] == 1
-    )
+    assert conn.execute("select count(*) from pgmq.meta where queue_name = 'jobs'").fetchone()[0] == 1
 
 
 def test_anon_cannot_read_any_public_table(conn: psycopg.Connection) -> None:
     tables = [
         row[0]
         for row in conn.execute(
-            "select format('%I.%I', schemaname, tablename)"
-            " from pg_tables where schemaname = 'public'"
+            "select format('%I.%I', schemaname, tablename) from pg_tables where schemaname = 'public'"
         ).fetchall()
     ]
     # A table created the way a migration would proves the default privileges hold too.
@@ -169,9 +164,7 @@ def test_migrations_reapply_as_a_no_op(db_url: str, conn: psycopg.Connection) ->
     assert result.returncode == 0, output
     assert "Remote database is up to date" in output
     assert fingerprint() == before
-    applied = {
-        row[0] for row in conn.execute("select version from supabase_migrations.schema_migrations")
-    }
+    applied = {row[0] for row in conn.execute("select version from supabase_migrations.schema_migrations")}
     local = {path.name.split("_", 1)[0] for path in (ROOT / "supabase/migrations").glob("*.sql")}
     assert applied == local
 

@@ -1,0 +1,392 @@
+"""The RLS matrix: every public table, every operation, every kind of caller, two workspaces.
+
+The list of tables comes from the catalog, so a table added without declared
+expectations (or without RLS) fails here. Every function in public is checked
+for who may execute it, and every security definer function for a fixed
+search_path.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from tests.support import Actor, User, acting_as, create_user
+
+OPERATIONS = ("select", "insert", "update", "delete")
+ALL = frozenset(OPERATIONS)
+NONE: frozenset[str] = frozenset()
+
+# PRODUCT.md: the only functions anon may execute.
+ANON_RPCS = {
+    "get_available_slots",
+    "book_appointment",
+    "cancel_booking",
+    "reschedule_booking",
+    "get_form",
+    "submit_form",
+}
+
+
+@dataclass
+class World:
+    """Two workspaces, A and B, each with an owner and two staff; plus outsiders."""
+
+    users: dict[str, User]
+    workspaces: dict[str, uuid.UUID]
+    invitations: dict[str, uuid.UUID]
+    newcomer: User  # an existing user who belongs nowhere (for membership inserts)
+    profileless: User  # an auth user whose profile was removed (for profile inserts)
+
+
+def build_world(conn: psycopg.Connection) -> World:
+    users = {
+        name: create_user(conn, full_name=name)
+        for name in ("owner_a", "staff_a", "staff2_a", "owner_b", "staff_b", "staff2_b", "outsider")
+    }
+    workspaces: dict[str, uuid.UUID] = {}
+    invitations: dict[str, uuid.UUID] = {}
+    for ws in ("a", "b"):
+        workspaces[ws] = conn.execute(
+            "insert into public.workspaces (name, slug, timezone, created_by)"
+            " values (%s, %s, 'Europe/Paris', %s) returning id",
+            [f"Clinic {ws}", f"matrix-{ws}-{secrets.token_hex(4)}", users[f"owner_{ws}"].id],
+        ).fetchone()[0]
+        for member, role in (
+            (f"owner_{ws}", "owner"),
+            (f"staff_{ws}", "staff"),
+            (f"staff2_{ws}", "staff"),
+        ):
+            conn.execute(
+                "insert into public.workspace_members (workspace_id, user_id, role) values (%s, %s, %s)",
+                [workspaces[ws], users[member].id, role],
+            )
+        invitations[ws] = conn.execute(
+            "insert into public.invitations (workspace_id, email, role, token_hash, expires_at)"
+            " values (%s, %s, 'staff', private.token_hash(%s), now() + interval '7 days')"
+            " returning id",
+            [workspaces[ws], f"invitee-{ws}@example.test", secrets.token_urlsafe(32)],
+        ).fetchone()[0]
+    newcomer = create_user(conn, full_name="newcomer")
+    profileless = create_user(conn, full_name="profileless")
+    conn.execute("delete from public.profiles where id = %s", [profileless.id])
+    return World(users, workspaces, invitations, newcomer, profileless)
+
+
+Statement = tuple[str, list[object]]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How to address one row of a workspace, insert a new one, and who may do what to it.
+
+    `allowed` is per actor for rows of the actor's own workspace (A). Rows of the
+    other workspace (B) are never reachable, except for service_role.
+    """
+
+    target: Callable[[World, str], Statement]  # a where clause selecting one row of workspace ws
+    insert: Callable[[World, str], Statement]
+    update_set: str  # an assignment to a column the frontend may update
+    allowed: dict[str, frozenset[str]]
+
+
+SPECS: dict[str, TableSpec] = {
+    "workspaces": TableSpec(
+        target=lambda w, ws: ("id = %s", [w.workspaces[ws]]),
+        insert=lambda w, ws: (
+            "insert into public.workspaces (name, slug, timezone, created_by) values ('New', %s, 'UTC', %s)",
+            [f"new-{ws}-{secrets.token_hex(4)}", w.users[f"owner_{ws}"].id],
+        ),
+        update_set="name = name",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select", "update"}),
+        },
+    ),
+    "workspace_members": TableSpec(
+        target=lambda w, ws: (
+            "workspace_id = %s and user_id = %s",
+            [w.workspaces[ws], w.users[f"staff2_{ws}"].id],
+        ),
+        insert=lambda w, ws: (
+            "insert into public.workspace_members (workspace_id, user_id, role) values (%s, %s, 'staff')",
+            [w.workspaces[ws], w.newcomer.id],
+        ),
+        update_set="role = role",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select", "update", "delete"}),
+        },
+    ),
+    "invitations": TableSpec(
+        target=lambda w, ws: ("id = %s", [w.invitations[ws]]),
+        insert=lambda w, ws: (
+            "insert into public.invitations (workspace_id, email, role, token_hash, expires_at)"
+            " values (%s, 'new@example.test', 'staff', private.token_hash(%s), now() + interval '1 day')",
+            [w.workspaces[ws], secrets.token_urlsafe(32)],
+        ),
+        update_set="email = email",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": NONE,
+            "owner": frozenset({"select"}),
+        },
+    ),
+    # A profile "of workspace ws" is a co-member's (staff2): visible to co-members,
+    # changed only by its own user (see test_users_update_only_their_own_profile).
+    "profiles": TableSpec(
+        target=lambda w, ws: ("id = %s", [w.users[f"staff2_{ws}"].id]),
+        insert=lambda w, ws: (
+            "insert into public.profiles (id, email) values (%s, %s)",
+            [w.profileless.id, w.profileless.email],
+        ),
+        update_set="full_name = full_name",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select"}),
+        },
+    ),
+}
+
+ACTORS = ("anon", "outsider", "staff", "owner", "service_role")
+
+
+def actor_for(world: World, name: str) -> Actor:
+    if name == "anon":
+        return Actor.anon()
+    if name == "service_role":
+        return Actor.service()
+    user = world.users["outsider" if name == "outsider" else f"{name}_a"]
+    return Actor.user(user, name)
+
+
+def attempt(conn: psycopg.Connection, actor: Actor, statement: Statement, expect_rows: bool) -> bool:
+    """Whether the statement succeeded for `actor` and touched exactly one row; always rolled back."""
+    query, params = statement
+    try:
+        with conn.transaction(), acting_as(conn, actor):
+            cur = conn.execute(query, params)
+            touched = cur.fetchone()[0] if expect_rows else cur.rowcount
+            raise _Outcome(touched == 1)
+    except _Outcome as outcome:
+        return outcome.allowed
+    except psycopg.Error:
+        return False
+
+
+class _Outcome(Exception):  # noqa: N818 (carries a result out of a rolled-back block)
+    def __init__(self, allowed: bool) -> None:
+        self.allowed = allowed
+
+
+def observe(conn: psycopg.Connection, world: World, table: str, actor: Actor, ws: str) -> frozenset[str]:
+    spec = SPECS[table]
+    where, params = spec.target(world, ws)
+    statements: dict[str, tuple[Statement, bool]] = {
+        "select": (
+            (f"select count(*) from public.{table} where {where}", params),
+            True,
+        ),
+        "insert": (spec.insert(world, ws), False),
+        "update": (
+            (f"update public.{table} set {spec.update_set} where {where}", params),
+            False,
+        ),
+        "delete": ((f"delete from public.{table} where {where}", params), False),
+    }
+    return frozenset(
+        op for op, (statement, counts) in statements.items() if attempt(conn, actor, statement, counts)
+    )
+
+
+def public_tables(conn: psycopg.Connection) -> dict[str, bool]:
+    return dict(
+        conn.execute(
+            "select c.relname, c.relrowsecurity from pg_class c"
+            " join pg_namespace n on n.oid = c.relnamespace"
+            " where n.nspname = 'public' and c.relkind in ('r', 'p')"
+        ).fetchall()
+    )
+
+
+def test_every_public_table_has_rls_and_declared_expectations(conn: psycopg.Connection) -> None:
+    tables = public_tables(conn)
+    without_rls = sorted(name for name, rls in tables.items() if not rls)
+    assert not without_rls, f"tables without row level security: {without_rls}"
+    undeclared = sorted(set(tables) - set(SPECS))
+    assert not undeclared, f"declare RLS expectations in tests/test_rls_matrix.py for: {undeclared}"
+    stale = sorted(set(SPECS) - set(tables))
+    assert not stale, f"expectations declared for tables that do not exist: {stale}"
+
+
+def test_no_public_view_or_matview_bypasses_rls(conn: psycopg.Connection) -> None:
+    views = conn.execute(
+        "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+        " where n.nspname = 'public' and c.relkind in ('v', 'm')"
+        " and not coalesce('security_invoker=true' = any(c.reloptions), false)"
+    ).fetchall()
+    assert views == [], "public views must be created with (security_invoker = true)"
+
+
+@pytest.mark.parametrize("actor_name", ACTORS)
+@pytest.mark.parametrize("table", sorted(SPECS))
+def test_rls_matrix(conn: psycopg.Connection, table: str, actor_name: str) -> None:
+    world = build_world(conn)
+    actor = actor_for(world, actor_name)
+    if actor_name == "service_role":
+        expected = {"own workspace": ALL, "other workspace": ALL}
+    else:
+        expected = {"own workspace": SPECS[table].allowed[actor_name], "other workspace": NONE}
+    observed = {
+        "own workspace": observe(conn, world, table, actor, "a"),
+        "other workspace": observe(conn, world, table, actor, "b"),
+    }
+    assert observed == expected, f"{actor_name} on {table}"
+
+
+def test_users_update_only_their_own_profile(conn: psycopg.Connection) -> None:
+    world = build_world(conn)
+    me = world.users["staff_a"]
+    with acting_as(conn, Actor.user(me)):
+        mine = conn.execute(
+            "update public.profiles set full_name = 'New Name' where id = %s", [me.id]
+        ).rowcount
+        colleague = conn.execute(
+            "update public.profiles set full_name = 'Hacked' where id = %s",
+            [world.users["owner_a"].id],
+        ).rowcount
+    assert (mine, colleague) == (1, 0)
+
+
+PROTECTED_COLUMNS = {
+    "workspaces": ["id", "status", "created_by", "created_at"],
+    "workspace_members": ["workspace_id", "user_id", "created_at"],
+    "profiles": ["id", "email", "created_at"],
+}
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [(table, column) for table, columns in PROTECTED_COLUMNS.items() for column in columns],
+)
+def test_owners_cannot_change_protected_columns(conn: psycopg.Connection, table: str, column: str) -> None:
+    world = build_world(conn)
+    owner = world.users["owner_a"]
+    where = {
+        "workspaces": ("id = %s", [world.workspaces["a"]]),
+        "workspace_members": (
+            "workspace_id = %s and user_id = %s",
+            [world.workspaces["a"], world.users["staff_a"].id],
+        ),
+        "profiles": ("id = %s", [owner.id]),
+    }[table]
+    query = sql.SQL("update public.{} set {} = {} where ").format(
+        sql.Identifier(table), sql.Identifier(column), sql.Identifier(column)
+    ) + sql.SQL(where[0])
+    allowed = attempt(conn, Actor.user(owner), (query.as_string(conn), where[1]), expect_rows=False)
+    assert not allowed, f"owner changed {table}.{column}"
+
+
+def test_rls_matrix_detects_a_loosened_policy(conn: psycopg.Connection) -> None:
+    """The matrix is not vacuous: open one policy up and the observation changes."""
+    world = build_world(conn)
+    staff = actor_for(world, "staff")
+    assert observe(conn, world, "invitations", staff, "b") == NONE
+    conn.execute(
+        'alter policy "owners read their workspaces\' invitations" on public.invitations using (true)'
+    )
+    assert observe(conn, world, "invitations", staff, "b") == {"select"}
+
+
+def public_functions(conn: psycopg.Connection) -> list[tuple[str, str, bool, list[str] | None]]:
+    return conn.execute(
+        """
+        select p.proname, p.oid::regprocedure::text, p.prosecdef, p.proconfig
+        from pg_proc p
+        join pg_namespace n on n.oid = p.pronamespace
+        where n.nspname = 'public'
+          and not exists (
+              select 1 from pg_depend d
+              where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e'
+          )
+        """
+    ).fetchall()
+
+
+# Who may execute each public function (besides the owner). A new function must be declared.
+FUNCTION_EXECUTORS = {
+    "create_workspace": {"authenticated", "service_role"},
+    "invite_member": {"authenticated", "service_role"},
+    "accept_invitation": {"authenticated", "service_role"},
+    "revoke_invitation": {"authenticated", "service_role"},
+}
+
+
+def test_every_public_function_grants_exactly_the_declared_roles(conn: psycopg.Connection) -> None:
+    functions = public_functions(conn)
+    undeclared = sorted({name for name, *_ in functions} - set(FUNCTION_EXECUTORS))
+    assert not undeclared, f"declare who may execute: {undeclared}"
+    for name, signature, _, _ in functions:
+        executors = {
+            role
+            for role in ("anon", "authenticated", "service_role")
+            if conn.execute("select has_function_privilege(%s, %s, 'execute')", [role, signature]).fetchone()[
+                0
+            ]
+        }
+        assert executors == FUNCTION_EXECUTORS[name], signature
+        assert ("anon" in executors) == (name in ANON_RPCS), signature
+        public_grant = conn.execute(
+            "select p.proacl is null or exists (select 1 from aclexplode(p.proacl) a"
+            " where a.grantee = 0 and a.privilege_type = 'EXECUTE')"
+            " from pg_proc p where p.oid = %s::regprocedure",
+            [signature],
+        ).fetchone()[0]
+        assert not public_grant, f"{signature} is executable by PUBLIC"
+
+
+def test_security_definer_functions_pin_an_empty_search_path(conn: psycopg.Connection) -> None:
+    offenders = conn.execute(
+        """
+        select p.oid::regprocedure::text
+        from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+        where p.prosecdef
+          and n.nspname not in ('pg_catalog', 'information_schema', 'auth', 'pgmq', 'cron', 'extensions')
+          and not coalesce('search_path=""' = any(p.proconfig), false)
+        """
+    ).fetchall()
+    assert offenders == []
+
+
+def test_definer_functions_live_in_private_unless_they_are_rpcs(conn: psycopg.Connection) -> None:
+    stray = [
+        signature
+        for name, signature, definer, _ in public_functions(conn)
+        if definer and name not in FUNCTION_EXECUTORS
+    ]
+    assert stray == []
+
+
+def test_private_schema_is_not_exposed_to_anon(conn: psycopg.Connection) -> None:
+    executable = conn.execute(
+        """
+        select p.oid::regprocedure::text from pg_proc p
+        join pg_namespace n on n.oid = p.pronamespace
+        where n.nspname = 'private' and has_function_privilege('anon', p.oid, 'execute')
+        """
+    ).fetchall()
+    assert executable == []
+    assert not conn.execute("select has_schema_privilege('anon', 'private', 'usage')").fetchone()[0]
