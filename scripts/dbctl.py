@@ -51,9 +51,7 @@ def cli_url(url: str) -> str:
 
 def is_supabase(conn: psycopg.Connection) -> bool:
     return bool(
-        conn.execute(
-            "select exists (select 1 from pg_roles where rolname = 'supabase_admin')"
-        ).fetchone()[0]
+        conn.execute("select exists (select 1 from pg_roles where rolname = 'supabase_admin')").fetchone()[0]
     )
 
 
@@ -68,9 +66,7 @@ def prepare(url: str) -> None:
             " exists (select 1 from pg_available_extensions where name = 'pgmq')"
         ).fetchone()
         if not any(has_pgmq):
-            log(
-                f"installing pgmq {get_embedded_sql_version()} from the SQL the pgmq package embeds"
-            )
+            log(f"installing pgmq {get_embedded_sql_version()} from the SQL the pgmq package embeds")
     if not any(has_pgmq):
         with psycopg.connect(url, autocommit=False) as conn:
             install_pgmq_sql(get_embedded_install_sql(), conn=conn)
@@ -134,12 +130,8 @@ def kick_and(admin: psycopg.Connection, database: str, statement: sql.Composable
 
 def build_template(admin_url: str, admin: psycopg.Connection, fingerprint: str) -> None:
     log(f"building the migrated test template ({fingerprint})")
-    admin.execute(
-        sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(TEMPLATE_DB))
-    )
-    admin.execute(
-        sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(CRON_DB))
-    )
+    admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(TEMPLATE_DB)))
+    admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(CRON_DB)))
     admin.execute(sql.SQL("create database {}").format(sql.Identifier(CRON_DB)))
     target = with_database(admin_url, CRON_DB)
     prepare(target)
@@ -152,9 +144,7 @@ def build_template(admin_url: str, admin: psycopg.Connection, fingerprint: str) 
         ),
     )
     admin.execute(
-        sql.SQL("comment on database {} is {}").format(
-            sql.Identifier(TEMPLATE_DB), sql.Literal(fingerprint)
-        )
+        sql.SQL("comment on database {} is {}").format(sql.Identifier(TEMPLATE_DB), sql.Literal(fingerprint))
     )
 
 
@@ -163,9 +153,7 @@ def test_db(admin_url: str) -> None:
     with psycopg.connect(with_database(admin_url, "template1"), autocommit=True) as admin:
         if template_fingerprint(admin) != fingerprint:
             build_template(admin_url, admin, fingerprint)
-        admin.execute(
-            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(CRON_DB))
-        )
+        admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(CRON_DB)))
         kick_and(
             admin,
             TEMPLATE_DB,

@@ -58,9 +58,7 @@ def process(conn: psycopg.Connection, settings: Settings, message: dict[str, Any
             conn.execute("select pgmq.archive(%s, %s)", [settings.queue_name, message["msg_id"]])
     except Exception:
         # The message becomes visible again after its visibility timeout: that is the retry.
-        log.exception(
-            "job %s (%s) failed on attempt %s", message["msg_id"], kind, message["read_ct"]
-        )
+        log.exception("job %s (%s) failed on attempt %s", message["msg_id"], kind, message["read_ct"])
         return "failed"
     return "done"
 

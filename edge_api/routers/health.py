@@ -10,9 +10,7 @@ router = APIRouter(tags=["health"])
 async def health(conn: Connection) -> JSONResponse:
     """200 when the database answers and the jobs queue exists, 503 otherwise."""
     try:
-        cur = await conn.execute(
-            "select exists (select 1 from pgmq.meta where queue_name = 'jobs')"
-        )
+        cur = await conn.execute("select exists (select 1 from pgmq.meta where queue_name = 'jobs')")
         row = await cur.fetchone()
     except Exception as exc:  # the point is to report any failure, not raise it
         return JSONResponse({"status": "error", "detail": str(exc)}, status_code=503)
