@@ -185,3 +185,16 @@ def test_pg_cron_runs_a_scheduled_job(autocommit_conn: psycopg.Connection, cron_
     ).fetchone()
     assert ticks >= 1
     assert status == ("succeeded",)
+
+
+def test_seed_loads_and_reloads(conn: psycopg.Connection) -> None:
+    seed = (ROOT / "supabase/seed.sql").read_text()
+    conn.execute(seed)
+    conn.execute(seed)
+    members = conn.execute(
+        "select p.full_name, m.role from public.workspace_members m"
+        " join public.workspaces w on w.id = m.workspace_id"
+        " join public.profiles p on p.id = m.user_id"
+        " where w.slug = 'demo-clinic' order by m.role"
+    ).fetchall()
+    assert members == [("Olivia Owner", "owner"), ("Sam Staff", "staff")]
