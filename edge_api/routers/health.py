@@ -1,17 +1,23 @@
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from typing import Annotated
 
-from edge_api.deps import Connection
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from psycopg_pool import AsyncConnectionPool
+
+from edge_api.deps import get_pool
 
 router = APIRouter(tags=["health"])
 
+HEALTH_TIMEOUT_SECONDS = 2.0
+
 
 @router.get("/health")
-async def health(conn: Connection) -> JSONResponse:
+async def health(pool: Annotated[AsyncConnectionPool, Depends(get_pool)]) -> JSONResponse:
     """200 when the database answers and the jobs queue exists, 503 otherwise."""
     try:
-        cur = await conn.execute("select exists (select 1 from pgmq.meta where queue_name = 'jobs')")
-        row = await cur.fetchone()
+        async with pool.connection(timeout=HEALTH_TIMEOUT_SECONDS) as conn:
+            cur = await conn.execute("select exists (select 1 from pgmq.meta where queue_name = 'jobs')")
+            row = await cur.fetchone()
     except Exception as exc:  # the point is to report any failure, not raise it
         return JSONResponse({"status": "error", "detail": str(exc)}, status_code=503)
     queue_ok = bool(row and row[0])
