@@ -6,7 +6,7 @@ create table public.workspaces (
     slug text not null unique,
     timezone text not null,
     status text not null default 'draft' check (status in ('draft', 'active', 'suspended')),
-    created_by uuid not null references auth.users (id),
+    created_by uuid references auth.users (id) on delete set null,
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now()
 );
@@ -15,6 +15,7 @@ comment on table public.workspaces is
 'A business (clinic, salon, practice): the tenant every other row belongs to.';
 comment on column public.workspaces.timezone is 'IANA time zone that availability and reminders use.';
 comment on column public.workspaces.status is 'draft until activate_workspace succeeds; public booking needs active.';
+comment on column public.workspaces.created_by is 'Who created it; null once that account is deleted.';
 
 create table public.workspace_members (
     workspace_id uuid not null references public.workspaces (id) on delete cascade,
