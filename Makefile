@@ -91,7 +91,7 @@ format: tools ## apply sqlfluff fix and ruff format
 	@$(VENV)/ruff format $(PY_DIRS)
 
 bench: test-db ## benchmarks under bench/ (prints figures and ratios)
-	@TEST_DATABASE_URL="$(TEST_DATABASE_URL)" $(PY) bench/rls_overhead.py
+	@$(PY) bench/rls_overhead.py "$(LOCAL_TEST_DATABASE_URL)" $(BENCH_ARGS)
 
 stop: ## stop the local clusters
 	@scripts/provision.sh stop careops

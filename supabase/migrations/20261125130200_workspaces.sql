@@ -56,18 +56,25 @@ for each row execute function private.touch_updated_at();
 
 -- Access helpers. Definer so that policies on workspace_members can use them
 -- without recursing into their own RLS. Policies wrap the array helpers in
--- (select …) so each runs once per statement, not once per row.
+-- (select …) so each runs once per statement, not once per row. The array
+-- helpers are plpgsql on purpose: a definer SQL function with a search_path
+-- cannot be inlined and is re-planned on every call, while plpgsql keeps its
+-- plan for the session (bench/rls_overhead.py measured 0.31 ms vs 0.09 ms).
 
 create function private.member_workspace_ids()
 returns uuid[]
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-    select coalesce(array_agg(m.workspace_id), '{}')
-    from public.workspace_members as m
-    where m.user_id = (select auth.uid());
+begin
+    return (
+        select coalesce(array_agg(m.workspace_id), '{}')
+        from public.workspace_members as m
+        where m.user_id = (select auth.uid())
+    );
+end
 $$;
 
 comment on function private.member_workspace_ids() is
@@ -75,14 +82,18 @@ comment on function private.member_workspace_ids() is
 
 create function private.owner_workspace_ids()
 returns uuid[]
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-    select coalesce(array_agg(m.workspace_id), '{}')
-    from public.workspace_members as m
-    where m.user_id = (select auth.uid()) and m.role = 'owner';
+begin
+    return (
+        select coalesce(array_agg(m.workspace_id), '{}')
+        from public.workspace_members as m
+        where m.user_id = (select auth.uid()) and m.role = 'owner'
+    );
+end
 $$;
 
 comment on function private.owner_workspace_ids() is
@@ -90,15 +101,19 @@ comment on function private.owner_workspace_ids() is
 
 create function private.co_member_ids()
 returns uuid[]
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-    select coalesce(array_agg(distinct other.user_id), '{}')
-    from public.workspace_members as mine
-    inner join public.workspace_members as other on mine.workspace_id = other.workspace_id
-    where mine.user_id = (select auth.uid());
+begin
+    return (
+        select coalesce(array_agg(distinct other.user_id), '{}')
+        from public.workspace_members as mine
+        inner join public.workspace_members as other on mine.workspace_id = other.workspace_id
+        where mine.user_id = (select auth.uid())
+    );
+end
 $$;
 
 comment on function private.co_member_ids() is
@@ -184,6 +199,59 @@ private.has_role(uuid, text),
 private.require_role(uuid, text)
 to authenticated, service_role;
 
+-- pg_timezone_names reads the whole tz database on every query (~50 ms); a
+-- snapshot answers the common case and the view stays the authority for the rest.
+create table private.timezone_names (name text primary key);
+
+comment on table private.timezone_names is
+'Snapshot of pg_timezone_names taken by the migration: a fast path for timezone validation.';
+
+revoke all on private.timezone_names from public, anon, authenticated;
+
+insert into private.timezone_names (name)
+select tz.name from pg_catalog.pg_timezone_names as tz;
+
+create function private.is_valid_timezone(p_timezone text)
+returns boolean
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    return p_timezone is not null and (
+        exists (select 1 from private.timezone_names as t where t.name = p_timezone)
+        or exists (select 1 from pg_catalog.pg_timezone_names as tz where tz.name = p_timezone)
+    );
+end
+$$;
+
+comment on function private.is_valid_timezone(text) is
+'Whether the text is an IANA time zone name that this database knows.';
+
+revoke execute on function private.is_valid_timezone(text) from public;
+grant execute on function private.is_valid_timezone(text) to authenticated, service_role;
+
+-- Callers cannot see other tenants' workspaces; this can. The unique
+-- constraint still settles races (create_workspace maps it to slug_taken).
+create function private.slug_in_use(p_slug text, p_workspace_id uuid)
+returns boolean
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    return exists (select 1 from public.workspaces as w where w.slug = p_slug and w.id <> p_workspace_id);
+end
+$$;
+
+comment on function private.slug_in_use(text, uuid) is
+'Whether another workspace already uses the slug.';
+
+revoke execute on function private.slug_in_use(text, uuid) from public;
+grant execute on function private.slug_in_use(text, uuid) to authenticated, service_role;
+
 -- Validation shared by create_workspace and direct updates by owners.
 create function private.validate_workspace()
 returns trigger
@@ -202,9 +270,12 @@ begin
     then
         perform private.raise_error('invalid_slug');
     end if;
+    if (tg_op = 'INSERT' or new.slug is distinct from old.slug) and private.slug_in_use(new.slug, new.id) then
+        perform private.raise_error('slug_taken', format('The slug "%s" is taken.', new.slug));
+    end if;
     if
-        new.timezone is null
-        or not exists (select 1 from pg_catalog.pg_timezone_names as tz where tz.name = new.timezone)
+        (tg_op = 'INSERT' or new.timezone is distinct from old.timezone)
+        and not private.is_valid_timezone(new.timezone)
     then
         perform private.raise_error('invalid_timezone');
     end if;

@@ -2,23 +2,27 @@ begin;
 create extension if not exists pgtap with schema extensions;
 select plan(3);
 
-select isnt(
-    private.enqueue_job('probe', '{"n": 1}'::jsonb),
-    null,
-    'enqueue_job returns the message id'
-);
+create temp table probe as
+select private.enqueue_job('probe', '{"n": 1}'::jsonb) as msg_id;
+
+select isnt((select msg_id from probe), null, 'enqueue_job returns the message id');
 
 select is(
-    (select message from pgmq.read('jobs', 0, 1)),
+    (
+        select q.message from pgmq.q_jobs as q
+        where q.msg_id = (select p.msg_id from probe as p)
+    ),
     '{"kind": "probe", "payload": {"n": 1}}'::jsonb,
     'the job carries its kind and payload'
 );
 
+insert into probe (msg_id) values (private.enqueue_job('later', '{}'::jsonb, 3600));
+
 select ok(
-    private.enqueue_job('later', '{}'::jsonb, 3600) is not null
-    and not exists (
-        select 1 from pgmq.read('jobs', 0, 10) as m
-        where m.message ->> 'kind' = 'later'
+    (
+        select q.vt > now() + interval '59 minutes'
+        from pgmq.q_jobs as q
+        where q.msg_id = (select max(p.msg_id) from probe as p)
     ),
     'a delayed job stays invisible until its delay'
 );

@@ -1,0 +1,472 @@
+begin;
+create extension if not exists pgtap with schema extensions;
+select plan(49);
+
+-- North Clinic: Olive owns it, Sam works there. South Salon belongs to Sol.
+insert into auth.users (id, email, raw_user_meta_data) values
+('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}'),
+('22222222-2222-2222-2222-222222222222', 'staff@example.test', '{"full_name": "Sam Staff"}'),
+('33333333-3333-3333-3333-333333333333', 'south@example.test', '{"full_name": "Sol South"}');
+
+insert into public.workspaces (id, name, slug, timezone, created_by) values
+(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+    'North Clinic', 'north-clinic', 'Europe/Paris', '11111111-1111-1111-1111-111111111111'
+),
+(
+    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb',
+    'South Salon', 'south-salon', 'Europe/Lisbon', '33333333-3333-3333-3333-333333333333'
+);
+
+insert into public.workspace_members (workspace_id, user_id, role) values
+('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '11111111-1111-1111-1111-111111111111', 'owner'),
+('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222', 'staff'),
+('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', '33333333-3333-3333-3333-333333333333', 'owner');
+
+-- What invite_member could have written: invitations of these workspaces, jobs for North Clinic.
+create temp view written as
+select
+    (
+        select count(*)::int from public.invitations as i
+        where i.workspace_id in ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb')
+    ) as invitations,
+    (
+        select count(*)::int from pgmq.q_jobs
+        where message @> jsonb_build_object(
+            'kind', 'invitation_created',
+            'payload', jsonb_build_object('workspace_id', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa')
+        )
+    ) as jobs;
+
+create temp table written_before as select * from written;
+
+select results_eq(
+    'select * from written_before',
+    $$values (0, 0)$$,
+    'before: no invitation, no job'
+);
+
+select set_config('request.jwt.claims', '', true);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test')$$,
+    'PT401',
+    'not_authenticated',
+    'no signed-in user: not_authenticated'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'no signed-in user: no invitation, no job'
+);
+
+select set_config(
+    'request.jwt.claims', '{"sub": "33333333-3333-3333-3333-333333333333", "role": "authenticated"}', true
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test')$$,
+    'PT404',
+    'not_found',
+    'an owner of another workspace: not_found'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'an owner of another workspace: no invitation, no job'
+);
+
+select set_config(
+    'request.jwt.claims', '{"sub": "22222222-2222-2222-2222-222222222222", "role": "authenticated"}', true
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test')$$,
+    'PT403',
+    'forbidden',
+    'a staff member: forbidden'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'a staff member: no invitation, no job'
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'not-an-email', 'admin', 0)$$,
+    'PT403',
+    'forbidden',
+    'a staff member with bad arguments: forbidden'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'a staff member with bad arguments: no invitation, no job'
+);
+
+select set_config(
+    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('cccccccc-cccc-cccc-cccc-cccccccccccc', 'new@example.test')$$,
+    'PT404',
+    'not_found',
+    'a workspace that does not exist: not_found'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'a workspace that does not exist: no invitation, no job'
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member(null, 'new@example.test')$$,
+    'PT404',
+    'not_found',
+    'a null workspace: not_found'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'a null workspace: no invitation, no job'
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'not-an-email')$$,
+    'PT400',
+    'invalid_email',
+    'an address without @: invalid_email'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'an address without @: no invitation, no job'
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '')$$,
+    'PT400',
+    'invalid_email',
+    'an empty address: invalid_email'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'an empty address: no invitation, no job'
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', null)$$,
+    'PT400',
+    'invalid_email',
+    'a null address: invalid_email'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'a null address: no invitation, no job'
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@localhost')$$,
+    'PT400',
+    'invalid_email',
+    'an address without a dot in the domain: invalid_email'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'an address without a dot in the domain: no invitation, no job'
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@@example.test')$$,
+    'PT400',
+    'invalid_email',
+    'an address with two @: invalid_email'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'an address with two @: no invitation, no job'
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new person@example.test')$$,
+    'PT400',
+    'invalid_email',
+    'an address with a space: invalid_email'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'an address with a space: no invitation, no job'
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', repeat('a', 243) || '@example.test')$$,
+    'PT400',
+    'invalid_email',
+    'a 256-character address: invalid_email'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'a 256-character address: no invitation, no job'
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test', 'admin')$$,
+    'PT400',
+    'invalid_role',
+    'an unknown role: invalid_role'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'an unknown role: no invitation, no job'
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test', 'Owner')$$,
+    'PT400',
+    'invalid_role',
+    'a role in capitals: invalid_role'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'a role in capitals: no invitation, no job'
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test', null)$$,
+    'PT400',
+    'invalid_role',
+    'a null role: invalid_role'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'a null role: no invitation, no job'
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test', 'staff', 0)$$,
+    'PT400',
+    'invalid_expiry',
+    'a validity of 0 days: invalid_expiry'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'a validity of 0 days: no invitation, no job'
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test', 'staff', 31)$$,
+    'PT400',
+    'invalid_expiry',
+    'a validity of 31 days: invalid_expiry'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'a validity of 31 days: no invitation, no job'
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test', 'staff', -1)$$,
+    'PT400',
+    'invalid_expiry',
+    'a negative validity: invalid_expiry'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'a negative validity: no invitation, no job'
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test', 'staff', null)$$,
+    'PT400',
+    'invalid_expiry',
+    'a null validity: invalid_expiry'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'a null validity: no invitation, no job'
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'staff@example.test')$$,
+    'PT409',
+    'already_member',
+    'the address of a staff member: already_member'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'the address of a staff member: no invitation, no job'
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '  Staff@Example.TEST ')$$,
+    'PT409',
+    'already_member',
+    'a member address in other case: already_member'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'a member address in other case: no invitation, no job'
+);
+
+set local role authenticated;
+
+select throws_ok(
+    $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'owner@example.test', 'owner')$$,
+    'PT409',
+    'already_member',
+    'the owners own address: already_member'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    'select * from written_before',
+    'the owners own address: no invitation, no job'
+);
+
+-- The same owner can still invite: the failures left nothing locked or half-done.
+set local role authenticated;
+
+select is(
+    (select v.email from public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test') as v),
+    'new@example.test',
+    'a valid invitation after all the failures works'
+);
+
+reset role;
+
+select results_eq(
+    'select * from written',
+    $$values (1, 1)$$,
+    'and writes one invitation and one job'
+);
+
+select * from finish();
+rollback;

@@ -1,0 +1,193 @@
+begin;
+create extension if not exists pgtap with schema extensions;
+select plan(12);
+
+-- North Clinic: Olive owns it, Sam works there. South Salon belongs to Sol.
+insert into auth.users (id, email, raw_user_meta_data) values
+('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}'),
+('22222222-2222-2222-2222-222222222222', 'staff@example.test', '{"full_name": "Sam Staff"}'),
+('33333333-3333-3333-3333-333333333333', 'south@example.test', '{"full_name": "Sol South"}');
+
+insert into public.workspaces (id, name, slug, timezone, created_by) values
+(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+    'North Clinic', 'north-clinic', 'Europe/Paris', '11111111-1111-1111-1111-111111111111'
+),
+(
+    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb',
+    'South Salon', 'south-salon', 'Europe/Lisbon', '33333333-3333-3333-3333-333333333333'
+);
+
+insert into public.workspace_members (workspace_id, user_id, role) values
+('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '11111111-1111-1111-1111-111111111111', 'owner'),
+('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222', 'staff'),
+('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', '33333333-3333-3333-3333-333333333333', 'owner');
+
+-- What invite_member returned, kept for the checks below.
+create temp table invited (
+    invitation_id uuid,
+    email text,
+    role text,
+    token text,
+    expires_at timestamptz,
+    n integer generated always as identity
+);
+grant all on invited to authenticated;
+
+select set_config(
+    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
+);
+set local role authenticated;
+
+insert into invited
+select * from public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '  New.Person@Example.TEST ');
+insert into invited
+select * from public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'co-owner@example.test', 'owner', 30);
+insert into invited
+select * from public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'brief@example.test', 'staff', 1);
+
+select is(
+    (select count(*)::int from public.invitations),
+    3,
+    'the owner reads the workspace''s invitations'
+);
+
+select set_config(
+    'request.jwt.claims', '{"sub": "22222222-2222-2222-2222-222222222222", "role": "authenticated"}', true
+);
+
+select is(
+    (select count(*)::int from public.invitations),
+    0,
+    'staff do not read invitations'
+);
+
+reset role;
+
+select is(
+    (
+        select count(*)::int from invited as v
+        where v.invitation_id is not null
+    ),
+    3,
+    'each call returns an invitation_id'
+);
+
+select results_eq(
+    'select email, role, expires_at from invited order by email',
+    $$
+        values
+        ('brief@example.test', 'staff', now() + interval '1 day'),
+        ('co-owner@example.test', 'owner', now() + interval '30 days'),
+        ('new.person@example.test', 'staff', now() + interval '7 days')
+    $$,
+    'email normalized, role (staff by default), expiry days from now (7 by default)'
+);
+
+select is(
+    (
+        select count(*)::int from invited as v
+        where v.token ~ '^[A-Za-z0-9_-]{43}$'
+    ),
+    3,
+    'each token is 43 url-safe characters'
+);
+
+select is(
+    (select count(distinct v.token)::int from invited as v),
+    3,
+    'tokens differ'
+);
+
+select results_eq(
+    $$
+        select id, workspace_id, email, role, token_hash, invited_by, expires_at, accepted_at, accepted_by, revoked_at
+        from public.invitations
+        where workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'
+        order by email
+    $$,
+    $$
+        select
+            v.invitation_id,
+            'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'::uuid,
+            v.email,
+            v.role,
+            private.token_hash(v.token),
+            '11111111-1111-1111-1111-111111111111'::uuid,
+            v.expires_at,
+            null::timestamptz,
+            null::uuid,
+            null::timestamptz
+        from invited as v
+        order by v.email
+    $$,
+    'the stored invitations match, with token_hash = private.token_hash(token)'
+);
+
+select is(
+    (
+        select i.token_hash from public.invitations as i
+        where i.email = 'new.person@example.test'
+    ),
+    (
+        select sha256(convert_to(v.token, 'UTF8')) from invited as v
+        where v.email = 'new.person@example.test'
+    ),
+    'token_hash is the sha256 of the token'
+);
+
+select is(
+    (
+        select count(*)::int from public.invitations as i
+        inner join invited as v on i.token_hash = convert_to(v.token, 'UTF8')
+    ),
+    0,
+    'the token itself is not what is stored'
+);
+
+select results_eq(
+    $$
+        select m.message
+        from pgmq.q_jobs as m where m.message @> '{"payload": {"workspace_id": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"}}'
+        order by m.message -> 'payload' ->> 'email'
+    $$,
+    $$
+        select jsonb_build_object(
+            'kind', 'invitation_created',
+            'payload', jsonb_build_object(
+                'invitation_id', v.invitation_id,
+                'workspace_id', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+                'email', v.email,
+                'role', v.role,
+                'token', v.token,
+                'expires_at', v.expires_at,
+                'invited_by', '11111111-1111-1111-1111-111111111111'
+            )
+        )
+        from invited as v
+        order by v.email
+    $$,
+    'each invitation queued one invitation_created job with its token and ids'
+);
+
+select is(
+    (
+        select count(*)::int
+        from pgmq.q_jobs
+        where message @> '{"payload": {"workspace_id": "bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb"}}'
+    ),
+    0,
+    'no job for another workspace'
+);
+
+select is(
+    (
+        select count(*)::int from public.invitations as i
+        where i.workspace_id = 'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb'
+    ),
+    0,
+    'no invitation in another workspace'
+);
+
+select * from finish();
+rollback;

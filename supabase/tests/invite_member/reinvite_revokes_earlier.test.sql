@@ -1,0 +1,155 @@
+begin;
+create extension if not exists pgtap with schema extensions;
+select plan(8);
+
+-- North Clinic: Olive owns it, Sam works there. South Salon belongs to Sol.
+insert into auth.users (id, email, raw_user_meta_data) values
+('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}'),
+('22222222-2222-2222-2222-222222222222', 'staff@example.test', '{"full_name": "Sam Staff"}'),
+('33333333-3333-3333-3333-333333333333', 'south@example.test', '{"full_name": "Sol South"}');
+
+insert into public.workspaces (id, name, slug, timezone, created_by) values
+(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+    'North Clinic', 'north-clinic', 'Europe/Paris', '11111111-1111-1111-1111-111111111111'
+),
+(
+    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb',
+    'South Salon', 'south-salon', 'Europe/Lisbon', '33333333-3333-3333-3333-333333333333'
+);
+
+insert into public.workspace_members (workspace_id, user_id, role) values
+('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '11111111-1111-1111-1111-111111111111', 'owner'),
+('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222', 'staff'),
+('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', '33333333-3333-3333-3333-333333333333', 'owner');
+
+-- What invite_member returned, kept for the checks below.
+create temp table invited (
+    invitation_id uuid,
+    email text,
+    role text,
+    token text,
+    expires_at timestamptz,
+    n integer generated always as identity
+);
+grant all on invited to authenticated;
+
+insert into auth.users (id, email, raw_user_meta_data) values
+('44444444-4444-4444-4444-444444444444', 'again@example.test', '{"full_name": "Ada Again"}');
+
+select set_config(
+    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
+);
+set local role authenticated;
+
+insert into invited
+select * from public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'again@example.test');
+insert into invited
+select * from public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'other@example.test');
+insert into invited
+select * from public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', ' AGAIN@example.test', 'owner', 14);
+
+reset role;
+
+-- The two invitations of again@example.test, in the order they were made.
+create temp view again as
+select
+    v.token,
+    i.role,
+    i.revoked_at,
+    row_number() over (order by v.n) as n
+from invited as v
+inner join public.invitations as i on v.invitation_id = i.id
+where v.email = 'again@example.test';
+grant select on again to authenticated;
+
+select is(
+    (select count(*)::int from again),
+    2,
+    'both invitations of the address exist'
+);
+
+select results_eq(
+    'select n, role, revoked_at from again order by n',
+    $$values (1::bigint, 'staff', now()), (2::bigint, 'owner', null::timestamptz)$$,
+    're-inviting the same address revokes the earlier open invitation'
+);
+
+select is(
+    (
+        select count(*)::int from public.invitations as i
+        where
+            i.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'
+            and i.accepted_at is null and i.revoked_at is null
+    ),
+    2,
+    'one open invitation per address: again@ and other@'
+);
+
+select is(
+    (
+        select i.revoked_at from public.invitations as i
+        where i.email = 'other@example.test'
+    ),
+    null,
+    'an invitation to another address stays open'
+);
+
+select is(
+    (
+        select count(*)::int from pgmq.q_jobs
+        where message @> jsonb_build_object(
+            'kind', 'invitation_created',
+            'payload', jsonb_build_object(
+                'workspace_id', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'email', 'again@example.test'
+            )
+        )
+    ),
+    2,
+    'each invitation queued its own job'
+);
+
+select set_config(
+    'request.jwt.claims', '{"sub": "44444444-4444-4444-4444-444444444444", "role": "authenticated"}', true
+);
+set local role authenticated;
+
+select throws_ok(
+    format(
+        'select public.accept_invitation(%L)',
+        (
+            select a.token from again as a
+            where a.n = 1
+        )
+    ),
+    'PT410',
+    'invitation_revoked',
+    'the earlier token no longer works'
+);
+
+select is(
+    (
+        select m.role from public.accept_invitation(
+            (
+                select a.token from again as a
+                where a.n = 2
+            )
+        ) as m
+    ),
+    'owner',
+    'the later token does, with its role'
+);
+
+reset role;
+
+select is(
+    (
+        select m.role from public.workspace_members as m
+        where m.user_id = '44444444-4444-4444-4444-444444444444'
+    ),
+    'owner',
+    'the invitee joined once, as owner'
+);
+
+select * from finish();
+rollback;

@@ -1,0 +1,128 @@
+begin;
+create extension if not exists pgtap with schema extensions;
+select plan(12);
+
+-- Runs a statement and returns what it raised: sqlstate, message and detail.
+create function pg_temp.caught(p_sql text)
+returns jsonb
+language plpgsql
+as $$
+declare
+    v_state text;
+    v_message text;
+    v_detail text;
+begin
+    execute p_sql;
+    return null;
+exception when others then
+    get stacked diagnostics
+        v_state = returned_sqlstate,
+        v_message = message_text,
+        v_detail = pg_exception_detail;
+    return jsonb_build_object('sqlstate', v_state, 'message', v_message, 'detail', v_detail);
+end
+$$;
+
+select throws_ok(
+    $$select private.raise_error('slug_taken')$$,
+    'PT409',
+    'slug_taken',
+    'slug_taken raises PT409 with the code as message'
+);
+
+select is(
+    pg_temp.caught($$select private.raise_error('slug_taken')$$),
+    jsonb_build_object(
+        'sqlstate', 'PT409',
+        'message', 'slug_taken',
+        'detail', 'Another workspace already uses this slug.'
+    ),
+    'the detail is the registered description'
+);
+
+select is(
+    pg_temp.caught($$select private.raise_error('not_found', 'No such appointment.')$$),
+    jsonb_build_object('sqlstate', 'PT404', 'message', 'not_found', 'detail', 'No such appointment.'),
+    'a detail passed in overrides the description'
+);
+
+select is(
+    pg_temp.caught($$select private.raise_error('not_authenticated', null)$$),
+    jsonb_build_object(
+        'sqlstate', 'PT401',
+        'message', 'not_authenticated',
+        'detail', 'The request carries no signed-in user.'
+    ),
+    'a null detail falls back to the description'
+);
+
+select is(
+    pg_temp.caught($$select private.raise_error('invitation_expired')$$) ->> 'sqlstate',
+    'PT410',
+    'a 410 code raises PT410'
+);
+
+select is(
+    (select count(*)::int from private.error_codes),
+    17,
+    'the registry holds 17 codes'
+);
+
+select is(
+    (
+        select array_agg(e.code order by e.code)
+        from private.error_codes as e
+        where
+            pg_temp.caught(format('select private.raise_error(%L)', e.code))
+            is distinct from jsonb_build_object(
+                'sqlstate', 'PT' || e.http_status::text,
+                'message', e.code,
+                'detail', e.description
+            )
+    ),
+    null,
+    'every registered code raises PT<status>, its code and its description'
+);
+
+select throws_ok(
+    $$select private.raise_error('no_such_code')$$,
+    'XX000',
+    'unknown error code: no_such_code',
+    'an unknown code raises XX000'
+);
+
+select throws_ok(
+    $$select private.raise_error(null)$$,
+    'XX000',
+    null,
+    'a null code raises XX000'
+);
+
+select set_config(
+    'request.jwt.claims',
+    '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}',
+    true
+);
+set local role authenticated;
+
+select throws_ok(
+    $$select private.raise_error('forbidden')$$,
+    'PT403',
+    'forbidden',
+    'authenticated may call raise_error'
+);
+
+reset role;
+
+select function_privs_are(
+    'private', 'raise_error', array['text', 'text'], 'anon', array[]::text[],
+    'anon cannot execute private.raise_error'
+);
+
+select ok(
+    not has_table_privilege('authenticated', 'private.error_codes', 'select'),
+    'authenticated cannot read the registry directly'
+);
+
+select * from finish();
+rollback;

@@ -1,0 +1,116 @@
+begin;
+create extension if not exists pgtap with schema extensions;
+select plan(8);
+
+-- North Clinic: Olive owns it and has invited Ivy.
+insert into auth.users (id, email, raw_user_meta_data) values
+('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}'),
+('44444444-4444-4444-4444-444444444444', 'invitee@example.test', '{"full_name": "Ivy Invitee"}');
+
+insert into public.workspaces (id, name, slug, timezone, created_by) values
+(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+    'North Clinic', 'north-clinic', 'Europe/Paris', '11111111-1111-1111-1111-111111111111'
+);
+
+insert into public.workspace_members (workspace_id, user_id, role) values
+('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '11111111-1111-1111-1111-111111111111', 'owner');
+
+insert into public.invitations (id, workspace_id, email, role, token_hash, invited_by, expires_at) values
+(
+    'dddddddd-dddd-dddd-dddd-dddddddddddd', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'invitee@example.test', 'staff',
+    private.token_hash('revoke-token'), '11111111-1111-1111-1111-111111111111', now() + interval '7 days'
+);
+
+create temp table revoked (like public.invitations);
+alter table revoked add column n integer generated always as identity;
+grant all on revoked to authenticated;
+
+select set_config(
+    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
+);
+set local role authenticated;
+
+insert into revoked select * from public.revoke_invitation('dddddddd-dddd-dddd-dddd-dddddddddddd');
+
+reset role;
+
+select results_eq(
+    'select id, revoked_at, accepted_at from revoked where n = 1',
+    $$values ('dddddddd-dddd-dddd-dddd-dddddddddddd'::uuid, now(), null::timestamptz)$$,
+    'the owner revokes: the returned invitation is revoked now'
+);
+
+select results_eq(
+    'select * from public.invitations where id = ''dddddddd-dddd-dddd-dddd-dddddddddddd''',
+    'select id, workspace_id, email, role, token_hash, invited_by, expires_at, accepted_at, accepted_by, '
+    || 'revoked_at, created_at from revoked where n = 1',
+    'the returned row is the stored row'
+);
+
+-- Backdate the revocation to see whether a second revoke rewrites it.
+update public.invitations set revoked_at = '2026-01-01 00:00:00+00'
+where id = 'dddddddd-dddd-dddd-dddd-dddddddddddd';
+
+set local role authenticated;
+
+select lives_ok(
+    $$insert into revoked select * from public.revoke_invitation('dddddddd-dddd-dddd-dddd-dddddddddddd')$$,
+    'revoking again raises nothing'
+);
+
+reset role;
+
+select is(
+    (
+        select r.revoked_at from revoked as r
+        where r.n = 2
+    ),
+    '2026-01-01 00:00:00+00'::timestamptz,
+    'the second revoke returns the original revocation'
+);
+
+select is(
+    (
+        select i.revoked_at from public.invitations as i
+        where i.id = 'dddddddd-dddd-dddd-dddd-dddddddddddd'
+    ),
+    '2026-01-01 00:00:00+00'::timestamptz,
+    'and does not rewrite it'
+);
+
+select set_config(
+    'request.jwt.claims', '{"sub": "44444444-4444-4444-4444-444444444444", "role": "authenticated"}', true
+);
+set local role authenticated;
+
+select throws_ok(
+    $$select public.accept_invitation('revoke-token')$$,
+    'PT410',
+    'invitation_revoked',
+    'the revoked token cannot be accepted'
+);
+
+select set_config(
+    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
+);
+
+select is(
+    (select v.email from public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'invitee@example.test') as v),
+    'invitee@example.test',
+    'the address can be invited again'
+);
+
+reset role;
+
+select is(
+    (
+        select count(*)::int from public.workspace_members as m
+        where m.user_id = '44444444-4444-4444-4444-444444444444'
+    ),
+    0,
+    'the invitee did not join'
+);
+
+select * from finish();
+rollback;
