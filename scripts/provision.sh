@@ -99,16 +99,7 @@ $tuning
 EOF
   if ! cluster_running "$name"; then
     log "starting cluster $PG_MAJOR/$name"
-    if ! $SUDO pg_ctlcluster $PG_MAJOR "$name" start 2>/dev/null; then
-      # A killed postmaster can leave a pid file behind; drop it and retry.
-      local data pid
-      data=$(pg_lsclusters -h | awk -v c="$name" '$2 == c {print $6}')
-      pid=$($SUDO head -1 "$data/postmaster.pid" 2>/dev/null || true)
-      if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
-        $SUDO rm -f "$data/postmaster.pid"
-      fi
-      $SUDO pg_ctlcluster $PG_MAJOR "$name" start
-    fi
+    start_cluster "$name"
   elif [ "$(psql_local "$port" -tAc 'show port')" != "$port" ] ||
     [ "$(psql_local "$port" -tAc 'show cron.database_name')" != postgres ]; then
     $SUDO pg_ctlcluster $PG_MAJOR "$name" restart
@@ -118,6 +109,22 @@ EOF
     sleep 0.2
   done
   psql_local "$port" -qc "alter role postgres password 'postgres'" >/dev/null
+}
+
+start_cluster() {
+  # After a crash (a killed postmaster) the old processes and lock files can
+  # linger for a moment; PostgreSQL clears stale locks once their pids are gone.
+  local name=$1 data pid
+  data=$(pg_lsclusters -h | awk -v c="$name" '$2 == c {print $6}')
+  for _ in $(seq 1 15); do
+    $SUDO pg_ctlcluster $PG_MAJOR "$name" start 2>/dev/null && return 0
+    pid=$($SUDO head -1 "$data/postmaster.pid" 2>/dev/null || true)
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      $SUDO rm -f "$data/postmaster.pid"
+    fi
+    sleep 1
+  done
+  $SUDO pg_ctlcluster $PG_MAJOR "$name" start
 }
 
 psql_local() {
