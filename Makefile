@@ -19,6 +19,9 @@ endif
 LOCAL_JWT_SECRET := super-secret-jwt-token-with-at-least-32-characters-long
 export SUPABASE_JWT_SECRET ?= $(LOCAL_JWT_SECRET)
 
+# The Supabase CLI speaks TLS unless told otherwise; local clusters need not.
+cli_url = $(if $(findstring sslmode=,$(1)),$(1),$(if $(findstring ?,$(1)),$(1)&sslmode=disable,$(1)?sslmode=disable))
+
 VENV := .venv/bin
 PY := $(VENV)/python
 SUPABASE := node_modules/.bin/supabase
@@ -47,7 +50,7 @@ seed: tools ## load supabase/seed.sql into the dev database again
 	@$(PY) scripts/dbctl.py seed "$(DEV_DATABASE_URL)"
 
 migration-list: tools ## show local vs applied migrations (supabase migration list)
-	@$(SUPABASE) migration list --db-url "$(DEV_DATABASE_URL)?sslmode=disable" --workdir .
+	@$(SUPABASE) migration list --db-url "$(call cli_url,$(DEV_DATABASE_URL))" --workdir .
 
 dev: db ## the whole stack: database, edge_api on :$(API_PORT), worker; Ctrl-C stops it
 	@DATABASE_URL="$(DEV_DATABASE_URL)" API_PORT=$(API_PORT) scripts/dev.sh
@@ -82,7 +85,7 @@ lint: tools ## sqlfluff, ruff check + format --check, supabase db lint (plpgsql_
 	@$(VENV)/ruff check $(PY_DIRS)
 	@$(VENV)/ruff format --check $(PY_DIRS)
 	@$(MAKE) --no-print-directory test-db
-	@$(SUPABASE) db lint --db-url "$(TEST_DATABASE_URL)?sslmode=disable" --workdir . \
+	@$(SUPABASE) db lint --db-url "$(call cli_url,$(TEST_DATABASE_URL))" --workdir . \
 		--schema public,private --level warning --fail-on warning
 
 format: tools ## apply sqlfluff fix and ruff format

@@ -1,0 +1,179 @@
+-- Shared pgTAP helpers in schema tests (in the spirit of basejump's
+-- supabase_test_helpers). pg_prove runs files in name order, so this one
+-- installs them before the others. It commits on purpose (the test database is
+-- disposable) and can run again. Nothing here is part of the migrations.
+
+set client_min_messages = warning;
+create extension if not exists pgtap with schema extensions;
+create schema if not exists tests;
+grant usage on schema tests to anon, authenticated, service_role;
+
+-- A user as GoTrue sign-up writes it (the profile trigger fires).
+create or replace function tests.create_user(p_id uuid, p_email text, p_full_name text default null)
+returns uuid
+language sql
+security invoker
+set search_path = ''
+as $$
+    insert into auth.users (
+        instance_id, id, aud, role, email, raw_app_meta_data, raw_user_meta_data, created_at, updated_at
+    )
+    values (
+        '00000000-0000-0000-0000-000000000000', p_id, 'authenticated', 'authenticated', p_email,
+        '{"provider": "email", "providers": ["email"]}',
+        case when p_full_name is null then '{}'::jsonb else jsonb_build_object('full_name', p_full_name) end,
+        now(), now()
+    )
+    returning id;
+$$;
+
+-- What PostgREST does for a request with this user's JWT: role + claims, for the transaction.
+create or replace function tests.authenticate_as(p_user_id uuid)
+returns void
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+    perform set_config(
+        'request.jwt.claims',
+        jsonb_build_object(
+            'sub', p_user_id,
+            'role', 'authenticated',
+            'aud', 'authenticated',
+            'email', (select u.email from auth.users as u where u.id = p_user_id)
+        )::text,
+        true
+    );
+    perform set_config('role', 'authenticated', true);
+end
+$$;
+
+-- An authenticated request whose JWT has no subject: auth.uid() is null.
+create or replace function tests.authenticate_without_user()
+returns void
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+    perform set_config('request.jwt.claims', '{"role": "authenticated"}', true);
+    perform set_config('role', 'authenticated', true);
+end
+$$;
+
+create or replace function tests.authenticate_as_anon()
+returns void
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+    perform set_config('request.jwt.claims', '{"role": "anon"}', true);
+    perform set_config('role', 'anon', true);
+end
+$$;
+
+create or replace function tests.authenticate_as_service_role()
+returns void
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+    perform set_config('request.jwt.claims', '{"role": "service_role"}', true);
+    perform set_config('role', 'service_role', true);
+end
+$$;
+
+-- Back to the test's own superuser session, without claims.
+create or replace function tests.clear_authentication()
+returns void
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+    perform set_config('role', 'none', true);
+    perform set_config('request.jwt.claims', '', true);
+end
+$$;
+
+-- A workspace with its owner, written directly (create_workspace has its own tests).
+create or replace function tests.create_workspace(
+    p_id uuid, p_slug text, p_owner_id uuid, p_name text default null, p_timezone text default 'UTC'
+)
+returns uuid
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+    insert into public.workspaces (id, name, slug, timezone, created_by)
+    values (p_id, coalesce(p_name, initcap(replace(p_slug, '-', ' '))), p_slug, p_timezone, p_owner_id);
+    insert into public.workspace_members (workspace_id, user_id, role) values (p_id, p_owner_id, 'owner');
+    return p_id;
+end
+$$;
+
+create or replace function tests.add_member(p_workspace_id uuid, p_user_id uuid, p_role text default 'staff')
+returns void
+language sql
+security invoker
+set search_path = ''
+as $$
+    insert into public.workspace_members (workspace_id, user_id, role) values (p_workspace_id, p_user_id, p_role);
+$$;
+
+-- The error a statement raises as {sqlstate, message, detail}, or null when it succeeds.
+create or replace function tests.caught(p_sql text)
+returns jsonb
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+declare
+    v_state text;
+    v_message text;
+    v_detail text;
+begin
+    execute p_sql;
+    return null;
+exception when others then
+    get stacked diagnostics
+        v_state = returned_sqlstate,
+        v_message = message_text,
+        v_detail = pg_exception_detail;
+    return jsonb_build_object('sqlstate', v_state, 'message', v_message, 'detail', v_detail);
+end
+$$;
+
+-- How many rows a statement touched, as the current role.
+create or replace function tests.affected(p_sql text)
+returns integer
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+declare
+    v_count integer;
+begin
+    execute p_sql;
+    get diagnostics v_count = row_count;
+    return v_count;
+end
+$$;
+
+grant execute on all functions in schema tests to anon, authenticated, service_role;
+
+begin;
+select plan(3);
+select has_function('tests', 'authenticate_as', array['uuid'], 'tests.authenticate_as is installed');
+select has_function('tests', 'caught', array['text'], 'tests.caught is installed');
+select is(
+    tests.caught('select private.raise_error(''forbidden'')') ->> 'sqlstate',
+    'PT403',
+    'tests.caught reports the SQLSTATE of a raised error'
+);
+select * from finish();
+rollback;
