@@ -363,3 +363,26 @@ def test_concurrent_create_workspace_with_one_slug(
         [winners[0]],
     ).fetchone()[0]
     assert owners == 1
+
+
+def test_deleting_an_account_keeps_the_workspace_it_created(conn: psycopg.Connection) -> None:
+    creator, successor = create_user(conn), create_user(conn)
+    workspace_id = new_workspace(conn, creator)
+    token = invite(conn, creator, workspace_id, successor.email, role="owner")
+    rpc(conn, Actor.user(successor), "accept_invitation", p_token=token)
+    conn.execute("delete from auth.users where id = %s", [creator.id])
+    remaining = conn.execute(
+        "select w.created_by, array_agg(m.user_id) from public.workspaces w"
+        " join public.workspace_members m on m.workspace_id = w.id where w.id = %s group by w.created_by",
+        [workspace_id],
+    ).fetchone()
+    assert remaining == (None, [successor.id])
+
+
+def test_the_last_owner_cannot_delete_their_account(conn: psycopg.Connection) -> None:
+    owner = create_user(conn)
+    workspace_id = new_workspace(conn, owner)
+    with pytest.raises(psycopg.Error) as raised, conn.transaction():
+        conn.execute("delete from auth.users where id = %s", [owner.id])
+    assert raised.value.diag.message_primary == "last_owner"
+    assert membership(conn, workspace_id, owner) == "owner"

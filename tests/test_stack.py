@@ -151,7 +151,7 @@ def test_migrations_reapply_as_a_no_op(db_url: str, conn: psycopg.Connection) ->
             "db",
             "push",
             "--db-url",
-            f"{db_url}?sslmode=disable",
+            db_url + ("&" if "?" in db_url else "?") + "sslmode=disable",
             "--workdir",
             str(ROOT),
             "--yes",
