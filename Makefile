@@ -52,8 +52,12 @@ seed: tools ## load supabase/seed.sql into the dev database again
 migration-list: tools ## show local vs applied migrations (supabase migration list)
 	@$(SUPABASE) migration list --db-url "$(call cli_url,$(DEV_DATABASE_URL))" --workdir .
 
-dev: db ## the whole stack: database, edge_api on :$(API_PORT), worker; Ctrl-C stops it
-	@DATABASE_URL="$(DEV_DATABASE_URL)" API_PORT=$(API_PORT) scripts/dev.sh
+dev: tools ## the whole stack: database, edge_api on :$(API_PORT), worker; Ctrl-C stops what it started
+	@was=$$(pg_lsclusters -h 2>/dev/null | awk '$$2 == "careops" {print $$4}'); \
+	$(MAKE) --no-print-directory db && \
+	DATABASE_URL="$(DEV_DATABASE_URL)" API_PORT=$(API_PORT) \
+	STOP_CLUSTER_ON_EXIT=$$([ -n "$(DATABASE_URL)" ] || [ "$$was" = online ] || echo careops) \
+	scripts/dev.sh
 
 api: tools ## only edge_api (uvicorn, reload) against the dev database
 	@DATABASE_URL="$(DEV_DATABASE_URL)" $(VENV)/uvicorn edge_api.main:app --reload --port $(API_PORT)

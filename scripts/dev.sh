@@ -14,6 +14,10 @@ stop() {
   echo "stopping edge_api and worker"
   kill -TERM "${pids[@]}" 2>/dev/null || true
   wait "${pids[@]}" 2>/dev/null || true
+  # Only a cluster this run started; one that was already up stays up.
+  if [ -n "${STOP_CLUSTER_ON_EXIT:-}" ]; then
+    scripts/provision.sh stop "$STOP_CLUSTER_ON_EXIT"
+  fi
 }
 trap stop INT TERM EXIT
 
@@ -32,7 +36,7 @@ cat <<MSG
     edge_api     http://127.0.0.1:$API_PORT   (health: /health, docs: /docs)
     database     $DATABASE_URL
     worker       draining queue 'jobs' (pid ${pids[1]})
-  Ctrl-C stops edge_api and the worker; 'make stop' stops the database cluster.
+  Ctrl-C stops edge_api, the worker${STOP_CLUSTER_ON_EXIT:+ and the database cluster it started}.
 
 MSG
 wait -n "${pids[@]}"
