@@ -28,6 +28,7 @@ as $$
 $$;
 
 -- What PostgREST does for a request with this user's JWT: role + claims, for the transaction.
+-- It can switch from another identity: it reads auth.users as the session user first.
 create or replace function tests.authenticate_as(p_user_id uuid)
 returns void
 language plpgsql
@@ -35,6 +36,7 @@ security invoker
 set search_path = ''
 as $$
 begin
+    perform set_config('role', 'none', true);
     perform set_config(
         'request.jwt.claims',
         jsonb_build_object(
@@ -125,6 +127,24 @@ as $$
     insert into public.workspace_members (workspace_id, user_id, role) values (p_workspace_id, p_user_id, p_role);
 $$;
 
+-- An open invitation from the workspace's creator, valid for 7 days, whose token is known.
+-- Tests that need it accepted, revoked or expired update the row afterwards.
+create or replace function tests.create_invitation(
+    p_workspace_id uuid, p_email text, p_token text, p_role text default 'staff', p_id uuid default null
+)
+returns uuid
+language sql
+security invoker
+set search_path = ''
+as $$
+    insert into public.invitations (id, workspace_id, email, role, token_hash, invited_by, expires_at)
+    values (
+        coalesce(p_id, gen_random_uuid()), p_workspace_id, p_email, p_role, private.token_hash(p_token),
+        (select w.created_by from public.workspaces as w where w.id = p_workspace_id), now() + interval '7 days'
+    )
+    returning id;
+$$;
+
 -- The error a statement raises as {sqlstate, message, detail}, or null when it succeeds.
 create or replace function tests.caught(p_sql text)
 returns jsonb
@@ -167,13 +187,45 @@ $$;
 grant execute on all functions in schema tests to anon, authenticated, service_role;
 
 begin;
-select plan(3);
+select plan(6);
 select has_function('tests', 'authenticate_as', array['uuid'], 'tests.authenticate_as is installed');
 select has_function('tests', 'caught', array['text'], 'tests.caught is installed');
 select is(
     tests.caught('select private.raise_error(''forbidden'')') ->> 'sqlstate',
     'PT403',
     'tests.caught reports the SQLSTATE of a raised error'
+);
+
+select tests.create_user('11111111-1111-1111-1111-111111111111', 'first@example.test');
+select tests.create_user('22222222-2222-2222-2222-222222222222', 'second@example.test');
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
+select tests.authenticate_as('22222222-2222-2222-2222-222222222222');
+select is(
+    auth.uid(),
+    '22222222-2222-2222-2222-222222222222'::uuid,
+    'tests.authenticate_as switches from one signed-in user to another'
+);
+select tests.clear_authentication();
+select is(current_user::text, session_user::text, 'tests.clear_authentication returns to the session user');
+
+select tests.create_workspace(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'helper-check', '11111111-1111-1111-1111-111111111111'
+);
+select tests.create_invitation('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test', 'known-token');
+select results_eq(
+    $$
+        select i.email, i.role, i.token_hash, i.invited_by, i.expires_at, i.accepted_at, i.revoked_at
+        from public.invitations as i
+        where i.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'
+    $$,
+    $$
+        values (
+            'new@example.test', 'staff', private.token_hash('known-token'),
+            '11111111-1111-1111-1111-111111111111'::uuid, now() + interval '7 days', null::timestamptz,
+            null::timestamptz
+        )
+    $$,
+    'tests.create_invitation stores an open invitation from the owner with the hash of the token'
 );
 select * from finish();
 rollback;

@@ -1,20 +1,13 @@
 begin;
-create extension if not exists pgtap with schema extensions;
 select plan(5);
 
 -- Max signed up with capitals in his address; Olive invites it in lower case.
-insert into auth.users (id, email, raw_user_meta_data) values
-('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}'),
-('66666666-6666-6666-6666-666666666666', 'Max.Mixed@Example.TEST', '{"full_name": "Max Mixed"}');
-
-insert into public.workspaces (id, name, slug, timezone, created_by) values
-(
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
-    'North Clinic', 'north-clinic', 'Europe/Paris', '11111111-1111-1111-1111-111111111111'
+select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
+select tests.create_user('66666666-6666-6666-6666-666666666666', 'Max.Mixed@Example.TEST', 'Max Mixed');
+select tests.create_workspace(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'north-clinic', '11111111-1111-1111-1111-111111111111',
+    'North Clinic', 'Europe/Paris'
 );
-
-insert into public.workspace_members (workspace_id, user_id, role) values
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '11111111-1111-1111-1111-111111111111', 'owner');
 
 create temp table invited (
     invitation_id uuid,
@@ -25,10 +18,7 @@ create temp table invited (
 );
 grant all on invited to authenticated;
 
-select set_config(
-    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
-);
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 insert into invited
 select * from public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', ' max.mixed@example.test ');
@@ -39,9 +29,7 @@ select is(
     'the invitation holds the lower-case address'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "66666666-6666-6666-6666-666666666666", "role": "authenticated"}', true
-);
+select tests.authenticate_as('66666666-6666-6666-6666-666666666666');
 
 select results_eq(
     $$select workspace_id, user_id, role from public.accept_invitation((select v.token from invited as v))$$,
@@ -61,9 +49,7 @@ select is(
     'and is a member'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
-);
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'MAX.MIXED@example.test')$$,
@@ -72,7 +58,7 @@ select throws_ok(
     'inviting the member again in any case gives already_member'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select is(
     (

@@ -1,55 +1,34 @@
 begin;
-create extension if not exists pgtap with schema extensions;
 select plan(24);
 
 -- North Clinic and South Salon belong to Olive. Ivy tries tokens; Pat already used one.
-insert into auth.users (id, email, raw_user_meta_data) values
-('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}'),
-('44444444-4444-4444-4444-444444444444', 'invitee@example.test', '{"full_name": "Ivy Invitee"}'),
-('55555555-5555-5555-5555-555555555555', 'partner@example.test', '{"full_name": "Pat Partner"}');
-
-insert into public.workspaces (id, name, slug, timezone, created_by) values
-(
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
-    'North Clinic', 'north-clinic', 'Europe/Paris', '11111111-1111-1111-1111-111111111111'
-),
-(
-    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb',
-    'South Salon', 'south-salon', 'Europe/Lisbon', '11111111-1111-1111-1111-111111111111'
+select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
+select tests.create_user('44444444-4444-4444-4444-444444444444', 'invitee@example.test', 'Ivy Invitee');
+select tests.create_user('55555555-5555-5555-5555-555555555555', 'partner@example.test', 'Pat Partner');
+select tests.create_workspace(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'north-clinic', '11111111-1111-1111-1111-111111111111',
+    'North Clinic', 'Europe/Paris'
 );
-
-insert into public.workspace_members (workspace_id, user_id, role) values
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '11111111-1111-1111-1111-111111111111', 'owner'),
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '55555555-5555-5555-5555-555555555555', 'staff'),
-('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', '11111111-1111-1111-1111-111111111111', 'owner');
-
-insert into public.invitations (workspace_id, email, role, token_hash, invited_by, expires_at) values
-(
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'invitee@example.test', 'staff', private.token_hash('expired-token'),
-    '11111111-1111-1111-1111-111111111111', now() + interval '7 days'
-),
-(
-    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', 'invitee@example.test', 'staff', private.token_hash('deadline-token'),
-    '11111111-1111-1111-1111-111111111111', now() + interval '7 days'
-),
-(
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'someone.else@example.test', 'staff',
-    private.token_hash('someone-else-token'), '11111111-1111-1111-1111-111111111111', now() + interval '7 days'
+select tests.create_workspace(
+    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', 'south-salon', '11111111-1111-1111-1111-111111111111',
+    'South Salon', 'Europe/Lisbon'
 );
+select tests.add_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '55555555-5555-5555-5555-555555555555');
 
-insert into public.invitations (workspace_id, email, role, token_hash, invited_by, expires_at, revoked_at) values
-(
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'invitee@example.test', 'owner', private.token_hash('revoked-token'),
-    '11111111-1111-1111-1111-111111111111', now() + interval '7 days', now()
+-- Olive's invitations. The revoked one comes first: an address has one open invitation at most.
+select tests.create_invitation(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'invitee@example.test', 'revoked-token', 'owner'
 );
-
-insert into public.invitations (
-    workspace_id, email, role, token_hash, invited_by, expires_at, accepted_at, accepted_by
-) values
-(
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'partner@example.test', 'staff', private.token_hash('used-token'),
-    '11111111-1111-1111-1111-111111111111', now() + interval '7 days', now(), '55555555-5555-5555-5555-555555555555'
+update public.invitations set revoked_at = now()
+where token_hash = private.token_hash('revoked-token');
+select tests.create_invitation('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'invitee@example.test', 'expired-token');
+select tests.create_invitation('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', 'invitee@example.test', 'deadline-token');
+select tests.create_invitation(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'someone.else@example.test', 'someone-else-token'
 );
+select tests.create_invitation('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'partner@example.test', 'used-token');
+update public.invitations set accepted_at = now(), accepted_by = '55555555-5555-5555-5555-555555555555'
+where token_hash = private.token_hash('used-token');
 
 -- Expire two invitations as postgres: one a minute ago, one exactly now.
 update public.invitations set expires_at = now() - interval '1 minute'
@@ -79,9 +58,7 @@ select results_eq(
     'before: three memberships, one accepted invitation'
 );
 
-select set_config('request.jwt.claims', '', true);
-
-set local role authenticated;
+select tests.authenticate_without_user();
 
 select throws_ok(
     $$select public.accept_invitation('someone-else-token')$$,
@@ -90,7 +67,7 @@ select throws_ok(
     'no signed-in user: not_authenticated'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -98,11 +75,7 @@ select results_eq(
     'no signed-in user: nothing written'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "44444444-4444-4444-4444-444444444444", "role": "authenticated"}', true
-);
-
-set local role authenticated;
+select tests.authenticate_as('44444444-4444-4444-4444-444444444444');
 
 select throws_ok(
     $$select public.accept_invitation('no-such-token')$$,
@@ -111,7 +84,7 @@ select throws_ok(
     'an unknown token: invitation_not_found'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -119,7 +92,7 @@ select results_eq(
     'an unknown token: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('44444444-4444-4444-4444-444444444444');
 
 select throws_ok(
     $$select public.accept_invitation(null)$$,
@@ -128,7 +101,7 @@ select throws_ok(
     'a null token: invitation_not_found'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -136,7 +109,7 @@ select results_eq(
     'a null token: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('44444444-4444-4444-4444-444444444444');
 
 select throws_ok(
     $$select public.accept_invitation('')$$,
@@ -145,7 +118,7 @@ select throws_ok(
     'an empty token: invitation_not_found'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -153,7 +126,7 @@ select results_eq(
     'an empty token: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('44444444-4444-4444-4444-444444444444');
 
 select throws_ok(
     $$select public.accept_invitation('EXPIRED-TOKEN')$$,
@@ -162,7 +135,7 @@ select throws_ok(
     'a token in other case: invitation_not_found'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -170,7 +143,7 @@ select results_eq(
     'a token in other case: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('44444444-4444-4444-4444-444444444444');
 
 select throws_ok(
     $$select public.accept_invitation(encode(private.token_hash('expired-token'), 'hex'))$$,
@@ -179,7 +152,7 @@ select throws_ok(
     'the token hash instead of the token: invitation_not_found'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -187,7 +160,7 @@ select results_eq(
     'the token hash instead of the token: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('44444444-4444-4444-4444-444444444444');
 
 select throws_ok(
     $$select public.accept_invitation('expired-token')$$,
@@ -196,7 +169,7 @@ select throws_ok(
     'an expired invitation: invitation_expired'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -204,7 +177,7 @@ select results_eq(
     'an expired invitation: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('44444444-4444-4444-4444-444444444444');
 
 select throws_ok(
     $$select public.accept_invitation('deadline-token')$$,
@@ -213,7 +186,7 @@ select throws_ok(
     'an invitation expiring this instant: invitation_expired'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -221,7 +194,7 @@ select results_eq(
     'an invitation expiring this instant: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('44444444-4444-4444-4444-444444444444');
 
 select throws_ok(
     $$select public.accept_invitation('revoked-token')$$,
@@ -230,7 +203,7 @@ select throws_ok(
     'a revoked invitation: invitation_revoked'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -238,7 +211,7 @@ select results_eq(
     'a revoked invitation: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('44444444-4444-4444-4444-444444444444');
 
 select throws_ok(
     $$select public.accept_invitation('used-token')$$,
@@ -247,7 +220,7 @@ select throws_ok(
     'an invitation another user accepted: invitation_used'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -255,7 +228,7 @@ select results_eq(
     'an invitation another user accepted: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('44444444-4444-4444-4444-444444444444');
 
 select throws_ok(
     $$select public.accept_invitation('someone-else-token')$$,
@@ -264,7 +237,7 @@ select throws_ok(
     'an invitation to another address: invitation_wrong_user'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -272,7 +245,7 @@ select results_eq(
     'an invitation to another address: nothing written'
 );
 
-set local role anon;
+select tests.authenticate_as_anon();
 
 select throws_ok(
     $$select public.accept_invitation('someone-else-token')$$,
@@ -281,7 +254,7 @@ select throws_ok(
     'anon cannot call accept_invitation'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select * from finish();
 rollback;

@@ -1,12 +1,11 @@
 begin;
-create extension if not exists pgtap with schema extensions;
 select plan(5);
 
--- North Clinic: Olive owns it, Sam works there. Invitations for them are
--- inserted directly (invite_member refuses members), with the other role.
-insert into auth.users (id, email, raw_user_meta_data) values
-('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}'),
-('22222222-2222-2222-2222-222222222222', 'staff@example.test', '{"full_name": "Sam Staff"}');
+-- North Clinic: Olive owns it, Sam works there. Their memberships are inserted directly,
+-- dated in the past, to show that accepting leaves them alone. Invitations for them are
+-- written directly too (invite_member refuses members), with the other role.
+select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
+select tests.create_user('22222222-2222-2222-2222-222222222222', 'staff@example.test', 'Sam Staff');
 
 insert into public.workspaces (id, name, slug, timezone, created_by) values
 (
@@ -24,20 +23,16 @@ insert into public.workspace_members (workspace_id, user_id, role, created_at, u
     '2026-01-01 00:00:00+00', '2026-01-01 00:00:00+00'
 );
 
-insert into public.invitations (id, workspace_id, email, role, token_hash, invited_by, expires_at) values
-(
-    'dddddddd-dddd-dddd-dddd-dddddddddd01', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'staff@example.test', 'owner',
-    private.token_hash('promote-token'), '11111111-1111-1111-1111-111111111111', now() + interval '7 days'
-),
-(
-    'dddddddd-dddd-dddd-dddd-dddddddddd02', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'owner@example.test', 'staff',
-    private.token_hash('demote-token'), '11111111-1111-1111-1111-111111111111', now() + interval '7 days'
+select tests.create_invitation(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'staff@example.test', 'promote-token', 'owner',
+    'dddddddd-dddd-dddd-dddd-dddddddddd01'
+);
+select tests.create_invitation(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'owner@example.test', 'demote-token', 'staff',
+    'dddddddd-dddd-dddd-dddd-dddddddddd02'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "22222222-2222-2222-2222-222222222222", "role": "authenticated"}', true
-);
-set local role authenticated;
+select tests.authenticate_as('22222222-2222-2222-2222-222222222222');
 
 select is(
     (select m.role from public.accept_invitation('promote-token') as m),
@@ -45,9 +40,7 @@ select is(
     'a staff member accepting an owner invitation stays staff'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
-);
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select is(
     (select m.role from public.accept_invitation('demote-token') as m),
@@ -55,7 +48,7 @@ select is(
     'an owner accepting a staff invitation stays owner'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     $$

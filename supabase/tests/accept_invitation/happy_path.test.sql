@@ -1,21 +1,14 @@
 begin;
-create extension if not exists pgtap with schema extensions;
 select plan(9);
 
 -- North Clinic belongs to Olive; she invites Ivy as staff and Pat as owner.
-insert into auth.users (id, email, raw_user_meta_data) values
-('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}'),
-('44444444-4444-4444-4444-444444444444', 'invitee@example.test', '{"full_name": "Ivy Invitee"}'),
-('55555555-5555-5555-5555-555555555555', 'partner@example.test', '{"full_name": "Pat Partner"}');
-
-insert into public.workspaces (id, name, slug, timezone, created_by) values
-(
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
-    'North Clinic', 'north-clinic', 'Europe/Paris', '11111111-1111-1111-1111-111111111111'
+select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
+select tests.create_user('44444444-4444-4444-4444-444444444444', 'invitee@example.test', 'Ivy Invitee');
+select tests.create_user('55555555-5555-5555-5555-555555555555', 'partner@example.test', 'Pat Partner');
+select tests.create_workspace(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'north-clinic', '11111111-1111-1111-1111-111111111111',
+    'North Clinic', 'Europe/Paris'
 );
-
-insert into public.workspace_members (workspace_id, user_id, role) values
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '11111111-1111-1111-1111-111111111111', 'owner');
 
 create temp table invited (
     invitation_id uuid,
@@ -29,19 +22,14 @@ grant all on invited to authenticated;
 create temp table joined (like public.workspace_members);
 grant all on joined to authenticated;
 
-select set_config(
-    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
-);
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 insert into invited
 select * from public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'invitee@example.test');
 insert into invited
 select * from public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'partner@example.test', 'owner');
 
-select set_config(
-    'request.jwt.claims', '{"sub": "44444444-4444-4444-4444-444444444444", "role": "authenticated"}', true
-);
+select tests.authenticate_as('44444444-4444-4444-4444-444444444444');
 
 insert into joined
 select * from public.accept_invitation(
@@ -63,9 +51,7 @@ select is(
     'a staff invitation does not make an owner'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "55555555-5555-5555-5555-555555555555", "role": "authenticated"}', true
-);
+select tests.authenticate_as('55555555-5555-5555-5555-555555555555');
 
 insert into joined
 select * from public.accept_invitation(
@@ -81,9 +67,7 @@ select is(
     'an owner invitation makes an owner'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
-);
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select is(
     (
@@ -94,7 +78,7 @@ select is(
     'the owner now reads the new member''s profile'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select workspace_id, user_id, role from joined order by user_id',

@@ -1,48 +1,37 @@
 begin;
-create extension if not exists pgtap with schema extensions;
 select plan(8);
 
-insert into auth.users (id, email, raw_user_meta_data) values
-('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}'),
-('44444444-4444-4444-4444-444444444444', 'invitee@example.test', '{"full_name": "Ivy Invitee"}');
-
-insert into public.workspaces (id, name, slug, timezone, created_by) values
-(
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
-    'North Clinic', 'north-clinic', 'Europe/Paris', '11111111-1111-1111-1111-111111111111'
+-- North Clinic belongs to Olive; she has invited Ivy as staff.
+select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
+select tests.create_user('44444444-4444-4444-4444-444444444444', 'invitee@example.test', 'Ivy Invitee');
+select tests.create_workspace(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'north-clinic', '11111111-1111-1111-1111-111111111111',
+    'North Clinic', 'Europe/Paris'
 );
-
-insert into public.workspace_members (workspace_id, user_id, role) values
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '11111111-1111-1111-1111-111111111111', 'owner');
-
-insert into public.invitations (id, workspace_id, email, role, token_hash, invited_by, expires_at) values
-(
-    'dddddddd-dddd-dddd-dddd-dddddddddddd', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'invitee@example.test', 'staff',
-    private.token_hash('idempotent-token'), '11111111-1111-1111-1111-111111111111', now() + interval '7 days'
+select tests.create_invitation(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'invitee@example.test', 'idempotent-token',
+    p_id => 'dddddddd-dddd-dddd-dddd-dddddddddddd'
 );
 
 create temp table joined (like public.workspace_members);
 alter table joined add column n integer generated always as identity;
 grant all on joined to authenticated;
 
-select set_config(
-    'request.jwt.claims', '{"sub": "44444444-4444-4444-4444-444444444444", "role": "authenticated"}', true
-);
-set local role authenticated;
+select tests.authenticate_as('44444444-4444-4444-4444-444444444444');
 
 insert into joined select * from public.accept_invitation('idempotent-token');
 
-reset role;
+select tests.clear_authentication();
 
 -- Backdate the acceptance to see whether a second accept rewrites it.
 update public.invitations set accepted_at = '2026-01-01 00:00:00+00'
 where id = 'dddddddd-dddd-dddd-dddd-dddddddddddd';
 
-set local role authenticated;
+select tests.authenticate_as('44444444-4444-4444-4444-444444444444');
 
 insert into joined select * from public.accept_invitation('idempotent-token');
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select workspace_id, user_id, role, created_at from joined order by n',
@@ -86,7 +75,7 @@ select results_eq(
 update public.invitations set expires_at = now() - interval '1 day'
 where id = 'dddddddd-dddd-dddd-dddd-dddddddddddd';
 
-set local role authenticated;
+select tests.authenticate_as('44444444-4444-4444-4444-444444444444');
 
 select is(
     (select m.role from public.accept_invitation('idempotent-token') as m),
@@ -94,9 +83,7 @@ select is(
     'an accepted invitation stays idempotent for its user after it expires'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
-);
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.accept_invitation('idempotent-token')$$,
@@ -105,9 +92,7 @@ select throws_ok(
     'another user (even a member) gets invitation_used'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "44444444-4444-4444-4444-444444444444", "role": "authenticated"}', true
-);
+select tests.authenticate_as('44444444-4444-4444-4444-444444444444');
 
 -- Ivy leaves the workspace.
 delete from public.workspace_members
@@ -126,7 +111,7 @@ select throws_ok(
     'a used invitation does not let a former member back in'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select is(
     (

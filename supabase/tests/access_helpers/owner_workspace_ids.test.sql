@@ -1,36 +1,24 @@
 begin;
-create extension if not exists pgtap with schema extensions;
 select plan(5);
 
 -- North Clinic: Olive owns it, Sam works there. South Salon: Sam owns it, Sol works there.
 -- Lou belongs nowhere.
-insert into auth.users (id, email, raw_user_meta_data) values
-('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}'),
-('22222222-2222-2222-2222-222222222222', 'staff@example.test', '{"full_name": "Sam Staff"}'),
-('33333333-3333-3333-3333-333333333333', 'south@example.test', '{"full_name": "Sol South"}'),
-('44444444-4444-4444-4444-444444444444', 'loner@example.test', '{"full_name": "Lou Loner"}');
-
-insert into public.workspaces (id, name, slug, timezone, created_by) values
-(
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
-    'North Clinic', 'north-clinic', 'Europe/Paris', '11111111-1111-1111-1111-111111111111'
-),
-(
-    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb',
-    'South Salon', 'south-salon', 'Europe/Lisbon', '22222222-2222-2222-2222-222222222222'
+select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
+select tests.create_user('22222222-2222-2222-2222-222222222222', 'staff@example.test', 'Sam Staff');
+select tests.create_user('33333333-3333-3333-3333-333333333333', 'south@example.test', 'Sol South');
+select tests.create_user('44444444-4444-4444-4444-444444444444', 'loner@example.test', 'Lou Loner');
+select tests.create_workspace(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'north-clinic', '11111111-1111-1111-1111-111111111111',
+    'North Clinic', 'Europe/Paris'
 );
-
-insert into public.workspace_members (workspace_id, user_id, role) values
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '11111111-1111-1111-1111-111111111111', 'owner'),
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222', 'staff'),
-('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', '22222222-2222-2222-2222-222222222222', 'owner'),
-('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', '33333333-3333-3333-3333-333333333333', 'staff');
-
-set local role authenticated;
-
-select set_config(
-    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
+select tests.create_workspace(
+    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', 'south-salon', '22222222-2222-2222-2222-222222222222',
+    'South Salon', 'Europe/Lisbon'
 );
+select tests.add_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222');
+select tests.add_member('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', '33333333-3333-3333-3333-333333333333');
+
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select is(
     private.owner_workspace_ids(),
@@ -38,9 +26,7 @@ select is(
     'an owner gets the workspace they own'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "22222222-2222-2222-2222-222222222222", "role": "authenticated"}', true
-);
+select tests.authenticate_as('22222222-2222-2222-2222-222222222222');
 
 select is(
     private.owner_workspace_ids(),
@@ -48,9 +34,7 @@ select is(
     'a user who owns one workspace and works in another gets only the owned one'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "33333333-3333-3333-3333-333333333333", "role": "authenticated"}', true
-);
+select tests.authenticate_as('33333333-3333-3333-3333-333333333333');
 
 select is(
     private.owner_workspace_ids(),
@@ -58,9 +42,7 @@ select is(
     'a staff member owns nothing'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "44444444-4444-4444-4444-444444444444", "role": "authenticated"}', true
-);
+select tests.authenticate_as('44444444-4444-4444-4444-444444444444');
 
 select is(
     private.owner_workspace_ids(),
@@ -68,7 +50,7 @@ select is(
     'a user without workspaces owns nothing'
 );
 
-select set_config('request.jwt.claims', '', true);
+select tests.authenticate_without_user();
 
 select is(
     private.owner_workspace_ids(),
@@ -76,7 +58,7 @@ select is(
     'no signed-in user owns nothing'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select * from finish();
 rollback;

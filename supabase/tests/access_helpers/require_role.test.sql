@@ -1,59 +1,24 @@
 begin;
-create extension if not exists pgtap with schema extensions;
 select plan(10);
-
--- Runs a statement and returns what it raised: sqlstate, message and detail.
-create function pg_temp.caught(p_sql text)
-returns jsonb
-language plpgsql
-as $$
-declare
-    v_state text;
-    v_message text;
-    v_detail text;
-begin
-    execute p_sql;
-    return null;
-exception when others then
-    get stacked diagnostics
-        v_state = returned_sqlstate,
-        v_message = message_text,
-        v_detail = pg_exception_detail;
-    return jsonb_build_object('sqlstate', v_state, 'message', v_message, 'detail', v_detail);
-end
-$$;
-
-grant execute on function pg_temp.caught(text) to authenticated;
 
 -- North Clinic: Olive owns it, Sam works there. South Salon: Sam owns it, Sol works there.
 -- Lou belongs nowhere.
-insert into auth.users (id, email, raw_user_meta_data) values
-('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}'),
-('22222222-2222-2222-2222-222222222222', 'staff@example.test', '{"full_name": "Sam Staff"}'),
-('33333333-3333-3333-3333-333333333333', 'south@example.test', '{"full_name": "Sol South"}'),
-('44444444-4444-4444-4444-444444444444', 'loner@example.test', '{"full_name": "Lou Loner"}');
-
-insert into public.workspaces (id, name, slug, timezone, created_by) values
-(
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
-    'North Clinic', 'north-clinic', 'Europe/Paris', '11111111-1111-1111-1111-111111111111'
-),
-(
-    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb',
-    'South Salon', 'south-salon', 'Europe/Lisbon', '22222222-2222-2222-2222-222222222222'
+select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
+select tests.create_user('22222222-2222-2222-2222-222222222222', 'staff@example.test', 'Sam Staff');
+select tests.create_user('33333333-3333-3333-3333-333333333333', 'south@example.test', 'Sol South');
+select tests.create_user('44444444-4444-4444-4444-444444444444', 'loner@example.test', 'Lou Loner');
+select tests.create_workspace(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'north-clinic', '11111111-1111-1111-1111-111111111111',
+    'North Clinic', 'Europe/Paris'
 );
-
-insert into public.workspace_members (workspace_id, user_id, role) values
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '11111111-1111-1111-1111-111111111111', 'owner'),
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222', 'staff'),
-('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', '22222222-2222-2222-2222-222222222222', 'owner'),
-('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', '33333333-3333-3333-3333-333333333333', 'staff');
-
-set local role authenticated;
-
-select set_config(
-    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
+select tests.create_workspace(
+    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', 'south-salon', '22222222-2222-2222-2222-222222222222',
+    'South Salon', 'Europe/Lisbon'
 );
+select tests.add_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222');
+select tests.add_member('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', '33333333-3333-3333-3333-333333333333');
+
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select is(
     private.require_role('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'owner'),
@@ -75,7 +40,7 @@ select throws_ok(
 );
 
 select is(
-    pg_temp.caught($$select private.require_role('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', 'owner')$$),
+    tests.caught($$select private.require_role('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', 'owner')$$),
     jsonb_build_object(
         'sqlstate', 'PT404',
         'message', 'not_found',
@@ -91,9 +56,7 @@ select throws_ok(
     'a workspace that does not exist is not_found'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "22222222-2222-2222-2222-222222222222", "role": "authenticated"}', true
-);
+select tests.authenticate_as('22222222-2222-2222-2222-222222222222');
 
 select is(
     private.require_role('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'staff'),
@@ -109,7 +72,7 @@ select throws_ok(
 );
 
 select is(
-    pg_temp.caught($$select private.require_role('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'owner')$$),
+    tests.caught($$select private.require_role('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'owner')$$),
     jsonb_build_object(
         'sqlstate', 'PT403',
         'message', 'forbidden',
@@ -118,9 +81,7 @@ select is(
     'forbidden names the role needed'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "44444444-4444-4444-4444-444444444444", "role": "authenticated"}', true
-);
+select tests.authenticate_as('44444444-4444-4444-4444-444444444444');
 
 select throws_ok(
     $$select private.require_role('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'staff')$$,
@@ -129,7 +90,7 @@ select throws_ok(
     'a user without workspaces gets not_found'
 );
 
-select set_config('request.jwt.claims', '', true);
+select tests.authenticate_without_user();
 
 select throws_ok(
     $$select private.require_role('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'staff')$$,
@@ -138,7 +99,7 @@ select throws_ok(
     'no signed-in user gets not_authenticated'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select * from finish();
 rollback;

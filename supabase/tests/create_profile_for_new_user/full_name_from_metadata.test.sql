@@ -1,5 +1,4 @@
 begin;
-create extension if not exists pgtap with schema extensions;
 select plan(9);
 
 -- Users inserted as GoTrue does at sign-up.

@@ -1,17 +1,12 @@
 begin;
-create extension if not exists pgtap with schema extensions;
 select plan(4);
 
-insert into auth.users (id, email, raw_user_meta_data) values
-('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}');
+select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
 
 create temp table created (like public.workspaces);
 grant all on created to authenticated;
 
-select set_config(
-    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
-);
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 insert into created select * from public.create_workspace('x', 'abc', 'UTC');
 insert into created
@@ -19,7 +14,7 @@ select * from public.create_workspace(repeat('n', 120), repeat('a', 63), 'Americ
 insert into created select * from public.create_workspace('24/7 Repairs', '24-7-repairs', 'Asia/Kolkata');
 insert into created select * from public.create_workspace('  ' || repeat('m', 120) || '  ', 'm-1-2-3', 'UTC');
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select char_length(name), slug, timezone from created order by slug',

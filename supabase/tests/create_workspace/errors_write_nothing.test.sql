@@ -1,42 +1,12 @@
 begin;
-create extension if not exists pgtap with schema extensions;
 select plan(41);
 
--- Runs a statement and returns what it raised: sqlstate, message and detail.
-create function pg_temp.caught(p_sql text)
-returns jsonb
-language plpgsql
-as $$
-declare
-    v_state text;
-    v_message text;
-    v_detail text;
-begin
-    execute p_sql;
-    return null;
-exception when others then
-    get stacked diagnostics
-        v_state = returned_sqlstate,
-        v_message = message_text,
-        v_detail = pg_exception_detail;
-    return jsonb_build_object('sqlstate', v_state, 'message', v_message, 'detail', v_detail);
-end
-$$;
-
-grant execute on function pg_temp.caught(text) to authenticated;
-
 -- Olive will try to create workspaces; Tess already owns "taken-slug".
-insert into auth.users (id, email, raw_user_meta_data) values
-('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}'),
-('22222222-2222-2222-2222-222222222222', 'taken@example.test', '{"full_name": "Tess Taken"}');
-
-insert into public.workspaces (id, name, slug, timezone, created_by) values
-(
-    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb',
-    'Taken', 'taken-slug', 'UTC', '22222222-2222-2222-2222-222222222222'
+select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
+select tests.create_user('22222222-2222-2222-2222-222222222222', 'taken@example.test', 'Tess Taken');
+select tests.create_workspace(
+    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', 'taken-slug', '22222222-2222-2222-2222-222222222222', 'Taken', 'UTC'
 );
-insert into public.workspace_members (workspace_id, user_id, role) values
-('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', '22222222-2222-2222-2222-222222222222', 'owner');
 
 -- What create_workspace could have written: rows of these two users.
 create temp view written as
@@ -58,8 +28,7 @@ select results_eq(
     'before: one workspace, one membership'
 );
 
-select set_config('request.jwt.claims', '', true);
-set local role authenticated;
+select tests.authenticate_without_user();
 
 select throws_ok(
     $$select public.create_workspace('North Clinic', 'north-clinic', 'Europe/Paris')$$,
@@ -68,7 +37,7 @@ select throws_ok(
     'no signed-in user: not_authenticated'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -76,11 +45,7 @@ select results_eq(
     'not_authenticated writes nothing'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
-);
-
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.create_workspace('', 'north-clinic', 'Europe/Paris')$$,
@@ -89,7 +54,7 @@ select throws_ok(
     'an empty name: invalid_name'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -97,7 +62,7 @@ select results_eq(
     'an empty name: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.create_workspace('   ', 'north-clinic', 'Europe/Paris')$$,
@@ -106,7 +71,7 @@ select throws_ok(
     'a blank name: invalid_name'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -114,7 +79,7 @@ select results_eq(
     'a blank name: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.create_workspace(null, 'north-clinic', 'Europe/Paris')$$,
@@ -123,7 +88,7 @@ select throws_ok(
     'a null name: invalid_name'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -131,7 +96,7 @@ select results_eq(
     'a null name: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.create_workspace(repeat('n', 121), 'north-clinic', 'Europe/Paris')$$,
@@ -140,7 +105,7 @@ select throws_ok(
     'a 121-character name: invalid_name'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -148,7 +113,7 @@ select results_eq(
     'a 121-character name: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.create_workspace('North Clinic', 'ab', 'Europe/Paris')$$,
@@ -157,7 +122,7 @@ select throws_ok(
     'a 2-character slug: invalid_slug'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -165,7 +130,7 @@ select results_eq(
     'a 2-character slug: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.create_workspace('North Clinic', 'north clinic', 'Europe/Paris')$$,
@@ -174,7 +139,7 @@ select throws_ok(
     'a slug with a space: invalid_slug'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -182,7 +147,7 @@ select results_eq(
     'a slug with a space: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.create_workspace('North Clinic', '-north-clinic', 'Europe/Paris')$$,
@@ -191,7 +156,7 @@ select throws_ok(
     'a slug with a leading hyphen: invalid_slug'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -199,7 +164,7 @@ select results_eq(
     'a slug with a leading hyphen: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.create_workspace('North Clinic', 'north-clinic-', 'Europe/Paris')$$,
@@ -208,7 +173,7 @@ select throws_ok(
     'a slug with a trailing hyphen: invalid_slug'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -216,7 +181,7 @@ select results_eq(
     'a slug with a trailing hyphen: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.create_workspace('North Clinic', 'north--clinic', 'Europe/Paris')$$,
@@ -225,7 +190,7 @@ select throws_ok(
     'a slug with a double hyphen: invalid_slug'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -233,7 +198,7 @@ select results_eq(
     'a slug with a double hyphen: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.create_workspace('North Clinic', 'north_clinic', 'Europe/Paris')$$,
@@ -242,7 +207,7 @@ select throws_ok(
     'a slug with an underscore: invalid_slug'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -250,7 +215,7 @@ select results_eq(
     'a slug with an underscore: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.create_workspace('North Clinic', repeat('a', 64), 'Europe/Paris')$$,
@@ -259,7 +224,7 @@ select throws_ok(
     'a 64-character slug: invalid_slug'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -267,7 +232,7 @@ select results_eq(
     'a 64-character slug: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.create_workspace('North Clinic', null, 'Europe/Paris')$$,
@@ -276,7 +241,7 @@ select throws_ok(
     'a null slug: invalid_slug'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -284,7 +249,7 @@ select results_eq(
     'a null slug: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.create_workspace('North Clinic', 'taken-slug', 'Europe/Paris')$$,
@@ -293,7 +258,7 @@ select throws_ok(
     'a slug in use: slug_taken'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -301,7 +266,7 @@ select results_eq(
     'a slug in use: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.create_workspace('North Clinic', ' Taken-Slug ', 'Europe/Paris')$$,
@@ -310,7 +275,7 @@ select throws_ok(
     'a slug in use once normalized: slug_taken'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -318,7 +283,7 @@ select results_eq(
     'a slug in use once normalized: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.create_workspace('North Clinic', 'north-clinic', 'Mars/Olympus_Mons')$$,
@@ -327,7 +292,7 @@ select throws_ok(
     'an unknown time zone: invalid_timezone'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -335,7 +300,7 @@ select results_eq(
     'an unknown time zone: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.create_workspace('North Clinic', 'north-clinic', '')$$,
@@ -344,7 +309,7 @@ select throws_ok(
     'an empty time zone: invalid_timezone'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -352,7 +317,7 @@ select results_eq(
     'an empty time zone: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.create_workspace('North Clinic', 'north-clinic', null)$$,
@@ -361,7 +326,7 @@ select throws_ok(
     'a null time zone: invalid_timezone'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -369,7 +334,7 @@ select results_eq(
     'a null time zone: nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.create_workspace('', 'x', 'Nowhere')$$,
@@ -378,7 +343,7 @@ select throws_ok(
     'several bad fields (the name is checked first): invalid_name'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -386,10 +351,10 @@ select results_eq(
     'several bad fields (the name is checked first): nothing written'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select is(
-    pg_temp.caught($$select public.create_workspace('North Clinic', ' Taken-Slug ', 'UTC')$$),
+    tests.caught($$select public.create_workspace('North Clinic', ' Taken-Slug ', 'UTC')$$),
     jsonb_build_object(
         'sqlstate', 'PT409',
         'message', 'slug_taken',
@@ -399,12 +364,12 @@ select is(
 );
 
 select is(
-    pg_temp.caught($$select public.create_workspace('North Clinic', 'no', 'UTC')$$) ->> 'detail',
+    tests.caught($$select public.create_workspace('North Clinic', 'no', 'UTC')$$) ->> 'detail',
     'A slug has 3 to 63 lowercase letters, digits or inner hyphens (for example "north-clinic").',
     'validation errors carry the registered description'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select * from finish();
 rollback;

@@ -1,19 +1,14 @@
 begin;
-create extension if not exists pgtap with schema extensions;
 select plan(11);
 
-insert into auth.users (id, email, raw_user_meta_data) values
-('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}'),
-('22222222-2222-2222-2222-222222222222', 'other@example.test', '{"full_name": "Otto Other"}');
+select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
+select tests.create_user('22222222-2222-2222-2222-222222222222', 'other@example.test', 'Otto Other');
 
 -- What create_workspace returned, kept for the checks below.
 create temp table created (like public.workspaces);
 grant all on created to authenticated;
 
-select set_config(
-    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
-);
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 insert into created
 select * from public.create_workspace('  North Clinic  ', '  North-Clinic ', ' Europe/Paris ');
@@ -30,9 +25,7 @@ select is(
     'the caller is an owner of the new workspace'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "22222222-2222-2222-2222-222222222222", "role": "authenticated"}', true
-);
+select tests.authenticate_as('22222222-2222-2222-2222-222222222222');
 
 select is(
     (select count(*)::int from public.workspaces),
@@ -40,7 +33,7 @@ select is(
     'another user does not see it'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select is(
     (select c.name from created as c),

@@ -1,27 +1,19 @@
 begin;
-create extension if not exists pgtap with schema extensions;
 select plan(49);
 
 -- North Clinic: Olive owns it, Sam works there. South Salon belongs to Sol.
-insert into auth.users (id, email, raw_user_meta_data) values
-('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}'),
-('22222222-2222-2222-2222-222222222222', 'staff@example.test', '{"full_name": "Sam Staff"}'),
-('33333333-3333-3333-3333-333333333333', 'south@example.test', '{"full_name": "Sol South"}');
-
-insert into public.workspaces (id, name, slug, timezone, created_by) values
-(
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
-    'North Clinic', 'north-clinic', 'Europe/Paris', '11111111-1111-1111-1111-111111111111'
-),
-(
-    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb',
-    'South Salon', 'south-salon', 'Europe/Lisbon', '33333333-3333-3333-3333-333333333333'
+select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
+select tests.create_user('22222222-2222-2222-2222-222222222222', 'staff@example.test', 'Sam Staff');
+select tests.create_user('33333333-3333-3333-3333-333333333333', 'south@example.test', 'Sol South');
+select tests.create_workspace(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'north-clinic', '11111111-1111-1111-1111-111111111111',
+    'North Clinic', 'Europe/Paris'
 );
-
-insert into public.workspace_members (workspace_id, user_id, role) values
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '11111111-1111-1111-1111-111111111111', 'owner'),
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222', 'staff'),
-('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', '33333333-3333-3333-3333-333333333333', 'owner');
+select tests.create_workspace(
+    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', 'south-salon', '33333333-3333-3333-3333-333333333333',
+    'South Salon', 'Europe/Lisbon'
+);
+select tests.add_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222');
 
 -- What invite_member could have written: invitations of these workspaces, jobs for North Clinic.
 create temp view written as
@@ -46,9 +38,7 @@ select results_eq(
     'before: no invitation, no job'
 );
 
-select set_config('request.jwt.claims', '', true);
-
-set local role authenticated;
+select tests.authenticate_without_user();
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test')$$,
@@ -57,7 +47,7 @@ select throws_ok(
     'no signed-in user: not_authenticated'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -65,11 +55,7 @@ select results_eq(
     'no signed-in user: no invitation, no job'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "33333333-3333-3333-3333-333333333333", "role": "authenticated"}', true
-);
-
-set local role authenticated;
+select tests.authenticate_as('33333333-3333-3333-3333-333333333333');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test')$$,
@@ -78,7 +64,7 @@ select throws_ok(
     'an owner of another workspace: not_found'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -86,11 +72,7 @@ select results_eq(
     'an owner of another workspace: no invitation, no job'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "22222222-2222-2222-2222-222222222222", "role": "authenticated"}', true
-);
-
-set local role authenticated;
+select tests.authenticate_as('22222222-2222-2222-2222-222222222222');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test')$$,
@@ -99,7 +81,7 @@ select throws_ok(
     'a staff member: forbidden'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -107,7 +89,7 @@ select results_eq(
     'a staff member: no invitation, no job'
 );
 
-set local role authenticated;
+select tests.authenticate_as('22222222-2222-2222-2222-222222222222');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'not-an-email', 'admin', 0)$$,
@@ -116,7 +98,7 @@ select throws_ok(
     'a staff member with bad arguments: forbidden'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -124,11 +106,7 @@ select results_eq(
     'a staff member with bad arguments: no invitation, no job'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
-);
-
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.invite_member('cccccccc-cccc-cccc-cccc-cccccccccccc', 'new@example.test')$$,
@@ -137,7 +115,7 @@ select throws_ok(
     'a workspace that does not exist: not_found'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -145,7 +123,7 @@ select results_eq(
     'a workspace that does not exist: no invitation, no job'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.invite_member(null, 'new@example.test')$$,
@@ -154,7 +132,7 @@ select throws_ok(
     'a null workspace: not_found'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -162,7 +140,7 @@ select results_eq(
     'a null workspace: no invitation, no job'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'not-an-email')$$,
@@ -171,7 +149,7 @@ select throws_ok(
     'an address without @: invalid_email'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -179,7 +157,7 @@ select results_eq(
     'an address without @: no invitation, no job'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '')$$,
@@ -188,7 +166,7 @@ select throws_ok(
     'an empty address: invalid_email'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -196,7 +174,7 @@ select results_eq(
     'an empty address: no invitation, no job'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', null)$$,
@@ -205,7 +183,7 @@ select throws_ok(
     'a null address: invalid_email'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -213,7 +191,7 @@ select results_eq(
     'a null address: no invitation, no job'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@localhost')$$,
@@ -222,7 +200,7 @@ select throws_ok(
     'an address without a dot in the domain: invalid_email'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -230,7 +208,7 @@ select results_eq(
     'an address without a dot in the domain: no invitation, no job'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@@example.test')$$,
@@ -239,7 +217,7 @@ select throws_ok(
     'an address with two @: invalid_email'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -247,7 +225,7 @@ select results_eq(
     'an address with two @: no invitation, no job'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new person@example.test')$$,
@@ -256,7 +234,7 @@ select throws_ok(
     'an address with a space: invalid_email'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -264,7 +242,7 @@ select results_eq(
     'an address with a space: no invitation, no job'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', repeat('a', 243) || '@example.test')$$,
@@ -273,7 +251,7 @@ select throws_ok(
     'a 256-character address: invalid_email'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -281,7 +259,7 @@ select results_eq(
     'a 256-character address: no invitation, no job'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test', 'admin')$$,
@@ -290,7 +268,7 @@ select throws_ok(
     'an unknown role: invalid_role'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -298,7 +276,7 @@ select results_eq(
     'an unknown role: no invitation, no job'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test', 'Owner')$$,
@@ -307,7 +285,7 @@ select throws_ok(
     'a role in capitals: invalid_role'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -315,7 +293,7 @@ select results_eq(
     'a role in capitals: no invitation, no job'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test', null)$$,
@@ -324,7 +302,7 @@ select throws_ok(
     'a null role: invalid_role'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -332,7 +310,7 @@ select results_eq(
     'a null role: no invitation, no job'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test', 'staff', 0)$$,
@@ -341,7 +319,7 @@ select throws_ok(
     'a validity of 0 days: invalid_expiry'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -349,7 +327,7 @@ select results_eq(
     'a validity of 0 days: no invitation, no job'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test', 'staff', 31)$$,
@@ -358,7 +336,7 @@ select throws_ok(
     'a validity of 31 days: invalid_expiry'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -366,7 +344,7 @@ select results_eq(
     'a validity of 31 days: no invitation, no job'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test', 'staff', -1)$$,
@@ -375,7 +353,7 @@ select throws_ok(
     'a negative validity: invalid_expiry'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -383,7 +361,7 @@ select results_eq(
     'a negative validity: no invitation, no job'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test', 'staff', null)$$,
@@ -392,7 +370,7 @@ select throws_ok(
     'a null validity: invalid_expiry'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -400,7 +378,7 @@ select results_eq(
     'a null validity: no invitation, no job'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'staff@example.test')$$,
@@ -409,7 +387,7 @@ select throws_ok(
     'the address of a staff member: already_member'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -417,7 +395,7 @@ select results_eq(
     'the address of a staff member: no invitation, no job'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '  Staff@Example.TEST ')$$,
@@ -426,7 +404,7 @@ select throws_ok(
     'a member address in other case: already_member'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -434,7 +412,7 @@ select results_eq(
     'a member address in other case: no invitation, no job'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'owner@example.test', 'owner')$$,
@@ -443,7 +421,7 @@ select throws_ok(
     'the owners own address: already_member'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -452,7 +430,7 @@ select results_eq(
 );
 
 -- The same owner can still invite: the failures left nothing locked or half-done.
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select is(
     (select v.email from public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'new@example.test') as v),
@@ -460,7 +438,7 @@ select is(
     'a valid invitation after all the failures works'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',

@@ -1,27 +1,19 @@
 begin;
-create extension if not exists pgtap with schema extensions;
 select plan(12);
 
 -- North Clinic: Olive owns it, Sam works there. South Salon belongs to Sol.
-insert into auth.users (id, email, raw_user_meta_data) values
-('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}'),
-('22222222-2222-2222-2222-222222222222', 'staff@example.test', '{"full_name": "Sam Staff"}'),
-('33333333-3333-3333-3333-333333333333', 'south@example.test', '{"full_name": "Sol South"}');
-
-insert into public.workspaces (id, name, slug, timezone, created_by) values
-(
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
-    'North Clinic', 'north-clinic', 'Europe/Paris', '11111111-1111-1111-1111-111111111111'
-),
-(
-    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb',
-    'South Salon', 'south-salon', 'Europe/Lisbon', '33333333-3333-3333-3333-333333333333'
+select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
+select tests.create_user('22222222-2222-2222-2222-222222222222', 'staff@example.test', 'Sam Staff');
+select tests.create_user('33333333-3333-3333-3333-333333333333', 'south@example.test', 'Sol South');
+select tests.create_workspace(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'north-clinic', '11111111-1111-1111-1111-111111111111',
+    'North Clinic', 'Europe/Paris'
 );
-
-insert into public.workspace_members (workspace_id, user_id, role) values
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '11111111-1111-1111-1111-111111111111', 'owner'),
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222', 'staff'),
-('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', '33333333-3333-3333-3333-333333333333', 'owner');
+select tests.create_workspace(
+    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', 'south-salon', '33333333-3333-3333-3333-333333333333',
+    'South Salon', 'Europe/Lisbon'
+);
+select tests.add_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222');
 
 -- What invite_member returned, kept for the checks below.
 create temp table invited (
@@ -34,10 +26,7 @@ create temp table invited (
 );
 grant all on invited to authenticated;
 
-select set_config(
-    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
-);
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 insert into invited
 select * from public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '  New.Person@Example.TEST ');
@@ -52,9 +41,7 @@ select is(
     'the owner reads the workspace''s invitations'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "22222222-2222-2222-2222-222222222222", "role": "authenticated"}', true
-);
+select tests.authenticate_as('22222222-2222-2222-2222-222222222222');
 
 select is(
     (select count(*)::int from public.invitations),
@@ -62,7 +49,7 @@ select is(
     'staff do not read invitations'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select is(
     (

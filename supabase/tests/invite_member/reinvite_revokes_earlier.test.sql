@@ -1,27 +1,20 @@
 begin;
-create extension if not exists pgtap with schema extensions;
 select plan(8);
 
--- North Clinic: Olive owns it, Sam works there. South Salon belongs to Sol.
-insert into auth.users (id, email, raw_user_meta_data) values
-('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}'),
-('22222222-2222-2222-2222-222222222222', 'staff@example.test', '{"full_name": "Sam Staff"}'),
-('33333333-3333-3333-3333-333333333333', 'south@example.test', '{"full_name": "Sol South"}');
-
-insert into public.workspaces (id, name, slug, timezone, created_by) values
-(
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
-    'North Clinic', 'north-clinic', 'Europe/Paris', '11111111-1111-1111-1111-111111111111'
-),
-(
-    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb',
-    'South Salon', 'south-salon', 'Europe/Lisbon', '33333333-3333-3333-3333-333333333333'
+-- North Clinic: Olive owns it, Sam works there. South Salon belongs to Sol. Olive invites Ada twice.
+select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
+select tests.create_user('22222222-2222-2222-2222-222222222222', 'staff@example.test', 'Sam Staff');
+select tests.create_user('33333333-3333-3333-3333-333333333333', 'south@example.test', 'Sol South');
+select tests.create_user('44444444-4444-4444-4444-444444444444', 'again@example.test', 'Ada Again');
+select tests.create_workspace(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'north-clinic', '11111111-1111-1111-1111-111111111111',
+    'North Clinic', 'Europe/Paris'
 );
-
-insert into public.workspace_members (workspace_id, user_id, role) values
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '11111111-1111-1111-1111-111111111111', 'owner'),
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222', 'staff'),
-('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', '33333333-3333-3333-3333-333333333333', 'owner');
+select tests.create_workspace(
+    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', 'south-salon', '33333333-3333-3333-3333-333333333333',
+    'South Salon', 'Europe/Lisbon'
+);
+select tests.add_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222');
 
 -- What invite_member returned, kept for the checks below.
 create temp table invited (
@@ -34,13 +27,7 @@ create temp table invited (
 );
 grant all on invited to authenticated;
 
-insert into auth.users (id, email, raw_user_meta_data) values
-('44444444-4444-4444-4444-444444444444', 'again@example.test', '{"full_name": "Ada Again"}');
-
-select set_config(
-    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
-);
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 insert into invited
 select * from public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'again@example.test');
@@ -49,7 +36,7 @@ select * from public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'othe
 insert into invited
 select * from public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', ' AGAIN@example.test', 'owner', 14);
 
-reset role;
+select tests.clear_authentication();
 
 -- The two invitations of again@example.test, in the order they were made.
 create temp view again as
@@ -109,10 +96,7 @@ select is(
     'each invitation queued its own job'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "44444444-4444-4444-4444-444444444444", "role": "authenticated"}', true
-);
-set local role authenticated;
+select tests.authenticate_as('44444444-4444-4444-4444-444444444444');
 
 select throws_ok(
     format(
@@ -140,7 +124,7 @@ select is(
     'the later token does, with its role'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select is(
     (

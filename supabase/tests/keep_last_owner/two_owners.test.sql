@@ -1,47 +1,21 @@
 begin;
-create extension if not exists pgtap with schema extensions;
 select plan(12);
 
--- Runs a statement as the current role and returns how many rows it touched.
-create function pg_temp.affected(p_sql text)
-returns integer
-language plpgsql
-as $$
-declare
-    v_count integer;
-begin
-    execute p_sql;
-    get diagnostics v_count = row_count;
-    return v_count;
-end
-$$;
-
-grant execute on function pg_temp.affected(text) to authenticated;
-
 -- North Clinic has two owners, Olive and Omar, and a staff member, Sam.
-insert into auth.users (id, email, raw_user_meta_data) values
-('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}'),
-('22222222-2222-2222-2222-222222222222', 'staff@example.test', '{"full_name": "Sam Staff"}'),
-('55555555-5555-5555-5555-555555555555', 'omar@example.test', '{"full_name": "Omar Owner"}');
-
-insert into public.workspaces (id, name, slug, timezone, created_by) values
-(
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
-    'North Clinic', 'north-clinic', 'Europe/Paris', '11111111-1111-1111-1111-111111111111'
+select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
+select tests.create_user('22222222-2222-2222-2222-222222222222', 'staff@example.test', 'Sam Staff');
+select tests.create_user('55555555-5555-5555-5555-555555555555', 'omar@example.test', 'Omar Owner');
+select tests.create_workspace(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'north-clinic', '11111111-1111-1111-1111-111111111111',
+    'North Clinic', 'Europe/Paris'
 );
+select tests.add_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222');
+select tests.add_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '55555555-5555-5555-5555-555555555555', 'owner');
 
-insert into public.workspace_members (workspace_id, user_id, role) values
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '11111111-1111-1111-1111-111111111111', 'owner'),
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222', 'staff'),
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '55555555-5555-5555-5555-555555555555', 'owner');
-
-select set_config(
-    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
-);
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select is(
-    pg_temp.affected(
+    tests.affected(
         $$
             update public.workspace_members set role = 'staff'
             where workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa' and user_id = '55555555-5555-5555-5555-555555555555'
@@ -71,7 +45,7 @@ select throws_ok(
 );
 
 select is(
-    pg_temp.affected(
+    tests.affected(
         $$
             update public.workspace_members set role = 'owner'
             where workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa' and user_id = '55555555-5555-5555-5555-555555555555'
@@ -82,7 +56,7 @@ select is(
 );
 
 select is(
-    pg_temp.affected(
+    tests.affected(
         $$
             delete from public.workspace_members
             where workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa' and user_id = '11111111-1111-1111-1111-111111111111'
@@ -92,9 +66,7 @@ select is(
     'with two owners, an owner leaves'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "55555555-5555-5555-5555-555555555555", "role": "authenticated"}', true
-);
+select tests.authenticate_as('55555555-5555-5555-5555-555555555555');
 
 select throws_ok(
     $$
@@ -106,7 +78,7 @@ select throws_ok(
     'the owner left behind cannot leave'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     $$
@@ -126,7 +98,7 @@ select results_eq(
 update public.workspace_members set role = 'owner'
 where workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa' and user_id = '22222222-2222-2222-2222-222222222222';
 
-set local role authenticated;
+select tests.authenticate_as('55555555-5555-5555-5555-555555555555');
 
 select throws_ok(
     $$update public.workspace_members set role = 'staff' where workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'$$,
@@ -143,7 +115,7 @@ select throws_ok(
 );
 
 select is(
-    pg_temp.affected(
+    tests.affected(
         $$
             delete from public.workspace_members
             where workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa' and user_id = '22222222-2222-2222-2222-222222222222'
@@ -163,7 +135,7 @@ select throws_ok(
     'and is then the last owner'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     $$

@@ -1,27 +1,5 @@
 begin;
-create extension if not exists pgtap with schema extensions;
 select plan(12);
-
--- Runs a statement and returns what it raised: sqlstate, message and detail.
-create function pg_temp.caught(p_sql text)
-returns jsonb
-language plpgsql
-as $$
-declare
-    v_state text;
-    v_message text;
-    v_detail text;
-begin
-    execute p_sql;
-    return null;
-exception when others then
-    get stacked diagnostics
-        v_state = returned_sqlstate,
-        v_message = message_text,
-        v_detail = pg_exception_detail;
-    return jsonb_build_object('sqlstate', v_state, 'message', v_message, 'detail', v_detail);
-end
-$$;
 
 select throws_ok(
     $$select private.raise_error('slug_taken')$$,
@@ -31,7 +9,7 @@ select throws_ok(
 );
 
 select is(
-    pg_temp.caught($$select private.raise_error('slug_taken')$$),
+    tests.caught($$select private.raise_error('slug_taken')$$),
     jsonb_build_object(
         'sqlstate', 'PT409',
         'message', 'slug_taken',
@@ -41,13 +19,13 @@ select is(
 );
 
 select is(
-    pg_temp.caught($$select private.raise_error('not_found', 'No such appointment.')$$),
+    tests.caught($$select private.raise_error('not_found', 'No such appointment.')$$),
     jsonb_build_object('sqlstate', 'PT404', 'message', 'not_found', 'detail', 'No such appointment.'),
     'a detail passed in overrides the description'
 );
 
 select is(
-    pg_temp.caught($$select private.raise_error('not_authenticated', null)$$),
+    tests.caught($$select private.raise_error('not_authenticated', null)$$),
     jsonb_build_object(
         'sqlstate', 'PT401',
         'message', 'not_authenticated',
@@ -57,7 +35,7 @@ select is(
 );
 
 select is(
-    pg_temp.caught($$select private.raise_error('invitation_expired')$$) ->> 'sqlstate',
+    tests.caught($$select private.raise_error('invitation_expired')$$) ->> 'sqlstate',
     'PT410',
     'a 410 code raises PT410'
 );
@@ -73,7 +51,7 @@ select is(
         select array_agg(e.code order by e.code)
         from private.error_codes as e
         where
-            pg_temp.caught(format('select private.raise_error(%L)', e.code))
+            tests.caught(format('select private.raise_error(%L)', e.code))
             is distinct from jsonb_build_object(
                 'sqlstate', 'PT' || e.http_status::text,
                 'message', e.code,
@@ -98,12 +76,7 @@ select throws_ok(
     'a null code raises XX000'
 );
 
-select set_config(
-    'request.jwt.claims',
-    '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}',
-    true
-);
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select private.raise_error('forbidden')$$,
@@ -112,7 +85,7 @@ select throws_ok(
     'authenticated may call raise_error'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select function_privs_are(
     'private', 'raise_error', array['text', 'text'], 'anon', array[]::text[],

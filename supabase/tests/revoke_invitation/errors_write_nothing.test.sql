@@ -1,70 +1,36 @@
 begin;
-create extension if not exists pgtap with schema extensions;
 select plan(17);
-
--- Runs a statement and returns what it raised: sqlstate, message and detail.
-create function pg_temp.caught(p_sql text)
-returns jsonb
-language plpgsql
-as $$
-declare
-    v_state text;
-    v_message text;
-    v_detail text;
-begin
-    execute p_sql;
-    return null;
-exception when others then
-    get stacked diagnostics
-        v_state = returned_sqlstate,
-        v_message = message_text,
-        v_detail = pg_exception_detail;
-    return jsonb_build_object('sqlstate', v_state, 'message', v_message, 'detail', v_detail);
-end
-$$;
-
-grant execute on function pg_temp.caught(text) to authenticated;
 
 -- North Clinic: Olive owns it, Sam works there; one open and one accepted invitation.
 -- South Salon: Sol owns it; one open invitation.
-insert into auth.users (id, email, raw_user_meta_data) values
-('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}'),
-('22222222-2222-2222-2222-222222222222', 'staff@example.test', '{"full_name": "Sam Staff"}'),
-('33333333-3333-3333-3333-333333333333', 'south@example.test', '{"full_name": "Sol South"}'),
-('55555555-5555-5555-5555-555555555555', 'partner@example.test', '{"full_name": "Pat Partner"}');
-
-insert into public.workspaces (id, name, slug, timezone, created_by) values
-(
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
-    'North Clinic', 'north-clinic', 'Europe/Paris', '11111111-1111-1111-1111-111111111111'
-),
-(
-    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb',
-    'South Salon', 'south-salon', 'Europe/Lisbon', '33333333-3333-3333-3333-333333333333'
+select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
+select tests.create_user('22222222-2222-2222-2222-222222222222', 'staff@example.test', 'Sam Staff');
+select tests.create_user('33333333-3333-3333-3333-333333333333', 'south@example.test', 'Sol South');
+select tests.create_user('55555555-5555-5555-5555-555555555555', 'partner@example.test', 'Pat Partner');
+select tests.create_workspace(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'north-clinic', '11111111-1111-1111-1111-111111111111',
+    'North Clinic', 'Europe/Paris'
 );
-
-insert into public.workspace_members (workspace_id, user_id, role) values
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '11111111-1111-1111-1111-111111111111', 'owner'),
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222', 'staff'),
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '55555555-5555-5555-5555-555555555555', 'staff'),
-('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', '33333333-3333-3333-3333-333333333333', 'owner');
-
-insert into public.invitations (
-    id, workspace_id, email, role, token_hash, invited_by, expires_at, accepted_at, accepted_by
-) values
-(
-    'dddddddd-dddd-dddd-dddd-dddddddddd01', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'invitee@example.test', 'staff',
-    private.token_hash('open-token'), '11111111-1111-1111-1111-111111111111', now() + interval '7 days', null, null
-),
-(
-    'dddddddd-dddd-dddd-dddd-dddddddddd02', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'partner@example.test', 'staff',
-    private.token_hash('used-token'), '11111111-1111-1111-1111-111111111111', now() + interval '7 days',
-    now(), '55555555-5555-5555-5555-555555555555'
-),
-(
-    'dddddddd-dddd-dddd-dddd-dddddddddd03', 'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', 'invitee@example.test', 'staff',
-    private.token_hash('south-token'), '33333333-3333-3333-3333-333333333333', now() + interval '7 days', null, null
+select tests.create_workspace(
+    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', 'south-salon', '33333333-3333-3333-3333-333333333333',
+    'South Salon', 'Europe/Lisbon'
 );
+select tests.add_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222');
+select tests.add_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '55555555-5555-5555-5555-555555555555');
+select tests.create_invitation(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'invitee@example.test', 'open-token',
+    p_id => 'dddddddd-dddd-dddd-dddd-dddddddddd01'
+);
+select tests.create_invitation(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'partner@example.test', 'used-token',
+    p_id => 'dddddddd-dddd-dddd-dddd-dddddddddd02'
+);
+select tests.create_invitation(
+    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', 'invitee@example.test', 'south-token',
+    p_id => 'dddddddd-dddd-dddd-dddd-dddddddddd03'
+);
+update public.invitations set accepted_at = now(), accepted_by = '55555555-5555-5555-5555-555555555555'
+where id = 'dddddddd-dddd-dddd-dddd-dddddddddd02';
 
 -- What revoke_invitation could have written: revocations.
 create temp view written as
@@ -81,9 +47,7 @@ select results_eq(
     'before: nothing revoked'
 );
 
-select set_config('request.jwt.claims', '', true);
-
-set local role authenticated;
+select tests.authenticate_without_user();
 
 select throws_ok(
     $$select public.revoke_invitation('dddddddd-dddd-dddd-dddd-dddddddddd01')$$,
@@ -92,7 +56,7 @@ select throws_ok(
     'no signed-in user: not_authenticated'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -100,11 +64,7 @@ select results_eq(
     'no signed-in user: nothing revoked'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "22222222-2222-2222-2222-222222222222", "role": "authenticated"}', true
-);
-
-set local role authenticated;
+select tests.authenticate_as('22222222-2222-2222-2222-222222222222');
 
 select throws_ok(
     $$select public.revoke_invitation('dddddddd-dddd-dddd-dddd-dddddddddd01')$$,
@@ -113,7 +73,7 @@ select throws_ok(
     'a staff member: forbidden'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -121,11 +81,7 @@ select results_eq(
     'a staff member: nothing revoked'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "33333333-3333-3333-3333-333333333333", "role": "authenticated"}', true
-);
-
-set local role authenticated;
+select tests.authenticate_as('33333333-3333-3333-3333-333333333333');
 
 select throws_ok(
     $$select public.revoke_invitation('dddddddd-dddd-dddd-dddd-dddddddddd01')$$,
@@ -134,7 +90,7 @@ select throws_ok(
     'an owner of another workspace: not_found'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -142,11 +98,7 @@ select results_eq(
     'an owner of another workspace: nothing revoked'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
-);
-
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.revoke_invitation('dddddddd-dddd-dddd-dddd-dddddddddd03')$$,
@@ -155,7 +107,7 @@ select throws_ok(
     'an invitation of a workspace the caller is not in: not_found'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -163,7 +115,7 @@ select results_eq(
     'an invitation of a workspace the caller is not in: nothing revoked'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.revoke_invitation('cccccccc-cccc-cccc-cccc-cccccccccccc')$$,
@@ -172,7 +124,7 @@ select throws_ok(
     'an invitation that does not exist: not_found'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -180,7 +132,7 @@ select results_eq(
     'an invitation that does not exist: nothing revoked'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.revoke_invitation(null)$$,
@@ -189,7 +141,7 @@ select throws_ok(
     'a null id: not_found'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -197,7 +149,7 @@ select results_eq(
     'a null id: nothing revoked'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$select public.revoke_invitation('dddddddd-dddd-dddd-dddd-dddddddddd02')$$,
@@ -206,7 +158,7 @@ select throws_ok(
     'an accepted invitation: invitation_used'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select * from written',
@@ -214,10 +166,10 @@ select results_eq(
     'an accepted invitation: nothing revoked'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select is(
-    pg_temp.caught($$select public.revoke_invitation('dddddddd-dddd-dddd-dddd-dddddddddd03')$$),
+    tests.caught($$select public.revoke_invitation('dddddddd-dddd-dddd-dddd-dddddddddd03')$$),
     jsonb_build_object(
         'sqlstate', 'PT404',
         'message', 'not_found',
@@ -226,7 +178,7 @@ select is(
     'not_found does not tell an invitation elsewhere from no invitation'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     $$

@@ -1,39 +1,27 @@
 begin;
-create extension if not exists pgtap with schema extensions;
 select plan(8);
 
 -- North Clinic: Olive owns it and has invited Ivy.
-insert into auth.users (id, email, raw_user_meta_data) values
-('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}'),
-('44444444-4444-4444-4444-444444444444', 'invitee@example.test', '{"full_name": "Ivy Invitee"}');
-
-insert into public.workspaces (id, name, slug, timezone, created_by) values
-(
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
-    'North Clinic', 'north-clinic', 'Europe/Paris', '11111111-1111-1111-1111-111111111111'
+select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
+select tests.create_user('44444444-4444-4444-4444-444444444444', 'invitee@example.test', 'Ivy Invitee');
+select tests.create_workspace(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'north-clinic', '11111111-1111-1111-1111-111111111111',
+    'North Clinic', 'Europe/Paris'
 );
-
-insert into public.workspace_members (workspace_id, user_id, role) values
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '11111111-1111-1111-1111-111111111111', 'owner');
-
-insert into public.invitations (id, workspace_id, email, role, token_hash, invited_by, expires_at) values
-(
-    'dddddddd-dddd-dddd-dddd-dddddddddddd', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'invitee@example.test', 'staff',
-    private.token_hash('revoke-token'), '11111111-1111-1111-1111-111111111111', now() + interval '7 days'
+select tests.create_invitation(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'invitee@example.test', 'revoke-token',
+    p_id => 'dddddddd-dddd-dddd-dddd-dddddddddddd'
 );
 
 create temp table revoked (like public.invitations);
 alter table revoked add column n integer generated always as identity;
 grant all on revoked to authenticated;
 
-select set_config(
-    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
-);
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 insert into revoked select * from public.revoke_invitation('dddddddd-dddd-dddd-dddd-dddddddddddd');
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     'select id, revoked_at, accepted_at from revoked where n = 1',
@@ -52,14 +40,14 @@ select results_eq(
 update public.invitations set revoked_at = '2026-01-01 00:00:00+00'
 where id = 'dddddddd-dddd-dddd-dddd-dddddddddddd';
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select lives_ok(
     $$insert into revoked select * from public.revoke_invitation('dddddddd-dddd-dddd-dddd-dddddddddddd')$$,
     'revoking again raises nothing'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select is(
     (
@@ -79,10 +67,7 @@ select is(
     'and does not rewrite it'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "44444444-4444-4444-4444-444444444444", "role": "authenticated"}', true
-);
-set local role authenticated;
+select tests.authenticate_as('44444444-4444-4444-4444-444444444444');
 
 select throws_ok(
     $$select public.accept_invitation('revoke-token')$$,
@@ -91,9 +76,7 @@ select throws_ok(
     'the revoked token cannot be accepted'
 );
 
-select set_config(
-    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
-);
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select is(
     (select v.email from public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'invitee@example.test') as v),
@@ -101,7 +84,7 @@ select is(
     'the address can be invited again'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select is(
     (

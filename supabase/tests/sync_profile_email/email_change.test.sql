@@ -1,15 +1,16 @@
 begin;
-create extension if not exists pgtap with schema extensions;
 select plan(5);
 
-insert into auth.users (id, email, raw_user_meta_data) values
-('11111111-1111-1111-1111-111111111111', 'olive@example.test', '{"full_name": "Olive Owner"}'),
-('22222222-2222-2222-2222-222222222222', 'sam@example.test', '{"full_name": "Sam Staff"}');
+select tests.create_user('11111111-1111-1111-1111-111111111111', 'olive@example.test', 'Olive Owner');
+select tests.create_user('22222222-2222-2222-2222-222222222222', 'sam@example.test', 'Sam Staff');
 
--- Age the profile so that the update is visible in updated_at.
+-- Age the profile so that the update is visible in updated_at. The touch trigger
+-- would reset updated_at to now(), so replica mode skips it for this one update.
+set local session_replication_role = replica;
 update public.profiles
 set updated_at = '2026-01-01 00:00:00+00', created_at = '2026-01-01 00:00:00+00'
 where id = '11111111-1111-1111-1111-111111111111';
+set local session_replication_role = origin;
 
 update auth.users set email = 'olive.new@example.test'
 where id = '11111111-1111-1111-1111-111111111111';

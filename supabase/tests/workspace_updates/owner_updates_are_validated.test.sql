@@ -1,49 +1,22 @@
 begin;
-create extension if not exists pgtap with schema extensions;
 select plan(14);
 
--- Runs a statement as the current role and returns how many rows it touched.
-create function pg_temp.affected(p_sql text)
-returns integer
-language plpgsql
-as $$
-declare
-    v_count integer;
-begin
-    execute p_sql;
-    get diagnostics v_count = row_count;
-    return v_count;
-end
-$$;
-
-grant execute on function pg_temp.affected(text) to authenticated;
-
 -- North Clinic: Olive owns it, Sam works there. South Salon belongs to Sol. Lou belongs nowhere.
-insert into auth.users (id, email, raw_user_meta_data) values
-('11111111-1111-1111-1111-111111111111', 'owner@example.test', '{"full_name": "Olive Owner"}'),
-('22222222-2222-2222-2222-222222222222', 'staff@example.test', '{"full_name": "Sam Staff"}'),
-('33333333-3333-3333-3333-333333333333', 'south@example.test', '{"full_name": "Sol South"}'),
-('44444444-4444-4444-4444-444444444444', 'loner@example.test', '{"full_name": "Lou Loner"}');
-
-insert into public.workspaces (id, name, slug, timezone, created_by) values
-(
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
-    'North Clinic', 'north-clinic', 'Europe/Paris', '11111111-1111-1111-1111-111111111111'
-),
-(
-    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb',
-    'South Salon', 'south-salon', 'Europe/Lisbon', '33333333-3333-3333-3333-333333333333'
+select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
+select tests.create_user('22222222-2222-2222-2222-222222222222', 'staff@example.test', 'Sam Staff');
+select tests.create_user('33333333-3333-3333-3333-333333333333', 'south@example.test', 'Sol South');
+select tests.create_user('44444444-4444-4444-4444-444444444444', 'loner@example.test', 'Lou Loner');
+select tests.create_workspace(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'north-clinic', '11111111-1111-1111-1111-111111111111',
+    'North Clinic', 'Europe/Paris'
 );
-
-insert into public.workspace_members (workspace_id, user_id, role) values
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '11111111-1111-1111-1111-111111111111', 'owner'),
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222', 'staff'),
-('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', '33333333-3333-3333-3333-333333333333', 'owner');
-
-select set_config(
-    'request.jwt.claims', '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}', true
+select tests.create_workspace(
+    'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', 'south-salon', '33333333-3333-3333-3333-333333333333',
+    'South Salon', 'Europe/Lisbon'
 );
-set local role authenticated;
+select tests.add_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222');
+
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(
     $$update public.workspaces set slug = 'North Clinic' where id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'$$,
@@ -101,7 +74,7 @@ select throws_ok(
     'an owner cannot set status directly'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     $$select name, slug, timezone, status from public.workspaces where id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'$$,
@@ -109,10 +82,10 @@ select results_eq(
     'the refused updates changed nothing'
 );
 
-set local role authenticated;
+select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select is(
-    pg_temp.affected(
+    tests.affected(
         $$
             update public.workspaces
             set name = '  Renamed Clinic  ', slug = 'renamed-clinic', timezone = 'America/New_York'
@@ -124,14 +97,14 @@ select is(
 );
 
 select is(
-    pg_temp.affected(
+    tests.affected(
         $$update public.workspaces set name = 'Taken Over' where id = 'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb'$$
     ),
     0,
     'an owner cannot update a workspace they do not own'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
     $$select name, slug, timezone from public.workspaces where id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'$$,
