@@ -390,3 +390,22 @@ def test_private_schema_is_not_exposed_to_anon(conn: psycopg.Connection) -> None
     ).fetchall()
     assert executable == []
     assert not conn.execute("select has_schema_privilege('anon', 'private', 'usage')").fetchone()[0]
+
+
+def test_members_list_embeds_profiles_as_postgrest_would(conn: psycopg.Connection) -> None:
+    """PostgREST embeds along foreign keys: workspace_members.user_id -> profiles.id."""
+    fk = conn.execute(
+        "select confrelid::regclass::text from pg_constraint"
+        " where conrelid = 'public.workspace_members'::regclass and contype = 'f'"
+        " and conkey = array[(select attnum from pg_attribute"
+        "   where attrelid = 'public.workspace_members'::regclass and attname = 'user_id')]"
+    ).fetchone()
+    assert fk == ("profiles",)
+    world = build_world(conn)
+    with acting_as(conn, Actor.user(world.users["staff_a"])):
+        names = conn.execute(
+            "select p.full_name from public.workspace_members m join public.profiles p on p.id = m.user_id"
+            " where m.workspace_id = %s order by p.full_name",
+            [world.workspaces["a"]],
+        ).fetchall()
+    assert names == [("owner_a",), ("staff2_a",), ("staff_a",)]

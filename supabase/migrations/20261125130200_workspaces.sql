@@ -19,7 +19,7 @@ comment on column public.workspaces.created_by is 'Who created it; null once tha
 
 create table public.workspace_members (
     workspace_id uuid not null references public.workspaces (id) on delete cascade,
-    user_id uuid not null references auth.users (id) on delete cascade,
+    user_id uuid not null references public.profiles (id) on delete cascade,
     role text not null check (role in ('owner', 'staff')),
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now(),
@@ -28,6 +28,8 @@ create table public.workspace_members (
 
 comment on table public.workspace_members is
 'Who works in a workspace and as what: owner (everything) or staff (day-to-day work).';
+comment on column public.workspace_members.user_id is
+'The member''s profile (one per auth user), so PostgREST can embed profiles(full_name, email).';
 
 create index workspace_members_user_id_idx on public.workspace_members (user_id) include (workspace_id, role);
 
