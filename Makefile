@@ -74,6 +74,7 @@ ifeq ($(TEST_DATABASE_URL),$(LOCAL_TEST_DATABASE_URL))
 	@$(PY) scripts/dbctl.py test-db "$(TEST_DATABASE_URL)"
 	@scripts/provision.sh restart careops_test
 else
+	@scripts/provision.sh packages
 	@$(PY) scripts/dbctl.py prepare "$(TEST_DATABASE_URL)"
 	@$(PY) scripts/dbctl.py migrate "$(TEST_DATABASE_URL)"
 endif

@@ -3,7 +3,8 @@
 # and dedicated PostgreSQL 15 clusters. Every step checks before it acts, so a
 # second run, or a run after a crash, only does what is missing.
 #
-#   scripts/provision.sh tools              packages, .venv (uv), node_modules
+#   scripts/provision.sh tools              packages (unless DATABASE_URL), .venv, node_modules
+#   scripts/provision.sh packages           PostgreSQL 15, pg_cron, pgTAP, plpgsql_check (apt)
 #   scripts/provision.sh cluster NAME PORT  create/start a cluster (pg_cron on)
 #   scripts/provision.sh stop NAME          stop a cluster if it runs
 #   scripts/provision.sh restart NAME       restart a running cluster
@@ -148,7 +149,8 @@ restart_cluster() {
 
 case "${1:-}" in
   tools)
-    ensure_packages
+    # With DATABASE_URL the database is someone else's: no local PostgreSQL needed.
+    [ -n "${DATABASE_URL:-}" ] || ensure_packages
     ensure_python
     ensure_node
     ;;
@@ -156,10 +158,11 @@ case "${1:-}" in
     ensure_packages
     ensure_cluster "$2" "$3"
     ;;
+  packages) ensure_packages ;;
   stop) stop_cluster "$2" ;;
   restart) restart_cluster "$2" ;;
   *)
-    echo "usage: $0 tools | cluster NAME PORT | stop NAME | restart NAME" >&2
+    echo "usage: $0 tools | packages | cluster NAME PORT | stop NAME | restart NAME" >&2
     exit 2
     ;;
 esac
