@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -161,3 +162,68 @@ def rpc_error(conn: psycopg.Connection, actor: Actor, function: str, **params: A
         return None
     except psycopg.Error as exc:
         return exc.diag.message_primary
+
+
+# --- real concurrency: each request on its own connection ----------------------------------
+
+Call = Callable[[psycopg.Connection], Any]
+
+
+def call_as(conn: psycopg.Connection, actor: Actor, call: Call) -> Any:
+    """Run `call` as `actor` inside the connection's open transaction (the caller commits)."""
+    # Open the request's transaction first, so acting_as nests a savepoint in it
+    # instead of committing on exit.
+    conn.execute("select 1")
+    with acting_as(conn, actor):
+        return call(conn)
+
+
+def in_transaction(db_url: str, actor: Actor, call: Call) -> Any:
+    """One request on its own connection: begin, act as `actor`, call, commit.
+
+    Returns the call's result, or the stable error code (message) it failed with.
+    """
+    with psycopg.connect(db_url) as conn:
+        try:
+            result = call_as(conn, actor, call)
+        except psycopg.Error as exc:
+            conn.rollback()
+            return exc.diag.message_primary
+        conn.commit()
+        return result
+
+
+def wait_until_blocked(monitor: psycopg.Connection, application_name: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        waiting = monitor.execute(
+            "select count(*) from pg_stat_activity where application_name = %s and wait_event_type = 'Lock'",
+            [application_name],
+        ).fetchone()[0]
+        if waiting:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{application_name} never blocked on a lock")
+
+
+def race_behind_lock(
+    db_url: str, monitor: psycopg.Connection, first: tuple[Actor, Call], second: tuple[Actor, Call]
+) -> tuple[Any, Any]:
+    """A deterministic race: `first` runs and keeps its transaction open; `second` starts on
+    another connection and must block on a lock `first` holds; then `first` commits.
+
+    Returns both results (the second as its error code when it fails). Fails if the second
+    request never blocks, so a test cannot pass without the contention it claims to test.
+    """
+    name = f"race-{uuid.uuid4().hex[:8]}"
+    separator = "&" if "?" in db_url else "?"
+    with psycopg.connect(db_url) as first_conn:
+        first_result = call_as(first_conn, *first)
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(in_transaction, f"{db_url}{separator}application_name={name}", *second)
+            try:
+                wait_until_blocked(monitor, name)
+            finally:
+                first_conn.commit()
+            second_result = pending.result(timeout=10)
+    return first_result, second_result

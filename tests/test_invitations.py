@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +12,16 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.support import Actor, User, acting_as, create_user, rpc, rpc_error, run_as
+from tests.support import (
+    Actor,
+    User,
+    create_user,
+    in_transaction,
+    race_behind_lock,
+    rpc,
+    rpc_error,
+    run_as,
+)
 
 
 def new_workspace(conn: psycopg.Connection, owner: User) -> uuid.UUID:
@@ -206,39 +214,6 @@ def committed(autocommit_conn: psycopg.Connection) -> Iterator[Committed]:
     data.cleanup()
 
 
-def in_transaction(db_url: str, actor: Actor, call: Callable[[psycopg.Connection], Any]) -> Any:
-    """One request on its own connection: begin, act as `actor`, call, commit."""
-    with psycopg.connect(db_url) as conn:
-        try:
-            result = call_as(conn, actor, call)
-        except psycopg.Error as exc:
-            conn.rollback()
-            return exc.diag.message_primary
-        conn.commit()
-        return result
-
-
-def call_as(conn: psycopg.Connection, actor: Actor, call: Callable[[psycopg.Connection], Any]) -> Any:
-    # Open the request's transaction first, so acting_as nests a savepoint in it
-    # instead of committing on exit: the caller decides when to commit.
-    conn.execute("select 1")
-    with acting_as(conn, actor):
-        return call(conn)
-
-
-def wait_until_blocked(monitor: psycopg.Connection, application_name: str) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        waiting = monitor.execute(
-            "select count(*) from pg_stat_activity where application_name = %s and wait_event_type = 'Lock'",
-            [application_name],
-        ).fetchone()[0]
-        if waiting:
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"{application_name} never blocked on a lock")
-
-
 def accept_sql(token: str) -> Callable[[psycopg.Connection], Any]:
     def call(conn: psycopg.Connection) -> Any:
         return conn.execute(
@@ -259,15 +234,9 @@ def test_concurrent_accepts_of_one_token_make_one_membership(
 
     # The first request holds the invitation row; the second must queue behind it
     # on the row lock, then see the committed acceptance and succeed idempotently.
-    with psycopg.connect(db_url) as first:
-        first_result = call_as(first, actor, accept_sql(token))
-        with ThreadPoolExecutor(1) as pool:
-            second = pool.submit(
-                in_transaction, f"{db_url}?application_name=second-accept", actor, accept_sql(token)
-            )
-            wait_until_blocked(autocommit_conn, "second-accept")
-            first.commit()
-            second_result = second.result(timeout=10)
+    first_result, second_result = race_behind_lock(
+        db_url, autocommit_conn, (actor, accept_sql(token)), (actor, accept_sql(token))
+    )
     assert first_result == second_result == (workspace_id, guest.id, "staff")
     counts = autocommit_conn.execute(
         "select (select count(*) from public.workspace_members where workspace_id = %s and user_id = %s),"
@@ -314,18 +283,13 @@ def test_two_owners_demoting_each_other_keep_one_owner(
 
     # first_owner demotes second_owner and holds the lock; second_owner then tries
     # to demote first_owner and must wait, then fail: nobody would be left.
-    with psycopg.connect(db_url) as first:
-        assert call_as(first, Actor.user(first_owner), demote(second_owner)) == 1
-        with ThreadPoolExecutor(1) as pool:
-            second = pool.submit(
-                in_transaction,
-                f"{db_url}?application_name=second-demote",
-                Actor.user(second_owner),
-                demote(first_owner),
-            )
-            wait_until_blocked(autocommit_conn, "second-demote")
-            first.commit()
-            assert second.result(timeout=10) == "last_owner"
+    first_result, second_result = race_behind_lock(
+        db_url,
+        autocommit_conn,
+        (Actor.user(first_owner), demote(second_owner)),
+        (Actor.user(second_owner), demote(first_owner)),
+    )
+    assert (first_result, second_result) == (1, "last_owner")
     roles = dict(
         autocommit_conn.execute(
             "select user_id, role from public.workspace_members where workspace_id = %s",
