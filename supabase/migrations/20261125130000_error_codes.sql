@@ -15,6 +15,8 @@ comment on table private.error_codes is
 'Registry of stable error codes: what private.raise_error raises and docs/errors.md lists.';
 
 revoke all on private.error_codes from public, anon, authenticated;
+-- Reached only through security definer functions; RLS with no policy is a second lock.
+alter table private.error_codes enable row level security;
 grant select on private.error_codes to service_role;
 
 insert into private.error_codes (code, http_status, description) values

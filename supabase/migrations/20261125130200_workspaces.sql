@@ -209,6 +209,8 @@ comment on table private.timezone_names is
 'Snapshot of pg_timezone_names taken by the migration: a fast path for timezone validation.';
 
 revoke all on private.timezone_names from public, anon, authenticated;
+-- Reached only through security definer functions; RLS with no policy is a second lock.
+alter table private.timezone_names enable row level security;
 
 insert into private.timezone_names (name)
 select tz.name from pg_catalog.pg_timezone_names as tz;

@@ -27,8 +27,20 @@ as $$
     returning id;
 $$;
 
--- What PostgREST does for a request with this user's JWT: role + claims, for the transaction.
--- It can switch from another identity: it reads auth.users as the session user first.
+-- What PostgREST does for every request: the JWT's role and its claims, for the transaction.
+create or replace function tests.authenticate(p_role text, p_claims jsonb)
+returns void
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+    perform set_config('request.jwt.claims', p_claims::text, true);
+    perform set_config('role', p_role, true);
+end
+$$;
+
+-- A signed-in user. Can switch from another identity: it reads auth.users as the session user first.
 create or replace function tests.authenticate_as(p_user_id uuid)
 returns void
 language plpgsql
@@ -37,55 +49,44 @@ set search_path = ''
 as $$
 begin
     perform set_config('role', 'none', true);
-    perform set_config(
-        'request.jwt.claims',
+    perform tests.authenticate(
+        'authenticated',
         jsonb_build_object(
             'sub', p_user_id,
             'role', 'authenticated',
             'aud', 'authenticated',
             'email', (select u.email from auth.users as u where u.id = p_user_id)
-        )::text,
-        true
+        )
     );
-    perform set_config('role', 'authenticated', true);
 end
 $$;
 
 -- An authenticated request whose JWT has no subject: auth.uid() is null.
 create or replace function tests.authenticate_without_user()
 returns void
-language plpgsql
+language sql
 security invoker
 set search_path = ''
 as $$
-begin
-    perform set_config('request.jwt.claims', '{"role": "authenticated"}', true);
-    perform set_config('role', 'authenticated', true);
-end
+    select tests.authenticate('authenticated', '{"role": "authenticated"}');
 $$;
 
 create or replace function tests.authenticate_as_anon()
 returns void
-language plpgsql
+language sql
 security invoker
 set search_path = ''
 as $$
-begin
-    perform set_config('request.jwt.claims', '{"role": "anon"}', true);
-    perform set_config('role', 'anon', true);
-end
+    select tests.authenticate('anon', '{"role": "anon"}');
 $$;
 
 create or replace function tests.authenticate_as_service_role()
 returns void
-language plpgsql
+language sql
 security invoker
 set search_path = ''
 as $$
-begin
-    perform set_config('request.jwt.claims', '{"role": "service_role"}', true);
-    perform set_config('role', 'service_role', true);
-end
+    select tests.authenticate('service_role', '{"role": "service_role"}');
 $$;
 
 -- Back to the test's own superuser session, without claims.
