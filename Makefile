@@ -4,6 +4,9 @@ SHELL := /bin/bash
 
 DB_PORT ?= 54322
 TEST_DB_PORT ?= 54330
+# Cluster names: several checkouts on one machine each take their own (and ports).
+DEV_CLUSTER ?= careops
+TEST_CLUSTER ?= careops_test
 API_PORT ?= 8000
 LOCAL_DATABASE_URL := postgresql://postgres:postgres@127.0.0.1:$(DB_PORT)/postgres
 LOCAL_TEST_DATABASE_URL := postgresql://postgres:postgres@127.0.0.1:$(TEST_DB_PORT)/postgres
@@ -39,7 +42,7 @@ tools: ## install OS packages, .venv (uv, requirements.lock) and the pinned Supa
 
 db: tools ## the dev database: cluster (unless DATABASE_URL), compat layer, pgmq, migrations, seed
 ifeq ($(DATABASE_URL),)
-	@scripts/provision.sh cluster careops $(DB_PORT)
+	@scripts/provision.sh cluster $(DEV_CLUSTER) $(DB_PORT)
 endif
 	@$(PY) scripts/dbctl.py up "$(DEV_DATABASE_URL)"
 
@@ -53,10 +56,10 @@ migration-list: tools ## show local vs applied migrations (supabase migration li
 	@$(SUPABASE) migration list --db-url "$(call cli_url,$(DEV_DATABASE_URL))" --workdir .
 
 dev: tools ## the whole stack: database, edge_api on :$(API_PORT), worker; Ctrl-C stops what it started
-	@was=$$(pg_lsclusters -h 2>/dev/null | awk '$$2 == "careops" {print $$4}'); \
+	@was=$$(pg_lsclusters -h 2>/dev/null | awk '$$2 == "$(DEV_CLUSTER)" {print $$4}'); \
 	$(MAKE) --no-print-directory db && \
 	DATABASE_URL="$(DEV_DATABASE_URL)" API_PORT=$(API_PORT) \
-	STOP_CLUSTER_ON_EXIT=$$([ -n "$(DATABASE_URL)" ] || [ "$$was" = online ] || echo careops) \
+	STOP_CLUSTER_ON_EXIT=$$([ -n "$(DATABASE_URL)" ] || [ "$$was" = online ] || echo $(DEV_CLUSTER)) \
 	scripts/dev.sh
 
 api: tools ## only edge_api (uvicorn, reload) against the dev database
@@ -70,9 +73,9 @@ test: test-db ## fresh migrated test database, then pgTAP (pg_prove) and pytest
 
 test-db: tools ## a fresh test database cloned from a migrated template (TEST_DATABASE_URL: migrate that one)
 ifeq ($(TEST_DATABASE_URL),$(LOCAL_TEST_DATABASE_URL))
-	@CAREOPS_FAST_CLUSTER=1 scripts/provision.sh cluster careops_test $(TEST_DB_PORT)
+	@CAREOPS_FAST_CLUSTER=1 scripts/provision.sh cluster $(TEST_CLUSTER) $(TEST_DB_PORT)
 	@$(PY) scripts/dbctl.py test-db "$(TEST_DATABASE_URL)"
-	@scripts/provision.sh restart careops_test
+	@scripts/provision.sh restart $(TEST_CLUSTER)
 else
 	@scripts/provision.sh packages
 	@$(PY) scripts/dbctl.py prepare "$(TEST_DATABASE_URL)"
@@ -102,8 +105,8 @@ bench: test-db ## benchmarks under bench/ (prints figures and ratios)
 	@$(PY) bench/rls_overhead.py "$(LOCAL_TEST_DATABASE_URL)" $(BENCH_ARGS)
 
 stop: ## stop the local clusters
-	@scripts/provision.sh stop careops
-	@scripts/provision.sh stop careops_test
+	@scripts/provision.sh stop $(DEV_CLUSTER)
+	@scripts/provision.sh stop $(TEST_CLUSTER)
 
 clean: stop ## stop clusters and drop .venv, node_modules (clusters' data stays)
 	rm -rf .venv .tools node_modules .pytest_cache .ruff_cache

@@ -40,10 +40,9 @@ select is(
     'a 410 code raises PT410'
 );
 
-select is(
-    (select count(*)::int from private.error_codes),
-    17,
-    'the registry holds 17 codes'
+select ok(
+    (select count(*)::int from private.error_codes) >= 17,
+    'the registry holds at least the 17 tenancy codes (tests/test_errors.py keeps it equal to docs/errors.md)'
 );
 
 select is(
