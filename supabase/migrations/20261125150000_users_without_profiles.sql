@@ -6,19 +6,40 @@
 
 -- Same naming rule as private.create_profile_for_new_user: sign-up metadata
 -- that is not clean human text becomes an empty name.
-insert into public.profiles (id, email, full_name)
-select
-    u.id,
-    u.email,
-    case when private.is_clean_text(n.full_name, 200) then n.full_name else '' end
-from auth.users as u
-cross join lateral (
+create function private.backfill_profiles()
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_count integer;
+begin
+    insert into public.profiles (id, email, full_name)
     select
-        btrim(
-            left(coalesce(u.raw_user_meta_data ->> 'full_name', u.raw_user_meta_data ->> 'name', ''), 200)
-        ) as full_name
-) as n
-on conflict (id) do nothing;
+        u.id,
+        u.email,
+        case when private.is_clean_text(n.full_name, 200) then n.full_name else '' end
+    from auth.users as u
+    cross join lateral (
+        select
+            pg_catalog.btrim(
+                left(coalesce(u.raw_user_meta_data ->> 'full_name', u.raw_user_meta_data ->> 'name', ''), 200)
+            ) as full_name
+    ) as n
+    on conflict (id) do nothing;
+    get diagnostics v_count = row_count;
+    return v_count;
+end
+$$;
+
+comment on function private.backfill_profiles() is
+'Creates the missing profile of every auth user (users older than the profile trigger); returns how many.';
+
+revoke execute on function private.backfill_profiles() from public, anon, authenticated, service_role;
+
+select private.backfill_profiles();
 
 create function private.require_user()
 returns uuid
