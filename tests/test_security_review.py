@@ -226,7 +226,8 @@ def fill_with_open_invitations(
 ) -> None:
     """Open invitations made two hours ago (outside the hourly window)."""
     conn.execute(
-        "insert into public.invitations (workspace_id, email, role, token_hash, invited_by, expires_at, created_at)"
+        "insert into public.invitations"
+        " (workspace_id, email, role, token_hash, invited_by, expires_at, created_at)"
         " select %s, 'open-' || n || '@example.test', 'staff', private.token_hash(gen_random_uuid()::text),"
         " %s, now() + interval '5 days', now() - interval '2 hours' from generate_series(1, %s) as n",
         [workspace_id, owner.id, count],
@@ -280,7 +281,8 @@ def test_the_backfill_creates_missing_profiles(conn: psycopg.Connection) -> None
     assert profiles == {old_user.id: "Old Timer", dirty_name.id: ""}
     assert conn.execute("select private.backfill_profiles()").fetchone()[0] == 0
     missing = conn.execute(
-        "select count(*) from auth.users u where not exists (select 1 from public.profiles p where p.id = u.id)"
+        "select count(*) from auth.users u"
+        " where not exists (select 1 from public.profiles p where p.id = u.id)"
     ).fetchone()[0]
     assert missing == 0
 
@@ -432,7 +434,8 @@ def test_an_owner_deletes_a_workspace_and_then_their_account(conn: psycopg.Conne
     anon_error = rpc_error(
         conn, Actor.anon(), "delete_workspace", p_workspace_id=workspace_id, p_confirm_slug=slug
     )
-    assert anon_error is not None and anon_error.startswith("permission denied for function delete_workspace")
+    assert anon_error is not None
+    assert anon_error.startswith("permission denied for function delete_workspace")
 
     deleted_row = rpc(
         conn,

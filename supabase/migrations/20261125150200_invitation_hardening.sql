@@ -399,13 +399,21 @@ grant execute on function private.invitation_delivery(uuid) to service_role;
 -- Jobs queued before this migration carried the plain token: keep only the id,
 -- in the queue and in its archive.
 update pgmq.q_jobs
-set message = jsonb_build_object(
-    'kind', 'invitation_created', 'payload', jsonb_build_object('invitation_id', message #> '{payload,invitation_id}')
-)
+set
+    message = jsonb_build_object(
+        'kind',
+        'invitation_created',
+        'payload',
+        jsonb_build_object('invitation_id', message #> '{payload,invitation_id}')
+    )
 where message ->> 'kind' = 'invitation_created' and message #> '{payload,token}' is not null;
 
 update pgmq.a_jobs
-set message = jsonb_build_object(
-    'kind', 'invitation_created', 'payload', jsonb_build_object('invitation_id', message #> '{payload,invitation_id}')
-)
+set
+    message = jsonb_build_object(
+        'kind',
+        'invitation_created',
+        'payload',
+        jsonb_build_object('invitation_id', message #> '{payload,invitation_id}')
+    )
 where message ->> 'kind' = 'invitation_created' and message #> '{payload,token}' is not null;

@@ -88,7 +88,10 @@ select lives_ok(
     'the former sole owner can delete their account'
 );
 select is(
-    (select count(*)::int from public.workspaces where id = 'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb'),
+    (
+        select count(*)::int from public.workspaces
+        where id = 'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb'
+    ),
     1,
     'South Salon is untouched'
 );

@@ -16,8 +16,17 @@ select * from public.invite_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'ivy@
 select tests.clear_authentication();
 
 select is(
-    (select m.message from pgmq.q_jobs as m where m.message ->> 'kind' = 'invitation_created'),
-    (select jsonb_build_object('kind', 'invitation_created', 'payload', jsonb_build_object('invitation_id', v.invitation_id)) from invited as v),
+    (
+        select m.message from pgmq.q_jobs as m
+        where m.message ->> 'kind' = 'invitation_created'
+    ),
+    (
+        select
+            jsonb_build_object(
+                'kind', 'invitation_created', 'payload', jsonb_build_object('invitation_id', v.invitation_id)
+            )
+        from invited as v
+    ),
     'the job names only the invitation'
 );
 

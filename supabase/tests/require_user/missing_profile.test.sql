@@ -13,7 +13,8 @@ select is(private.require_user(), '99999999-9999-9999-9999-999999999999'::uuid, 
 
 -- The profile goes (a user older than the profile trigger, or lost for any other reason).
 select tests.clear_authentication();
-delete from public.profiles where id = '99999999-9999-9999-9999-999999999999';
+delete from public.profiles
+where id = '99999999-9999-9999-9999-999999999999';
 select tests.authenticate_as('99999999-9999-9999-9999-999999999999');
 
 select throws_ok(
@@ -32,7 +33,10 @@ select throws_ok(
 select tests.clear_authentication();
 select is(private.backfill_profiles(), 1, 'the backfill creates the one missing profile');
 select is(
-    (select p.full_name from public.profiles as p where p.id = '99999999-9999-9999-9999-999999999999'),
+    (
+        select p.full_name from public.profiles as p
+        where p.id = '99999999-9999-9999-9999-999999999999'
+    ),
     'Gus Ghost',
     'with the name from sign-up metadata'
 );
