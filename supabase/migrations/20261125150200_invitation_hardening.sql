@@ -110,6 +110,16 @@ security definer
 set search_path = ''
 as $$
 begin
+    -- Workspaces first, then invitations: the lock order of accept_invitation,
+    -- invite_member and keep_last_owner, so this cannot deadlock with them.
+    perform 1
+    from public.workspaces as w
+    where w.id in (
+        select m.workspace_id from public.workspace_members as m
+        where m.user_id = old.id and m.role = 'owner'
+    )
+    order by w.id
+    for no key update;
     update public.invitations as i
     set revoked_at = now()
     where i.invited_by = old.id and i.accepted_at is null and i.revoked_at is null;
