@@ -73,6 +73,14 @@ def build_world(conn: psycopg.Connection) -> World:
             " returning id",
             [workspaces[ws], f"invitee-{ws}@example.test", secrets.token_urlsafe(32)],
         ).fetchone()[0]
+        conn.execute(
+            "insert into public.intake_forms (workspace_id, name, fields) values (%s, 'Matrix form', %s)",
+            [workspaces[ws], '[{"key": "note", "type": "text", "label": "Note"}]'],
+        )
+        conn.execute(
+            "insert into public.inventory_items (workspace_id, name, quantity) values (%s, 'Matrix gloves', 10)",
+            [workspaces[ws]],
+        )
     newcomer = create_user(conn, full_name="newcomer")
     profileless = create_user(conn, full_name="profileless")
     conn.execute("delete from public.profiles where id = %s", [profileless.id])
@@ -193,6 +201,35 @@ SPECS: dict[str, TableSpec] = {
             "outsider": NONE,
             "staff": frozenset({"select"}),
             "owner": frozenset({"select", "update"}),
+        },
+    ),
+    "intake_forms": TableSpec(
+        target=lambda w, ws: ("workspace_id = %s and name = 'Matrix form'", [w.workspaces[ws]]),
+        insert=lambda w, ws: (
+            "insert into public.intake_forms (workspace_id, name, fields) values (%s, 'New form', %s)",
+            [w.workspaces[ws], '[{"key": "age", "type": "text", "label": "Age"}]'],
+        ),
+        update_set="name = name",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": ALL,
+        },
+    ),
+    # Staff update quantities only (tests/test_inventory.py: other columns are forbidden).
+    "inventory_items": TableSpec(
+        target=lambda w, ws: ("workspace_id = %s and name = 'Matrix gloves'", [w.workspaces[ws]]),
+        insert=lambda w, ws: (
+            "insert into public.inventory_items (workspace_id, name) values (%s, 'New item')",
+            [w.workspaces[ws]],
+        ),
+        update_set="quantity = quantity + 1",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select", "update"}),
+            "owner": ALL,
         },
     ),
 }
