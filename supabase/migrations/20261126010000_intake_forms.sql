@@ -181,7 +181,7 @@ create table public.intake_forms (
     workspace_id uuid not null references public.workspaces (id) on delete cascade,
     name text not null check (private.is_clean_text(name, 120)),
     description text check (description is null or private.is_clean_multiline_text(description, 2000)),
-    fields jsonb not null check (jsonb_typeof(fields) = 'array'), -- noqa: RF04 (the name the issue gives)
+    fields jsonb not null check (jsonb_typeof(fields) = 'array'),  -- noqa: RF04
     active boolean not null default true,
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now(),
