@@ -7,10 +7,12 @@ supabase-js writes tables under RLS and calls RPCs; the last step is anon readin
 from __future__ import annotations
 
 import json
+
 import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -497,3 +499,46 @@ def test_concurrent_windows_that_do_not_overlap_both_land(
         (owner, insert_rule(committed_setup, "12:00", "13:00")),
     )
     assert isinstance(first, uuid.UUID) and isinstance(second, uuid.UUID)
+
+
+# --- the demo seed ----------------------------------------------------------------------------
+
+SEED = Path(__file__).resolve().parent.parent / "supabase" / "seed.sql"
+
+
+def seeded_counts(conn: psycopg.Connection) -> tuple[int, ...]:
+    return conn.execute(
+        """
+        select
+            (select count(*) from public.practitioners where workspace_id = w.id),
+            (select count(*) from public.availability_rules where workspace_id = w.id),
+            (select count(*) from public.availability_overrides where workspace_id = w.id),
+            (select count(*) from public.workspace_closures where workspace_id = w.id),
+            (select count(*) from public.booking_types where workspace_id = w.id),
+            (select count(*) from public.booking_type_practitioners where workspace_id = w.id),
+            (select count(*) from public.booking_type_forms where workspace_id = w.id),
+            (select count(*) from public.inventory_items where workspace_id = w.id),
+            (select count(*) from public.booking_type_inventory_usage where workspace_id = w.id)
+        from public.workspaces w where w.slug = 'demo-clinic'
+        """
+    ).fetchone()
+
+
+def test_demo_seed_is_an_active_bookable_workspace_and_reloads(conn: psycopg.Connection) -> None:
+    conn.execute(SEED.read_text())
+    first = seeded_counts(conn)
+    conn.execute(SEED.read_text())
+    assert seeded_counts(conn) == first == (3, 25, 1, 1, 3, 6, 1, 3, 4)
+
+    page = rpc(conn, Actor.anon(), "get_booking_page", p_workspace_slug="demo-clinic")[0][0]
+    performers = {t["name"]: sorted(p["display_name"] for p in t["practitioners"]) for t in page["booking_types"]}
+    assert performers == {
+        "Follow-up visit": ["Olivia Owner", "Sam Staff"],
+        "Initial consultation": ["Olivia Owner", "Sam Staff", "Tara Therapist"],
+        "Sports massage": ["Tara Therapist"],
+    }
+    near_threshold = conn.execute(
+        "select name from public.inventory_items i join public.workspaces w on w.id = i.workspace_id"
+        " where w.slug = 'demo-clinic' and i.quantity <= i.low_stock_threshold * 1.5"
+    ).fetchall()
+    assert near_threshold == [("Disposable gloves",)]
