@@ -538,7 +538,7 @@ def test_demo_seed_is_an_active_bookable_workspace_and_reloads(conn: psycopg.Con
         "Sports massage": ["Tara Therapist"],
     }
     near_threshold = conn.execute(
-        "select name from public.inventory_items i join public.workspaces w on w.id = i.workspace_id"
+        "select i.name from public.inventory_items i join public.workspaces w on w.id = i.workspace_id"
         " where w.slug = 'demo-clinic' and i.quantity <= i.low_stock_threshold * 1.5"
     ).fetchall()
     assert near_threshold == [("Disposable gloves",)]
