@@ -335,3 +335,11 @@ def test_an_item_deleted_while_usage_is_added_leaves_no_usage_behind(
     finally:
         autocommit_conn.execute("delete from public.workspaces where id = %s", [shop.workspace_id])
         autocommit_conn.execute("delete from auth.users where id = any(%s)", [[shop.owner.id, shop.staff.id]])
+
+
+def test_stock_changes_reach_realtime_subscribers(conn: psycopg.Connection) -> None:
+    published = conn.execute(
+        "select count(*) from pg_publication_tables"
+        " where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = 'inventory_items'"
+    ).fetchone()
+    assert published == (1,)
