@@ -16,8 +16,10 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from tests.support import Actor, User, create_user, error_of, race_behind_lock, rpc, rpc_error, run_as
+from tests.test_rls_matrix import SPECS, attempt, build_world
 
 
 def one(conn: psycopg.Connection, actor: Actor, query: str, params: list[Any] | None = None) -> Any:
@@ -595,3 +597,30 @@ def test_demo_seed_is_an_active_bookable_workspace_and_reloads(conn: psycopg.Con
         " where w.slug = 'demo-clinic' and i.quantity <= i.low_stock_threshold * 1.5"
     ).fetchall()
     assert near_threshold == [("Disposable gloves",)]
+
+
+# --- columns nobody changes through the API -------------------------------------------------
+
+PROTECTED_COLUMNS = {
+    "booking_types": ["id", "workspace_id", "created_at", "updated_at"],
+    "practitioners": ["id", "workspace_id", "user_id", "created_at"],
+    "booking_type_practitioners": ["workspace_id", "booking_type_id", "practitioner_id", "created_at"],
+    "availability_rules": ["id", "workspace_id", "practitioner_id", "created_at"],
+    "availability_overrides": ["id", "workspace_id", "practitioner_id", "created_at"],
+    "workspace_closures": ["id", "workspace_id", "created_at"],
+}
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [(table, column) for table, columns in PROTECTED_COLUMNS.items() for column in columns],
+)
+def test_owners_cannot_change_protected_columns(conn: psycopg.Connection, table: str, column: str) -> None:
+    world = build_world(conn)
+    where, params = SPECS[table].target(world, "a")
+    query = sql.SQL("update public.{table} set {column} = {column} where ").format(
+        table=sql.Identifier(table), column=sql.Identifier(column)
+    ) + sql.SQL(where)
+    owner = Actor.user(world.users["owner_a"])
+    assert attempt(conn, Actor.service(), (query.as_string(conn), params), expect_rows=False), "no target row"
+    assert not attempt(conn, owner, (query.as_string(conn), params), expect_rows=False), f"{table}.{column}"
