@@ -115,6 +115,39 @@ def test_onboarding_from_signup_to_bookable_page(conn: psycopg.Connection) -> No
         [workspace_id],
     )
 
+    # An intake form and stock used per booking, attached to the type.
+    form_id = one(
+        conn,
+        owner,
+        "insert into public.intake_forms (workspace_id, name, fields) values (%s, 'Intake', %s) returning id",
+        [
+            workspace_id,
+            json.dumps([{"key": "reason", "type": "long_text", "label": "Why?", "required": True}]),
+        ],
+    )
+    run_as(
+        conn,
+        owner,
+        "insert into public.booking_type_forms (workspace_id, booking_type_id, form_id) values (%s, %s, %s)",
+        [workspace_id, booking_type_id, form_id],
+    )
+    item_id = one(
+        conn,
+        owner,
+        "insert into public.inventory_items (workspace_id, name, unit, quantity, low_stock_threshold)"
+        " values (%s, 'Gloves', 'pairs', 50, 10) returning id",
+        [workspace_id],
+    )
+    run_as(
+        conn,
+        owner,
+        "insert into public.booking_type_inventory_usage"
+        " (workspace_id, booking_type_id, item_id, quantity_per_booking) values (%s, %s, %s, 1)",
+        [workspace_id, booking_type_id, item_id],
+    )
+    # Staff are invited by email (they accept on their own; onboarding does not wait for them).
+    assert rpc(conn, owner, "invite_member", p_workspace_id=workspace_id, p_email="sam@north.test")
+
     activation = rpc(conn, owner, "activate_workspace", p_workspace_id=workspace_id)[0][0]
     assert (activation["activated"], activation["status"], activation["missing"]) == (True, "active", [])
     assert one(conn, owner, "select status from public.workspaces where id = %s", [workspace_id]) == "active"
