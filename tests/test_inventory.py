@@ -388,7 +388,8 @@ def test_service_role_is_not_limited_to_counts(conn: psycopg.Connection) -> None
     renamed = run_as(
         conn,
         Actor.service(),
-        "update public.inventory_items set name = 'Latex gloves', low_stock_threshold = 3 where id = %s returning name",
+        "update public.inventory_items set name = 'Latex gloves', low_stock_threshold = 3"
+        " where id = %s returning name",
         [item_id],
     )
     assert renamed == [("Latex gloves",)]
