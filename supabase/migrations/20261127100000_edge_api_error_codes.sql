@@ -9,3 +9,6 @@ insert into private.error_codes (code, http_status, description) values
     'The access token is malformed, expired, not signed by this project or not meant for this API.'
 ),
 ('invalid_parameter', 400, 'A request parameter is missing or malformed.');
+
+insert into private.error_codes (code, http_status, description) values
+('method_not_allowed', 405, 'This endpoint does not answer that HTTP method.');

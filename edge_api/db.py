@@ -1,0 +1,43 @@
+"""Database access as PostgREST does it: one transaction per request, as the request's role."""
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from edge_api.settings import Settings
+
+SERVICE_ROLE_CLAIMS: dict[str, Any] = {"role": "service_role"}
+
+
+def open_pool(settings: Settings) -> AsyncConnectionPool:
+    return AsyncConnectionPool(
+        str(settings.database_url),
+        min_size=settings.db_pool_min_size,
+        max_size=settings.db_pool_max_size,
+        timeout=settings.db_pool_timeout_seconds,
+        kwargs={"autocommit": True, "application_name": "careops-edge-api"},
+        open=False,
+    )
+
+
+@asynccontextmanager
+async def transaction_as(
+    pool: AsyncConnectionPool, role: str, claims: dict[str, Any]
+) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection inside a transaction that runs as `role` with `claims`.
+
+    Exactly PostgREST's preamble: `set_config('role', …, true)` (= `set local role`)
+    and `set_config('request.jwt.claims', …, true)` in one statement. Both end with
+    the transaction, so the connection goes back to the pool as the pool's own role;
+    a failed request rolls back.
+    """
+    async with pool.connection() as conn, conn.transaction():
+        await conn.execute(
+            "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
+            [role, json.dumps(claims)],
+        )
+        yield conn
