@@ -4,14 +4,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from edge_api.auth import TokenVerifier
 from edge_api.db import open_pool
-from edge_api.errors import install_error_handlers
+from edge_api.errors import ErrorBody, install_error_handlers
 from edge_api.metrics import DatabaseMetrics, HttpMetrics, HttpMetricsMiddleware, PoolMetrics
 from edge_api.routers import dashboard, health, metrics
 from edge_api.settings import Settings, get_settings
@@ -57,7 +57,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(dashboard.router)
-    app.include_router(metrics.router)
+    # The scrape token (and its OpenAPI security scheme) only when one is configured.
+    app.include_router(
+        metrics.router,
+        dependencies=[Depends(metrics.require_scrape_token)] if settings.metrics_bearer_token else [],
+        responses={401: {"model": ErrorBody, "description": "The metrics bearer token was not sent"}}
+        if settings.metrics_bearer_token
+        else {},
+    )
 
     if settings.cors_allowed_origins:
         app.add_middleware(
