@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -40,3 +41,67 @@ def test_health_is_503_when_the_database_is_unreachable(monkeypatch: pytest.Monk
     get_settings.cache_clear()
     assert response.status_code == 503
     assert response.json()["status"] == "error"
+
+
+# Codes edge_api answers with itself; each is registered with the same HTTP status.
+EDGE_API_CODES = {
+    ("invalid_parameter", 400),
+    ("not_authenticated", 401),
+    ("invalid_token", 401),
+    ("not_found", 404),
+    ("method_not_allowed", 405),
+}
+
+
+def test_edge_api_codes_are_registered(conn: psycopg.Connection) -> None:
+    registered = set(conn.execute("select code, http_status from private.error_codes").fetchall())
+    assert registered >= EDGE_API_CODES
+
+
+def test_unknown_paths_and_methods_answer_in_the_error_shape(client: TestClient) -> None:
+    missing = client.get("/no/such/thing")
+    wrong_method = client.delete("/health")
+    assert (missing.status_code, missing.json()["message"], missing.json()["code"]) == (
+        404,
+        "not_found",
+        "PT404",
+    )
+    assert (wrong_method.status_code, wrong_method.json()["message"]) == (405, "method_not_allowed")
+
+
+def test_cors_allows_only_the_configured_origins(db_url: str) -> None:
+    from tests.edge_api_support import app_for
+
+    app = app_for(db_url, cors_allowed_origins="http://localhost:3000, https://app.example.test")
+    with TestClient(app) as cors:
+        allowed = cors.options(
+            "/dashboard/stats",
+            headers={
+                "Origin": "https://app.example.test",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "authorization",
+            },
+        )
+        other = cors.get("/health", headers={"Origin": "https://evil.example.test"})
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://app.example.test"
+    assert "authorization" in allowed.headers["access-control-allow-headers"].lower()
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_docs_are_served(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/health", "/dashboard/stats", "/metrics"} <= set(paths)
+
+
+def test_several_apps_in_one_process_share_nothing(db_url: str) -> None:
+    """Each app (as each process) has its own pool, verifier and metrics registry."""
+    from tests.edge_api_support import app_for
+
+    first, second = app_for(db_url), app_for(db_url)
+    with TestClient(first) as one, TestClient(second) as two:
+        one.get("/health")
+        assert 'route="/health"' in one.get("/metrics").text
+        assert 'route="/health"' not in two.get("/metrics").text
+        assert first.state.pool is not second.state.pool
