@@ -14,7 +14,7 @@ from edge_api.errors import ApiError
 from edge_api.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+def app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -26,7 +26,7 @@ def get_token_verifier(request: Request) -> TokenVerifier:
     return request.app.state.token_verifier
 
 
-AppSettings = Annotated[Settings, Depends(get_settings)]
+AppSettings = Annotated[Settings, Depends(app_settings)]
 Pool = Annotated[AsyncConnectionPool, Depends(get_pool)]
 
 bearer_token = HTTPBearer(
