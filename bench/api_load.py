@@ -37,40 +37,19 @@ from pathlib import Path
 import httpx
 import jwt
 import psycopg
-from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
 
-from dbctl import TEMPLATE_DB, kick_and, with_database  # noqa: E402
+from bench_db import drop_database, recreate_database  # noqa: E402
 
 BENCH_DB = "careops_bench_api"
 LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"  # noqa: S105 (public)
-DROP_BENCH_DB = sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(BENCH_DB))
 TARGET_RATIO = 0.5
 TARGET_STATS_P95_MS = 25.0
 
 
 class SanityError(Exception):
     pass
-
-
-def recreate_bench_db(admin_url: str) -> str:
-    with psycopg.connect(with_database(admin_url, "template1"), autocommit=True) as admin:
-        admin.execute(DROP_BENCH_DB)
-        kick_and(
-            admin,
-            TEMPLATE_DB,
-            sql.SQL("create database {} template {}").format(
-                sql.Identifier(BENCH_DB), sql.Identifier(TEMPLATE_DB)
-            ),
-        )
-    return with_database(admin_url, BENCH_DB)
-
-
-def drop_bench_db(admin_url: str) -> None:
-    with psycopg.connect(with_database(admin_url, "template1"), autocommit=True) as admin:
-        admin.execute(DROP_BENCH_DB)
 
 
 @dataclass(frozen=True)
@@ -267,7 +246,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    url = recreate_bench_db(args.admin_url)
+    url = recreate_database(args.admin_url, BENCH_DB)
     api: subprocess.Popen[bytes] | None = None
     try:
         started = time.perf_counter()
@@ -288,7 +267,7 @@ def main(argv: list[str]) -> int:
             api.terminate()
             api.wait(timeout=10)
         if not args.keep:
-            drop_bench_db(args.admin_url)
+            drop_database(args.admin_url, BENCH_DB)
     print()
     print(summary)
     return 0

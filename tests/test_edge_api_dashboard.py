@@ -18,7 +18,7 @@ from psycopg_pool import AsyncConnectionPool
 from edge_api.db import transaction_as
 from edge_api.models import DashboardStats
 from tests.edge_api_support import World, app_for, bearer, committed_world, user_token
-from tests.support import Actor, create_user, rpc, rpc_error, run_as
+from tests.support import Actor, User, create_user, rpc, rpc_error, run_as
 
 UTC = dt.UTC
 
@@ -128,6 +128,16 @@ def test_the_response_is_documented_in_openapi(client: TestClient) -> None:
 # --- the workspace-local "today" -------------------------------------------------------------
 
 
+def owned_workspace(conn: psycopg.Connection, timezone: str) -> tuple[User, uuid.UUID]:
+    """A new user and the workspace they create in `timezone` (rolled back with the test)."""
+    owner = create_user(conn)
+    slug = f"far-{uuid.uuid4().hex[:8]}"
+    workspace_id = rpc(
+        conn, Actor.user(owner), "create_workspace", p_name="Far Clinic", p_slug=slug, p_timezone=timezone
+    )[0][0]
+    return owner, workspace_id
+
+
 def stats_at(conn: psycopg.Connection, actor: Actor, workspace_id: uuid.UUID, at: dt.datetime) -> dict:
     return run_as(conn, actor, "select private.dashboard_stats_at(%s, %s)", [workspace_id, at])[0][0]
 
@@ -153,15 +163,7 @@ def stats_at(conn: psycopg.Connection, actor: Actor, workspace_id: uuid.UUID, at
 def test_today_is_the_workspace_local_date_around_midnight_utc(
     conn: psycopg.Connection, timezone: str, at: str, expected: str
 ) -> None:
-    owner = create_user(conn)
-    workspace_id = rpc(
-        conn,
-        Actor.user(owner),
-        "create_workspace",
-        p_name="Far Clinic",
-        p_slug=f"far-{uuid.uuid4().hex[:8]}",
-        p_timezone=timezone,
-    )[0][0]
+    owner, workspace_id = owned_workspace(conn, timezone)
     instant = dt.datetime.fromisoformat(at)
     independent = instant.astimezone(ZoneInfo(timezone)).date().isoformat()
     assert independent == expected  # the table above agrees with Python's tz database
@@ -211,15 +213,7 @@ def test_local_day_matches_python_zoneinfo(conn: psycopg.Connection, timezone: s
 
 
 def test_dashboard_stats_uses_now(conn: psycopg.Connection) -> None:
-    owner = create_user(conn)
-    workspace_id = rpc(
-        conn,
-        Actor.user(owner),
-        "create_workspace",
-        p_name="Now",
-        p_slug=f"now-{uuid.uuid4().hex[:8]}",
-        p_timezone="Pacific/Kiritimati",
-    )[0][0]
+    owner, workspace_id = owned_workspace(conn, "Pacific/Kiritimati")
     now = conn.execute("select now()").fetchone()[0]
     body = rpc(conn, Actor.user(owner), "dashboard_stats", p_workspace_id=workspace_id)[0][0]
     assert (

@@ -40,69 +40,73 @@ begin
             order by d.runid desc
             limit 1
         ) as last_run on true
+    ),
+
+    -- Every family, listed even when it has no sample (so its HELP is always there).
+    families (position, name, help) as (
+        values
+        (1, 'careops_queue_depth', 'Messages in the pgmq queue, visible or not.'),
+        (2, 'careops_queue_oldest_message_age_seconds', 'Age of the oldest message in the pgmq queue (0 when empty).'),
+        (3, 'careops_cron_job_active', 'Whether the pg_cron job is scheduled (1) or paused (0).'),
+        (
+            4, 'careops_cron_job_last_run_success',
+            'Whether the last finished run of the pg_cron job succeeded (1) or failed (0).'
+        ),
+        (5, 'careops_cron_job_last_run_age_seconds', 'Seconds since the last finished run of the pg_cron job ended.')
+        -- Families of later issues go here and in samples below: messages by status
+        -- and provider, deliveries retried, bookings created today.
+    ),
+
+    samples (name, labels, value) as (
+        select 'careops_queue_depth', pg_catalog.jsonb_build_object('queue', q.queue_name), q.queue_length::numeric
+        from queues as q
+        union all
+        select
+            'careops_queue_oldest_message_age_seconds',
+            pg_catalog.jsonb_build_object('queue', q.queue_name),
+            q.oldest_age::numeric
+        from queues as q
+        union all
+        select
+            'careops_cron_job_active',
+            pg_catalog.jsonb_build_object('job', j.job),
+            case when j.active then 1 else 0 end
+        from jobs as j
+        union all
+        select
+            'careops_cron_job_last_run_success',
+            pg_catalog.jsonb_build_object('job', j.job),
+            case when j.status = 'succeeded' then 1 else 0 end
+        from jobs as j
+        where j.status is not null
+        union all
+        select
+            'careops_cron_job_last_run_age_seconds',
+            pg_catalog.jsonb_build_object('job', j.job),
+            round(extract(epoch from pg_catalog.clock_timestamp() - j.finished_at), 3)
+        from jobs as j
+        where j.finished_at is not null
     )
 
-    select pg_catalog.jsonb_build_array(
+    select pg_catalog.jsonb_agg(
         pg_catalog.jsonb_build_object(
-            'name', 'careops_queue_depth',
-            'help', 'Messages in the pgmq queue, visible or not.',
-            'samples', (
-                select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                    'labels', pg_catalog.jsonb_build_object('queue', q.queue_name),
-                    'value', q.queue_length
-                ) order by q.queue_name), '[]')
-                from queues as q
-            )
-        ),
-        pg_catalog.jsonb_build_object(
-            'name', 'careops_queue_oldest_message_age_seconds',
-            'help', 'Age of the oldest message in the pgmq queue (0 when empty).',
-            'samples', (
-                select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                    'labels', pg_catalog.jsonb_build_object('queue', q.queue_name),
-                    'value', q.oldest_age
-                ) order by q.queue_name), '[]')
-                from queues as q
-            )
-        ),
-        pg_catalog.jsonb_build_object(
-            'name', 'careops_cron_job_active',
-            'help', 'Whether the pg_cron job is scheduled (1) or paused (0).',
-            'samples', (
-                select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                    'labels', pg_catalog.jsonb_build_object('job', j.job),
-                    'value', case when j.active then 1 else 0 end
-                ) order by j.job), '[]')
-                from jobs as j
-            )
-        ),
-        pg_catalog.jsonb_build_object(
-            'name', 'careops_cron_job_last_run_success',
-            'help', 'Whether the last finished run of the pg_cron job succeeded (1) or failed (0).',
-            'samples', (
-                select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                    'labels', pg_catalog.jsonb_build_object('job', j.job),
-                    'value', case when j.status = 'succeeded' then 1 else 0 end
-                ) order by j.job), '[]')
-                from jobs as j
-                where j.status is not null
-            )
-        ),
-        pg_catalog.jsonb_build_object(
-            'name', 'careops_cron_job_last_run_age_seconds',
-            'help', 'Seconds since the last finished run of the pg_cron job ended.',
-            'samples', (
-                select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                    'labels', pg_catalog.jsonb_build_object('job', j.job),
-                    'value', round(extract(epoch from pg_catalog.clock_timestamp() - j.finished_at), 3)
-                ) order by j.job), '[]')
-                from jobs as j
-                where j.finished_at is not null
+            'name', f.name,
+            'help', f.help,
+            'samples', coalesce(
+                (
+                    select pg_catalog.jsonb_agg(
+                        pg_catalog.jsonb_build_object('labels', s.labels, 'value', s.value) order by s.labels::text
+                    )
+                    from samples as s
+                    where s.name = f.name
+                ),
+                '[]'
             )
         )
-    -- Families of later issues go here (messages by status and provider,
-    -- deliveries retried, bookings created today), each one more element.
-    ) into v_families;
+        order by f.position
+    )
+    into v_families
+    from families as f;
     return v_families;
 end
 $$;
