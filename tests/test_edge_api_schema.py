@@ -12,6 +12,9 @@ from schemathesis.python import asgi
 
 from tests.edge_api_support import World, app_for, bearer, committed_world, user_token
 
+# schemathesis's own strategies use `random`; not this suite's concern.
+pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
+
 
 @pytest.fixture(scope="module")
 def world(db_url: str) -> Iterator[World]:
