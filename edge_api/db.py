@@ -26,18 +26,19 @@ def open_pool(settings: Settings) -> AsyncConnectionPool:
 
 @asynccontextmanager
 async def transaction_as(
-    pool: AsyncConnectionPool, role: str, claims: dict[str, Any]
+    pool: AsyncConnectionPool, role: str, claims: dict[str, Any], statement_timeout_ms: int
 ) -> AsyncIterator[AsyncConnection]:
     """A pooled connection inside a transaction that runs as `role` with `claims`.
 
-    Exactly PostgREST's preamble: `set_config('role', …, true)` (= `set local role`)
-    and `set_config('request.jwt.claims', …, true)` in one statement. Both end with
-    the transaction, so the connection goes back to the pool as the pool's own role;
-    a failed request rolls back.
+    PostgREST's preamble in one statement: `set_config('role', …, true)` (= `set local
+    role`), `set_config('request.jwt.claims', …, true)`, and the statement timeout that
+    PostgREST takes from the role's settings. All end with the transaction, so the
+    connection goes back to the pool as the pool's own role; a failed request rolls back.
     """
     async with pool.connection() as conn, conn.transaction():
         await conn.execute(
-            "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-            [role, json.dumps(claims)],
+            "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true),"
+            " set_config('statement_timeout', %s, true)",
+            [role, json.dumps(claims), f"{statement_timeout_ms}ms"],
         )
         yield conn

@@ -54,9 +54,11 @@ def verified_user(
 CurrentUser = Annotated[VerifiedUser, Depends(verified_user)]
 
 
-async def user_connection(pool: Pool, user: CurrentUser) -> AsyncIterator[AsyncConnection]:
+async def user_connection(
+    pool: Pool, user: CurrentUser, settings: AppSettings
+) -> AsyncIterator[AsyncConnection]:
     """A transaction as `authenticated` with the user's claims: every query runs under their RLS."""
-    async with transaction_as(pool, "authenticated", user.claims) as conn:
+    async with transaction_as(pool, "authenticated", user.claims, settings.db_statement_timeout_ms) as conn:
         yield conn
 
 

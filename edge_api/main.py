@@ -50,7 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     disable_created_metrics()  # no `_created` series: they double the output and nothing reads them
     registry = CollectorRegistry()
     app.state.metrics_registry = registry
-    app.state.database_metrics = DatabaseMetrics(settings.metrics_cache_seconds)
+    app.state.database_metrics = DatabaseMetrics(
+        settings.metrics_cache_seconds, settings.metrics_statement_timeout_ms
+    )
     registry.register(app.state.database_metrics)
     registry.register(PoolMetrics(lambda: app.state.pool))
 

@@ -91,8 +91,9 @@ class DatabaseMetrics(Collector):
     (the only role granted it), never as the pool's own role.
     """
 
-    def __init__(self, cache_seconds: float) -> None:
+    def __init__(self, cache_seconds: float, statement_timeout_ms: int) -> None:
         self.cache_seconds = cache_seconds
+        self.statement_timeout_ms = statement_timeout_ms
         self._families: list[dict[str, Any]] = []
         self._up = False
         self._read_at = -math.inf
@@ -110,7 +111,9 @@ class DatabaseMetrics(Collector):
                 return
             started = time.monotonic()
             try:
-                async with transaction_as(pool, "service_role", SERVICE_ROLE_CLAIMS) as conn:
+                async with transaction_as(
+                    pool, "service_role", SERVICE_ROLE_CLAIMS, self.statement_timeout_ms
+                ) as conn:
                     row = await (await conn.execute("select private.metrics_snapshot()")).fetchone()
                 self._families = [family for family in (row[0] if row else []) if _valid_family(family)]
                 self._up = True

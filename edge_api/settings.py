@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     db_pool_max_size: int = Field(default=10, ge=1)
     # How long a request waits for a pooled connection before answering 503.
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Longest a request's SQL may run (as the `authenticated` role's 8 s under PostgREST);
+    # a request that hits it answers 503 unavailable.
+    db_statement_timeout_ms: int = Field(default=8000, ge=1)
 
     # development | test | production: production refuses dev tokens.
     environment: Literal["development", "test", "production"] = "development"
@@ -42,6 +45,8 @@ class Settings(BaseSettings):
 
     # Database metrics are read at most once per this many seconds per process.
     metrics_cache_seconds: float = Field(default=5.0, ge=0)
+    # The database metrics query gives up after this long (the scrape still answers).
+    metrics_statement_timeout_ms: int = Field(default=2000, ge=1)
     # When set, GET /metrics needs `Authorization: Bearer <this>`.
     metrics_bearer_token: SecretStr | None = None
 

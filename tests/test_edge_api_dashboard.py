@@ -254,19 +254,23 @@ def test_user_connection_runs_as_the_user_and_leaves_nothing_on_the_pooled_conne
 
     async def scenario() -> tuple[tuple, tuple, tuple]:
         async with AsyncConnectionPool(db_url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
-            async with transaction_as(pool, "authenticated", claims) as conn:
+            async with transaction_as(pool, "authenticated", claims, 8000) as conn:
                 inside = await (
-                    await conn.execute("select current_user, auth.uid(), auth.role(), pg_backend_pid()")
+                    await conn.execute(
+                        "select current_user, auth.uid(), auth.role(), pg_backend_pid(),"
+                        " current_setting('statement_timeout')"
+                    )
                 ).fetchone()
             try:
-                async with transaction_as(pool, "authenticated", claims) as conn:
+                async with transaction_as(pool, "authenticated", claims, 8000) as conn:
                     await conn.execute("select private.metrics_snapshot()")
             except psycopg.errors.InsufficientPrivilege:
                 pass
             async with pool.connection() as conn:  # max_size=1: the very same connection
                 after = await (
                     await conn.execute(
-                        "select current_user, current_setting('request.jwt.claims', true), pg_backend_pid()"
+                        "select current_user, current_setting('request.jwt.claims', true), pg_backend_pid(),"
+                        " current_setting('statement_timeout')"
                     )
                 ).fetchone()
                 in_transaction = await (await conn.execute("select now() = statement_timestamp()")).fetchone()
@@ -274,7 +278,21 @@ def test_user_connection_runs_as_the_user_and_leaves_nothing_on_the_pooled_conne
 
     inside, after, in_transaction = asyncio.run(scenario())
     assert inside[:3] == ("authenticated", user_id, "authenticated")
+    assert inside[4] == "8s"
+    assert after[3] != "8s"
     assert after[2] == inside[3]
     assert after[0] != "authenticated"
     assert after[1] in (None, "")
     assert in_transaction == (True,)
+
+
+def test_a_request_that_runs_too_long_is_cancelled(db_url: str) -> None:
+    claims = {"sub": str(uuid.uuid4()), "role": "authenticated"}
+
+    async def scenario() -> None:
+        pool = AsyncConnectionPool(db_url, min_size=1, max_size=1, kwargs={"autocommit": True})
+        async with pool, transaction_as(pool, "authenticated", claims, 50) as conn:
+            await conn.execute("select pg_sleep(1)")
+
+    with pytest.raises(psycopg.errors.QueryCanceled):
+        asyncio.run(scenario())
