@@ -74,6 +74,9 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, psycopg.Error)
     sqlstate = exc.sqlstate or ""
     status = status_for_sqlstate(sqlstate)
+    if isinstance(exc, psycopg.errors.QueryCanceled):
+        log.warning("statement timeout on %s: %s", request.url.path, exc)
+        return error_response(503, "unavailable", "The database did not answer in time; try again shortly.")
     if isinstance(exc, psycopg.OperationalError) and status is None:
         log.warning("database unavailable on %s: %s", request.url.path, exc)
         return error_response(503, "unavailable", "The database is not reachable; try again shortly.")
