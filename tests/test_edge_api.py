@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import psycopg
@@ -9,7 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from edge_api.settings import get_settings
-from tests.support import DEFAULT_JWT_SECRET
+from tests.edge_api_support import app_for, bearer, user_token
+from tests.support import DEFAULT_JWT_SECRET, User
 
 
 @pytest.fixture
@@ -70,8 +72,6 @@ def test_unknown_paths_and_methods_answer_in_the_error_shape(client: TestClient)
 
 
 def test_cors_allows_only_the_configured_origins(db_url: str) -> None:
-    from tests.edge_api_support import app_for
-
     app = app_for(db_url, cors_allowed_origins="http://localhost:3000, https://app.example.test")
     with TestClient(app) as cors:
         allowed = cors.options(
@@ -97,11 +97,20 @@ def test_docs_are_served(client: TestClient) -> None:
 
 def test_several_apps_in_one_process_share_nothing(db_url: str) -> None:
     """Each app (as each process) has its own pool, verifier and metrics registry."""
-    from tests.edge_api_support import app_for
-
     first, second = app_for(db_url), app_for(db_url)
     with TestClient(first) as one, TestClient(second) as two:
         one.get("/health")
         assert 'route="/health"' in one.get("/metrics").text
         assert 'route="/health"' not in two.get("/metrics").text
         assert first.state.pool is not second.state.pool
+
+
+def test_dashboard_is_503_unavailable_when_the_database_is_unreachable() -> None:
+    app = app_for("postgresql://postgres:postgres@127.0.0.1:9/postgres", db_pool_timeout_seconds=0.5)
+    token = user_token(User(uuid.uuid4(), "someone@example.test"))
+    with TestClient(app) as down:
+        response = down.get(
+            "/dashboard/stats", params={"workspace_id": str(uuid.uuid4())}, headers=bearer(token)
+        )
+    assert response.status_code == 503
+    assert response.json()["message"] == "unavailable"
