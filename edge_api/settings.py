@@ -50,7 +50,13 @@ class Settings(BaseSettings):
     # When set, GET /metrics needs `Authorization: Bearer <this>`.
     metrics_bearer_token: SecretStr | None = None
 
-    @field_validator("supabase_jwt_secret", "metrics_bearer_token", "supabase_jwks_url", mode="before")
+    @field_validator(
+        "supabase_jwt_secret",
+        "metrics_bearer_token",
+        "supabase_jwks_url",
+        "supabase_jwt_issuer",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from edge_api.settings import get_settings
+from edge_api.settings import Settings, get_settings
 from tests.edge_api_support import app_for, bearer, user_token
 from tests.support import DEFAULT_JWT_SECRET, User
 
@@ -114,3 +115,25 @@ def test_dashboard_is_503_unavailable_when_the_database_is_unreachable() -> None
         )
     assert response.status_code == 503
     assert response.json()["message"] == "unavailable"
+
+
+def test_the_env_example_is_a_valid_configuration(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every edge_api variable of .env.example, copied as is (empty values included), loads."""
+    example = Path(__file__).resolve().parent.parent / ".env.example"
+    for line in example.read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("SUPABASE_JWT_SECRET", DEFAULT_JWT_SECRET)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    documented = {
+        line.partition("=")[0].lower()
+        for line in example.read_text().splitlines()
+        if "=" in line and line[0] != "#"
+    }
+    assert set(Settings.model_fields) <= documented, "document every setting in .env.example"
+    assert settings.supabase_jwks_url is None
+    assert settings.supabase_jwt_issuer is None
+    assert settings.metrics_bearer_token is None
+    assert settings.cors_allowed_origins == []
