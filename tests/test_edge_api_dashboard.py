@@ -44,6 +44,7 @@ def test_owner_gets_the_numbers_of_the_seeded_workspace(client: TestClient, worl
     )
     after = dt.datetime.now(ZoneInfo(world.timezone)).date()
     assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "private, no-store"
     body = response.json()
     today = body["workspace"].pop("today_local")
     assert today in {before.isoformat(), after.isoformat()}

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from edge_api.deps import UserConnection
 from edge_api.errors import ERROR_RESPONSES
@@ -14,6 +14,7 @@ router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 async def dashboard_stats(
     workspace_id: Annotated[uuid.UUID, Query(description="The workspace whose dashboard to show.")],
     conn: UserConnection,
+    response: Response,
 ) -> DashboardStats:
     """The workspace's dashboard in one database round trip: `public.dashboard_stats`, under the caller's RLS.
 
@@ -22,4 +23,5 @@ async def dashboard_stats(
     cur = await conn.execute("select public.dashboard_stats(p_workspace_id => %s)", [workspace_id])
     row = await cur.fetchone()
     assert row is not None  # a scalar function returns exactly one row
+    response.headers["Cache-Control"] = "private, no-store"  # one user's view of live data
     return DashboardStats.model_validate(row[0])
