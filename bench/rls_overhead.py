@@ -48,14 +48,14 @@ from psycopg.abc import Query
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from dbctl import TEMPLATE_DB, kick_and, with_database  # noqa: E402
+from bench_db import drop_database, recreate_database  # noqa: E402
+from dbctl import with_database  # noqa: E402
 
 BENCH_DB = "careops_bench"
 TARGET_RATIO = 1.5
 TARGETED_VARIANT = "rls+filter"
 PAGE_SIZE = 50
 SERVICE_CLAIMS = '{"role":"service_role"}'
-DROP_BENCH_DB = sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(BENCH_DB))
 
 
 # --- cases ------------------------------------------------------------------------------
@@ -153,26 +153,6 @@ def scalar(conn: psycopg.Connection, query: Query, params: Sequence[Any] = ()) -
     row = conn.execute(query, params).fetchone()
     assert row is not None
     return row[0]
-
-
-def recreate_bench_db(admin_url: str) -> str:
-    with psycopg.connect(with_database(admin_url, "template1"), autocommit=True) as admin:
-        if not scalar(admin, "select count(*) from pg_database where datname = %s", [TEMPLATE_DB]):
-            sys.exit(f"no {TEMPLATE_DB} database on this cluster: run `make test-db` first")
-        admin.execute(DROP_BENCH_DB)
-        kick_and(
-            admin,
-            TEMPLATE_DB,
-            sql.SQL("create database {} template {}").format(
-                sql.Identifier(BENCH_DB), sql.Identifier(TEMPLATE_DB)
-            ),
-        )
-    return with_database(admin_url, BENCH_DB)
-
-
-def drop_bench_db(admin_url: str) -> None:
-    with psycopg.connect(with_database(admin_url, "template1"), autocommit=True) as admin:
-        admin.execute(DROP_BENCH_DB)
 
 
 def seed_tenants(conn: psycopg.Connection, scale: Scale) -> None:
@@ -520,7 +500,7 @@ def main(argv: list[str]) -> int:
                 f"== {case.name}: {scale.workspaces} workspaces x {scale.rows_per_workspace:,}"
                 f" rows in {case.table}, acting as {case.member_role}"
             )
-            url = recreate_bench_db(args.admin_url)
+            url = recreate_database(args.admin_url, BENCH_DB)
             seed(url, case, scale)
             with psycopg.connect(url, autocommit=True) as conn:
                 results = measure(conn, case, args.iterations, args.warmup, args.seed)
@@ -531,7 +511,7 @@ def main(argv: list[str]) -> int:
         return 1
     finally:
         if not args.keep:
-            drop_bench_db(args.admin_url)
+            drop_database(args.admin_url, BENCH_DB)
     print()
     print("\n".join(summaries))
     return 0

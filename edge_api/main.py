@@ -1,30 +1,104 @@
+"""The edge_api application: `create_app()` (uvicorn: `edge_api.main:app`, built on first access)."""
+
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
-from psycopg_pool import AsyncConnectionPool
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from prometheus_client import CollectorRegistry, disable_created_metrics
 
-from edge_api.routers import health
-from edge_api.settings import get_settings
+from edge_api.auth import TokenVerifier
+from edge_api.db import open_pool
+from edge_api.errors import ErrorBody, install_error_handlers
+from edge_api.metrics import DatabaseMetrics, HttpMetrics, HttpMetricsMiddleware, PoolMetrics
+from edge_api.routers import dashboard, health, metrics
+from edge_api.settings import Settings, get_settings
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings = get_settings()
-    pool = AsyncConnectionPool(
-        str(settings.database_url),
-        min_size=settings.db_pool_min_size,
-        max_size=settings.db_pool_max_size,
-        kwargs={"autocommit": True},
-        open=False,
-    )
+    pool = open_pool(app.state.settings)
+    # Not waiting: the app starts when the database is down and /health reports it.
     await pool.open(wait=False)
     app.state.pool = pool
     try:
         yield
     finally:
+        app.state.pool = None
         await pool.close()
 
 
-app = FastAPI(title="CareOps edge_api", lifespan=lifespan)
-app.include_router(health.router)
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new application with its own pool (opened by the lifespan), token verifier and metrics registry.
+
+    Everything lives on `app.state` of this one process; no state is shared between
+    processes, so any number of instances can serve one database.
+    """
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="CareOps edge_api",
+        summary="Composite endpoints SQL alone cannot serve: dashboard stats, health, metrics.",
+        version="1.0.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.pool = None
+    app.state.token_verifier = TokenVerifier(settings)
+
+    disable_created_metrics()  # no `_created` series: they double the output and nothing reads them
+    registry = CollectorRegistry()
+    app.state.metrics_registry = registry
+    app.state.database_metrics = DatabaseMetrics(
+        settings.metrics_cache_seconds, settings.metrics_statement_timeout_ms
+    )
+    registry.register(app.state.database_metrics)
+    registry.register(PoolMetrics(lambda: app.state.pool))
+
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(dashboard.router)
+    # The scrape token (and its OpenAPI security scheme) only when one is configured.
+    app.include_router(
+        metrics.router,
+        dependencies=[Depends(metrics.require_scrape_token)] if settings.metrics_bearer_token else [],
+        responses={401: {"model": ErrorBody, "description": "The metrics bearer token was not sent"}}
+        if settings.metrics_bearer_token
+        else {},
+    )
+
+    if settings.cors_allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allowed_origins,
+            allow_methods=["GET"],
+            allow_headers=["authorization", "apikey", "content-type", "x-client-info"],
+            max_age=600,
+        )
+    # Outermost, so every answer is counted, CORS preflights and errors included.
+    app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(registry))
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, with its 422 replaced by the 400 `invalid_parameter` edge_api really sends."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            operation.get("responses", {}).pop("422", None)
+    for name in ("HTTPValidationError", "ValidationError"):
+        schema.get("components", {}).get("schemas", {}).pop(name, None)
+    app.openapi_schema = schema
+    return schema
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn edge_api.main:app` and `from edge_api.main import app` build the app when asked,
+    # so importing this module needs no configuration.
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

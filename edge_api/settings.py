@@ -1,7 +1,11 @@
 from functools import lru_cache
+from typing import Annotated, Literal
 
-from pydantic import PostgresDsn
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AnyHttpUrl, Field, PostgresDsn, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# The secret every `supabase start` signs with; dev tokens refuse any other.
+LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"  # noqa: S105 (public)
 
 
 class Settings(BaseSettings):
@@ -10,9 +14,65 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: PostgresDsn
-    db_pool_min_size: int = 1
-    db_pool_max_size: int = 10
-    supabase_jwt_secret: str
+    db_pool_min_size: int = Field(default=1, ge=0)
+    db_pool_max_size: int = Field(default=10, ge=1)
+    # How long a request waits for a pooled connection before answering 503.
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Longest a request's SQL may run (as the `authenticated` role's 8 s under PostgREST);
+    # a request that hits it answers 503 unavailable.
+    db_statement_timeout_ms: int = Field(default=8000, ge=1)
+
+    # development | test | production: production refuses dev tokens.
+    environment: Literal["development", "test", "production"] = "development"
+
+    # Supabase's legacy JWT secret (HS256). Unset or empty: HS256 tokens are refused.
+    supabase_jwt_secret: SecretStr | None = None
+    # The project's JWKS (ES256/RS256 signing keys), e.g.
+    # https://<ref>.supabase.co/auth/v1/.well-known/jwks.json. Unset: asymmetric tokens are refused.
+    supabase_jwks_url: AnyHttpUrl | None = None
+    # When set, the token's `iss` must equal it (https://<ref>.supabase.co/auth/v1).
+    supabase_jwt_issuer: str | None = None
+    jwt_audience: str = "authenticated"
+    jwt_leeway_seconds: int = Field(default=10, ge=0, le=300)
+    # The fetched key set is reused this long; an unknown `kid` refetches it at most
+    # once per cooldown (signing-key rotation without a restart, no hammering).
+    jwks_cache_seconds: float = Field(default=300, gt=0)
+    jwks_refresh_cooldown_seconds: float = Field(default=10, ge=0)
+    jwks_timeout_seconds: float = Field(default=5, gt=0)
+
+    # Frontend origins allowed by CORS, comma-separated (empty: no CORS headers).
+    cors_allowed_origins: Annotated[list[str], NoDecode] = []
+
+    # Database metrics are read at most once per this many seconds per process.
+    metrics_cache_seconds: float = Field(default=5.0, ge=0)
+    # The database metrics query gives up after this long (the scrape still answers).
+    metrics_statement_timeout_ms: int = Field(default=2000, ge=1)
+    # When set, GET /metrics needs `Authorization: Bearer <this>`.
+    metrics_bearer_token: SecretStr | None = None
+
+    @field_validator(
+        "supabase_jwt_secret",
+        "metrics_bearer_token",
+        "supabase_jwks_url",
+        "supabase_jwt_issuer",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _some_way_to_verify_tokens(self) -> "Settings":
+        if self.supabase_jwt_secret is None and self.supabase_jwks_url is None:
+            raise ValueError("set SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL (or both) to verify user tokens")
+        return self
 
 
 @lru_cache

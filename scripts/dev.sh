@@ -39,4 +39,11 @@ cat <<MSG
   Ctrl-C stops edge_api, the worker${STOP_CLUSTER_ON_EXIT:+ and the database cluster it started}.
 
 MSG
+# Ready-to-use access tokens for the seeded users (refused unless the secret is the local one).
+for email in owner@demo.careops.test staff@demo.careops.test; do
+  echo "  token for $email (valid 1 h; more: .venv/bin/python -m edge_api.dev_token --email ...):"
+  .venv/bin/python -m edge_api.dev_token --email "$email" --curl "http://127.0.0.1:$API_PORT" 2>&1 |
+    sed 's/^/    /' || true
+  echo
+done
 wait -n "${pids[@]}"

@@ -623,6 +623,7 @@ FUNCTION_EXECUTORS = {
     "workspace_activation_status": {"authenticated", "service_role"},
     "suspend_workspace": {"authenticated", "service_role"},
     "get_booking_page": {"anon", "authenticated", "service_role"},
+    "dashboard_stats": {"authenticated", "service_role"},
 }
 
 

@@ -1,0 +1,325 @@
+"""edge_api under load: GET /dashboard/stats vs GET /health, same concurrency, same run.
+
+    .venv/bin/python bench/api_load.py [ADMIN_URL] [--concurrency 16] [--seconds 8]
+        [--rounds 4] [--warmup-seconds 2] [--plans] [--keep]
+
+ADMIN_URL is a superuser URL of the test cluster (default: $TEST_DATABASE_URL); only its
+host, port and credentials are used. The benchmark clones the migrated template
+`careops_template` into its own database `careops_bench_api`, seeds one workspace (an
+owner, staff, invitations), starts edge_api with uvicorn (one worker, as one instance
+of N) on a free port, and drives it with an async httpx load generator: `concurrency`
+clients in a closed loop, each sending its next request when the previous one answered.
+
+Endpoints alternate in rounds (health, stats, health, stats, ...) so drift hits both;
+per endpoint it prints requests per second, median and p95 latency, and the ratio of
+stats' rps to health's. It exits 1 only when a sanity check fails (a non-200 answer,
+or stats returning another workspace's numbers).
+
+Issue #10's targets (ratio >= 0.5, stats p95 <= 25 ms) are for the full dashboard on a
+large workspace; until the bookings/contacts/messages tables exist, `dashboard_stats`
+has its first sections only and the seed is small (see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import jwt
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+
+from bench_db import drop_database, recreate_database  # noqa: E402
+
+BENCH_DB = "careops_bench_api"
+LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"  # noqa: S105 (public)
+TARGET_RATIO = 0.5
+TARGET_STATS_P95_MS = 25.0
+
+
+class SanityError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Seeded:
+    workspace_id: uuid.UUID
+    owner_id: uuid.UUID
+    staff: int
+    pending_invitations: int
+
+
+def seed(url: str, staff: int = 20, invitations: int = 200) -> Seeded:
+    """One workspace with an owner, `staff` staff and `invitations` pending invitations, plus
+    99 other workspaces of the same shape (so RLS has others to filter out)."""
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            """
+            insert into auth.users (instance_id, id, aud, role, email, encrypted_password,
+                email_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
+            select '00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated',
+                'authenticated', 'bench-' || w || '-' || n || '@example.test', '', now(),
+                '{"provider": "email", "providers": ["email"]}', '{}', now(), now()
+            from generate_series(1, 100) as w, generate_series(0, %(staff)s) as n
+            """,
+            {"staff": staff},
+        )
+        conn.execute(
+            """
+            insert into public.workspaces (name, slug, timezone, status, created_by)
+            select 'Bench ' || w, 'bench-' || w, 'Pacific/Auckland', 'active', u.id
+            from generate_series(1, 100) as w
+            inner join auth.users as u on u.email = 'bench-' || w || '-0@example.test'
+            """
+        )
+        conn.execute(
+            """
+            insert into public.workspace_members (workspace_id, user_id, role)
+            select w.id, u.id, case when u.email like '%%-0@example.test' then 'owner' else 'staff' end
+            from public.workspaces as w
+            inner join auth.users as u on u.email like w.slug || '-%%'
+            """
+        )
+        conn.execute(
+            """
+            insert into public.invitations (workspace_id, email, role, token_hash, expires_at)
+            select w.id, 'guest-' || n || '@example.test', 'staff',
+                sha256(convert_to(w.slug || '/' || n, 'UTF8')), now() + interval '7 days'
+            from public.workspaces as w, generate_series(1, %(invitations)s) as n
+            """,
+            {"invitations": invitations},
+        )
+        row = conn.execute(
+            "select w.id, w.created_by from public.workspaces as w where w.slug = 'bench-1'"
+        ).fetchone()
+        assert row is not None
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "vacuum (analyze) auth.users, public.workspaces, public.workspace_members, public.invitations"
+        )
+    return Seeded(row[0], row[1], staff, invitations)
+
+
+# Tables whose sequential scan in dashboard_stats would be a finding (issue #10; they come later).
+NO_SEQ_SCAN_OF = ("bookings", "messages", "contacts", "conversations", "form_submissions")
+
+
+def explain_dashboard_stats(url: str, seeded: Seeded, full: bool) -> None:
+    """The plans of the statements inside dashboard_stats, as the owner, through auto_explain
+    (nested statements, reported to this client as NOTICEs). Needs a superuser to LOAD it."""
+    notices: list[str] = []
+    with psycopg.connect(url) as conn:
+        conn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
+        conn.execute("load 'auto_explain'")
+        for setting, value in {
+            "auto_explain.log_min_duration": "0",
+            "auto_explain.log_nested_statements": "on",
+            "auto_explain.log_analyze": "on",
+            "auto_explain.log_buffers": "on",
+            "auto_explain.log_level": "notice",
+        }.items():
+            conn.execute("select set_config(%s, %s, true)", [setting, value])
+        conn.execute(
+            "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
+            [f'{{"sub": "{seeded.owner_id}", "role": "authenticated"}}'],
+        )
+        conn.execute("select public.dashboard_stats(%s)", [seeded.workspace_id])
+        conn.rollback()
+    plans = [notice for notice in notices if "Query Text" in notice]
+    print(f"\nplans inside dashboard_stats ({len(plans)} statements, auto_explain; --plans for all of it):")
+    for plan in plans:
+        lines = plan.splitlines()
+        if full:
+            print("  " + "\n  ".join(lines))
+            continue
+        scans = [line.strip() for line in lines if "Scan" in line]
+        if scans:
+            text = plan.split("Query Text:", 1)[1].splitlines()
+            query = " ".join(
+                " ".join(text[: next(i for i, line in enumerate(text) if "(cost=" in line)]).split()
+            )
+            print(f"  {query[:100]}")
+            for scan in scans:
+                print(f"      {scan}")
+    for table in NO_SEQ_SCAN_OF:
+        if any(f"Seq Scan on {table}" in plan for plan in plans):
+            raise SanityError(f"dashboard_stats scans {table} sequentially")
+
+
+def owner_token(owner_id: uuid.UUID) -> str:
+    now = int(time.time())
+    claims = {
+        "sub": str(owner_id),
+        "aud": "authenticated",
+        "role": "authenticated",
+        "iat": now,
+        "exp": now + 3600,
+    }
+    return jwt.encode(claims, LOCAL_JWT_SECRET, algorithm="HS256")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_api(db_url: str, port: int) -> subprocess.Popen[bytes]:
+    env = os.environ | {
+        "DATABASE_URL": db_url,
+        "SUPABASE_JWT_SECRET": LOCAL_JWT_SECRET,
+        "SUPABASE_JWKS_URL": "",
+        "DB_POOL_MIN_SIZE": "10",
+        "DB_POOL_MAX_SIZE": "10",
+    }
+    process = subprocess.Popen(  # noqa: S603 (our own uvicorn, fixed arguments)
+        [str(ROOT / ".venv/bin/uvicorn"), "edge_api.main:app", "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.terminate()
+    raise SanityError("edge_api did not become healthy within 30 s")
+
+
+@dataclass
+class Phase:
+    completed: int
+    seconds: float
+    latencies_ms: list[float]
+
+
+async def run_phase(
+    client: httpx.AsyncClient, path: str, headers: dict[str, str], concurrency: int, seconds: float
+) -> Phase:
+    latencies: list[float] = []
+    stop_at = time.perf_counter() + seconds
+    failures: list[str] = []
+
+    async def worker() -> None:
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            response = await client.get(path, headers=headers)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                failures.append(f"{path}: {response.status_code} {response.text[:200]}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise SanityError(failures[0])
+    return Phase(len(latencies), elapsed, latencies)
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20, method="inclusive")[18]
+
+
+async def load(base_url: str, seeded: Seeded, args: argparse.Namespace) -> dict[str, Phase]:
+    token = {"Authorization": f"Bearer {owner_token(seeded.owner_id)}"}
+    endpoints = {
+        "health": ("/health", {}),
+        "stats": (f"/dashboard/stats?workspace_id={seeded.workspace_id}", token),
+    }
+    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=10) as client:
+        body = (await client.get(endpoints["stats"][0], headers=token)).json()
+        if body["members"] != {"owners": 1, "staff": seeded.staff} or body["invitations"] != {
+            "pending": seeded.pending_invitations
+        }:
+            raise SanityError(f"unexpected stats: {body}")
+        for path, headers in endpoints.values():
+            await run_phase(client, path, headers, args.concurrency, args.warmup_seconds)
+        totals = {name: Phase(0, 0.0, []) for name in endpoints}
+        for _ in range(args.rounds):
+            for name, (path, headers) in endpoints.items():
+                phase = await run_phase(client, path, headers, args.concurrency, args.seconds / args.rounds)
+                totals[name].completed += phase.completed
+                totals[name].seconds += phase.seconds
+                totals[name].latencies_ms += phase.latencies_ms
+    return totals
+
+
+def report(results: dict[str, Phase], concurrency: int) -> str:
+    print(f"\n{'endpoint':<10} {'requests':>9} {'rps':>8} {'median ms':>10} {'p95 ms':>8}")
+    for name, phase in results.items():
+        print(
+            f"{name:<10} {phase.completed:>9} {phase.completed / phase.seconds:>8.0f}"
+            f" {statistics.median(phase.latencies_ms):>10.2f} {p95(phase.latencies_ms):>8.2f}"
+        )
+    health, stats = results["health"], results["stats"]
+    ratio = (stats.completed / stats.seconds) / (health.completed / health.seconds)
+    stats_p95 = p95(stats.latencies_ms)
+    verdict = "PASS" if ratio >= TARGET_RATIO and stats_p95 <= TARGET_STATS_P95_MS else "MISS"
+    return (
+        f"stats/health rps = {ratio:.2f}x (target >= {TARGET_RATIO}), stats p95 = {stats_p95:.1f} ms"
+        f" (target <= {TARGET_STATS_P95_MS:.0f} ms), concurrency {concurrency}: {verdict}"
+    )
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="GET /dashboard/stats vs GET /health under the same load.")
+    parser.add_argument("admin_url", nargs="?", default=os.environ.get("TEST_DATABASE_URL"))
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per endpoint")
+    parser.add_argument("--rounds", type=int, default=4, help="alternations of the endpoints")
+    parser.add_argument("--warmup-seconds", type=float, default=2.0)
+    parser.add_argument("--plans", action="store_true", help="print the whole plans of dashboard_stats")
+    parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DB} database")
+    args = parser.parse_args(argv)
+    if not args.admin_url:
+        parser.error("give ADMIN_URL or set TEST_DATABASE_URL")
+    return args
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    url = recreate_database(args.admin_url, BENCH_DB)
+    api: subprocess.Popen[bytes] | None = None
+    try:
+        started = time.perf_counter()
+        seeded = seed(url)
+        print(
+            f"seeded in {time.perf_counter() - started:.1f} s: 100 workspaces, 1 owner + 20 staff"
+            " + 200 pending invitations each"
+        )
+        explain_dashboard_stats(url, seeded, args.plans)
+        port = free_port()
+        api = start_api(url, port)
+        results = asyncio.run(load(f"http://127.0.0.1:{port}", seeded, args))
+        summary = report(results, args.concurrency)
+    except SanityError as exc:
+        print(f"\nsanity check failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if api is not None:
+            api.terminate()
+            api.wait(timeout=10)
+        if not args.keep:
+            drop_database(args.admin_url, BENCH_DB)
+    print()
+    print(summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
