@@ -1,10 +1,15 @@
 """Database side of the local stack: compatibility layer, pgmq, migrations, seed, test DB.
 
-    dbctl.py up URL            prepare + migrate + seed (make dev)
-    dbctl.py prepare URL       compat layer and pgmq where the database is not Supabase
-    dbctl.py migrate URL       supabase db push (the real CLI)
-    dbctl.py seed URL          load supabase/seed.sql
-    dbctl.py test-db ADMIN_URL fresh `postgres` database cloned from a migrated template
+    dbctl.py up URL [ADMIN_URL]       prepare + migrate + seed (make dev)
+    dbctl.py prepare URL [ADMIN_URL]  compat layer and pgmq where the database is not Supabase
+    dbctl.py migrate URL              supabase db push (the real CLI)
+    dbctl.py seed URL                 load supabase/seed.sql
+    dbctl.py test-db URL ADMIN_URL    fresh `postgres` database cloned from a migrated template
+
+URL is the project's role (`postgres`, a non-superuser as on hosted Supabase): migrations,
+seed and tests run as it. ADMIN_URL is the cluster's superuser (`supabase_admin`), which
+plays the platform: it creates databases, roles, extensions and the compat layer. Without
+ADMIN_URL, `prepare` uses URL for that (a plain PostgreSQL where URL is a superuser).
 
 Every command is idempotent.
 """
@@ -15,6 +20,7 @@ import hashlib
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -42,6 +48,10 @@ def with_database(url: str, database: str) -> str:
     return urlunsplit(parts._replace(path=f"/{database}"))
 
 
+def database_of(url: str) -> str:
+    return urlsplit(url).path.lstrip("/") or "postgres"
+
+
 def cli_url(url: str) -> str:
     """The Supabase CLI speaks TLS by default; local clusters do not need it."""
     if "sslmode=" in url:
@@ -50,13 +60,17 @@ def cli_url(url: str) -> str:
 
 
 def is_supabase(conn: psycopg.Connection) -> bool:
-    return bool(
-        conn.execute("select exists (select 1 from pg_roles where rolname = 'supabase_admin')").fetchone()[0]
-    )
+    """A real Supabase database (hosted or `supabase start`): GoTrue has migrated its schema.
+
+    The compat layer never creates auth.schema_migrations; the local clusters' superuser is
+    called supabase_admin too, so that role proves nothing.
+    """
+    return bool(conn.execute("select to_regclass('auth.schema_migrations') is not null").fetchone()[0])
 
 
-def prepare(url: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
+def prepare(url: str, admin_url: str | None = None) -> None:
+    admin_url = with_database(admin_url, database_of(url)) if admin_url else url
+    with psycopg.connect(admin_url, autocommit=True) as conn:
         if is_supabase(conn):
             log("Supabase database: compatibility layer and pgmq SQL not needed")
             return
@@ -68,8 +82,21 @@ def prepare(url: str) -> None:
         if not any(has_pgmq):
             log(f"installing pgmq {get_embedded_sql_version()} from the SQL the pgmq package embeds")
     if not any(has_pgmq):
-        with psycopg.connect(url, autocommit=False) as conn:
-            install_pgmq_sql(get_embedded_install_sql(), conn=conn)
+        install_pgmq_as_on_hosted(admin_url)
+
+
+def install_pgmq_as_on_hosted(admin_url: str) -> None:
+    """pgmq owned by postgres, schema included: what hosted Supabase ends up with when the
+    schema is created by postgres before `create extension pgmq` (README, "Deploy to hosted
+    Supabase") and supabase/postgres' pgmq after-create script hands every extension object
+    to postgres. The superuser makes the schema; the SQL runs as postgres.
+    """
+    with psycopg.connect(admin_url, autocommit=False) as conn:
+        conn.execute("create schema if not exists pgmq authorization postgres")
+        conn.execute("set role postgres")
+        install_pgmq_sql(get_embedded_install_sql(), conn=conn)
+        conn.execute("reset role")
+        conn.commit()
 
 
 def supabase_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -128,14 +155,14 @@ def kick_and(admin: psycopg.Connection, database: str, statement: sql.Composable
     raise RuntimeError(f"could not get {database} free of sessions")
 
 
-def build_template(admin_url: str, admin: psycopg.Connection, fingerprint: str) -> None:
+def build_template(url: str, admin_url: str, admin: psycopg.Connection, fingerprint: str) -> None:
     log(f"building the migrated test template ({fingerprint})")
     admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(TEMPLATE_DB)))
     admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(CRON_DB)))
-    admin.execute(sql.SQL("create database {}").format(sql.Identifier(CRON_DB)))
-    target = with_database(admin_url, CRON_DB)
-    prepare(target)
-    migrate(target)
+    # As on hosted Supabase, postgres owns its database (and so schema public).
+    admin.execute(sql.SQL("create database {} owner postgres").format(sql.Identifier(CRON_DB)))
+    prepare(with_database(url, CRON_DB), admin_url)
+    migrate(with_database(url, CRON_DB))
     kick_and(
         admin,
         CRON_DB,
@@ -148,34 +175,43 @@ def build_template(admin_url: str, admin: psycopg.Connection, fingerprint: str) 
     )
 
 
-def test_db(admin_url: str) -> None:
+def test_db(url: str, admin_url: str) -> None:
     fingerprint = source_fingerprint()
     with psycopg.connect(with_database(admin_url, "template1"), autocommit=True) as admin:
         if template_fingerprint(admin) != fingerprint:
-            build_template(admin_url, admin, fingerprint)
+            build_template(url, admin_url, admin, fingerprint)
         admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(CRON_DB)))
         kick_and(
             admin,
             TEMPLATE_DB,
-            sql.SQL("create database {} template {}").format(
+            sql.SQL("create database {} template {} owner postgres").format(
                 sql.Identifier(CRON_DB), sql.Identifier(TEMPLATE_DB)
             ),
         )
-    log(f"fresh test database: {with_database(admin_url, CRON_DB)}")
+    log(f"fresh test database: {with_database(url, CRON_DB)}")
+
+
+def up(url: str, admin_url: str | None = None) -> None:
+    prepare(url, admin_url)
+    migrate(url)
+    seed(url)
 
 
 def main(argv: list[str]) -> None:
-    commands = {
-        "prepare": [prepare],
-        "migrate": [migrate],
-        "seed": [seed],
-        "up": [prepare, migrate, seed],
-        "test-db": [test_db],
+    commands: dict[str, tuple[Callable[..., None], int, int]] = {
+        "prepare": (prepare, 1, 2),
+        "migrate": (migrate, 1, 1),
+        "seed": (seed, 1, 1),
+        "up": (up, 1, 2),
+        "test-db": (test_db, 2, 2),
     }
-    if len(argv) != 2 or argv[0] not in commands:
+    if not argv or argv[0] not in commands:
         sys.exit(__doc__)
-    for step in commands[argv[0]]:
-        step(argv[1])
+    command, least, most = commands[argv[0]]
+    urls = [url for url in argv[1:] if url]
+    if not least <= len(urls) <= most:
+        sys.exit(__doc__)
+    command(*urls)
 
 
 if __name__ == "__main__":
