@@ -108,7 +108,47 @@ def supabase_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def pgmq_problem(conn: psycopg.Connection, schema: str = "pgmq") -> str | None:
+    """Why `pgmq.create` would fail for the migration role, or None.
+
+    On hosted Supabase a bare `create extension pgmq` runs through supautils as the platform
+    admin, which then owns the implicitly created schema; supabase/postgres' pgmq
+    after-create script hands the extension's tables, types and functions to postgres but
+    not the schema, so `pgmq.create` (creating the queue's tables) is denied.
+    """
+    row = conn.execute(
+        "select pg_get_userbyid(nspowner), has_schema_privilege(current_user, oid, 'create'), current_user"
+        " from pg_namespace where nspname = %s",
+        [schema],
+    ).fetchone()
+    if row is None or row[1]:
+        return None
+    owner, _, user = row
+    return (
+        f"schema {schema} belongs to {owner} and {user} may not create queues in it. Create the schema"
+        f" as {user} before enabling pgmq (README: Deploy to hosted Supabase), or have the platform"
+        f" grant {user} CREATE on it."
+    )
+
+
+def prepare_pgmq(url: str) -> None:
+    """Before the first push to a Supabase database: pgmq's schema made by the migration role, so
+    the foundation's `create extension pgmq` installs into a schema that role owns."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        needs_schema = conn.execute(
+            "select not exists (select 1 from pg_namespace where nspname = 'pgmq')"
+            " and exists (select 1 from pg_available_extensions where name = 'pgmq')"
+        ).fetchone()[0]
+        if needs_schema:
+            log("creating schema pgmq as the migration role before pgmq is enabled")
+            conn.execute("create schema pgmq")
+        problem = pgmq_problem(conn)
+    if problem:
+        sys.exit(problem)
+
+
 def migrate(url: str) -> None:
+    prepare_pgmq(url)
     result = supabase_cli("db", "push", "--db-url", cli_url(url), "--yes")
     output = (result.stderr + result.stdout).strip()
     if result.returncode != 0:
