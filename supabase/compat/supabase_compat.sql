@@ -38,11 +38,17 @@ $roles$;
 alter role anon inherit;
 alter role authenticated inherit;
 alter role service_role inherit;
-grant anon, authenticated, service_role to authenticator;
+grant anon to authenticator;
+grant authenticated to authenticator;
+grant service_role to authenticator;
 -- 20230201083204_grant_auth_roles_to_postgres: postgres may `set role` to each.
-grant anon, authenticated, service_role to postgres;
+grant anon to postgres;
+grant authenticated to postgres;
+grant service_role to postgres;
 -- 20230306081037_grant_pg_monitor_to_postgres, 20240606060239_grant_predefined_roles_to_postgres.
-grant pg_monitor, pg_read_all_data, pg_signal_backend to postgres;
+grant pg_monitor to postgres;
+grant pg_read_all_data to postgres;
+grant pg_signal_backend to postgres;
 alter role anon set statement_timeout = '3s';
 alter role authenticated set statement_timeout = '8s';
 alter role authenticator set statement_timeout = '8s';

@@ -5,7 +5,10 @@ select plan(4);
 
 select is(session_user::text, 'postgres', 'pgTAP runs as postgres');
 select is(
-    (select r.rolsuper from pg_catalog.pg_roles as r where r.rolname = session_user),
+    (
+        select r.rolsuper from pg_catalog.pg_roles as r
+        where r.rolname = session_user
+    ),
     false,
     'postgres is not a superuser'
 );
