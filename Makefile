@@ -10,10 +10,17 @@ TEST_CLUSTER ?= careops_test
 API_PORT ?= 8000
 LOCAL_DATABASE_URL := postgresql://postgres:postgres@127.0.0.1:$(DB_PORT)/postgres
 LOCAL_TEST_DATABASE_URL := postgresql://postgres:postgres@127.0.0.1:$(TEST_DB_PORT)/postgres
+# The local clusters' superuser plays the platform (hosted Supabase's supabase_admin):
+# it creates databases, roles and extensions. Migrations, seed and tests run as
+# `postgres`, a non-superuser shaped like hosted's. Reached over the Unix socket (trust).
+admin_url = postgresql://supabase_admin@/postgres?host=/var/run/postgresql&port=$(1)
+LOCAL_ADMIN_URL := $(call admin_url,$(DB_PORT))
+LOCAL_TEST_ADMIN_URL := $(call admin_url,$(TEST_DB_PORT))
 # Set DATABASE_URL to use an existing database (hosted Supabase, `supabase start`):
 # nothing is provisioned then.
 DATABASE_URL ?=
 DEV_DATABASE_URL := $(or $(DATABASE_URL),$(LOCAL_DATABASE_URL))
+DEV_ADMIN_URL := $(if $(DATABASE_URL),,$(LOCAL_ADMIN_URL))
 TEST_DATABASE_URL ?= $(LOCAL_TEST_DATABASE_URL)
 ifeq ($(TEST_DATABASE_URL),)
 override TEST_DATABASE_URL := $(LOCAL_TEST_DATABASE_URL)
@@ -44,7 +51,7 @@ db: tools ## the dev database: cluster (unless DATABASE_URL), compat layer, pgmq
 ifeq ($(DATABASE_URL),)
 	@scripts/provision.sh cluster $(DEV_CLUSTER) $(DB_PORT)
 endif
-	@$(PY) scripts/dbctl.py up "$(DEV_DATABASE_URL)"
+	@$(PY) scripts/dbctl.py up "$(DEV_DATABASE_URL)" "$(DEV_ADMIN_URL)"
 
 migrate: tools ## apply pending migrations to the dev database with `supabase db push`
 	@$(PY) scripts/dbctl.py migrate "$(DEV_DATABASE_URL)"
@@ -74,7 +81,7 @@ test: test-db ## fresh migrated test database, then pgTAP (pg_prove) and pytest
 test-db: tools ## a fresh test database cloned from a migrated template (TEST_DATABASE_URL: migrate that one)
 ifeq ($(TEST_DATABASE_URL),$(LOCAL_TEST_DATABASE_URL))
 	@CAREOPS_FAST_CLUSTER=1 scripts/provision.sh cluster $(TEST_CLUSTER) $(TEST_DB_PORT)
-	@$(PY) scripts/dbctl.py test-db "$(TEST_DATABASE_URL)"
+	@$(PY) scripts/dbctl.py test-db "$(TEST_DATABASE_URL)" "$(LOCAL_TEST_ADMIN_URL)"
 	@scripts/provision.sh restart $(TEST_CLUSTER)
 else
 	@scripts/provision.sh packages
@@ -102,9 +109,9 @@ format: tools ## apply sqlfluff fix and ruff format
 	@$(VENV)/ruff format $(PY_DIRS)
 
 bench: test-db ## benchmarks under bench/ (prints figures and ratios)
-	@$(PY) bench/rls_overhead.py "$(LOCAL_TEST_DATABASE_URL)" $(BENCH_ARGS)
+	@$(PY) bench/rls_overhead.py "$(LOCAL_TEST_ADMIN_URL)" $(BENCH_ARGS)
 	@$(PY) bench/timezone_validation.py "$(TEST_DATABASE_URL)"
-	@$(PY) bench/api_load.py "$(LOCAL_TEST_DATABASE_URL)" $(API_BENCH_ARGS)
+	@$(PY) bench/api_load.py "$(LOCAL_TEST_ADMIN_URL)" $(API_BENCH_ARGS)
 
 stop: ## stop the local clusters
 	@scripts/provision.sh stop $(DEV_CLUSTER)

@@ -3,8 +3,9 @@
     .venv/bin/python bench/rls_overhead.py [ADMIN_URL] [--workspaces 100]
         [--rows-per-workspace 10000] [--iterations 300] [--warmup 30] [--case NAME] [--keep]
 
-ADMIN_URL is a superuser URL of the test cluster (default: $TEST_DATABASE_URL), e.g.
-postgresql://postgres:postgres@127.0.0.1:54330/postgres. Only its host, port and
+ADMIN_URL is a superuser URL of the test cluster (default: $TEST_DATABASE_URL); `make bench`
+passes the cluster's supabase_admin over the Unix socket,
+postgresql://supabase_admin@/postgres?host=/var/run/postgresql&port=54330. Only its host, port and
 credentials are used: the benchmark (re)creates its own database `careops_bench` as a
 clone of the migrated template `careops_template` (`make test-db` builds it), seeds it
 with set-based SQL, measures, and drops it again unless --keep is given. It never

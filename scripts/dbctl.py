@@ -1,10 +1,15 @@
 """Database side of the local stack: compatibility layer, pgmq, migrations, seed, test DB.
 
-    dbctl.py up URL            prepare + migrate + seed (make dev)
-    dbctl.py prepare URL       compat layer and pgmq where the database is not Supabase
-    dbctl.py migrate URL       supabase db push (the real CLI)
-    dbctl.py seed URL          load supabase/seed.sql (local databases only, unless ALLOW_DEMO_SEED=1)
-    dbctl.py test-db ADMIN_URL fresh `postgres` database cloned from a migrated template
+    dbctl.py up URL [ADMIN_URL]       prepare + migrate + seed (make dev)
+    dbctl.py prepare URL [ADMIN_URL]  compat layer and pgmq where the database is not Supabase
+    dbctl.py migrate URL              supabase db push (the real CLI)
+    dbctl.py seed URL                 load supabase/seed.sql (local databases only, unless ALLOW_DEMO_SEED=1)
+    dbctl.py test-db URL ADMIN_URL    fresh `postgres` database cloned from a migrated template
+
+URL is the project's role (`postgres`, a non-superuser as on hosted Supabase): migrations,
+seed and tests run as it. ADMIN_URL is the cluster's superuser (`supabase_admin`), which
+plays the platform: it creates databases, roles, extensions and the compat layer. Without
+ADMIN_URL, `prepare` uses URL for that (a plain PostgreSQL where URL is a superuser).
 
 Every command is idempotent. The demo seed holds accounts with a known password:
 it goes only into a local database (127.0.0.1, localhost, ::1 or a unix socket)
@@ -19,6 +24,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -47,6 +53,10 @@ def with_database(url: str, database: str) -> str:
     return urlunsplit(parts._replace(path=f"/{database}"))
 
 
+def database_of(url: str) -> str:
+    return urlsplit(url).path.lstrip("/") or "postgres"
+
+
 def cli_url(url: str) -> str:
     """The Supabase CLI speaks TLS by default; local clusters do not need it."""
     if "sslmode=" in url:
@@ -55,13 +65,17 @@ def cli_url(url: str) -> str:
 
 
 def is_supabase(conn: psycopg.Connection) -> bool:
-    return bool(
-        conn.execute("select exists (select 1 from pg_roles where rolname = 'supabase_admin')").fetchone()[0]
-    )
+    """A real Supabase database (hosted or `supabase start`): GoTrue has migrated its schema.
+
+    The compat layer never creates auth.schema_migrations; the local clusters' superuser is
+    called supabase_admin too, so that role proves nothing.
+    """
+    return bool(conn.execute("select to_regclass('auth.schema_migrations') is not null").fetchone()[0])
 
 
-def prepare(url: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
+def prepare(url: str, admin_url: str | None = None) -> None:
+    admin_url = with_database(admin_url, database_of(url)) if admin_url else url
+    with psycopg.connect(admin_url, autocommit=True) as conn:
         if is_supabase(conn):
             log("Supabase database: compatibility layer and pgmq SQL not needed")
             return
@@ -73,8 +87,21 @@ def prepare(url: str) -> None:
         if not any(has_pgmq):
             log(f"installing pgmq {get_embedded_sql_version()} from the SQL the pgmq package embeds")
     if not any(has_pgmq):
-        with psycopg.connect(url, autocommit=False) as conn:
-            install_pgmq_sql(get_embedded_install_sql(), conn=conn)
+        install_pgmq_as_on_hosted(admin_url)
+
+
+def install_pgmq_as_on_hosted(admin_url: str) -> None:
+    """pgmq owned by postgres, schema included: what hosted Supabase ends up with when the
+    schema is created by postgres before `create extension pgmq` (README, "Deploy to hosted
+    Supabase") and supabase/postgres' pgmq after-create script hands every extension object
+    to postgres. The superuser makes the schema; the SQL runs as postgres.
+    """
+    with psycopg.connect(admin_url, autocommit=False) as conn:
+        conn.execute("create schema if not exists pgmq authorization postgres")
+        conn.execute("set role postgres")
+        install_pgmq_sql(get_embedded_install_sql(), conn=conn)
+        conn.execute("reset role")
+        conn.commit()
 
 
 def supabase_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -86,7 +113,47 @@ def supabase_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def pgmq_problem(conn: psycopg.Connection, schema: str = "pgmq") -> str | None:
+    """Why `pgmq.create` would fail for the migration role, or None.
+
+    On hosted Supabase a bare `create extension pgmq` runs through supautils as the platform
+    admin, which then owns the implicitly created schema; supabase/postgres' pgmq
+    after-create script hands the extension's tables, types and functions to postgres but
+    not the schema, so `pgmq.create` (creating the queue's tables) is denied.
+    """
+    row = conn.execute(
+        "select pg_get_userbyid(nspowner), has_schema_privilege(current_user, oid, 'create'), current_user"
+        " from pg_namespace where nspname = %s",
+        [schema],
+    ).fetchone()
+    if row is None or row[1]:
+        return None
+    owner, _, user = row
+    return (
+        f"schema {schema} belongs to {owner} and {user} may not create queues in it. Create the schema"
+        f" as {user} before enabling pgmq (README: Deploy to hosted Supabase), or have the platform"
+        f" grant {user} CREATE on it."
+    )
+
+
+def prepare_pgmq(url: str) -> None:
+    """Before the first push to a Supabase database: pgmq's schema made by the migration role, so
+    the foundation's `create extension pgmq` installs into a schema that role owns."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        needs_schema = conn.execute(
+            "select not exists (select 1 from pg_namespace where nspname = 'pgmq')"
+            " and exists (select 1 from pg_available_extensions where name = 'pgmq')"
+        ).fetchone()[0]
+        if needs_schema:
+            log("creating schema pgmq as the migration role before pgmq is enabled")
+            conn.execute("create schema pgmq")
+        problem = pgmq_problem(conn)
+    if problem:
+        sys.exit(problem)
+
+
 def migrate(url: str) -> None:
+    prepare_pgmq(url)
     result = supabase_cli("db", "push", "--db-url", cli_url(url), "--yes")
     output = (result.stderr + result.stdout).strip()
     if result.returncode != 0:
@@ -173,14 +240,14 @@ def kick_and(admin: psycopg.Connection, database: str, statement: sql.Composable
     raise RuntimeError(f"could not get {database} free of sessions")
 
 
-def build_template(admin_url: str, admin: psycopg.Connection, fingerprint: str) -> None:
+def build_template(url: str, admin_url: str, admin: psycopg.Connection, fingerprint: str) -> None:
     log(f"building the migrated test template ({fingerprint})")
     admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(TEMPLATE_DB)))
     admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(CRON_DB)))
-    admin.execute(sql.SQL("create database {}").format(sql.Identifier(CRON_DB)))
-    target = with_database(admin_url, CRON_DB)
-    prepare(target)
-    migrate(target)
+    # As on hosted Supabase, postgres owns its database (and so schema public).
+    admin.execute(sql.SQL("create database {} owner postgres").format(sql.Identifier(CRON_DB)))
+    prepare(with_database(url, CRON_DB), admin_url)
+    migrate(with_database(url, CRON_DB))
     kick_and(
         admin,
         CRON_DB,
@@ -193,34 +260,43 @@ def build_template(admin_url: str, admin: psycopg.Connection, fingerprint: str) 
     )
 
 
-def test_db(admin_url: str) -> None:
+def test_db(url: str, admin_url: str) -> None:
     fingerprint = source_fingerprint()
     with psycopg.connect(with_database(admin_url, "template1"), autocommit=True) as admin:
         if template_fingerprint(admin) != fingerprint:
-            build_template(admin_url, admin, fingerprint)
+            build_template(url, admin_url, admin, fingerprint)
         admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(CRON_DB)))
         kick_and(
             admin,
             TEMPLATE_DB,
-            sql.SQL("create database {} template {}").format(
+            sql.SQL("create database {} template {} owner postgres").format(
                 sql.Identifier(CRON_DB), sql.Identifier(TEMPLATE_DB)
             ),
         )
-    log(f"fresh test database: {with_database(admin_url, CRON_DB)}")
+    log(f"fresh test database: {with_database(url, CRON_DB)}")
+
+
+def up(url: str, admin_url: str | None = None) -> None:
+    prepare(url, admin_url)
+    migrate(url)
+    seed_if_allowed(url)
 
 
 def main(argv: list[str]) -> None:
-    commands = {
-        "prepare": [prepare],
-        "migrate": [migrate],
-        "seed": [seed],
-        "up": [prepare, migrate, seed_if_allowed],
-        "test-db": [test_db],
+    commands: dict[str, tuple[Callable[..., None], int, int]] = {
+        "prepare": (prepare, 1, 2),
+        "migrate": (migrate, 1, 1),
+        "seed": (seed, 1, 1),
+        "up": (up, 1, 2),
+        "test-db": (test_db, 2, 2),
     }
-    if len(argv) != 2 or argv[0] not in commands:
+    if not argv or argv[0] not in commands:
         sys.exit(__doc__)
-    for step in commands[argv[0]]:
-        step(argv[1])
+    command, least, most = commands[argv[0]]
+    urls = [url for url in argv[1:] if url]
+    if not least <= len(urls) <= most:
+        sys.exit(__doc__)
+    command(*urls)
 
 
 if __name__ == "__main__":

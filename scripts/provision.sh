@@ -13,6 +13,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PG_MAJOR=15
 UV_VERSION=0.13.9
+# The local clusters' bootstrap superuser: the platform's admin role on hosted Supabase.
+ADMIN_ROLE=supabase_admin
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
@@ -74,10 +76,17 @@ cluster_running() { pg_lsclusters -h 2>/dev/null | awk -v c="$1" '$2 == c {print
 
 ensure_cluster() {
   local name=$1 port=$2 conf=/etc/postgresql/$PG_MAJOR/$1
+  if cluster_exists "$name" && ! bootstrapped_by_admin "$name"; then
+    # Clusters from before the hosted-shaped roles had `postgres` as their bootstrap
+    # superuser, which cannot be demoted: local data is disposable, so start again.
+    log "recreating cluster $PG_MAJOR/$name: its bootstrap superuser is not $ADMIN_ROLE"
+    $SUDO pg_dropcluster $PG_MAJOR "$name" --stop
+  fi
   if ! cluster_exists "$name"; then
-    log "creating cluster $PG_MAJOR/$name on port $port"
+    log "creating cluster $PG_MAJOR/$name on port $port (superuser $ADMIN_ROLE)"
     $SUDO pg_createcluster $PG_MAJOR "$name" -p "$port" --start-conf=manual \
-      -- --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+      -- --username="$ADMIN_ROLE" --auth-local=trust --auth-host=scram-sha-256 \
+      --encoding=UTF8 --locale=C.UTF-8 >/dev/null
   fi
   # Rewritten on every run so a changed setting lands on the next start.
   local tuning=""
@@ -109,7 +118,37 @@ EOF
     psql_local "$port" -tAc 'select 1' >/dev/null 2>&1 && break
     sleep 0.2
   done
-  psql_local "$port" -qc "alter role postgres password 'postgres'" >/dev/null
+  ensure_postgres_role "$port"
+}
+
+# As on hosted Supabase (supabase/postgres migrations/db/migrations/10000000000000_demote-postgres.sql):
+# `postgres` logs in and owns the project's objects but is not a superuser. The
+# cluster's bootstrap superuser plays the platform's supabase_admin.
+ensure_postgres_role() {
+  psql_local "$1" -v ON_ERROR_STOP=1 -q >/dev/null <<'SQL'
+do $$
+begin
+    if not exists (select 1 from pg_roles where rolname = 'postgres') then
+        create role postgres;
+    end if;
+end
+$$;
+alter role postgres nosuperuser createdb createrole login replication bypassrls password 'postgres';
+alter database postgres owner to postgres;
+SQL
+}
+
+bootstrapped_by_admin() {
+  # True unless the cluster answers and its bootstrap role (oid 10) is another one.
+  local name=$1 port
+  cluster_running "$name" || start_cluster "$name"
+  port=$(pg_lsclusters -h | awk -v c="$name" '$2 == c {print $3}')
+  for _ in $(seq 1 50); do
+    pg_isready -q -h /var/run/postgresql -p "$port" && break
+    sleep 0.2
+  done
+  pg_isready -q -h /var/run/postgresql -p "$port" || return 0
+  [ "$(psql_local "$port" -tAc 'select rolname from pg_roles where oid = 10' 2>/dev/null)" = "$ADMIN_ROLE" ]
 }
 
 start_cluster() {
@@ -131,7 +170,7 @@ start_cluster() {
 psql_local() {
   local port=$1
   shift
-  psql -X -h /var/run/postgresql -p "$port" -U postgres -d template1 "$@"
+  psql -X -h /var/run/postgresql -p "$port" -U "$ADMIN_ROLE" -d template1 "$@"
 }
 
 stop_cluster() {

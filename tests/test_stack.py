@@ -63,21 +63,108 @@ def test_minted_jwt_carries_the_claims_postgrest_would_set(user: User) -> None:
 
 
 def test_roles_are_shaped_like_supabase(conn: psycopg.Connection) -> None:
+    """The roles as hosted Supabase has them today (supabase/postgres, migrations/db/):
+    init-scripts/00000000000000-initial-schema.sql creates the API roles and authenticator;
+    migrations/20230529180330_alter_api_roles_for_inherit.sql makes the API roles INHERIT;
+    migrations/10000000000000_demote-postgres.sql makes postgres
+    NOSUPERUSER CREATEDB CREATEROLE LOGIN REPLICATION BYPASSRLS;
+    migrations/20230201083204_grant_auth_roles_to_postgres.sql makes it a member of the API roles.
+    """
     roles = dict(
         conn.execute(
-            "select rolname, array[rolinherit, rolbypassrls, rolcanlogin] from pg_roles"
+            "select rolname, array[rolinherit, rolbypassrls, rolcanlogin, rolsuper] from pg_roles"
             " where rolname in ('anon', 'authenticated', 'service_role', 'authenticator')"
         ).fetchall()
     )
-    assert roles["anon"] == [False, False, False]
-    assert roles["authenticated"] == [False, False, False]
-    assert roles["service_role"] == [False, True, False]
-    assert roles["authenticator"] == [False, False, True]
+    assert roles["anon"] == [True, False, False, False]
+    assert roles["authenticated"] == [True, False, False, False]
+    assert roles["service_role"] == [True, True, False, False]
+    assert roles["authenticator"] == [False, False, True, False]
+    postgres = conn.execute(
+        "select rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, rolcanlogin, rolreplication"
+        " from pg_roles where rolname = 'postgres'"
+    ).fetchone()
+    assert postgres == (False, True, True, True, True, True)
+    direct_members = conn.execute(
+        "select r.rolname from pg_auth_members m"
+        " join pg_roles r on r.oid = m.roleid join pg_roles u on u.oid = m.member"
+        " where r.rolname in ('anon', 'authenticated', 'service_role') and u.rolname = %s order by 1",
+        ["postgres"],
+    ).fetchall()
+    assert direct_members == [("anon",), ("authenticated",), ("service_role",)]
     switchable = conn.execute(
         "select pg_has_role('authenticator', r, 'member') from"
         " unnest(array['anon', 'authenticated', 'service_role']) r"
     ).fetchall()
     assert all(row[0] for row in switchable)
+
+
+def test_the_suite_runs_as_the_hosted_postgres_role(conn: psycopg.Connection) -> None:
+    """Migrations, pgTAP and pytest run as postgres, never as a superuser."""
+    user, superuser = conn.execute(
+        "select current_user, (select rolsuper from pg_roles where rolname = session_user)"
+    ).fetchone()
+    assert (user, superuser) == ("postgres", False)
+    owners = conn.execute(
+        "select distinct pg_get_userbyid(relowner) from pg_class"
+        " where relnamespace in ('public'::regnamespace, 'private'::regnamespace)"
+    ).fetchall()
+    assert owners == [("postgres",)]
+
+
+def test_auth_users_is_shaped_like_gotrue(conn: psycopg.Connection) -> None:
+    """supabase/auth migrations/: 20240612123726_enable_rls_update_grants.up.sql turns RLS on
+    and grants postgres SELECT with grant option; nothing is granted to the API roles. The
+    columns are those GoTrue's migrations leave (00_init_auth_schema .. add_is_anonymous_column).
+    """
+    rls, owner = conn.execute(
+        "select relrowsecurity, pg_get_userbyid(relowner) from pg_class where oid = 'auth.users'::regclass"
+    ).fetchone()
+    assert (rls, owner) == (True, "supabase_auth_admin")
+    for role in ("anon", "authenticated", "service_role"):
+        granted = conn.execute(
+            "select count(*) from information_schema.role_table_grants"
+            " where table_schema = 'auth' and table_name = 'users' and grantee = %s",
+            [role],
+        ).fetchone()[0]
+        assert granted == 0, role
+    columns = {
+        row[0]
+        for row in conn.execute(
+            "select column_name from information_schema.columns"
+            " where table_schema = 'auth' and table_name = 'users'"
+        )
+    }
+    gotrue_columns = {
+        "instance_id", "id", "aud", "role", "email", "encrypted_password", "email_confirmed_at",
+        "invited_at", "confirmation_token", "confirmation_sent_at", "recovery_token", "recovery_sent_at",
+        "email_change_token_new", "email_change", "email_change_sent_at", "last_sign_in_at",
+        "raw_app_meta_data", "raw_user_meta_data", "is_super_admin", "created_at", "updated_at", "phone",
+        "phone_confirmed_at", "phone_change", "phone_change_token", "phone_change_sent_at", "confirmed_at",
+        "email_change_token_current", "email_change_confirm_status", "banned_until",
+        "reauthentication_token", "reauthentication_sent_at", "is_sso_user", "deleted_at", "is_anonymous",
+    }  # fmt: skip
+    assert columns == gotrue_columns
+    assert error_of(conn, Actor.service(), "select count(*) from auth.users") is not None
+
+
+def test_extensions_schema_has_no_default_grants_for_api_roles(conn: psycopg.Connection) -> None:
+    """supabase/postgres grants the API roles USAGE on schema extensions only
+    (initial-schema.sql); default privileges there are for postgres
+    (20230224042246_grant_extensions_perms_for_postgres.sql)."""
+    grantees = {
+        row[0]
+        for row in conn.execute(
+            "select (aclexplode(defaclacl)).grantee::regrole::text from pg_default_acl"
+            " where defaclnamespace = 'extensions'::regnamespace"
+        )
+    }
+    assert grantees == {"postgres"}
+    usage = conn.execute(
+        "select bool_and(has_schema_privilege(r, 'extensions', 'usage'))"
+        " from unnest(array['anon', 'authenticated', 'service_role']) r"
+    ).fetchone()[0]
+    assert usage
 
 
 def test_pgmq_send_read_archive(conn: psycopg.Connection) -> None:

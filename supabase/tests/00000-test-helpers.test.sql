@@ -5,6 +5,28 @@
 
 set client_min_messages = warning;
 create extension if not exists pgtap with schema extensions;
+-- Tests call pgtap while acting as anon/authenticated/service_role. Created by the
+-- platform's admin (hosted Supabase, the local clusters) its functions are executable
+-- through PUBLIC; created by postgres they fall under the foundation's
+-- `alter default privileges revoke execute on functions from public`. Either way:
+do $pgtap_grants$
+declare
+    v_function regprocedure;
+begin
+    for v_function in
+        select p.oid::regprocedure
+        from pg_catalog.pg_depend as d
+        inner join pg_catalog.pg_extension as e on d.refobjid = e.oid
+        inner join pg_catalog.pg_proc as p on d.objid = p.oid
+        where
+            d.classid = 'pg_catalog.pg_proc'::regclass
+            and e.extname = 'pgtap'
+            and not pg_catalog.has_function_privilege('authenticated', p.oid, 'execute')
+    loop
+        execute pg_catalog.format('grant execute on function %s to anon, authenticated, service_role', v_function);
+    end loop;
+end
+$pgtap_grants$;
 create schema if not exists tests;
 grant usage on schema tests to anon, authenticated, service_role;
 
@@ -89,7 +111,7 @@ as $$
     select tests.authenticate('service_role', '{"role": "service_role"}');
 $$;
 
--- Back to the test's own superuser session, without claims.
+-- Back to the test's own session role (postgres), without claims.
 create or replace function tests.clear_authentication()
 returns void
 language plpgsql

@@ -5,12 +5,13 @@ select tests.create_user('11111111-1111-1111-1111-111111111111', 'olive@example.
 select tests.create_user('22222222-2222-2222-2222-222222222222', 'sam@example.test', 'Sam Staff');
 
 -- Age the profile so that the update is visible in updated_at. The touch trigger
--- would reset updated_at to now(), so replica mode skips it for this one update.
-set local session_replication_role = replica;
+-- would reset updated_at to now(), so it is off for this one update: postgres owns
+-- the table (session_replication_role would need a superuser, or supautils on hosted).
+alter table public.profiles disable trigger profiles_touch_updated_at;
 update public.profiles
 set updated_at = '2026-01-01 00:00:00+00', created_at = '2026-01-01 00:00:00+00'
 where id = '11111111-1111-1111-1111-111111111111';
-set local session_replication_role = origin;
+alter table public.profiles enable trigger profiles_touch_updated_at;
 
 update auth.users set email = 'olive.new@example.test'
 where id = '11111111-1111-1111-1111-111111111111';

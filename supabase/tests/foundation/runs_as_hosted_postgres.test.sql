@@ -1,0 +1,26 @@
+-- pg_prove connects as hosted Supabase's postgres, a non-superuser, so a file that needs
+-- superuser powers fails here as it would on a hosted project.
+begin;
+select plan(4);
+
+select is(session_user::text, 'postgres', 'pgTAP runs as postgres');
+select is(
+    (
+        select r.rolsuper from pg_catalog.pg_roles as r
+        where r.rolname = session_user
+    ),
+    false,
+    'postgres is not a superuser'
+);
+select is(
+    (tests.caught('set local session_replication_role = replica') ->> 'sqlstate'),
+    '42501',
+    'replica mode is denied (hosted allows it only through supautils)'
+);
+
+select tests.authenticate_as_anon();
+select ok(true, 'pgtap stays executable as anon');
+select tests.clear_authentication();
+
+select * from finish();
+rollback;
