@@ -1,9 +1,8 @@
 from collections.abc import Callable
-from typing import Any
 
-from psycopg import Connection
+from worker.jobs import Job
 
-Handler = Callable[[Connection, dict[str, Any]], None]
+Handler = Callable[[Job], None]
 
 _handlers: dict[str, Handler] = {}
 
