@@ -72,7 +72,7 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
-class AllProvidersFailed(DeliveryError):
+class AllProvidersFailed(DeliveryError):  # noqa: N818 (reads as what happened)
     """Every provider of the channel failed transiently; the job is retried later."""
 
     def __init__(self, errors: list[DeliveryError]) -> None:
