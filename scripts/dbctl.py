@@ -3,15 +3,19 @@
     dbctl.py up URL            prepare + migrate + seed (make dev)
     dbctl.py prepare URL       compat layer and pgmq where the database is not Supabase
     dbctl.py migrate URL       supabase db push (the real CLI)
-    dbctl.py seed URL          load supabase/seed.sql
+    dbctl.py seed URL          load supabase/seed.sql (local databases only, unless ALLOW_DEMO_SEED=1)
     dbctl.py test-db ADMIN_URL fresh `postgres` database cloned from a migrated template
 
-Every command is idempotent.
+Every command is idempotent. The demo seed holds accounts with a known password:
+it goes only into a local database (127.0.0.1, localhost, ::1 or a unix socket)
+unless ALLOW_DEMO_SEED=1 asks for it explicitly. `seed` refuses otherwise;
+`up` applies the migrations and skips the seed with the same explanation.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 import time
@@ -21,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from pgmq.install import get_embedded_install_sql, get_embedded_sql_version, install_pgmq_sql
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 SUPABASE_DIR = ROOT / "supabase"
@@ -89,11 +94,51 @@ def migrate(url: str) -> None:
     log(output.splitlines()[-1] if output else "migrations applied")
 
 
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+SEED_OPT_IN = "ALLOW_DEMO_SEED"
+
+
+def is_local_database(url: str) -> bool:
+    """Whether every host the connection string may reach is this machine (TCP loopback or a socket).
+
+    libpq tries each host of a list in turn; hostaddr, when given, is where it really connects.
+    No host at all means PGHOST or the default unix socket.
+    """
+    params = conninfo_to_dict(url)
+    targets = params.get("hostaddr") or params.get("host") or os.environ.get("PGHOST", "")
+    return all(
+        not target or target.startswith("/") or target.startswith("@") or target.lower() in LOCAL_HOSTS
+        for target in (part.strip() for part in str(targets).split(","))
+    )
+
+
+def demo_seed_refusal(url: str) -> str | None:
+    """Why the demo seed must not go into this database, or None when it may."""
+    if os.environ.get(SEED_OPT_IN) == "1" or is_local_database(url):
+        return None
+    host = conninfo_to_dict(url).get("host", "?")
+    return (
+        f"refusing to load the demo seed into {host}: it is not a local database, and the seed"
+        " creates accounts with a known password. Set ALLOW_DEMO_SEED=1 to load it anyway."
+    )
+
+
 def seed(url: str) -> None:
+    refusal = demo_seed_refusal(url)
+    if refusal:
+        sys.exit(refusal)
     if SEED_SQL.exists():
         with psycopg.connect(url, autocommit=False) as conn:
             conn.execute(SEED_SQL.read_text())
         log("seed loaded")
+
+
+def seed_if_allowed(url: str) -> None:
+    refusal = demo_seed_refusal(url)
+    if refusal:
+        log(f"migrations applied; {refusal}")
+        return
+    seed(url)
 
 
 def source_fingerprint() -> str:
@@ -169,7 +214,7 @@ def main(argv: list[str]) -> None:
         "prepare": [prepare],
         "migrate": [migrate],
         "seed": [seed],
-        "up": [prepare, migrate, seed],
+        "up": [prepare, migrate, seed_if_allowed],
         "test-db": [test_db],
     }
     if len(argv) != 2 or argv[0] not in commands:

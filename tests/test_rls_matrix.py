@@ -332,6 +332,7 @@ FUNCTION_EXECUTORS = {
     "invite_member": {"authenticated", "service_role"},
     "accept_invitation": {"authenticated", "service_role"},
     "revoke_invitation": {"authenticated", "service_role"},
+    "delete_workspace": {"authenticated", "service_role"},
 }
 
 

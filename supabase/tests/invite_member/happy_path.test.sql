@@ -1,5 +1,5 @@
 begin;
-select plan(12);
+select plan(13);
 
 -- North Clinic: Olive owns it, Sam works there. South Salon belongs to Sol.
 select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
@@ -135,36 +135,38 @@ select is(
 select results_eq(
     $$
         select m.message
-        from pgmq.q_jobs as m where m.message @> '{"payload": {"workspace_id": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"}}'
-        order by m.message -> 'payload' ->> 'email'
+        from pgmq.q_jobs as m
+        inner join invited as v on m.message #>> '{payload,invitation_id}' = v.invitation_id::text
+        order by v.email
     $$,
     $$
         select jsonb_build_object(
             'kind', 'invitation_created',
-            'payload', jsonb_build_object(
-                'invitation_id', v.invitation_id,
-                'workspace_id', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
-                'email', v.email,
-                'role', v.role,
-                'token', v.token,
-                'expires_at', v.expires_at,
-                'invited_by', '11111111-1111-1111-1111-111111111111'
-            )
+            'payload', jsonb_build_object('invitation_id', v.invitation_id)
         )
         from invited as v
         order by v.email
     $$,
-    'each invitation queued one invitation_created job with its token and ids'
+    'each invitation queued one invitation_created job that names only the invitation'
+);
+
+select is(
+    (
+        select count(*)::int from pgmq.q_jobs as m
+        inner join invited as v on strpos(m.message::text, v.token) > 0
+    ),
+    0,
+    'no token in the queue'
 );
 
 select is(
     (
         select count(*)::int
         from pgmq.q_jobs
-        where message @> '{"payload": {"workspace_id": "bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb"}}'
+        where message ->> 'kind' = 'invitation_created'
     ),
-    0,
-    'no job for another workspace'
+    3,
+    'no other job: none for another workspace'
 );
 
 select is(

@@ -32,7 +32,7 @@ select results_eq(
 select results_eq(
     'select * from public.invitations where id = ''dddddddd-dddd-dddd-dddd-dddddddddddd''',
     'select id, workspace_id, email, role, token_hash, invited_by, expires_at, accepted_at, accepted_by, '
-    || 'revoked_at, created_at from revoked where n = 1',
+    || 'revoked_at, created_at, token_nonce from revoked where n = 1',
     'the returned row is the stored row'
 );
 
