@@ -151,7 +151,11 @@ class TwilioStub(StubHttpServer):
         if mode == "fail":
             return 500, {"code": 20500, "message": "stub failure", "status": 500}
         if mode == "reject":
-            return 400, {"code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400}
+            return 400, {
+                "code": 21211,
+                "message": "The 'To' number is not a valid phone number.",
+                "status": 400,
+            }
         sid = "SM" + uuid.uuid4().hex
         with self.lock:
             self.delivered.append(request.body)

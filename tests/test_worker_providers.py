@@ -166,7 +166,9 @@ def test_primary_500_falls_back_to_smtp_at_once(resend_stub: ResendStub, smtp_st
     assert len(smtp_stub.received) == 1
 
 
-def test_primary_time_out_falls_back_within_the_time_out(resend_stub: ResendStub, smtp_stub: SmtpStub) -> None:
+def test_primary_time_out_falls_back_within_the_time_out(
+    resend_stub: ResendStub, smtp_stub: SmtpStub
+) -> None:
     resend_stub.mode = "hang"
     chain = ProviderChain("email", [resend_for(resend_stub), smtp_for(smtp_stub)])
     started = time.monotonic()
@@ -229,7 +231,9 @@ def test_keys_choose_providers_and_the_order_is_configurable() -> None:
     }
     assert build_providers(settings(**keys)).email.names == ["resend", "smtp"]
     assert build_providers(settings(**keys)).sms.names == ["twilio"]
-    reordered = build_providers(settings(**keys, email_providers="smtp, resend,console", sms_providers="console"))
+    reordered = build_providers(
+        settings(**keys, email_providers="smtp, resend,console", sms_providers="console")
+    )
     assert reordered.email.names == ["smtp", "resend", "console"]
     assert reordered.sms.names == ["console"]
 

@@ -54,4 +54,6 @@ def test_bounds(attempt: int, base: float, extra: float, r: float) -> None:
 
 @given(attempt=st.integers(min_value=1, max_value=200), r=st.floats(min_value=0, max_value=1))
 def test_never_shorter_for_a_later_attempt_with_the_same_draw(attempt: int, r: float) -> None:
-    assert retry_delay(attempt + 1, 10, 3600, rand=lambda: r) >= retry_delay(attempt, 10, 3600, rand=lambda: r)
+    assert retry_delay(attempt + 1, 10, 3600, rand=lambda: r) >= retry_delay(
+        attempt, 10, 3600, rand=lambda: r
+    )

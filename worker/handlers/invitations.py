@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from psycopg.rows import dict_row
+
 from worker.jobs import Job, MalformedJob, job_log
 from worker.providers import EmailMessage
 from worker.registry import job
@@ -54,9 +56,16 @@ def deliver_invitation(job: Job) -> None:
     except ValueError:
         raise MalformedJob(f"invitation_created needs an invitation_id uuid, got {raw_id!r}") from None
 
-    invitation = job.conn.execute(INVITATION_DELIVERY_SQL, [invitation_id]).fetchone()
-    if invitation is None or not invitation["is_open"]:
-        reason = "invitation not found" if invitation is None else "invitation no longer open"
+    with job.conn.cursor(row_factory=dict_row) as cursor:
+        invitation = cursor.execute(INVITATION_DELIVERY_SQL, [invitation_id]).fetchone()
+    reason = None
+    if invitation is None:
+        reason = "invitation or its workspace is gone"
+    elif not invitation["is_open"]:
+        reason = "invitation accepted, revoked or expired"
+    elif not invitation["token"]:
+        reason = "invitation made before derived tokens: its token cannot be rebuilt"
+    if reason or invitation is None:
         job_log(
             logging.INFO,
             job.msg_id,
