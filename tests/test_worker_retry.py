@@ -31,9 +31,12 @@ def test_the_jitter_actually_varies() -> None:
     assert len({retry_delay(6, 10, 3600) for _ in range(50)}) > 5
 
 
-@pytest.mark.parametrize(("attempt", "base", "cap"), [(0, 10, 60), (1, 0, 60), (1, 10, 5)])
-def test_nonsense_is_refused(attempt: int, base: float, cap: float) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("attempt", "base", "cap", "message"),
+    [(0, 10, 60, "attempt starts at 1"), (1, 0, 60, "base_seconds"), (1, 10, 5, "max_seconds")],
+)
+def test_nonsense_is_refused(attempt: int, base: float, cap: float, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
         retry_delay(attempt, base, cap)
 
 
