@@ -38,6 +38,13 @@ class RecordedRequest:
     at: float = field(default_factory=time.monotonic)
 
 
+class _BacklogHttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # The default backlog of 5 drops connections under concurrent load (the client then waits
+    # a second for its SYN retry): a stub should not be the bottleneck it measures.
+    request_queue_size = 512
+
+
 class StubHttpServer:
     """A threaded HTTP server on 127.0.0.1 with a free port; subclasses answer in `respond`."""
 
@@ -82,8 +89,7 @@ class StubHttpServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _BacklogHttpServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
