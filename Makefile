@@ -104,6 +104,7 @@ format: tools ## apply sqlfluff fix and ruff format
 bench: test-db ## benchmarks under bench/ (prints figures and ratios)
 	@$(PY) bench/rls_overhead.py "$(LOCAL_TEST_DATABASE_URL)" $(BENCH_ARGS)
 	@$(PY) bench/timezone_validation.py "$(TEST_DATABASE_URL)"
+	@$(PY) bench/worker_throughput.py "$(TEST_DATABASE_URL)"
 
 stop: ## stop the local clusters
 	@scripts/provision.sh stop $(DEV_CLUSTER)
