@@ -169,6 +169,30 @@ def test_invite_member_waits_for_a_demotion_and_then_refuses(
     )
 
 
+def test_accepting_waits_for_the_inviters_demotion_and_then_refuses(
+    db_url: str, committed: Committed, autocommit_conn: psycopg.Connection
+) -> None:
+    owner_a, owner_b, guest = committed.user(), committed.user(), committed.user()
+    workspace_id = committed.workspace(owner_a)
+    add_owner(autocommit_conn, owner_a, workspace_id, owner_b)
+    token = invite(autocommit_conn, owner_a, workspace_id, guest.email, role="owner")
+
+    def b_removes_a(conn: psycopg.Connection) -> Any:
+        return conn.execute(
+            "delete from public.workspace_members where workspace_id = %s and user_id = %s",
+            [workspace_id, owner_a.id],
+        ).rowcount
+
+    def guest_accepts(conn: psycopg.Connection) -> Any:
+        return conn.execute("select role from public.accept_invitation(%s)", [token]).fetchone()[0]
+
+    removed, accepted = race_behind_lock(
+        db_url, autocommit_conn, (Actor.user(owner_b), b_removes_a), (Actor.user(guest), guest_accepts)
+    )
+    assert (removed, accepted) == (1, "invitation_revoked")
+    assert membership(autocommit_conn, workspace_id, guest) is None
+
+
 # --- A3: invitation floods --------------------------------------------------------------------
 
 
@@ -221,12 +245,44 @@ def test_one_inviter_sends_at_most_30_invitations_an_hour(conn: psycopg.Connecti
     )
 
 
+def test_the_hourly_cap_holds_for_concurrent_invitations(
+    db_url: str, committed: Committed, autocommit_conn: psycopg.Connection
+) -> None:
+    owner = committed.user()
+    first, second = committed.workspace(owner), committed.workspace(owner)
+    for n in range(MAX_PER_INVITER_PER_HOUR - 1):
+        invite(autocommit_conn, owner, first, f"burst-{n}@example.test")
+
+    def invites(workspace_id: uuid.UUID) -> Callable[[psycopg.Connection], Any]:
+        def call(conn: psycopg.Connection) -> Any:
+            return conn.execute(
+                "select invitation_id from public.invite_member(%s, %s)",
+                [workspace_id, f"last-{secrets.token_hex(4)}@example.test"],
+            ).fetchone()[0]
+
+        return call
+
+    # Two workspaces, so no workspace lock orders them: the inviter's own lock must.
+    made, refused = race_behind_lock(
+        db_url, autocommit_conn, (Actor.user(owner), invites(first)), (Actor.user(owner), invites(second))
+    )
+    assert isinstance(made, uuid.UUID)
+    assert refused == "invitation_rate_limited"
+    assert (
+        autocommit_conn.execute(
+            "select count(*) from public.invitations where invited_by = %s", [owner.id]
+        ).fetchone()[0]
+        == MAX_PER_INVITER_PER_HOUR
+    )
+
+
 def fill_with_open_invitations(
     conn: psycopg.Connection, workspace_id: uuid.UUID, owner: User, count: int
 ) -> None:
     """Open invitations made two hours ago (outside the hourly window)."""
     conn.execute(
-        "insert into public.invitations (workspace_id, email, role, token_hash, invited_by, expires_at, created_at)"
+        "insert into public.invitations"
+        " (workspace_id, email, role, token_hash, invited_by, expires_at, created_at)"
         " select %s, 'open-' || n || '@example.test', 'staff', private.token_hash(gen_random_uuid()::text),"
         " %s, now() + interval '5 days', now() - interval '2 hours' from generate_series(1, %s) as n",
         [workspace_id, owner.id, count],
@@ -280,7 +336,8 @@ def test_the_backfill_creates_missing_profiles(conn: psycopg.Connection) -> None
     assert profiles == {old_user.id: "Old Timer", dirty_name.id: ""}
     assert conn.execute("select private.backfill_profiles()").fetchone()[0] == 0
     missing = conn.execute(
-        "select count(*) from auth.users u where not exists (select 1 from public.profiles p where p.id = u.id)"
+        "select count(*) from auth.users u"
+        " where not exists (select 1 from public.profiles p where p.id = u.id)"
     ).fetchone()[0]
     assert missing == 0
 
@@ -432,7 +489,8 @@ def test_an_owner_deletes_a_workspace_and_then_their_account(conn: psycopg.Conne
     anon_error = rpc_error(
         conn, Actor.anon(), "delete_workspace", p_workspace_id=workspace_id, p_confirm_slug=slug
     )
-    assert anon_error is not None and anon_error.startswith("permission denied for function delete_workspace")
+    assert anon_error is not None
+    assert anon_error.startswith("permission denied for function delete_workspace")
 
     deleted_row = rpc(
         conn,

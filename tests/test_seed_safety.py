@@ -30,7 +30,8 @@ def dbctl(*args: str, allow: bool = False) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def dbctl_module() -> ModuleType:
     spec = importlib.util.spec_from_file_location("dbctl", DBCTL)
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -433,7 +433,7 @@ where t.name <> all(array[
     'Pacific/Wallis',
     'TZ',
     'UTC'
-]::text []);
+]::text[]);
 
 comment on table private.timezone_names is
 'The time zone names a workspace may use: canonical IANA zones and UTC, as far as this database knows them.';

@@ -110,6 +110,16 @@ security definer
 set search_path = ''
 as $$
 begin
+    -- Workspaces first, then invitations: the lock order of accept_invitation,
+    -- invite_member and keep_last_owner, so this cannot deadlock with them.
+    perform 1
+    from public.workspaces as w
+    where w.id in (
+        select m.workspace_id from public.workspace_members as m
+        where m.user_id = old.id and m.role = 'owner'
+    )
+    order by w.id
+    for no key update;
     update public.invitations as i
     set revoked_at = now()
     where i.invited_by = old.id and i.accepted_at is null and i.revoked_at is null;
@@ -399,13 +409,21 @@ grant execute on function private.invitation_delivery(uuid) to service_role;
 -- Jobs queued before this migration carried the plain token: keep only the id,
 -- in the queue and in its archive.
 update pgmq.q_jobs
-set message = jsonb_build_object(
-    'kind', 'invitation_created', 'payload', jsonb_build_object('invitation_id', message #> '{payload,invitation_id}')
-)
+set
+    message = jsonb_build_object(
+        'kind',
+        'invitation_created',
+        'payload',
+        jsonb_build_object('invitation_id', message #> '{payload,invitation_id}')
+    )
 where message ->> 'kind' = 'invitation_created' and message #> '{payload,token}' is not null;
 
 update pgmq.a_jobs
-set message = jsonb_build_object(
-    'kind', 'invitation_created', 'payload', jsonb_build_object('invitation_id', message #> '{payload,invitation_id}')
-)
+set
+    message = jsonb_build_object(
+        'kind',
+        'invitation_created',
+        'payload',
+        jsonb_build_object('invitation_id', message #> '{payload,invitation_id}')
+    )
 where message ->> 'kind' = 'invitation_created' and message #> '{payload,token}' is not null;

@@ -41,6 +41,7 @@ select tests.clear_authentication();
 -- The two invitations of again@example.test, in the order they were made.
 create temp view again as
 select
+    v.invitation_id,
     v.token,
     i.role,
     i.revoked_at,
