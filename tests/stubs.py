@@ -35,6 +35,7 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: Any
+    peer: tuple[str, int] = ("", 0)  # the client's address: equal for requests on one connection
     at: float = field(default_factory=time.monotonic)
 
 
@@ -67,7 +68,9 @@ class StubHttpServer:
                     body: Any = json.loads(raw or b"null")
                 else:
                     body = {key: values[0] for key, values in parse_qs(raw.decode()).items()}
-                request = RecordedRequest("POST", self.path, dict(self.headers.items()), body)
+                request = RecordedRequest(
+                    "POST", self.path, dict(self.headers.items()), body, self.client_address
+                )
                 with stub.lock:
                     stub.requests.append(request)
                 mode = stub.mode

@@ -72,6 +72,13 @@ def test_resend_same_key_twice_is_delivered_once(resend_stub: ResendStub) -> Non
     assert resend_stub.deliveries == {"k-1": 1}
 
 
+def test_resend_reuses_its_connection(resend_stub: ResendStub) -> None:
+    provider = resend_for(resend_stub)
+    for n in range(3):
+        provider.send(EMAIL, f"k-{n}")
+    assert len({request.peer for request in resend_stub.requests}) == 1
+
+
 @pytest.mark.parametrize(("mode", "permanent"), [("fail", False), ("reject", True), ("hang", False)])
 def test_resend_errors_are_classified(resend_stub: ResendStub, mode: str, permanent: bool) -> None:
     resend_stub.mode = mode  # type: ignore[assignment]

@@ -19,9 +19,11 @@ from email.message import EmailMessage as MimeMessage
 from email.utils import parseaddr
 from typing import Any, Literal, Protocol
 
+import requests
+import requests.adapters
 import resend
 import resend.exceptions
-import resend.http_client_requests
+import resend.http_client
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
@@ -159,6 +161,41 @@ class ConsoleProvider:
 # --- resend ----------------------------------------------------------------------------------
 
 
+class PooledResendHttpClient(resend.http_client.HTTPClient):
+    """The SDK's default client opens a new connection (a TLS handshake) per email; this one
+    keeps a pool of them (one per job in flight) in a requests Session shared by the threads."""
+
+    def __init__(self, timeout: float, pool_size: int) -> None:
+        self.timeout = timeout
+        self.session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Any,
+        json: Any = None,
+        files: Any = None,
+        data: Any = None,
+    ) -> tuple[bytes, int, Any]:
+        try:
+            response = self.session.request(
+                method,
+                url,
+                headers=headers,
+                json=json if data is None else None,
+                data=data,
+                files=files,
+                timeout=self.timeout,
+            )
+        except requests.RequestException as error:
+            raise RuntimeError(f"Request failed: {error}") from error  # the SDK makes it a ResendError
+        return response.content, response.status_code, response.headers
+
+
 class ResendProvider:
     """Resend through its SDK, with the Idempotency-Key header (Resend keeps keys for 24 hours).
 
@@ -169,10 +206,10 @@ class ResendProvider:
     name = "resend"
     channel: Channel = "email"
 
-    def __init__(self, api_key: str, api_url: str, sender: str, timeout: float) -> None:
+    def __init__(self, api_key: str, api_url: str, sender: str, timeout: float, pool_size: int = 10) -> None:
         resend.api_key = api_key
         resend.api_url = api_url.rstrip("/")
-        resend.default_http_client = resend.http_client_requests.RequestsClient(timeout=timeout)  # type: ignore[arg-type]
+        resend.default_http_client = PooledResendHttpClient(timeout, pool_size)
         self.sender = sender
 
     def send(self, message: EmailMessage, idempotency_key: str) -> ProviderResult:
@@ -293,6 +330,7 @@ class TwilioProvider:
         self, account_sid: str, auth_token: str, from_number: str, timeout: float, api_url: str
     ) -> None:
         self.from_number = from_number
+        # The SDK's client keeps a requests Session (pooled connections) already.
         self.client = TwilioClient(
             account_sid, auth_token, http_client=BaseUrlTwilioHttpClient(api_url, timeout)
         )
@@ -336,7 +374,13 @@ def build_providers(settings: Settings) -> Providers:
             if not settings.resend_api_key:
                 raise ValueError("EMAIL_PROVIDERS names resend but RESEND_API_KEY is not set")
             email.append(
-                ResendProvider(settings.resend_api_key, settings.resend_api_url, settings.email_from, timeout)
+                ResendProvider(
+                    settings.resend_api_key,
+                    settings.resend_api_url,
+                    settings.email_from,
+                    timeout,
+                    pool_size=settings.worker_concurrency,
+                )
             )
         elif name == "smtp":
             if not settings.smtp_host:
