@@ -43,6 +43,7 @@ def handlers(
 ) -> Callable[[str], Callable[[registry.Handler], registry.Handler]]:
     """A clean registry for the test; returns registry.job."""
     monkeypatch.setattr(registry, "_handlers", {})
+    monkeypatch.setattr(registry, "_own_transactions", set())
     return registry.job
 
 
@@ -149,6 +150,43 @@ def test_a_handler_error_rolls_back_its_writes_and_the_loop_goes_on(
         assert archived_ids(autocommit_conn, queue) == {second}
         assert set(pending(autocommit_conn, queue)) == {first}
         assert autocommit_conn.execute(f"select array_agg(n) from public.{table}").fetchone()[0] == [2]
+    finally:
+        autocommit_conn.execute(f"drop table public.{table}")
+
+
+def test_a_handler_with_its_own_transactions_claims_before_and_records_with_the_archive(
+    db_url: str, queue: str, autocommit_conn: psycopg.Connection, handlers: Any
+) -> None:
+    # The shape message delivery takes: claim (committed), effect, then result + archive together.
+    table = f"worker_probe_{uuid.uuid4().hex[:8]}"
+    autocommit_conn.execute(f"create table public.{table} (n int primary key, status text)")
+    try:
+
+        @handlers("test_claim_send_record", own_transactions=True)
+        def claim_send_record(job: Job) -> None:
+            n = job.payload["n"]
+            with job.conn.transaction():
+                job.conn.execute(f"insert into public.{table} values (%s, 'sending')", [n])
+            if n == 1:
+                raise DeliveryError("stub", "down")  # the claim stays: a later attempt sees it
+            with job.conn.transaction():
+                job.conn.execute(f"update public.{table} set status = 'sent' where n = %s", [n])
+                job.archive()
+
+        @handlers("test_plain", own_transactions=True)
+        def plain(job: Job) -> None:
+            job.conn.execute(f"insert into public.{table} values (%s, 'plain')", [job.payload["n"]])
+
+        failing = send(autocommit_conn, queue, "test_claim_send_record", {"n": 1})
+        sent = send(autocommit_conn, queue, "test_claim_send_record", {"n": 2})
+        archived_by_loop = send(autocommit_conn, queue, "test_plain", {"n": 3})
+        totals = run(settings_for(db_url, queue), threading.Event(), burst=True)
+
+        assert (totals.done, totals.retried) == (2, 1)
+        assert archived_ids(autocommit_conn, queue) == {sent, archived_by_loop}
+        assert set(pending(autocommit_conn, queue)) == {failing}
+        rows = dict(autocommit_conn.execute(f"select n, status from public.{table}").fetchall())
+        assert rows == {1: "sending", 2: "sent", 3: "plain"}
     finally:
         autocommit_conn.execute(f"drop table public.{table}")
 

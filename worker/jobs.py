@@ -29,7 +29,11 @@ class MalformedJob(Exception):  # noqa: N818 (a kind of job, not an error of the
 
 @dataclass
 class Job:
-    """One job being handled. The handler's writes on `conn` commit together with the archive."""
+    """One job being handled: its payload, attempt (pgmq read_ct, from 1) and connection.
+
+    By default `conn` is inside the job's transaction, which also archives the job; handlers
+    registered with own_transactions=True get it in autocommit mode (see worker.registry.job).
+    """
 
     conn: psycopg.Connection[dict[str, Any]]
     msg_id: int
@@ -39,6 +43,12 @@ class Job:
     max_attempts: int
     providers: Providers
     settings: Settings
+    archived: bool = False
+
+    def archive(self) -> None:
+        """Archive the job now, on `conn` (inside the handler's transaction when there is one)."""
+        self.conn.execute("select pgmq.archive(%s, %s::bigint)", [self.settings.queue_name, self.msg_id])
+        self.archived = True
 
     @property
     def last_attempt(self) -> bool:

@@ -27,7 +27,7 @@ from psycopg.rows import dict_row
 
 from worker.jobs import Job, MalformedJob, job_log
 from worker.providers import DeliveryError, Providers, build_providers
-from worker.registry import handler_for
+from worker.registry import handler_for, manages_own_transactions
 from worker.retry import retry_delay
 from worker.settings import Settings
 
@@ -138,9 +138,15 @@ class QueueWorker:
 
         job = Job(conn, msg_id, kind, payload, attempt, s.worker_max_attempts, self.providers, s)
         try:
-            with conn.transaction():
+            if manages_own_transactions(kind):
                 handler(job)
-                self._archive(conn, msg_id)
+                if not job.archived:
+                    job.archive()
+            else:
+                with conn.transaction():
+                    handler(job)
+                    if not job.archived:
+                        job.archive()
         except MalformedJob as error:
             self._archive(conn, msg_id)
             job_log(logging.ERROR, msg_id, kind, "malformed", attempt, error=str(error))
