@@ -258,3 +258,12 @@ def test_keys_choose_providers_and_the_order_is_configurable() -> None:
 def test_misconfiguration_fails_at_start(overrides: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         build_providers(settings(**overrides))
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"worker_concurrency": 0}, {"worker_retry_base_seconds": 60, "worker_retry_max_seconds": 30}],
+)
+def test_worker_settings_refuse_nonsense(overrides: dict[str, int]) -> None:
+    with pytest.raises(ValueError, match=r"worker_concurrency|WORKER_RETRY_MAX_SECONDS"):
+        settings(**overrides)

@@ -23,9 +23,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m worker")
     parser.add_argument("--burst", action="store_true", help="exit once the queue is empty")
     args = parser.parse_args()
+    settings = Settings()  # type: ignore[call-arg]
     logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
 
     stop = threading.Event()
@@ -40,7 +40,7 @@ def main() -> None:
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, on_signal)
-    totals = run(Settings(), stop, burst=args.burst)  # type: ignore[call-arg]
+    totals = run(settings, stop, burst=args.burst)
     if totals.abandoned:
         # Their threads are still running and would hold the interpreter open; they were released.
         logging.shutdown()
