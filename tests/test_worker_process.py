@@ -177,3 +177,49 @@ def test_several_processes_on_one_queue_send_each_message_once(
     sent_per_process = [output.count('"outcome": "sent"') for output in outputs]
     assert sum(sent_per_process) == jobs
     assert sum(1 for sent in sent_per_process if sent) > 1  # the work was shared
+
+
+def test_kill_9_mid_batch_repeatedly_loses_nothing_and_sends_each_key_once(
+    db_url: str, queue: str, autocommit_conn: psycopg.Connection
+) -> None:
+    """At-least-once jobs plus the provider's idempotency key: every email is delivered exactly
+    once at the provider and every job is archived, however often the worker dies mid-send."""
+    kills = 20
+    keys: list[str] = []
+
+    def enqueue(count: int) -> None:
+        new = [f"k-{len(keys) + n}" for n in range(count)]
+        keys.extend(new)
+        send_jobs(autocommit_conn, queue, "test_email", [{"key": key} for key in new])
+
+    env = {
+        "WORKER_CONCURRENCY": "8",
+        "WORKER_VISIBILITY_TIMEOUT_SECONDS": "1",  # killed jobs come back quickly
+        "EMAIL_PROVIDERS": "resend",
+        "RESEND_API_KEY": "re_test",
+    }
+    with ResendStub(delay_seconds=0.02) as stub:
+        env["RESEND_API_URL"] = stub.url
+        enqueue(100)
+        for _ in range(kills):
+            seen = len(stub.requests)
+            worker = start_worker(db_url, queue, stdout=subprocess.DEVNULL, **env)
+            try:
+                eventually(lambda seen=seen: len(stub.requests) >= seen + 5)  # mid-batch: sends in flight
+            finally:
+                worker.kill()
+                worker.wait(timeout=10)
+            enqueue(10)  # the load goes on while the worker is down
+        worker = start_worker(db_url, queue, stdout=subprocess.DEVNULL, **env)
+        try:
+            eventually(lambda: queue_state(autocommit_conn, queue)[0] == len(keys), timeout=60)
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=15) == 0
+        finally:
+            worker.kill()
+        requests_per_key = Counter(request.headers["Idempotency-Key"] for request in stub.requests)
+
+    assert queue_state(autocommit_conn, queue) == (len(keys), [])  # none lost, none left
+    assert stub.deliveries == Counter(dict.fromkeys(keys, 1))  # each delivered exactly once
+    assert set(requests_per_key) == set(keys)
+    assert max(requests_per_key.values()) > 1  # the kills did cause resends, which the key suppressed
