@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from tests.stubs import ResendStub, SmtpStub, TwilioStub
 from tests.support import User, create_user
 
 
@@ -61,3 +62,24 @@ def cron_probe(db_url: str) -> Iterator[str]:
     with psycopg.connect(db_url, autocommit=True) as connection:
         connection.execute("select cron.unschedule(%s)", [CRON_PROBE_JOB])
         connection.execute("drop schema stack_probe cascade")
+
+
+# --- delivery provider stubs (tests/stubs.py) --------------------------------------------------
+
+
+@pytest.fixture
+def resend_stub() -> Iterator[ResendStub]:
+    with ResendStub(hang_seconds=3) as stub:
+        yield stub
+
+
+@pytest.fixture
+def twilio_stub() -> Iterator[TwilioStub]:
+    with TwilioStub(hang_seconds=3) as stub:
+        yield stub
+
+
+@pytest.fixture
+def smtp_stub() -> Iterator[SmtpStub]:
+    with SmtpStub() as stub:
+        yield stub

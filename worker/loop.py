@@ -1,79 +1,273 @@
+"""The queue loop: reads batches from pgmq and keeps up to WORKER_CONCURRENCY jobs in flight.
+
+Threads, not asyncio: every provider SDK we use (resend, twilio, smtplib) is synchronous, and so
+are the handlers; a thread per job in flight lets a slow provider block only its own job, without
+wrapping each SDK call in `to_thread`. Jobs are I/O-bound, so the GIL is not the limit. Each job
+takes its own connection from a psycopg pool (which reconnects after a database restart) and runs
+its handler and the archive in one transaction.
+
+Per job: the handler succeeds -> archived; MalformedJob or a malformed envelope -> archived and
+logged; a permanent DeliveryError, or any error on the last attempt -> archived and logged as
+failed; any other error -> back on the queue after retry_delay(attempt) via pgmq.set_vt; the loop
+itself never dies of a handler's error. Nothing is deleted: archived jobs stay in pgmq.a_<queue>.
+"""
+
+from __future__ import annotations
+
+import importlib
 import logging
 import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+import psycopg_pool
 from psycopg.rows import dict_row
 
-from worker.registry import handler_for
+from worker.jobs import Job, MalformedJob, job_log
+from worker.providers import DeliveryError, Providers, build_providers
+from worker.registry import handler_for, manages_own_transactions
+from worker.retry import retry_delay
 from worker.settings import Settings
 
 log = logging.getLogger("worker")
 
+APPLICATION_NAME = "careops-worker"
+
 
 @dataclass
 class BatchResult:
-    done: int = 0
-    deferred: int = 0
-    failed: int = 0
+    done: int = 0  # handled and archived
+    deferred: int = 0  # no handler for its kind yet: left queued
+    retried: int = 0  # failed, back on the queue after a backoff
+    failed: int = 0  # failed for good (permanent error or last attempt): archived
+    malformed: int = 0  # could never be handled: archived
+    interrupted: int = 0  # the database went away mid-job: back after its visibility timeout
+    released: int = 0  # shutdown: read but not finished, made visible again at once
+    abandoned: int = 0  # shutdown: still running after the grace period (released too)
+
+    def add(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
 
 
-def read_batch(conn: psycopg.Connection, settings: Settings, poll: bool) -> list[dict[str, Any]]:
-    if poll:
-        return conn.execute(
-            "select msg_id, read_ct, message from pgmq.read_with_poll(%s, %s, %s, %s)",
-            [
-                settings.queue_name,
-                settings.worker_visibility_timeout_seconds,
-                settings.worker_batch_size,
-                settings.worker_poll_seconds,
-            ],
-        ).fetchall()
-    return conn.execute(
-        "select msg_id, read_ct, message from pgmq.read(%s, %s, %s)",
-        [
-            settings.queue_name,
-            settings.worker_visibility_timeout_seconds,
-            settings.worker_batch_size,
-        ],
-    ).fetchall()
+def import_handlers(settings: Settings) -> None:
+    """The built-in handlers plus WORKER_IMPORTS; each registers itself with @job."""
+    for module in ["worker.handlers", *settings.imports()]:
+        importlib.import_module(module)
 
 
-def process(conn: psycopg.Connection, settings: Settings, message: dict[str, Any]) -> str:
-    """Run one job; archive it when its handler succeeds. Returns done|deferred|failed."""
-    body = message["message"] or {}
-    kind = body.get("kind", "")
-    handler = handler_for(kind)
-    if handler is None:
-        conn.execute(
-            "select pgmq.set_vt(%s, %s, %s)",
-            [settings.queue_name, message["msg_id"], settings.worker_unhandled_delay_seconds],
-        )
-        log.info("no handler for %r yet; job %s stays queued", kind, message["msg_id"])
-        return "deferred"
-    try:
-        with conn.transaction():
-            handler(conn, body.get("payload") or {})
-            conn.execute("select pgmq.archive(%s, %s)", [settings.queue_name, message["msg_id"]])
-    except Exception:
-        # The message becomes visible again after its visibility timeout: that is the retry.
-        log.exception("job %s (%s) failed on attempt %s", message["msg_id"], kind, message["read_ct"])
-        return "failed"
-    return "done"
+def parse_envelope(body: Any) -> tuple[str, dict[str, Any]]:
+    """{kind, payload} as enqueue_job writes it, or MalformedJob."""
+    if not isinstance(body, dict):
+        raise MalformedJob(f"job is not an object: {body!r}"[:300])
+    kind, payload = body.get("kind"), body.get("payload", {})
+    if not isinstance(kind, str) or not kind:
+        raise MalformedJob(f"job has no kind: {body!r}"[:300])
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        raise MalformedJob(f"{kind} payload is not an object: {payload!r}"[:300])
+    return kind, payload
 
 
-def run(settings: Settings, stop: threading.Event, burst: bool = False) -> BatchResult:
-    """Drain the queue until `stop` is set; in burst mode, until the queue has nothing visible."""
+class QueueWorker:
+    def __init__(self, settings: Settings, pool: psycopg_pool.ConnectionPool, providers: Providers) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.providers = providers
+        self.queue = settings.queue_name
+
+    # --- queue operations ----------------------------------------------------------------
+
+    def read(self, quantity: int, poll: bool) -> list[dict[str, Any]]:
+        s = self.settings
+        with self.pool.connection() as conn:
+            if poll:
+                return conn.execute(
+                    "select msg_id, read_ct, message from pgmq.read_with_poll(%s, %s, %s, %s)",
+                    [self.queue, s.worker_visibility_timeout_seconds, quantity, s.worker_poll_seconds],
+                ).fetchall()
+            return conn.execute(
+                "select msg_id, read_ct, message from pgmq.read(%s, %s, %s)",
+                [self.queue, s.worker_visibility_timeout_seconds, quantity],
+            ).fetchall()
+
+    def release(self, msg_ids: list[int]) -> None:
+        """Make jobs visible again now (shutdown): another worker takes them."""
+        if not msg_ids:
+            return
+        try:
+            with self.pool.connection() as conn:
+                for msg_id in msg_ids:
+                    conn.execute("select pgmq.set_vt(%s, %s, 0)", [self.queue, msg_id])
+        except (psycopg.Error, psycopg_pool.PoolTimeout):
+            log.exception("could not release jobs %s; they return after their visibility timeout", msg_ids)
+
+    def _archive(self, conn: psycopg.Connection[Any], msg_id: int) -> None:
+        conn.execute("select pgmq.archive(%s, %s::bigint)", [self.queue, msg_id])
+
+    # --- one job ---------------------------------------------------------------------------
+
+    def handle(self, message: dict[str, Any]) -> str:
+        """Process one job read from the queue; returns its BatchResult outcome. Never raises."""
+        msg_id, attempt = message["msg_id"], message["read_ct"]
+        try:
+            with self.pool.connection() as conn:
+                return self._handle(conn, msg_id, attempt, message["message"])
+        except Exception as error:
+            job_log(logging.ERROR, msg_id, "?", "interrupted", attempt, error=repr(error))
+            return "interrupted"
+
+    def _handle(self, conn: psycopg.Connection[Any], msg_id: int, attempt: int, body: Any) -> str:
+        s = self.settings
+        try:
+            kind, payload = parse_envelope(body)
+        except MalformedJob as error:
+            self._archive(conn, msg_id)
+            job_log(logging.ERROR, msg_id, "?", "malformed", attempt, error=str(error))
+            return "malformed"
+
+        handler = handler_for(kind)
+        if handler is None:
+            conn.execute(
+                "select pgmq.set_vt(%s, %s, %s)", [self.queue, msg_id, s.worker_unhandled_delay_seconds]
+            )
+            job_log(logging.INFO, msg_id, kind, "deferred", attempt, reason="no handler for this kind yet")
+            return "deferred"
+
+        job = Job(conn, msg_id, kind, payload, attempt, s.worker_max_attempts, self.providers, s)
+        try:
+            if manages_own_transactions(kind):
+                handler(job)
+                if not job.archived:
+                    job.archive()
+            else:
+                with conn.transaction():
+                    handler(job)
+                    if not job.archived:
+                        job.archive()
+        except MalformedJob as error:
+            self._archive(conn, msg_id)
+            job_log(logging.ERROR, msg_id, kind, "malformed", attempt, error=str(error))
+            return "malformed"
+        except Exception as error:
+            if conn.broken:
+                raise
+            permanent = isinstance(error, DeliveryError) and error.permanent
+            if permanent or attempt >= s.worker_max_attempts:
+                self._archive(conn, msg_id)
+                job_log(
+                    logging.ERROR, msg_id, kind, "failed", attempt, permanent=permanent, error=repr(error)
+                )
+                return "failed"
+            delay = retry_delay(attempt, s.worker_retry_base_seconds, s.worker_retry_max_seconds)
+            conn.execute("select pgmq.set_vt(%s, %s, %s)", [self.queue, msg_id, delay])
+            job_log(logging.WARNING, msg_id, kind, "retrying", attempt, retry_in_s=delay, error=repr(error))
+            return "retried"
+        return "done"
+
+
+def open_pool(settings: Settings) -> psycopg_pool.ConnectionPool:
+    """One connection per job in flight plus the reader; checked on checkout, so a restarted
+    database costs no job (the pool reconnects in the background)."""
+    return psycopg_pool.ConnectionPool(
+        str(settings.database_url),
+        min_size=1,
+        max_size=settings.worker_concurrency + 1,
+        kwargs={"autocommit": True, "row_factory": dict_row, "application_name": APPLICATION_NAME},
+        check=psycopg_pool.ConnectionPool.check_connection,
+        timeout=10,
+        name=APPLICATION_NAME,
+        open=True,
+    )
+
+
+def run(
+    settings: Settings, stop: threading.Event, burst: bool = False, providers: Providers | None = None
+) -> BatchResult:
+    """Drain the queue until `stop` is set; in burst mode, until nothing is visible or in flight."""
+    import_handlers(settings)
+    providers = providers or build_providers(settings)
     totals = BatchResult()
-    with psycopg.connect(str(settings.database_url), autocommit=True, row_factory=dict_row) as conn:
-        log.info("worker listening on queue %r", settings.queue_name)
+    concurrency = max(1, settings.worker_concurrency)
+    batch_size = max(1, settings.worker_batch_size)
+    # Read ahead up to one batch beyond the threads, so the next batch is there when a thread frees.
+    outstanding_limit = concurrency + batch_size
+    in_flight: dict[Future[str], int] = {}
+    executor = ThreadPoolExecutor(concurrency, thread_name_prefix="job")
+    pool = open_pool(settings)
+
+    def collect(finished: set[Future[str]]) -> None:
+        for future in finished:
+            in_flight.pop(future, None)
+            if not future.cancelled():
+                totals.add(future.result())
+
+    log.info(
+        "worker on queue %r: %d in flight, email via %s, sms via %s",
+        settings.queue_name,
+        concurrency,
+        ",".join(providers.email.names),
+        ",".join(providers.sms.names),
+    )
+    worker = QueueWorker(settings, pool, providers)
+    read_failures = 0
+    try:
         while not stop.is_set():
-            batch = read_batch(conn, settings, poll=not burst)
-            if not batch and burst:
+            collect({future for future in in_flight if future.done()})
+            room = outstanding_limit - len(in_flight)
+            if room < max(1, batch_size // 2):
+                wait(in_flight, timeout=0.5, return_when=FIRST_COMPLETED)
+                continue
+            try:
+                batch = worker.read(min(batch_size, room), poll=not burst)
+                read_failures = 0
+            except (psycopg.Error, psycopg_pool.PoolTimeout) as error:
+                read_failures += 1
+                pause = min(10.0, 0.2 * 2**read_failures)
+                log.warning("cannot read the queue (%s); again in %.1fs", error, pause)
+                stop.wait(pause)
+                continue
+            if stop.is_set():
+                worker.release([message["msg_id"] for message in batch])
+                totals.released += len(batch)
                 break
+            if not batch:
+                if burst:
+                    if not in_flight:
+                        break
+                    wait(in_flight, return_when=FIRST_COMPLETED)
+                continue
             for message in batch:
-                outcome = process(conn, settings, message)
-                setattr(totals, outcome, getattr(totals, outcome) + 1)
+                in_flight[executor.submit(worker.handle, message)] = message["msg_id"]
+    finally:
+        _shut_down(worker, executor, in_flight, collect, totals, settings.worker_shutdown_grace_seconds)
+        pool.close(timeout=1)
     log.info("worker stopped: %s", totals)
     return totals
+
+
+def _shut_down(
+    worker: QueueWorker,
+    executor: ThreadPoolExecutor,
+    in_flight: dict[Future[str], int],
+    collect: Any,
+    totals: BatchResult,
+    grace_seconds: float,
+) -> None:
+    """Jobs not started are released at once; running ones get the grace period, then are
+    released (their threads are abandoned: the process should exit)."""
+    not_started = [future for future in in_flight if future.cancel()]
+    worker.release([in_flight.pop(future) for future in not_started])
+    totals.released += len(not_started)
+    if in_flight:
+        log.info("waiting up to %ss for %d jobs in flight", grace_seconds, len(in_flight))
+        finished, running = wait(in_flight, timeout=grace_seconds)
+        collect(finished)
+        if running:
+            worker.release([in_flight[future] for future in running])
+            totals.released += len(running)
+            totals.abandoned += len(running)
+            log.warning("released %d jobs still running after %ss", len(running), grace_seconds)
+    executor.shutdown(wait=False, cancel_futures=True)

@@ -1,4 +1,6 @@
-from pydantic import PostgresDsn
+from typing import Self
+
+from pydantic import Field, PostgresDsn, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -9,8 +11,58 @@ class Settings(BaseSettings):
 
     database_url: PostgresDsn
     queue_name: str = "jobs"
-    worker_batch_size: int = 10
-    worker_visibility_timeout_seconds: int = 60
-    worker_poll_seconds: int = 5
+    worker_batch_size: int = Field(10, gt=0)
+    # Jobs in flight at once (one thread and one database connection each).
+    worker_concurrency: int = Field(10, gt=0)
+    # A job read but not finished within this comes back to the queue for another reader;
+    # keep it well above the slowest provider chain (providers x PROVIDER_TIMEOUT_SECONDS).
+    worker_visibility_timeout_seconds: int = Field(60, gt=0)
+    # The longest a read waits for a job; also the longest a shutdown waits for that read.
+    worker_poll_seconds: int = Field(2, ge=0)
     # A job whose kind has no handler yet stays queued and comes back after this.
-    worker_unhandled_delay_seconds: int = 300
+    worker_unhandled_delay_seconds: int = Field(300, ge=0)
+    # Retries: attempt n waits about min(max, base * 2^(n-1)), jittered; after max attempts the job
+    # is archived as failed.
+    worker_max_attempts: int = Field(5, gt=0)
+    worker_retry_base_seconds: float = Field(10, gt=0)
+    worker_retry_max_seconds: float = 3600
+    # On SIGTERM/SIGINT: how long in-flight jobs may take to finish before they are released.
+    worker_shutdown_grace_seconds: float = Field(20, ge=0)
+    # Extra modules to import for their @job handlers (comma-separated), e.g. for tests, benches.
+    worker_imports: str = ""
+    log_level: str = "INFO"
+
+    # --- delivery ------------------------------------------------------------------------------
+    # Provider order per channel, comma-separated. Empty: every provider whose keys are set
+    # (email: resend, smtp; sms: twilio), or `console` when none is.
+    email_providers: str = ""
+    sms_providers: str = ""
+    # Per provider call (connect and each read); on a time-out the next provider is tried at once.
+    provider_timeout_seconds: float = Field(10, gt=0)
+    email_from: str = "CareOps <no-reply@careops.localhost>"
+    # Links in messages point here, e.g. {APP_BASE_URL}/invitations/accept?token=...
+    app_base_url: str = "http://localhost:3000"
+
+    resend_api_key: str = ""
+    resend_api_url: str = "https://api.resend.com"
+
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    # starttls | ssl | none
+    smtp_security: str = "starttls"
+
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from_number: str = ""
+    twilio_api_url: str = "https://api.twilio.com"
+
+    @model_validator(mode="after")
+    def retry_cap_above_base(self) -> Self:
+        if self.worker_retry_max_seconds < self.worker_retry_base_seconds:
+            raise ValueError("WORKER_RETRY_MAX_SECONDS must be at least WORKER_RETRY_BASE_SECONDS")
+        return self
+
+    def imports(self) -> list[str]:
+        return [name.strip() for name in self.worker_imports.split(",") if name.strip()]

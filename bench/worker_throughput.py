@@ -1,0 +1,236 @@
+"""Worker throughput: jobs/s through `python -m worker` processes vs a raw pgmq loop.
+
+    .venv/bin/python bench/worker_throughput.py [DATABASE_URL] [--jobs 4000] [--stub-jobs 1500]
+        [--processes 1,2,4] [--concurrency 16] [--stub-concurrency 32]
+
+DATABASE_URL (default: $TEST_DATABASE_URL) is a migrated database with pgmq; the benchmark
+creates its own queue `bench_worker_<random>` there and drops it at the end.
+
+In the same run it measures:
+
+    raw per-message   one connection: pgmq.read(batch 10), then pgmq.archive per message
+    raw batched       one connection: pgmq.read(batch 10), then one pgmq.archive(ids[])
+    noop              worker processes with a handler that does nothing
+    console email     worker processes sending through the console provider (logs on, to a file)
+    50 ms stub        worker processes sending through the resend SDK to a local stub that
+                      answers after 50 ms
+
+For each worker case and each process count, the jobs are queued at once (pgmq.send_batch)
+while the processes are already polling; the clock stops when the last job is archived.
+It prints jobs/s and the ratio to the raw per-message loop. A benchmark reports: it exits 0
+whatever the figures, 1 only when a sanity check fails (a job not archived exactly once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.stubs import ResendStub  # noqa: E402
+
+TARGET_CONSOLE_RATE = 1000
+TARGET_RAW_RATIO = 0.5
+TARGET_STUB_RATE = 300
+
+
+def enqueue(conn: psycopg.Connection, queue: str, kind: str, count: int) -> None:
+    message = json.dumps({"kind": kind, "payload": {}})
+    for start in range(0, count, 1000):
+        size = min(1000, count - start)
+        conn.execute(
+            "select pgmq.send_batch(%s, array_fill(%s::jsonb, array[%s]))",
+            [queue, message, size],
+        )
+
+
+def archived(conn: psycopg.Connection, queue: str) -> int:
+    return conn.execute(f"select count(*) from pgmq.a_{queue}").fetchone()[0]
+
+
+def reset(conn: psycopg.Connection, queue: str) -> None:
+    conn.execute(f"truncate pgmq.q_{queue}, pgmq.a_{queue}")
+
+
+def raw_loop(conn: psycopg.Connection, queue: str, jobs: int, batched: bool) -> float:
+    enqueue(conn, queue, "raw", jobs)
+    done = 0
+    started = time.perf_counter()
+    while done < jobs:
+        ids = [row[0] for row in conn.execute("select msg_id from pgmq.read(%s, 30, 10)", [queue]).fetchall()]
+        if batched:
+            conn.execute("select pgmq.archive(%s, %s::bigint[])", [queue, ids])
+        else:
+            for msg_id in ids:
+                conn.execute("select pgmq.archive(%s, %s::bigint)", [queue, msg_id])
+        done += len(ids)
+    elapsed = time.perf_counter() - started
+    check_archived(conn, queue, jobs)
+    return jobs / elapsed
+
+
+def check_archived(conn: psycopg.Connection, queue: str, jobs: int) -> None:
+    got = archived(conn, queue)
+    left = conn.execute(f"select count(*) from pgmq.q_{queue}").fetchone()[0]
+    if got != jobs or left:
+        raise SystemExit(f"sanity check failed: {got} archived, {left} left, expected {jobs} archived")
+    reset(conn, queue)
+
+
+def worker_run(
+    conn: psycopg.Connection,
+    db_url: str,
+    queue: str,
+    kind: str,
+    jobs: int,
+    processes: int,
+    concurrency: int,
+    env: dict[str, str],
+) -> float:
+    logs = Path(tempfile.mkdtemp(prefix="bench-worker-"))
+    environment = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "QUEUE_NAME": queue,
+        "WORKER_IMPORTS": "bench.worker_handlers",
+        "WORKER_CONCURRENCY": str(concurrency),
+        "WORKER_BATCH_SIZE": "10",
+        "WORKER_POLL_SECONDS": "1",
+        **env,
+    }
+    workers = []
+    for n in range(processes):
+        with (logs / f"{n}.log").open("w") as out:
+            workers.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "worker"],
+                    cwd=ROOT,
+                    env=environment,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    try:
+        wait_for(lambda: all("worker on queue" in (logs / f"{n}.log").read_text() for n in range(processes)))
+        started = time.perf_counter()
+        enqueue(conn, queue, kind, jobs)
+        wait_for(lambda: archived(conn, queue) >= jobs, timeout=600, pause=0.02)
+        elapsed = time.perf_counter() - started
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+    check_archived(conn, queue, jobs)
+    return jobs / elapsed
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 60, pause: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit("sanity check failed: timed out")
+        time.sleep(pause)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("database_url", nargs="?", default=os.environ.get("TEST_DATABASE_URL"))
+    parser.add_argument("--jobs", type=int, default=4000, help="jobs per raw, noop and console run")
+    parser.add_argument("--stub-jobs", type=int, default=1500, help="jobs per 50 ms stub run")
+    parser.add_argument("--processes", default="1,2,4", help="worker process counts to try")
+    parser.add_argument("--concurrency", type=int, default=16, help="WORKER_CONCURRENCY, noop and console")
+    parser.add_argument(
+        "--case", choices=["noop", "console", "stub"], action="append", help="default: all (raw always runs)"
+    )
+    parser.add_argument("--stub-concurrency", type=int, default=32, help="WORKER_CONCURRENCY, 50 ms stub")
+    args = parser.parse_args(argv)
+    if not args.database_url:
+        parser.error("give DATABASE_URL or set TEST_DATABASE_URL")
+    return args
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    process_counts = [int(n) for n in args.processes.split(",")]
+    cases = set(args.case or ["noop", "console", "stub"])
+    queue = f"bench_worker_{uuid.uuid4().hex[:8]}"
+    rows: list[tuple[str, int, int, float]] = []
+    with psycopg.connect(args.database_url, autocommit=True) as conn:
+        conn.execute("select pgmq.create(%s)", [queue])
+        try:
+            raw = raw_loop(conn, queue, args.jobs, batched=False)
+            rows.append(("raw per-message", 1, 1, raw))
+            rows.append(("raw batched", 1, 1, raw_loop(conn, queue, args.jobs, batched=True)))
+            console = {"EMAIL_PROVIDERS": "console", "LOG_LEVEL": "INFO"}
+            for processes in process_counts if "noop" in cases else []:
+                rate = worker_run(
+                    conn, args.database_url, queue, "bench_noop", args.jobs, processes, args.concurrency, {}
+                )
+                rows.append(("noop", processes, args.concurrency, rate))
+            for processes in process_counts if "console" in cases else []:
+                rate = worker_run(
+                    conn,
+                    args.database_url,
+                    queue,
+                    "bench_email",
+                    args.jobs,
+                    processes,
+                    args.concurrency,
+                    console,
+                )
+                rows.append(("console email", processes, args.concurrency, rate))
+            stub_counts = process_counts if "stub" in cases else []
+            with ResendStub(delay_seconds=0.05) as stub:
+                slow = {"EMAIL_PROVIDERS": "resend", "RESEND_API_KEY": "re_bench", "RESEND_API_URL": stub.url}
+                for processes in stub_counts:
+                    rate = worker_run(
+                        conn,
+                        args.database_url,
+                        queue,
+                        "bench_email",
+                        args.stub_jobs,
+                        processes,
+                        args.stub_concurrency,
+                        slow,
+                    )
+                    rows.append(("50 ms stub", processes, args.stub_concurrency, rate))
+                if len(stub.requests) != args.stub_jobs * len(stub_counts):
+                    raise SystemExit(f"sanity check failed: {len(stub.requests)} stub requests")
+        finally:
+            conn.execute("select pgmq.drop_queue(%s)", [queue])
+
+    print(f"\nworker throughput (jobs/s; ratio to the raw per-message loop, {args.jobs} jobs per run)")
+    print(f"{'case':<18}{'processes':>10}{'in flight':>10}{'jobs/s':>10}{'x raw':>8}")
+    for case, processes, concurrency, rate in rows:
+        print(f"{case:<18}{processes:>10}{concurrency:>10}{rate:>10.0f}{rate / raw:>8.2f}")
+    best_console = max([rate for case, _, _, rate in rows if case == "console email"], default=0)
+    best_stub = max([rate for case, _, _, rate in rows if case == "50 ms stub"], default=0)
+    print(
+        f"\nconsole email best {best_console:.0f} jobs/s (target >= {TARGET_CONSOLE_RATE}), "
+        f"{best_console / raw:.2f}x raw (target >= {TARGET_RAW_RATIO}); "
+        f"50 ms stub best {best_stub:.0f} jobs/s (target >= {TARGET_STUB_RATE})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

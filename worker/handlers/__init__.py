@@ -1,0 +1,5 @@
+"""The built-in job handlers; importing this package registers them (see worker.registry.job)."""
+
+from worker.handlers import invitations
+
+__all__ = ["invitations"]
