@@ -73,6 +73,11 @@ def build_world(conn: psycopg.Connection) -> World:
             " returning id",
             [workspaces[ws], f"invitee-{ws}@example.test", secrets.token_urlsafe(32)],
         ).fetchone()[0]
+    for ws in ("a", "b"):
+        conn.execute(
+            "select private.raise_alert(%s, 'low_stock', 'inventory_item', gen_random_uuid(), 'Matrix alert')",
+            [workspaces[ws]],
+        )
     newcomer = create_user(conn, full_name="newcomer")
     profileless = create_user(conn, full_name="profileless")
     conn.execute("delete from public.profiles where id = %s", [profileless.id])
@@ -152,6 +157,24 @@ SPECS: dict[str, TableSpec] = {
             [w.profileless.id, w.profileless.email],
         ),
         update_set="full_name = full_name",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select"}),
+        },
+    ),
+    "alerts": TableSpec(
+        target=lambda w, ws: (
+            "id = (select a.id from public.alerts a where a.workspace_id = %s and a.text = 'Matrix alert')",
+            [w.workspaces[ws]],
+        ),
+        insert=lambda w, ws: (
+            "insert into public.alerts (workspace_id, kind, subject_type, subject_id, text)"
+            " values (%s, 'low_stock', 'inventory_item', gen_random_uuid(), 'New alert')",
+            [w.workspaces[ws]],
+        ),
+        update_set="text = text",
         allowed={
             "anon": NONE,
             "outsider": NONE,
@@ -332,6 +355,7 @@ FUNCTION_EXECUTORS = {
     "invite_member": {"authenticated", "service_role"},
     "accept_invitation": {"authenticated", "service_role"},
     "revoke_invitation": {"authenticated", "service_role"},
+    "resolve_alert": {"authenticated", "service_role"},
 }
 
 
