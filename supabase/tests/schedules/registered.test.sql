@@ -1,0 +1,17 @@
+begin;
+select plan(1);
+
+-- One line per careops_ job: name, schedule, command, active.
+select is(
+    (
+        select array_agg(format('%s | %s | %s | %s', j.jobname, j.schedule, j.command, j.active) order by j.jobname)
+        from cron.job as j where j.jobname like 'careops\_%'
+    ),
+    array[
+        'careops_prune_queue_archive | 17 3 * * * | select private.prune_queue_archive() | t'
+    ],
+    'the careops_ schedules are registered in cron.job, each once'
+);
+
+select * from finish();
+rollback;
