@@ -73,7 +73,14 @@ def build_world(conn: psycopg.Connection) -> World:
             " returning id",
             [workspaces[ws], f"invitee-{ws}@example.test", secrets.token_urlsafe(32)],
         ).fetchone()[0]
-    for ws in ("a", "b"):
+        conn.execute(
+            "insert into public.intake_forms (workspace_id, name, fields) values (%s, 'Matrix form', %s)",
+            [workspaces[ws], '[{"key": "note", "type": "text", "label": "Note"}]'],
+        )
+        conn.execute(
+            "insert into public.inventory_items (workspace_id, name, quantity) values (%s, 'Matrix gloves', 10)",
+            [workspaces[ws]],
+        )
         conn.execute(
             "select private.raise_alert(%s, 'low_stock', 'inventory_item', gen_random_uuid(), 'Matrix alert')",
             [workspaces[ws]],
@@ -162,6 +169,71 @@ SPECS: dict[str, TableSpec] = {
             "outsider": NONE,
             "staff": frozenset({"select"}),
             "owner": frozenset({"select"}),
+        },
+    ),
+    # One settings row per workspace exists from the start (a trigger makes it): the insert
+    # is an upsert so that a role allowed to insert touches one row; others lack the privilege.
+    "communication_settings": TableSpec(
+        target=lambda w, ws: ("workspace_id = %s", [w.workspaces[ws]]),
+        insert=lambda w, ws: (
+            "insert into public.communication_settings (workspace_id) values (%s)"
+            " on conflict (workspace_id) do update set email_enabled = excluded.email_enabled",
+            [w.workspaces[ws]],
+        ),
+        update_set="sender_name = sender_name",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select", "update"}),
+        },
+    ),
+    "message_templates": TableSpec(
+        target=lambda w, ws: (
+            "workspace_id = %s and kind = 'welcome' and channel = 'email'",
+            [w.workspaces[ws]],
+        ),
+        insert=lambda w, ws: (
+            "insert into public.message_templates (workspace_id, kind, channel, subject, body)"
+            " values (%s, 'welcome', 'email', 'Hello', 'Welcome, {{contact_name}}')"
+            " on conflict (workspace_id, kind, channel) do update set body = excluded.body",
+            [w.workspaces[ws]],
+        ),
+        update_set="body = body",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select", "update"}),
+        },
+    ),
+    "intake_forms": TableSpec(
+        target=lambda w, ws: ("workspace_id = %s and name = 'Matrix form'", [w.workspaces[ws]]),
+        insert=lambda w, ws: (
+            "insert into public.intake_forms (workspace_id, name, fields) values (%s, 'New form', %s)",
+            [w.workspaces[ws], '[{"key": "age", "type": "text", "label": "Age"}]'],
+        ),
+        update_set="name = name",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": ALL,
+        },
+    ),
+    # Staff update quantities only (tests/test_inventory.py: other columns are forbidden).
+    "inventory_items": TableSpec(
+        target=lambda w, ws: ("workspace_id = %s and name = 'Matrix gloves'", [w.workspaces[ws]]),
+        insert=lambda w, ws: (
+            "insert into public.inventory_items (workspace_id, name) values (%s, 'New item')",
+            [w.workspaces[ws]],
+        ),
+        update_set="quantity = quantity + 1",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select", "update"}),
+            "owner": ALL,
         },
     ),
     "alerts": TableSpec(
