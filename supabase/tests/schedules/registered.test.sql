@@ -8,6 +8,7 @@ select is(
         from cron.job as j where j.jobname like 'careops\_%'
     ),
     array[
+        'careops_check_low_stock | 5 * * * * | select private.check_low_stock() | t',
         'careops_prune_queue_archive | 17 3 * * * | select private.prune_queue_archive() | t'
     ],
     'the careops_ schedules are registered in cron.job, each once'
