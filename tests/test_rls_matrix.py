@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 import pytest
@@ -43,6 +43,7 @@ class World:
     invitations: dict[str, uuid.UUID]
     newcomer: User  # an existing user who belongs nowhere (for membership inserts)
     profileless: User  # an auth user whose profile was removed (for profile inserts)
+    rows: dict[str, uuid.UUID] = field(default_factory=dict)  # other rows by name, e.g. "booking_type_a"
 
 
 def build_world(conn: psycopg.Connection) -> World:
@@ -52,6 +53,7 @@ def build_world(conn: psycopg.Connection) -> World:
     }
     workspaces: dict[str, uuid.UUID] = {}
     invitations: dict[str, uuid.UUID] = {}
+    rows: dict[str, uuid.UUID] = {}
     for ws in ("a", "b"):
         workspaces[ws] = conn.execute(
             "insert into public.workspaces (name, slug, timezone, created_by)"
@@ -73,14 +75,47 @@ def build_world(conn: psycopg.Connection) -> World:
             " returning id",
             [workspaces[ws], f"invitee-{ws}@example.test", secrets.token_urlsafe(32)],
         ).fetchone()[0]
+        for name, query in (
+            (
+                "form",
+                "insert into public.intake_forms (workspace_id, name, fields)"
+                ' values (%s, \'Matrix form\', \'[{"key": "note", "type": "text", "label": "Note"}]\')'
+                " returning id",
+            ),
+            (
+                "spare_form",
+                "insert into public.intake_forms (workspace_id, name, fields)"
+                ' values (%s, \'Matrix spare form\', \'[{"key": "age", "type": "text", "label": "Age"}]\')'
+                " returning id",
+            ),
+            (
+                "item",
+                "insert into public.inventory_items (workspace_id, name, quantity)"
+                " values (%s, 'Matrix gloves', 10) returning id",
+            ),
+            (
+                "spare_item",
+                "insert into public.inventory_items (workspace_id, name)"
+                " values (%s, 'Matrix spare item') returning id",
+            ),
+            (
+                "booking_type",
+                "insert into public.booking_types (workspace_id, name, duration_minutes)"
+                " values (%s, 'Matrix visit', 30) returning id",
+            ),
+        ):
+            rows[f"{name}_{ws}"] = conn.execute(query, [workspaces[ws]]).fetchone()[0]
         conn.execute(
-            "insert into public.intake_forms (workspace_id, name, fields) values (%s, 'Matrix form', %s)",
-            [workspaces[ws], '[{"key": "note", "type": "text", "label": "Note"}]'],
+            "insert into public.booking_type_forms (workspace_id, booking_type_id, form_id)"
+            " values (%s, %s, %s)",
+            [workspaces[ws], rows[f"booking_type_{ws}"], rows[f"form_{ws}"]],
         )
         conn.execute(
-            "insert into public.inventory_items (workspace_id, name, quantity) values (%s, 'Matrix gloves', 10)",
-            [workspaces[ws]],
+            "insert into public.booking_type_inventory_usage"
+            " (workspace_id, booking_type_id, item_id, quantity_per_booking) values (%s, %s, %s, 1)",
+            [workspaces[ws], rows[f"booking_type_{ws}"], rows[f"item_{ws}"]],
         )
+    for ws in ("a", "b"):
         conn.execute(
             "select private.raise_alert(%s, 'low_stock', 'inventory_item', gen_random_uuid(), 'Matrix alert')",
             [workspaces[ws]],
@@ -88,7 +123,7 @@ def build_world(conn: psycopg.Connection) -> World:
     newcomer = create_user(conn, full_name="newcomer")
     profileless = create_user(conn, full_name="profileless")
     conn.execute("delete from public.profiles where id = %s", [profileless.id])
-    return World(users, workspaces, invitations, newcomer, profileless)
+    return World(users, workspaces, invitations, newcomer, profileless, rows)
 
 
 Statement = tuple[str, list[object]]
@@ -208,7 +243,7 @@ SPECS: dict[str, TableSpec] = {
         },
     ),
     "intake_forms": TableSpec(
-        target=lambda w, ws: ("workspace_id = %s and name = 'Matrix form'", [w.workspaces[ws]]),
+        target=lambda w, ws: ("id = %s", [w.rows[f"form_{ws}"]]),
         insert=lambda w, ws: (
             "insert into public.intake_forms (workspace_id, name, fields) values (%s, 'New form', %s)",
             [w.workspaces[ws], '[{"key": "age", "type": "text", "label": "Age"}]'],
@@ -223,7 +258,7 @@ SPECS: dict[str, TableSpec] = {
     ),
     # Staff update quantities only (tests/test_inventory.py: other columns are forbidden).
     "inventory_items": TableSpec(
-        target=lambda w, ws: ("workspace_id = %s and name = 'Matrix gloves'", [w.workspaces[ws]]),
+        target=lambda w, ws: ("id = %s", [w.rows[f"item_{ws}"]]),
         insert=lambda w, ws: (
             "insert into public.inventory_items (workspace_id, name) values (%s, 'New item')",
             [w.workspaces[ws]],
@@ -233,6 +268,42 @@ SPECS: dict[str, TableSpec] = {
             "anon": NONE,
             "outsider": NONE,
             "staff": frozenset({"select", "update"}),
+            "owner": ALL,
+        },
+    ),
+    "booking_type_forms": TableSpec(
+        target=lambda w, ws: (
+            "booking_type_id = %s and form_id = %s",
+            [w.rows[f"booking_type_{ws}"], w.rows[f"form_{ws}"]],
+        ),
+        insert=lambda w, ws: (
+            "insert into public.booking_type_forms (workspace_id, booking_type_id, form_id)"
+            " values (%s, %s, %s)",
+            [w.workspaces[ws], w.rows[f"booking_type_{ws}"], w.rows[f"spare_form_{ws}"]],
+        ),
+        update_set="form_id = form_id",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select", "insert", "delete"}),
+        },
+    ),
+    "booking_type_inventory_usage": TableSpec(
+        target=lambda w, ws: (
+            "booking_type_id = %s and item_id = %s",
+            [w.rows[f"booking_type_{ws}"], w.rows[f"item_{ws}"]],
+        ),
+        insert=lambda w, ws: (
+            "insert into public.booking_type_inventory_usage"
+            " (workspace_id, booking_type_id, item_id, quantity_per_booking) values (%s, %s, %s, 2)",
+            [w.workspaces[ws], w.rows[f"booking_type_{ws}"], w.rows[f"spare_item_{ws}"]],
+        ),
+        update_set="quantity_per_booking = quantity_per_booking + 1",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
             "owner": ALL,
         },
     ),

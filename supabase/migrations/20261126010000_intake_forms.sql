@@ -4,12 +4,8 @@
 -- private.validate_form_fields, with one stable code per problem. Forms are
 -- attached to booking types by a later migration (booking_type_forms).
 
+-- invalid_description (descriptions) is registered by the booking types migration.
 insert into private.error_codes (code, http_status, description) values
-(
-    'invalid_description',
-    400,
-    'A description has 1 to 2000 characters, one visible, no control characters but line breaks and tabs.'
-),
 ('invalid_form_fields', 400, 'A form''s fields are a JSON array of 1 to 100 field objects.'),
 (
     'unknown_field_property',
