@@ -25,6 +25,7 @@ NONE: frozenset[str] = frozenset()
 
 # PRODUCT.md: the only functions anon may execute.
 ANON_RPCS = {
+    "get_booking_page",
     "get_available_slots",
     "book_appointment",
     "cancel_booking",
@@ -44,6 +45,39 @@ class World:
     newcomer: User  # an existing user who belongs nowhere (for membership inserts)
     profileless: User  # an auth user whose profile was removed (for profile inserts)
     rows: dict[str, uuid.UUID] = field(default_factory=dict)  # other rows by name, e.g. "booking_type_a"
+
+
+def add_booking_setup(conn: psycopg.Connection, workspace_id: uuid.UUID, owner: User, staff: User) -> None:
+    """Booking configuration of a workspace: the owner (its creator, a practitioner by default) and
+    one staff member take bookings; staff2 does not. The owner has hours, an override and performs
+    "Matrix type"; the workspace closes on 2030-12-25."""
+    conn.execute("insert into public.practitioners (workspace_id, user_id) values (%s, %s)", [workspace_id, staff.id])
+    owner_practitioner = practitioner_of(owner, workspace_id)
+    booking_type = conn.execute(
+        "insert into public.booking_types (workspace_id, name, duration_minutes) values (%s, 'Matrix type', 30)"
+        " returning id",
+        [workspace_id],
+    ).fetchone()[0]
+    for statement in (
+        "insert into public.booking_type_practitioners (workspace_id, booking_type_id, practitioner_id)"
+        " values (%(ws)s, %(bt)s, %(pr)s)",
+        "insert into public.availability_rules (workspace_id, practitioner_id, weekday, start_time, end_time)"
+        " values (%(ws)s, %(pr)s, 1, '09:00', '12:00')",
+        "insert into public.availability_overrides (workspace_id, practitioner_id, override_date)"
+        " values (%(ws)s, %(pr)s, '2030-01-01')",
+        "insert into public.workspace_closures (workspace_id, closed_on) values (%(ws)s, '2030-12-25')",
+    ):
+        conn.execute(
+            statement, {"ws": workspace_id, "bt": booking_type, "pr": conn.execute(*owner_practitioner).fetchone()[0]}
+        )
+
+
+def practitioner_of(user: User, workspace_id: uuid.UUID) -> Statement:
+    """The practitioner id of a user in a workspace, as a query (null where the caller cannot see it)."""
+    return (
+        "select (select id from public.practitioners where workspace_id = %s and user_id = %s)",
+        [workspace_id, user.id],
+    )
 
 
 def build_world(conn: psycopg.Connection) -> World:
@@ -115,6 +149,8 @@ def build_world(conn: psycopg.Connection) -> World:
             " (workspace_id, booking_type_id, item_id, quantity_per_booking) values (%s, %s, %s, 1)",
             [workspaces[ws], rows[f"booking_type_{ws}"], rows[f"item_{ws}"]],
         )
+    for ws in ("a", "b"):
+        add_booking_setup(conn, workspaces[ws], users[f"owner_{ws}"], users[f"staff_{ws}"])
     for ws in ("a", "b"):
         conn.execute(
             "select private.raise_alert(%s, 'low_stock', 'inventory_item', gen_random_uuid(), 'Matrix alert')",
@@ -300,6 +336,106 @@ SPECS: dict[str, TableSpec] = {
             [w.workspaces[ws], w.rows[f"booking_type_{ws}"], w.rows[f"spare_item_{ws}"]],
         ),
         update_set="quantity_per_booking = quantity_per_booking + 1",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": ALL,
+        },
+    ),
+    # Booking configuration (see add_booking_setup): staff read it; owners write it. Rows "of workspace
+    # ws" are the owner's, so staff editing their own hours is tested apart (test_onboarding.py).
+    "booking_types": TableSpec(
+        target=lambda w, ws: ("workspace_id = %s and name = 'Matrix type'", [w.workspaces[ws]]),
+        insert=lambda w, ws: (
+            "insert into public.booking_types (workspace_id, name, duration_minutes) values (%s, 'New type', 45)",
+            [w.workspaces[ws]],
+        ),
+        update_set="duration_minutes = 60",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": ALL,
+        },
+    ),
+    "practitioners": TableSpec(
+        target=lambda w, ws: (
+            "workspace_id = %s and user_id = %s",
+            [w.workspaces[ws], w.users[f"staff_{ws}"].id],
+        ),
+        insert=lambda w, ws: (
+            "insert into public.practitioners (workspace_id, user_id) values (%s, %s)",
+            [w.workspaces[ws], w.users[f"staff2_{ws}"].id],
+        ),
+        update_set="active = false",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": ALL,
+        },
+    ),
+    "booking_type_practitioners": TableSpec(
+        target=lambda w, ws: (
+            "workspace_id = %s and practitioner_id = (select id from public.practitioners"
+            " where workspace_id = %s and user_id = %s)",
+            [w.workspaces[ws], w.workspaces[ws], w.users[f"owner_{ws}"].id],
+        ),
+        insert=lambda w, ws: (
+            "insert into public.booking_type_practitioners (workspace_id, booking_type_id, practitioner_id)"
+            " select bt.workspace_id, bt.id, p.id from public.booking_types bt"
+            " join public.practitioners p on p.workspace_id = bt.workspace_id"
+            " where bt.workspace_id = %s and bt.name = 'Matrix type' and p.user_id = %s",
+            [w.workspaces[ws], w.users[f"staff_{ws}"].id],
+        ),
+        update_set="practitioner_id = practitioner_id",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select", "insert", "delete"}),
+        },
+    ),
+    "availability_rules": TableSpec(
+        target=lambda w, ws: ("workspace_id = %s and weekday = 1", [w.workspaces[ws]]),
+        insert=lambda w, ws: (
+            "insert into public.availability_rules (workspace_id, practitioner_id, weekday, start_time, end_time)"
+            " values (%s, (select id from public.practitioners where workspace_id = %s and user_id = %s),"
+            " 2, '09:00', '12:00')",
+            [w.workspaces[ws], w.workspaces[ws], w.users[f"owner_{ws}"].id],
+        ),
+        update_set="end_time = '13:00'",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": ALL,
+        },
+    ),
+    "availability_overrides": TableSpec(
+        target=lambda w, ws: ("workspace_id = %s and override_date = '2030-01-01'", [w.workspaces[ws]]),
+        insert=lambda w, ws: (
+            "insert into public.availability_overrides (workspace_id, practitioner_id, override_date)"
+            " values (%s, (select id from public.practitioners where workspace_id = %s and user_id = %s),"
+            " '2030-01-02')",
+            [w.workspaces[ws], w.workspaces[ws], w.users[f"owner_{ws}"].id],
+        ),
+        update_set="note = 'Training'",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": ALL,
+        },
+    ),
+    "workspace_closures": TableSpec(
+        target=lambda w, ws: ("workspace_id = %s and closed_on = '2030-12-25'", [w.workspaces[ws]]),
+        insert=lambda w, ws: (
+            "insert into public.workspace_closures (workspace_id, closed_on) values (%s, '2030-12-26')",
+            [w.workspaces[ws]],
+        ),
+        update_set="note = 'Christmas'",
         allowed={
             "anon": NONE,
             "outsider": NONE,
@@ -499,6 +635,10 @@ FUNCTION_EXECUTORS = {
     "accept_invitation": {"authenticated", "service_role"},
     "revoke_invitation": {"authenticated", "service_role"},
     "resolve_alert": {"authenticated", "service_role"},
+    "activate_workspace": {"authenticated", "service_role"},
+    "workspace_activation_status": {"authenticated", "service_role"},
+    "suspend_workspace": {"authenticated", "service_role"},
+    "get_booking_page": {"anon", "authenticated", "service_role"},
 }
 
 
