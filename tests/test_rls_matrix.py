@@ -159,6 +159,42 @@ SPECS: dict[str, TableSpec] = {
             "owner": frozenset({"select"}),
         },
     ),
+    # One settings row per workspace exists from the start (a trigger makes it): the insert
+    # is an upsert so that a role allowed to insert touches one row; others lack the privilege.
+    "communication_settings": TableSpec(
+        target=lambda w, ws: ("workspace_id = %s", [w.workspaces[ws]]),
+        insert=lambda w, ws: (
+            "insert into public.communication_settings (workspace_id) values (%s)"
+            " on conflict (workspace_id) do update set email_enabled = excluded.email_enabled",
+            [w.workspaces[ws]],
+        ),
+        update_set="sender_name = sender_name",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select", "update"}),
+        },
+    ),
+    "message_templates": TableSpec(
+        target=lambda w, ws: (
+            "workspace_id = %s and kind = 'welcome' and channel = 'email'",
+            [w.workspaces[ws]],
+        ),
+        insert=lambda w, ws: (
+            "insert into public.message_templates (workspace_id, kind, channel, subject, body)"
+            " values (%s, 'welcome', 'email', 'Hello', 'Welcome, {{contact_name}}')"
+            " on conflict (workspace_id, kind, channel) do update set body = excluded.body",
+            [w.workspaces[ws]],
+        ),
+        update_set="body = body",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select", "update"}),
+        },
+    ),
 }
 
 ACTORS = ("anon", "outsider", "staff", "owner", "service_role")
