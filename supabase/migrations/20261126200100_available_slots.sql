@@ -115,7 +115,7 @@ create function private.available_slots(
     p_practitioner_id uuid,
     p_now timestamptz
 )
-returns table (starts_at timestamptz, ends_at timestamptz, practitioner_ids uuid [])
+returns table (starts_at timestamptz, ends_at timestamptz, practitioner_ids uuid[])
 language plpgsql
 stable
 security definer
@@ -327,7 +327,7 @@ create function public.get_available_slots(
     p_to date,
     p_staff_id uuid default null
 )
-returns table (starts_at timestamptz, ends_at timestamptz, practitioner_ids uuid [])
+returns table (starts_at timestamptz, ends_at timestamptz, practitioner_ids uuid[])
 language plpgsql
 stable
 security definer

@@ -27,7 +27,7 @@ create function private.practitioners_in_hours(
     p_starts_at timestamptz,
     p_practitioner_id uuid
 )
-returns uuid []
+returns uuid[]
 language plpgsql
 stable
 security definer
@@ -112,7 +112,7 @@ create function private.bookable_practitioners(
     p_preferred_id uuid,
     p_moving_booking_id uuid
 )
-returns uuid []
+returns uuid[]
 language plpgsql
 volatile
 security definer
