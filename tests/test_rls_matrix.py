@@ -45,6 +45,7 @@ class World:
     newcomer: User  # an existing user who belongs nowhere (for membership inserts)
     profileless: User  # an auth user whose profile was removed (for profile inserts)
     rows: dict[str, uuid.UUID] = field(default_factory=dict)  # other rows by name, e.g. "booking_type_a"
+    booking_rows: dict[str, dict[str, uuid.UUID]] = field(default_factory=dict)  # per ws: see add_bookings
 
 
 def add_booking_setup(conn: psycopg.Connection, workspace_id: uuid.UUID, owner: User, staff: User) -> None:
@@ -153,13 +154,45 @@ def build_world(conn: psycopg.Connection) -> World:
         add_booking_setup(conn, workspaces[ws], users[f"owner_{ws}"], users[f"staff_{ws}"])
     for ws in ("a", "b"):
         conn.execute(
-            "select private.raise_alert(%s, 'low_stock', 'inventory_item', gen_random_uuid(), 'Matrix alert')",
+            "select private.raise_alert(%s, 'low_stock', 'inventory_item', gen_random_uuid(),"
+            " 'Matrix alert')",
             [workspaces[ws]],
         )
     newcomer = create_user(conn, full_name="newcomer")
     profileless = create_user(conn, full_name="profileless")
     conn.execute("delete from public.profiles where id = %s", [profileless.id])
-    return World(users, workspaces, invitations, newcomer, profileless, rows)
+    world = World(users, workspaces, invitations, newcomer, profileless, rows)
+    add_bookings(conn, world)
+    return world
+
+
+def add_bookings(conn: psycopg.Connection, world: World) -> None:
+    """Per workspace: a booking type performed by the owner, a contact without bookings (the
+    matrix's contact row), another contact with one future booking (the matrix's booking row)."""
+    for ws, workspace_id in world.workspaces.items():
+        rows: dict[str, uuid.UUID] = {}
+        rows["practitioner"] = conn.execute(
+            "select id from public.practitioners where workspace_id = %s and user_id = %s",
+            [workspace_id, world.users[f"owner_{ws}"].id],
+        ).fetchone()[0]
+        rows["booking_type"] = conn.execute(
+            "insert into public.booking_types (workspace_id, name, duration_minutes)"
+            " values (%s, 'Consultation', 30) returning id",
+            [workspace_id],
+        ).fetchone()[0]
+        for name in ("contact", "customer"):
+            rows[name] = conn.execute(
+                "insert into public.contacts (workspace_id, name, email) values (%s, %s, %s) returning id",
+                [workspace_id, name.title(), f"{name}-{ws}@example.test"],
+            ).fetchone()[0]
+        rows["booking"] = conn.execute(
+            "insert into public.bookings (workspace_id, booking_type_id, practitioner_id, contact_id,"
+            " starts_at, ends_at, manage_token_hash)"
+            " values (%s, %s, %s, %s, now() + interval '2 days', now() + interval '2 days 30 minutes',"
+            " private.token_hash(%s)) returning id",
+            [workspace_id, rows["booking_type"], rows["practitioner"], rows["customer"], secrets.token_urlsafe(32)],
+        ).fetchone()[0]
+        world.booking_rows[ws] = rows
 
 
 Statement = tuple[str, list[object]]
@@ -461,6 +494,43 @@ SPECS: dict[str, TableSpec] = {
             "owner": frozenset({"select"}),
         },
     ),
+    "contacts": TableSpec(
+        target=lambda w, ws: ("id = %s", [w.booking_rows[ws]["contact"]]),
+        insert=lambda w, ws: (
+            "insert into public.contacts (workspace_id, name, email) values (%s, 'New', %s)",
+            [w.workspaces[ws], f"new-{secrets.token_hex(4)}@example.test"],
+        ),
+        update_set="name = name",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select", "insert", "update"}),
+            "owner": ALL,
+        },
+    ),
+    # Bookings are created by book_appointment and change status through functions:
+    # members read them and update the notes; nobody deletes history.
+    "bookings": TableSpec(
+        target=lambda w, ws: ("id = %s", [w.booking_rows[ws]["booking"]]),
+        insert=lambda w, ws: (
+            "insert into public.bookings (workspace_id, booking_type_id, practitioner_id, contact_id,"
+            " starts_at, ends_at) values (%s, %s, %s, %s, now() + interval '3 days',"
+            " now() + interval '3 days 30 minutes')",
+            [
+                w.workspaces[ws],
+                w.booking_rows[ws]["booking_type"],
+                w.booking_rows[ws]["practitioner"],
+                w.booking_rows[ws]["customer"],
+            ],
+        ),
+        update_set="notes = notes",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select", "update"}),
+            "owner": frozenset({"select", "update"}),
+        },
+    ),
 }
 
 ACTORS = ("anon", "outsider", "staff", "owner", "service_role")
@@ -577,6 +647,7 @@ PROTECTED_COLUMNS = {
     "workspaces": ["id", "status", "created_by", "created_at"],
     "workspace_members": ["workspace_id", "user_id", "created_at"],
     "profiles": ["id", "email", "created_at"],
+    "bookings": ["id", "workspace_id", "status", "starts_at", "practitioner_id", "manage_token_hash"],
 }
 
 
@@ -594,6 +665,7 @@ def test_owners_cannot_change_protected_columns(conn: psycopg.Connection, table:
             [world.workspaces["a"], world.users["staff_a"].id],
         ),
         "profiles": ("id = %s", [owner.id]),
+        "bookings": ("id = %s", [world.booking_rows["a"]["booking"]]),
     }[table]
     query = sql.SQL("update public.{} set {} = {} where ").format(
         sql.Identifier(table), sql.Identifier(column), sql.Identifier(column)
@@ -639,6 +711,12 @@ FUNCTION_EXECUTORS = {
     "workspace_activation_status": {"authenticated", "service_role"},
     "suspend_workspace": {"authenticated", "service_role"},
     "get_booking_page": {"anon", "authenticated", "service_role"},
+    "get_available_slots": {"anon", "authenticated", "service_role"},
+    "book_appointment": {"anon", "authenticated", "service_role"},
+    "cancel_booking": {"anon", "authenticated", "service_role"},
+    "reschedule_booking": {"anon", "authenticated", "service_role"},
+    "cancel_workspace_booking": {"authenticated", "service_role"},
+    "reschedule_workspace_booking": {"authenticated", "service_role"},
 }
 
 
