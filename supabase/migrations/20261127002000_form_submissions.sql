@@ -58,6 +58,9 @@ grant execute on function private.public_url(text) to service_role;
 
 -- Submissions -------------------------------------------------------------------------------
 
+-- Target of the composite foreign key that keeps a submission in its booking's workspace.
+alter table public.bookings add constraint bookings_workspace_id_id_key unique (workspace_id, id);
+
 create table public.form_submissions (
     id uuid primary key default gen_random_uuid(),
     workspace_id uuid not null references public.workspaces (id) on delete cascade,

@@ -11,6 +11,8 @@ where workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 insert into public.contacts (id, workspace_id, name, email, phone) values
 ('c0000000-0000-0000-0000-00000000000a', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Ann Lee', 'ann@example.test', '+33611111111'),
 ('c0000000-0000-0000-0000-00000000000b', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Bo Ng', 'bo@example.test', null);
+-- Start from a clean slate: the welcome trigger has already written to both.
+delete from public.conversations;
 delete from public.messages;
 delete from pgmq.q_jobs;
 
