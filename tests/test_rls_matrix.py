@@ -52,7 +52,9 @@ def add_booking_setup(conn: psycopg.Connection, workspace_id: uuid.UUID, owner: 
     """Booking configuration of a workspace: the owner (its creator, a practitioner by default) and
     one staff member take bookings; staff2 does not. The owner has hours, an override and performs
     "Matrix type"; the workspace closes on 2030-12-25."""
-    conn.execute("insert into public.practitioners (workspace_id, user_id) values (%s, %s)", [workspace_id, staff.id])
+    conn.execute(
+        "insert into public.practitioners (workspace_id, user_id) values (%s, %s)", [workspace_id, staff.id]
+    )
     owner_practitioner = practitioner_of(owner, workspace_id)
     booking_type = conn.execute(
         "insert into public.booking_types (workspace_id, name, duration_minutes) values (%s, 'Matrix type', 30)"
@@ -69,7 +71,8 @@ def add_booking_setup(conn: psycopg.Connection, workspace_id: uuid.UUID, owner: 
         "insert into public.workspace_closures (workspace_id, closed_on) values (%(ws)s, '2030-12-25')",
     ):
         conn.execute(
-            statement, {"ws": workspace_id, "bt": booking_type, "pr": conn.execute(*owner_practitioner).fetchone()[0]}
+            statement,
+            {"ws": workspace_id, "bt": booking_type, "pr": conn.execute(*owner_practitioner).fetchone()[0]},
         )
 
 
@@ -163,7 +166,26 @@ def build_world(conn: psycopg.Connection) -> World:
     conn.execute("delete from public.profiles where id = %s", [profileless.id])
     world = World(users, workspaces, invitations, newcomer, profileless, rows)
     add_bookings(conn, world)
+    add_form_submissions(conn, world)
     return world
+
+
+def add_form_submissions(conn: psycopg.Connection, world: World) -> None:
+    """Per workspace: the matrix's form submission, for the customer's booking (the booking
+    itself already set off a welcome, a confirmation and the customer's conversation). It uses
+    the spare form: a form with submissions cannot be deleted (the answers are history)."""
+    for ws, workspace_id in world.workspaces.items():
+        world.booking_rows[ws]["form_submission"] = conn.execute(
+            "insert into public.form_submissions (workspace_id, form_id, booking_id, contact_id, token_hash)"
+            " values (%s, %s, %s, %s, private.token_hash(%s)) returning id",
+            [
+                workspace_id,
+                world.rows[f"spare_form_{ws}"],
+                world.booking_rows[ws]["booking"],
+                world.booking_rows[ws]["customer"],
+                secrets.token_urlsafe(32),
+            ],
+        ).fetchone()[0]
 
 
 def add_bookings(conn: psycopg.Connection, world: World) -> None:
@@ -190,7 +212,13 @@ def add_bookings(conn: psycopg.Connection, world: World) -> None:
             " starts_at, ends_at, manage_token_hash)"
             " values (%s, %s, %s, %s, now() + interval '2 days', now() + interval '2 days 30 minutes',"
             " private.token_hash(%s)) returning id",
-            [workspace_id, rows["booking_type"], rows["practitioner"], rows["customer"], secrets.token_urlsafe(32)],
+            [
+                workspace_id,
+                rows["booking_type"],
+                rows["practitioner"],
+                rows["customer"],
+                secrets.token_urlsafe(32),
+            ],
         ).fetchone()[0]
         world.booking_rows[ws] = rows
 
@@ -531,6 +559,68 @@ SPECS: dict[str, TableSpec] = {
             "owner": frozenset({"select", "update"}),
         },
     ),
+    # Written by the database (triggers, queue_message) and the worker; members read them.
+    "conversations": TableSpec(
+        target=lambda w, ws: (
+            "id = (select c.id from public.conversations c where c.contact_id = %s)",
+            [w.booking_rows[ws]["customer"]],
+        ),
+        # Every contact has its conversation from the start: an upsert touches one row.
+        insert=lambda w, ws: (
+            "insert into public.conversations (workspace_id, contact_id) values (%s, %s)"
+            " on conflict (workspace_id, contact_id) do update set unread_count = excluded.unread_count",
+            [w.workspaces[ws], w.booking_rows[ws]["contact"]],
+        ),
+        update_set="unread_count = unread_count",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select"}),
+        },
+    ),
+    "messages": TableSpec(
+        target=lambda w, ws: (
+            "id = (select m.id from public.messages m where m.booking_id = %s"
+            " and m.template_kind = 'booking_confirmation' and m.channel = 'email')",
+            [w.booking_rows[ws]["booking"]],
+        ),
+        insert=lambda w, ws: (
+            "insert into public.messages (workspace_id, conversation_id, direction, channel, kind, body,"
+            " recipient, status, idempotency_key)"
+            " select c.workspace_id, c.id, 'outbound', 'email', 'manual', 'Hello', 'x@example.test', 'queued', %s"
+            " from public.conversations c where c.contact_id = %s",
+            [secrets.token_hex(8), w.booking_rows[ws]["customer"]],
+        ),
+        update_set="body = body",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select"}),
+        },
+    ),
+    "form_submissions": TableSpec(
+        target=lambda w, ws: ("id = %s", [w.booking_rows[ws]["form_submission"]]),
+        insert=lambda w, ws: (
+            "insert into public.form_submissions (workspace_id, form_id, booking_id, contact_id, token_hash)"
+            " values (%s, %s, %s, %s, private.token_hash(%s))",
+            [
+                w.workspaces[ws],
+                w.rows[f"form_{ws}"],
+                w.booking_rows[ws]["booking"],
+                w.booking_rows[ws]["customer"],
+                secrets.token_urlsafe(32),
+            ],
+        ),
+        update_set="answers = answers",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select"}),
+        },
+    ),
 }
 
 ACTORS = ("anon", "outsider", "staff", "owner", "service_role")
@@ -707,6 +797,8 @@ FUNCTION_EXECUTORS = {
     "accept_invitation": {"authenticated", "service_role"},
     "revoke_invitation": {"authenticated", "service_role"},
     "resolve_alert": {"authenticated", "service_role"},
+    "get_form": {"anon", "authenticated", "service_role"},
+    "submit_form": {"anon", "authenticated", "service_role"},
     "activate_workspace": {"authenticated", "service_role"},
     "workspace_activation_status": {"authenticated", "service_role"},
     "suspend_workspace": {"authenticated", "service_role"},
