@@ -219,6 +219,41 @@ create trigger bookings_touch_updated_at
 before update on public.bookings
 for each row execute function private.touch_updated_at();
 
+-- Every write to a booking first locks its practitioner's row (both, in id order, when a
+-- move changes practitioner). So two transactions never insert overlapping bookings of one
+-- practitioner at the same moment: the exclusion constraint then never waits on an
+-- uncommitted booking, where two concurrent inserters could wait for each other (a
+-- deadlock). book_appointment tries each practitioner in a savepoint, whose rollback
+-- releases the lock before it tries the next, so a transaction waits for a practitioner
+-- while holding no other.
+create function private.lock_booking_practitioners()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    if tg_op = 'UPDATE' and old.practitioner_id is distinct from new.practitioner_id then
+        perform 1 from public.practitioners as p
+        where p.id in (old.practitioner_id, new.practitioner_id)
+        order by p.id
+        for no key update of p;
+    else
+        perform 1 from public.practitioners as p where p.id = new.practitioner_id for no key update of p;
+    end if;
+    return new;
+end
+$$;
+
+comment on function private.lock_booking_practitioners() is
+'Trigger: locks the practitioner row(s) of a booking being written, so overlapping writers queue instead of deadlocking.';
+
+revoke execute on function private.lock_booking_practitioners() from public;
+
+create trigger bookings_lock_practitioners
+before insert or update on public.bookings
+for each row execute function private.lock_booking_practitioners();
+
 create function private.validate_booking_notes()
 returns trigger
 language plpgsql
