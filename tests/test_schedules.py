@@ -72,13 +72,17 @@ def test_prune_concurrently_prunes_once(db_url: str, autocommit_conn: psycopg.Co
 
 
 def test_prune_job_is_scheduled_daily(conn: psycopg.Connection, prune_job_every_minute: int) -> None:
-    command = conn.execute("select command from cron.job where jobid = %s", [prune_job_every_minute]).fetchone()
+    command = conn.execute(
+        "select command from cron.job where jobid = %s", [prune_job_every_minute]
+    ).fetchone()
     assert command == ("select private.prune_queue_archive()",)
 
 
 # Runs after the tests above (file order): they need pg_cron not to prune under them.
 @pytest.mark.slow
-def test_prune_job_runs_under_pg_cron(autocommit_conn: psycopg.Connection, prune_job_every_minute: int) -> None:
+def test_prune_job_runs_under_pg_cron(
+    autocommit_conn: psycopg.Connection, prune_job_every_minute: int
+) -> None:
     """pg_cron runs the real job (its schedule moved to every minute) and it prunes the old archive."""
     deadline = time.monotonic() + 90
     status = None
@@ -91,7 +95,8 @@ def test_prune_job_runs_under_pg_cron(autocommit_conn: psycopg.Connection, prune
         if status:
             break
         time.sleep(1)
-    assert status is not None and status[0] == "succeeded", status
+    assert status is not None
+    assert status[0] == "succeeded", status
     left = autocommit_conn.execute(
         "select count(*) from pgmq.a_jobs where msg_id = %s", [PRUNE_PROBE_MSG_ID]
     ).fetchone()[0]
