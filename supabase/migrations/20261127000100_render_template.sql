@@ -6,16 +6,23 @@
 -- One pass means a value is never rendered again: a customer named "{{manage_link}}"
 -- stays that text and cannot pull another value into the message.
 
+-- plpgsql, not sql: a non-inlined SQL function is planned again on every call, plpgsql keeps
+-- its plan (a sweep renders thousands of messages).
 create function private.render_template(p_text text, p_values jsonb)
 returns text
-language sql
+language plpgsql
 immutable
 parallel safe
 security invoker
 set search_path = ''
 as $$
+begin
+    if p_text is null or pg_catalog.strpos(p_text, '{{') = 0 then
+        return p_text;
+    end if;
     -- The text between placeholders and the placeholders themselves, split by the same
     -- pattern: literal n is followed by placeholder n (the last literal by none).
+    return (
     with literals as (
         select s.part, s.ordinal
         from pg_catalog.regexp_split_to_table(p_text, '\{\{\s*([a-z][a-z0-9_]*)\s*\}\}')
@@ -33,7 +40,8 @@ as $$
     )
     from literals as l
     left join placeholders as p on l.ordinal = p.ordinal
-    where p_text is not null;
+    );
+end
 $$;
 
 comment on function private.render_template(text, jsonb) is
@@ -43,13 +51,15 @@ comment on function private.render_template(text, jsonb) is
 -- same in every language (ISO date, 24-hour time), with the zone named.
 create function private.format_local_time(p_at timestamptz, p_timezone text)
 returns text
-language sql
+language plpgsql
 stable
 parallel safe
 security invoker
 set search_path = ''
 as $$
-    select pg_catalog.to_char(p_at at time zone p_timezone, 'YYYY-MM-DD HH24:MI') || ' (' || p_timezone || ')';
+begin
+    return pg_catalog.to_char(p_at at time zone p_timezone, 'YYYY-MM-DD HH24:MI') || ' (' || p_timezone || ')';
+end
 $$;
 
 comment on function private.format_local_time(timestamptz, text) is

@@ -243,6 +243,148 @@ $$;
 comment on function private.insert_message(uuid, uuid, uuid, uuid, text, text, text, text, jsonb, text) is
 'Renders the workspace''s template, inserts the message (queued, or skipped with a reason) once per idempotency key and enqueues deliver_message for a queued one.';
 
+-- Many jobs at once (one pgmq.send_batch): sweeps queue hundreds of messages per statement.
+create function private.enqueue_jobs(p_kind text, p_payloads jsonb [])
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+    if coalesce(pg_catalog.cardinality(p_payloads), 0) = 0 then
+        return 0;
+    end if;
+    return (
+        select count(*)::integer
+        from pgmq.send_batch(
+            'jobs',
+            array(
+                select pg_catalog.jsonb_build_object('kind', p_kind, 'payload', p.payload)
+                from unnest(p_payloads) with ordinality as p (payload, ordinal)
+                order by p.ordinal
+            )
+        )
+    );
+end
+$$;
+
+comment on function private.enqueue_jobs(text, jsonb []) is
+'Puts one job {kind, payload} per payload on the jobs queue in one batch; returns how many.';
+
+-- What to queue: a template kind for a contact, with its placeholder values, on one channel or
+-- (channel null) on every channel; the idempotency key then gets ':<channel>' appended.
+create type private.message_request as (
+    contact_id uuid,
+    template_kind text,
+    channel text,
+    template_values jsonb,
+    idempotency_key text,
+    booking_id uuid
+);
+
+comment on type private.message_request is
+'One automated message to queue for a contact (channel null: every channel; the key then ends in :<channel>).';
+
+-- The one place automated messages to contacts are queued, set-based: triggers pass one
+-- request, the reminder sweep hundreds. Per request and channel: nothing when the channel is
+-- off or has no template; skipped with a reason (automation_paused, no_email_address,
+-- no_phone_number) when it cannot go; else queued with a deliver_message job. A key already
+-- used writes nothing. Returns how many messages were written.
+create function private.queue_messages(p_requests private.message_request [])
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_written integer;
+begin
+    -- Every contact written to has its conversation (race-safe: the unique index decides).
+    insert into public.conversations (workspace_id, contact_id)
+    select distinct c.workspace_id, c.id
+    from unnest(p_requests) as r
+    inner join public.contacts as c on r.contact_id = c.id
+    on conflict (workspace_id, contact_id) do nothing;
+
+    with candidates as (
+        select
+            c.workspace_id,
+            v.id as conversation_id,
+            r.booking_id,
+            r.template_kind,
+            ch.channel,
+            case ch.channel when 'email' then c.email else c.phone end as recipient,
+            case
+                when v.automation_paused_until > now() then 'automation_paused'
+                when ch.channel = 'email' and c.email is null then 'no_email_address'
+                when ch.channel = 'sms' and c.phone is null then 'no_phone_number'
+            end as skip_reason,
+            private.render_template(t.subject, r.template_values) as subject,
+            private.render_template(t.body, r.template_values) as body,
+            case
+                when r.channel is null then r.idempotency_key || ':' || ch.channel else r.idempotency_key
+            end as idempotency_key,
+            r.ordinal
+        from unnest(p_requests) with ordinality as r (
+            contact_id, template_kind, channel, template_values, idempotency_key, booking_id, ordinal
+        )
+        inner join public.contacts as c on r.contact_id = c.id
+        inner join public.communication_settings as s on c.workspace_id = s.workspace_id
+        cross join lateral (values ('email', s.email_enabled), ('sms', s.sms_enabled)) as ch (channel, enabled)
+        inner join public.message_templates as t
+            on c.workspace_id = t.workspace_id and r.template_kind = t.kind and ch.channel = t.channel
+        inner join public.conversations as v on c.workspace_id = v.workspace_id and c.id = v.contact_id
+        where ch.enabled and (r.channel is null or r.channel = ch.channel)
+    ),
+
+    inserted as (
+        insert into public.messages (
+            workspace_id, conversation_id, booking_id, direction, channel, kind, template_kind,
+            subject, body, recipient, status, skip_reason, idempotency_key
+        )
+        select
+            d.workspace_id, d.conversation_id, d.booking_id, 'outbound', d.channel, 'automated', d.template_kind,
+            d.subject, d.body, d.recipient,
+            case when d.skip_reason is null then 'queued' else 'skipped' end,
+            d.skip_reason, d.idempotency_key
+        from candidates as d
+        order by d.ordinal, d.channel
+        on conflict (workspace_id, idempotency_key) do nothing
+        returning id, conversation_id, status
+    ),
+
+    jobs as (
+        select private.enqueue_jobs(
+            'deliver_message',
+            array(
+                select pg_catalog.jsonb_build_object('message_id', i.id)
+                from inserted as i where i.status = 'queued' order by i.id
+            )
+        ) as enqueued
+    ),
+
+    touched as (
+        update public.conversations as v
+        set last_message_at = now()
+        where
+            v.id in (select i.conversation_id from inserted as i where i.status = 'queued')
+            and v.last_message_at is distinct from now()
+        returning v.id
+    )
+
+    select (select count(*) from inserted)::integer
+    into v_written
+    from jobs
+    where jobs.enqueued >= 0 and (select count(*) from touched) >= 0;
+    return v_written;
+end
+$$;
+
+comment on function private.queue_messages(private.message_request []) is
+'Queues automated messages to contacts in the caller''s transaction, set-based: renders the workspace''s template per request and channel; nothing when the channel is off or has no template; skipped with a reason (automation_paused, no_email_address, no_phone_number) when it cannot go; else queued with a deliver_message job {"message_id"}. Idempotent per key; returns how many messages it wrote.';
+
 create function private.queue_message(
     p_contact_id uuid,
     p_template_kind text,
@@ -257,42 +399,23 @@ volatile
 security definer
 set search_path = ''
 as $$
-declare
-    v_contact public.contacts;
-    v_enabled boolean;
-    v_conversation_id uuid;
-    v_conversation public.conversations;
-    v_recipient text;
-    v_skip_reason text;
 begin
-    select c.* into v_contact from public.contacts as c where c.id = p_contact_id;
-    if not found then
-        return null;
-    end if;
-    select case p_channel when 'email' then s.email_enabled when 'sms' then s.sms_enabled end
-    into v_enabled
-    from public.communication_settings as s
-    where s.workspace_id = v_contact.workspace_id;
-    if not coalesce(v_enabled, false) then
-        return null;
-    end if;
-    v_conversation_id := private.conversation_for_contact(v_contact.workspace_id, v_contact.id);
-    select c.* into v_conversation from public.conversations as c where c.id = v_conversation_id;
-    v_recipient := case p_channel when 'email' then v_contact.email when 'sms' then v_contact.phone end;
-    v_skip_reason := case
-        when v_conversation.automation_paused_until > now() then 'automation_paused'
-        when v_recipient is null and p_channel = 'email' then 'no_email_address'
-        when v_recipient is null then 'no_phone_number'
-    end;
-    return private.insert_message(
-        v_contact.workspace_id, v_conversation.id, null, p_booking_id, p_template_kind, p_channel, v_recipient,
-        v_skip_reason, p_values, p_idempotency_key
+    perform private.queue_messages(
+        array[
+            row(p_contact_id, p_template_kind, p_channel, p_values, p_idempotency_key, p_booking_id)
+        ]::private.message_request []
+    );
+    return (
+        select m.id
+        from public.messages as m
+        inner join public.contacts as c on m.workspace_id = c.workspace_id
+        where c.id = p_contact_id and m.idempotency_key = p_idempotency_key
     );
 end
 $$;
 
 comment on function private.queue_message(uuid, text, text, jsonb, text, uuid) is
-'Queues an automated message of a template kind to a contact on one channel, in the caller''s transaction: nothing when the channel is off or has no template; recorded as skipped (automation_paused, no_email_address, no_phone_number) when it cannot go; else queued with a deliver_message job. Idempotent per key; returns the message id.';
+'One automated message to a contact on one channel (see private.queue_messages); returns its id (also when the key was used before), or null when nothing was written (channel off, no template).';
 
 create function private.queue_member_notice(
     p_workspace_id uuid, p_user_id uuid, p_template_kind text, p_values jsonb, p_idempotency_key text
@@ -444,6 +567,8 @@ comment on function private.record_delivery(uuid, text, text, text, text) is
 revoke execute on function
 private.conversation_for_contact(uuid, uuid),
 private.insert_message(uuid, uuid, uuid, uuid, text, text, text, text, jsonb, text),
+private.enqueue_jobs(text, jsonb []),
+private.queue_messages(private.message_request []),
 private.queue_message(uuid, text, text, jsonb, text, uuid),
 private.queue_member_notice(uuid, uuid, text, jsonb, text),
 private.claim_message(uuid),
@@ -452,6 +577,8 @@ from public;
 grant execute on function
 private.conversation_for_contact(uuid, uuid),
 private.insert_message(uuid, uuid, uuid, uuid, text, text, text, text, jsonb, text),
+private.enqueue_jobs(text, jsonb []),
+private.queue_messages(private.message_request []),
 private.queue_message(uuid, text, text, jsonb, text, uuid),
 private.queue_member_notice(uuid, uuid, text, jsonb, text),
 private.claim_message(uuid),

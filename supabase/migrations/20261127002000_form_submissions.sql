@@ -40,14 +40,18 @@ on conflict (key) do nothing;
 
 create function private.public_url(p_path text)
 returns text
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-    select pg_catalog.rtrim(s.value, '/') || p_path
-    from private.app_settings as s
-    where s.key = 'public_base_url';
+begin
+    return (
+        select pg_catalog.rtrim(s.value, '/') || p_path
+        from private.app_settings as s
+        where s.key = 'public_base_url'
+    );
+end
 $$;
 
 comment on function private.public_url(text) is

@@ -3,57 +3,44 @@
 -- request per attached form; a cancelled or moved booking a notice; a sweep every 30 minutes
 -- sends the reminders. Every message is idempotent per cause (see messages.idempotency_key).
 
--- The channels automated messages to customers go out on; each is sent only where the
--- workspace has it on and has a template for the kind (private.queue_message).
-create function private.customer_channels()
-returns text []
-language sql
-immutable
-parallel safe
-security invoker
-set search_path = ''
-as $$
-    select array['email', 'sms'];
-$$;
-
-comment on function private.customer_channels() is
-'The channels an automated message to a customer is tried on, in order.';
-
 -- Placeholders of the booking kinds (private.template_placeholders): times on the workspace's
 -- wall clock. manage_url carries the manage token only inside the transaction that made it
 -- (book_appointment can pass it with set_config('careops.manage_token', token, true));
 -- otherwise it links the workspace's booking page.
-create function private.booking_message_values(p_booking_id uuid)
-returns jsonb
+create function private.booking_message_values(p_booking_ids uuid [])
+returns table (booking_id uuid, template_values jsonb)
 language sql
 stable
 security definer
 set search_path = ''
 as $$
-    select pg_catalog.jsonb_build_object(
-        'contact_name', c.name,
-        'workspace_name', w.name,
-        'booking_type_name', t.name,
-        'practitioner_name', coalesce(nullif(p.full_name, ''), w.name),
-        'starts_at_local', private.format_local_time(b.starts_at, w.timezone),
-        'ends_at_local', private.format_local_time(b.ends_at, w.timezone),
-        'location', coalesce(t.location, w.name),
-        'manage_url', coalesce(
-            private.public_url('/manage/' || nullif(pg_catalog.current_setting('careops.manage_token', true), '')),
-            private.public_url('/' || w.slug)
+    select
+        b.id,
+        pg_catalog.jsonb_build_object(
+            'contact_name', c.name,
+            'workspace_name', w.name,
+            'booking_type_name', t.name,
+            'practitioner_name', coalesce(nullif(p.full_name, ''), w.name),
+            'starts_at_local', private.format_local_time(b.starts_at, w.timezone),
+            'ends_at_local', private.format_local_time(b.ends_at, w.timezone),
+            'location', coalesce(t.location, w.name),
+            'manage_url', coalesce(
+                u.base_url || '/manage/' || nullif(pg_catalog.current_setting('careops.manage_token', true), ''),
+                u.base_url || '/' || w.slug
+            )
         )
-    )
     from public.bookings as b
     inner join public.workspaces as w on b.workspace_id = w.id
     inner join public.contacts as c on b.contact_id = c.id
     inner join public.booking_types as t on b.booking_type_id = t.id
     left join public.practitioners as pr on b.practitioner_id = pr.id
     left join public.profiles as p on pr.user_id = p.id
-    where b.id = p_booking_id;
+    cross join (select private.public_url('') as base_url) as u
+    where b.id = any(p_booking_ids);
 $$;
 
-comment on function private.booking_message_values(uuid) is
-'The placeholder values of a booking message: contact, workspace, type, practitioner, local start and end, location, manage link.';
+comment on function private.booking_message_values(uuid []) is
+'The placeholder values of booking messages, per booking: contact, workspace, type, practitioner, local start and end, location, manage link.';
 
 create function private.queue_booking_message(p_booking_id uuid, p_template_kind text, p_cause text)
 returns void
@@ -62,24 +49,22 @@ volatile
 security definer
 set search_path = ''
 as $$
-declare
-    v_contact_id uuid;
-    v_values jsonb := private.booking_message_values(p_booking_id);
-    v_channel text;
 begin
-    select b.contact_id into v_contact_id from public.bookings as b where b.id = p_booking_id;
-    foreach v_channel in array private.customer_channels() loop
-        perform private.queue_message(
-            v_contact_id, p_template_kind, v_channel, v_values,
-            format('%s:%s:%s:%s', p_template_kind, p_booking_id, p_cause, v_channel),
-            p_booking_id
-        );
-    end loop;
+    perform private.queue_messages(
+        array(
+            select row(
+                b.contact_id, p_template_kind, null, v.template_values,
+                format('%s:%s:%s', p_template_kind, b.id, p_cause), b.id
+            )::private.message_request
+            from public.bookings as b
+            inner join private.booking_message_values(array[p_booking_id]) as v on b.id = v.booking_id
+        )
+    );
 end
 $$;
 
 comment on function private.queue_booking_message(uuid, text, text) is
-'Queues a booking message of a kind on every customer channel; p_cause makes the idempotency key (e.g. the start it is about).';
+'Queues a booking message of a kind on every channel it can go; p_cause makes the idempotency key (e.g. the start it is about).';
 
 -- New contact -> welcome ---------------------------------------------------------------------
 
@@ -89,19 +74,19 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-    v_channel text;
 begin
-    foreach v_channel in array private.customer_channels() loop
-        perform private.queue_message(
-            new.id, 'welcome', v_channel,
-            pg_catalog.jsonb_build_object(
-                'contact_name', new.name,
-                'workspace_name', (select w.name from public.workspaces as w where w.id = new.workspace_id)
-            ),
-            format('welcome:%s:%s', new.id, v_channel)
-        );
-    end loop;
+    perform private.queue_messages(
+        array[
+            row(
+                new.id, 'welcome', null,
+                pg_catalog.jsonb_build_object(
+                    'contact_name', new.name,
+                    'workspace_name', (select w.name from public.workspaces as w where w.id = new.workspace_id)
+                ),
+                format('welcome:%s', new.id), null
+            )
+        ]::private.message_request []
+    );
     return null;
 end
 $$;
@@ -147,8 +132,8 @@ declare
     v_form record;
     v_token text;
     v_submission_id uuid;
-    v_values jsonb;
-    v_channel text;
+    v_booking_values jsonb;
+    v_requests private.message_request [] := '{}';
 begin
     for v_form in
         select f.id, f.name
@@ -163,17 +148,20 @@ begin
         on conflict (booking_id, form_id) do nothing
         returning id into v_submission_id;
         continue when v_submission_id is null;
-        v_values := private.booking_message_values(new.id) || pg_catalog.jsonb_build_object(
-            'form_name', v_form.name,
-            'form_url', private.public_url('/forms/' || v_token)
-        );
-        foreach v_channel in array private.customer_channels() loop
-            perform private.queue_message(
-                new.contact_id, 'form_request', v_channel, v_values,
-                format('form_request:%s:%s', v_submission_id, v_channel), new.id
-            );
-        end loop;
+        if v_booking_values is null then
+            select v.template_values into v_booking_values from private.booking_message_values(array[new.id]) as v;
+        end if;
+        v_requests := v_requests || row(
+            new.contact_id, 'form_request', null,
+            v_booking_values || pg_catalog.jsonb_build_object(
+                'form_name', v_form.name, 'form_url', private.public_url('/forms/' || v_token)
+            ),
+            format('form_request:%s', v_submission_id), new.id
+        )::private.message_request;
     end loop;
+    if pg_catalog.cardinality(v_requests) > 0 then
+        perform private.queue_messages(v_requests);
+    end if;
     return null;
 end
 $$;
@@ -273,11 +261,12 @@ security definer
 set search_path = ''
 as $$
 declare
-    v_booking record;
-    v_count integer := 0;
+    v_requests private.message_request [];
 begin
-    for v_booking in
-        select b.id, b.starts_at
+    -- Set-based: one statement picks, locks and marks the due bookings (a concurrent sweep
+    -- waits on these rows, then finds them reminded), one queues all their messages.
+    with due as (
+        select b.id
         from public.bookings as b
         where
             b.status = 'confirmed'
@@ -286,17 +275,33 @@ begin
             and b.starts_at <= now() + interval '24 hours'
             and (b.starts_at - b.created_at >= interval '24 hours' or b.created_at <= now() - interval '12 hours')
         order by b.starts_at, b.id
-        -- A concurrent sweep waits here, then sees them reminded and skips them.
         for update of b
-    loop
-        perform private.queue_booking_message(
-            v_booking.id, 'reminder',
-            pg_catalog.to_char(v_booking.starts_at at time zone 'UTC', 'YYYYMMDD"T"HH24MISS"Z"')
-        );
-        update public.bookings as b set reminded_at = now() where b.id = v_booking.id;
-        v_count := v_count + 1;
-    end loop;
-    return v_count;
+    ),
+
+    reminded as (
+        update public.bookings as b
+        set reminded_at = now()
+        from due
+        where b.id = due.id
+        returning b.id, b.contact_id, b.starts_at
+    )
+
+    select array_agg(
+        row(
+            r.contact_id, 'reminder', null, v.template_values,
+            format('reminder:%s:%s', r.id, pg_catalog.to_char(r.starts_at at time zone 'UTC', 'YYYYMMDD"T"HH24MISS"Z"')),
+            r.id
+        )::private.message_request
+        order by r.starts_at, r.id
+    )
+    into v_requests
+    from reminded as r
+    inner join private.booking_message_values(array(select d.id from due as d)) as v on r.id = v.booking_id;
+    if v_requests is null then
+        return 0;
+    end if;
+    perform private.queue_messages(v_requests);
+    return pg_catalog.cardinality(v_requests);
 end
 $$;
 
@@ -304,8 +309,7 @@ comment on function private.send_due_reminders() is
 'Every 30 minutes (careops_send_due_reminders): queues the reminder (email and SMS where possible) of each confirmed booking starting in the next 24 hours, once per start; bookings made less than 12 hours ago for the next day are not reminded. Returns how many bookings were reminded. Safe to run twice or concurrently.';
 
 revoke execute on function
-private.customer_channels(),
-private.booking_message_values(uuid),
+private.booking_message_values(uuid []),
 private.queue_booking_message(uuid, text, text),
 private.queue_welcome_message(),
 private.queue_booking_confirmation(),
@@ -316,8 +320,7 @@ private.reset_booking_reminder(),
 private.send_due_reminders()
 from public;
 grant execute on function
-private.customer_channels(),
-private.booking_message_values(uuid),
+private.booking_message_values(uuid []),
 private.queue_booking_message(uuid, text, text),
 private.send_due_reminders()
 to service_role;
