@@ -8,7 +8,7 @@ create table public.alerts (
     severity text not null default 'warning' check (severity in ('info', 'warning', 'critical')),
     subject_type text not null check (subject_type ~ '^[a-z][a-z0-9_]{0,62}$'),
     subject_id uuid not null,
-    text text not null constraint alerts_text_is_clean check (private.is_clean_text(text, 500)),
+    text text not null constraint alerts_text_is_clean check (private.is_clean_text(text, 500)),  -- noqa: RF04
     created_at timestamptz not null default now(),
     resolved_at timestamptz,
     resolved_by uuid references auth.users (id) on delete set null,

@@ -36,5 +36,7 @@ revoke execute on function private.prune_queue_archive(interval) from public;
 grant execute on function private.prune_queue_archive(interval) to service_role;
 
 -- Installed idempotently: unschedule by name, schedule again.
-select cron.unschedule(j.jobid) from cron.job as j where j.jobname = 'careops_prune_queue_archive';
+select cron.unschedule(j.jobid)
+from cron.job as j
+where j.jobname = 'careops_prune_queue_archive';
 select cron.schedule('careops_prune_queue_archive', '17 3 * * *', 'select private.prune_queue_archive()');

@@ -244,7 +244,7 @@ comment on function private.insert_message(uuid, uuid, uuid, uuid, text, text, t
 'Renders the workspace''s template, inserts the message (queued, or skipped with a reason) once per idempotency key and enqueues deliver_message for a queued one.';
 
 -- Many jobs at once (one pgmq.send_batch): sweeps queue hundreds of messages per statement.
-create function private.enqueue_jobs(p_kind text, p_payloads jsonb [])
+create function private.enqueue_jobs(p_kind text, p_payloads jsonb[])
 returns integer
 language plpgsql
 volatile
@@ -269,7 +269,7 @@ begin
 end
 $$;
 
-comment on function private.enqueue_jobs(text, jsonb []) is
+comment on function private.enqueue_jobs(text, jsonb[]) is
 'Puts one job {kind, payload} per payload on the jobs queue in one batch; returns how many.';
 
 -- What to queue: a template kind for a contact, with its placeholder values, on one channel or
@@ -291,7 +291,7 @@ comment on type private.message_request is
 -- off or has no template; skipped with a reason (automation_paused, no_email_address,
 -- no_phone_number) when it cannot go; else queued with a deliver_message job. A key already
 -- used writes nothing. Returns how many messages were written.
-create function private.queue_messages(p_requests private.message_request [])
+create function private.queue_messages(p_requests private.message_request[])
 returns integer
 language plpgsql
 volatile
@@ -382,7 +382,7 @@ begin
 end
 $$;
 
-comment on function private.queue_messages(private.message_request []) is
+comment on function private.queue_messages(private.message_request[]) is
 'Queues automated messages to contacts in the caller''s transaction, set-based: renders the workspace''s template per request and channel; nothing when the channel is off or has no template; skipped with a reason (automation_paused, no_email_address, no_phone_number) when it cannot go; else queued with a deliver_message job {"message_id"}. Idempotent per key; returns how many messages it wrote.';
 
 create function private.queue_message(
@@ -403,7 +403,7 @@ begin
     perform private.queue_messages(
         array[
             row(p_contact_id, p_template_kind, p_channel, p_values, p_idempotency_key, p_booking_id)
-        ]::private.message_request []
+        ]::private.message_request[]
     );
     return (
         select m.id
@@ -567,8 +567,8 @@ comment on function private.record_delivery(uuid, text, text, text, text) is
 revoke execute on function
 private.conversation_for_contact(uuid, uuid),
 private.insert_message(uuid, uuid, uuid, uuid, text, text, text, text, jsonb, text),
-private.enqueue_jobs(text, jsonb []),
-private.queue_messages(private.message_request []),
+private.enqueue_jobs(text, jsonb[]),
+private.queue_messages(private.message_request[]),
 private.queue_message(uuid, text, text, jsonb, text, uuid),
 private.queue_member_notice(uuid, uuid, text, jsonb, text),
 private.claim_message(uuid),
@@ -577,8 +577,8 @@ from public;
 grant execute on function
 private.conversation_for_contact(uuid, uuid),
 private.insert_message(uuid, uuid, uuid, uuid, text, text, text, text, jsonb, text),
-private.enqueue_jobs(text, jsonb []),
-private.queue_messages(private.message_request []),
+private.enqueue_jobs(text, jsonb[]),
+private.queue_messages(private.message_request[]),
 private.queue_message(uuid, text, text, jsonb, text, uuid),
 private.queue_member_notice(uuid, uuid, text, jsonb, text),
 private.claim_message(uuid),

@@ -94,5 +94,7 @@ comment on function private.check_low_stock() is
 revoke execute on function private.check_low_stock() from public;
 grant execute on function private.check_low_stock() to service_role;
 
-select cron.unschedule(j.jobid) from cron.job as j where j.jobname = 'careops_check_low_stock';
+select cron.unschedule(j.jobid)
+from cron.job as j
+where j.jobname = 'careops_check_low_stock';
 select cron.schedule('careops_check_low_stock', '5 * * * *', 'select private.check_low_stock()');

@@ -18,8 +18,8 @@ insert into private.error_codes (code, http_status, description) values
 -- Settings of the deployment (not of a workspace) -------------------------------------------
 
 create table private.app_settings (
-    key text primary key check (key ~ '^[a-z][a-z0-9_]*$'),
-    value text not null,
+    key text primary key check (key ~ '^[a-z][a-z0-9_]*$'),  -- noqa: RF04
+    value text not null,  -- noqa: RF04
     description text not null
 );
 
@@ -377,5 +377,7 @@ comment on function private.mark_overdue_forms() is
 revoke execute on function private.mark_overdue_forms() from public;
 grant execute on function private.mark_overdue_forms() to service_role;
 
-select cron.unschedule(j.jobid) from cron.job as j where j.jobname = 'careops_mark_overdue_forms';
+select cron.unschedule(j.jobid)
+from cron.job as j
+where j.jobname = 'careops_mark_overdue_forms';
 select cron.schedule('careops_mark_overdue_forms', '35 * * * *', 'select private.mark_overdue_forms()');

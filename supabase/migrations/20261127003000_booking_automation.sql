@@ -7,7 +7,7 @@
 -- wall clock. manage_url carries the manage token only inside the transaction that made it
 -- (book_appointment can pass it with set_config('careops.manage_token', token, true));
 -- otherwise it links the workspace's booking page.
-create function private.booking_message_values(p_booking_ids uuid [])
+create function private.booking_message_values(p_booking_ids uuid[])
 returns table (booking_id uuid, template_values jsonb)
 language sql
 stable
@@ -39,7 +39,7 @@ as $$
     where b.id = any(p_booking_ids);
 $$;
 
-comment on function private.booking_message_values(uuid []) is
+comment on function private.booking_message_values(uuid[]) is
 'The placeholder values of booking messages, per booking: contact, workspace, type, practitioner, local start and end, location, manage link.';
 
 create function private.queue_booking_message(p_booking_id uuid, p_template_kind text, p_cause text)
@@ -85,7 +85,7 @@ begin
                 ),
                 format('welcome:%s', new.id), null
             )
-        ]::private.message_request []
+        ]::private.message_request[]
     );
     return null;
 end
@@ -133,7 +133,7 @@ declare
     v_token text;
     v_submission_id uuid;
     v_booking_values jsonb;
-    v_requests private.message_request [] := '{}';
+    v_requests private.message_request[] := '{}';
 begin
     for v_form in
         select f.id, f.name
@@ -261,7 +261,7 @@ security definer
 set search_path = ''
 as $$
 declare
-    v_requests private.message_request [];
+    v_requests private.message_request[];
 begin
     -- Set-based: one statement picks, locks and marks the due bookings (a concurrent sweep
     -- waits on these rows, then finds them reminded), one queues all their messages.
@@ -309,7 +309,7 @@ comment on function private.send_due_reminders() is
 'Every 30 minutes (careops_send_due_reminders): queues the reminder (email and SMS where possible) of each confirmed booking starting in the next 24 hours, once per start; bookings made less than 12 hours ago for the next day are not reminded. Returns how many bookings were reminded. Safe to run twice or concurrently.';
 
 revoke execute on function
-private.booking_message_values(uuid []),
+private.booking_message_values(uuid[]),
 private.queue_booking_message(uuid, text, text),
 private.queue_welcome_message(),
 private.queue_booking_confirmation(),
@@ -320,10 +320,12 @@ private.reset_booking_reminder(),
 private.send_due_reminders()
 from public;
 grant execute on function
-private.booking_message_values(uuid []),
+private.booking_message_values(uuid[]),
 private.queue_booking_message(uuid, text, text),
 private.send_due_reminders()
 to service_role;
 
-select cron.unschedule(j.jobid) from cron.job as j where j.jobname = 'careops_send_due_reminders';
+select cron.unschedule(j.jobid)
+from cron.job as j
+where j.jobname = 'careops_send_due_reminders';
 select cron.schedule('careops_send_due_reminders', '*/30 * * * *', 'select private.send_due_reminders()');

@@ -13,22 +13,35 @@ insert into public.bookings (id, workspace_id, booking_type_id, practitioner_id,
 values (
     'b1000000-0000-0000-0000-000000000001', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
     'b0000000-0000-0000-0000-000000000001',
-    (select p.id from public.practitioners as p where p.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'),
+    (
+        select p.id from public.practitioners as p
+        where p.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'
+    ),
     'c0000000-0000-0000-0000-00000000000a', now() + interval '3 days', now() + interval '3 days 30 minutes'
 );
 
-update public.bookings set status = 'cancelled', cancelled_at = now() where id = 'b1000000-0000-0000-0000-000000000001';
+update public.bookings set status = 'cancelled', cancelled_at = now()
+where id = 'b1000000-0000-0000-0000-000000000001';
 
 select results_eq(
     $$select channel, status, subject from public.messages where template_kind = 'booking_cancelled'$$,
-    $$values ('email', 'queued', 'Cancelled: your Massage on ' || private.format_local_time(now() + interval '3 days', 'UTC'))$$,
+    $$
+        values (
+            'email', 'queued',
+            'Cancelled: your Massage on ' || private.format_local_time(now() + interval '3 days', 'UTC')
+        )
+    $$,
     'cancelling a booking queues the cancellation notice (SMS is off by default)'
 );
 
-update public.bookings set notes = 'Called to say sorry' where id = 'b1000000-0000-0000-0000-000000000001';
+update public.bookings set notes = 'Called to say sorry'
+where id = 'b1000000-0000-0000-0000-000000000001';
 
 select is(
-    (select count(*)::int from public.messages where template_kind = 'booking_cancelled'),
+    (
+        select count(*)::int from public.messages
+        where template_kind = 'booking_cancelled'
+    ),
     1,
     'other updates of a cancelled booking send nothing more'
 );
@@ -37,13 +50,19 @@ update public.bookings set starts_at = starts_at + interval '1 day', ends_at = e
 where id = 'b1000000-0000-0000-0000-000000000001';
 
 select is(
-    (select count(*)::int from public.messages where template_kind = 'booking_rescheduled'),
+    (
+        select count(*)::int from public.messages
+        where template_kind = 'booking_rescheduled'
+    ),
     0,
     'moving a cancelled booking sends no reschedule notice'
 );
 
 select is(
-    (select count(*)::int from public.messages where booking_id = 'b1000000-0000-0000-0000-000000000001'),
+    (
+        select count(*)::int from public.messages
+        where booking_id = 'b1000000-0000-0000-0000-000000000001'
+    ),
     2,
     'in all: the confirmation and the cancellation'
 );

@@ -20,7 +20,10 @@ delete from pgmq.q_jobs;
 select is(private.check_low_stock(), '{"raised": 2, "resolved": 0}'::jsonb, 'two items at or below their threshold');
 
 select results_eq(
-    $$select a.subject_id, a.text from public.alerts as a where a.kind = 'low_stock' and a.resolved_at is null order by a.subject_id$$,
+    $$
+        select a.subject_id, a.text from public.alerts as a
+        where a.kind = 'low_stock' and a.resolved_at is null order by a.subject_id
+    $$,
     $$
         values
         ('e0000000-0000-0000-0000-000000000001'::uuid, 'Gloves is low: 3 boxes left (threshold 5).'),
@@ -54,12 +57,16 @@ select is((select count(*)::int from pgmq.q_jobs), 4, 'one delivery job per noti
 select is(private.check_low_stock(), '{"raised": 0, "resolved": 0}'::jsonb, 'a second run changes nothing');
 select is((select count(*)::int from public.messages), 4, 'and sends no second notice');
 
-update public.inventory_items set quantity = 6 where id = 'e0000000-0000-0000-0000-000000000001';
+update public.inventory_items set quantity = 6
+where id = 'e0000000-0000-0000-0000-000000000001';
 
 select is(private.check_low_stock(), '{"raised": 0, "resolved": 1}'::jsonb, 'refilled above the threshold');
 
 select results_eq(
-    $$select a.resolved_at, a.resolved_by from public.alerts as a where a.subject_id = 'e0000000-0000-0000-0000-000000000001'$$,
+    $$
+        select a.resolved_at, a.resolved_by from public.alerts as a
+        where a.subject_id = 'e0000000-0000-0000-0000-000000000001'
+    $$,
     $$values (now(), null::uuid)$$,
     'the gloves alert resolved itself'
 );

@@ -26,12 +26,20 @@ select results_eq(
         select c.channel, c.recipient, c.subject, c.attempts, c.sender_name, c.sender_email, c.reply_to_email
         from private.claim_message((select q.message_id from queued as q)) as c
     $$,
-    $$values ('email', 'ann@example.test', 'Welcome to North Clinic', 1, 'North Clinic', 'hello@north.example', 'hello@north.example')$$,
+    $$
+        values (
+            'email', 'ann@example.test', 'Welcome to North Clinic', 1, 'North Clinic', 'hello@north.example',
+            'hello@north.example'
+        )
+    $$,
     'claiming returns what to send, the sender (workspace name by default) and the attempt number'
 );
 
 select results_eq(
-    $$select m.status, m.attempts, m.claimed_at from public.messages as m where m.id = (select q.message_id from queued as q)$$,
+    $$
+        select m.status, m.attempts, m.claimed_at from public.messages as m
+        where m.id = (select q.message_id from queued as q)
+    $$,
     $$values ('sending', 1, now())$$,
     'the message is now sending'
 );
@@ -58,7 +66,10 @@ select is_empty(
 );
 
 select is(
-    (select m.status from public.messages as m where m.id = (select q.skipped_id from queued as q)),
+    (
+        select m.status from public.messages as m
+        where m.id = (select q.skipped_id from queued as q)
+    ),
     'skipped',
     'the SMS to a contact without a phone was recorded as skipped'
 );

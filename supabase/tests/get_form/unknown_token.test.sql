@@ -26,7 +26,10 @@ insert into public.bookings (id, workspace_id, booking_type_id, practitioner_id,
 values (
     'b1000000-0000-0000-0000-000000000001', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
     'b0000000-0000-0000-0000-000000000001',
-    (select p.id from public.practitioners as p where p.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'),
+    (
+        select p.id from public.practitioners as p
+        where p.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'
+    ),
     'c0000000-0000-0000-0000-00000000000a', '2030-07-01 12:00+00', '2030-07-01 12:30+00'
 );
 -- A pending submission whose link token is known.
@@ -39,10 +42,19 @@ insert into public.form_submissions (id, workspace_id, form_id, booking_id, cont
 
 select tests.authenticate_as_anon();
 
-select throws_ok($$select * from public.get_form('no-such-token')$$, 'PT404', 'form_not_found', 'an unknown token: form_not_found');
+select
+    throws_ok(
+        $$select * from public.get_form('no-such-token')$$,
+        'PT404',
+        'form_not_found',
+        'an unknown token: form_not_found'
+    );
 select throws_ok($$select * from public.get_form(null)$$, 'PT404', 'form_not_found', 'no token: form_not_found');
 select throws_ok(
-    $$select * from public.submit_form('no-such-token', '{}')$$, 'PT404', 'form_not_found', 'submitting with an unknown token: form_not_found'
+    $$select * from public.submit_form('no-such-token', '{}')$$,
+    'PT404',
+    'form_not_found',
+    'submitting with an unknown token: form_not_found'
 );
 select throws_ok($$select * from public.form_submissions$$, '42501', null, 'anon reads no submission directly');
 

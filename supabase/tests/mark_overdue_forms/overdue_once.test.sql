@@ -26,7 +26,10 @@ insert into public.bookings (id, workspace_id, booking_type_id, practitioner_id,
 values (
     'b1000000-0000-0000-0000-000000000001', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
     'b0000000-0000-0000-0000-000000000001',
-    (select p.id from public.practitioners as p where p.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'),
+    (
+        select p.id from public.practitioners as p
+        where p.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'
+    ),
     'c0000000-0000-0000-0000-00000000000a', '2030-07-01 12:00+00', '2030-07-01 12:30+00'
 );
 -- A pending submission whose link token is known.
@@ -39,18 +42,40 @@ insert into public.form_submissions (id, workspace_id, form_id, booking_id, cont
 
 -- A second form, sent 49 h ago; a third, completed long ago.
 insert into public.intake_forms (id, workspace_id, name, fields) values
-('f0000000-0000-0000-0000-000000000002', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Consent', '[{"key": "ok", "type": "checkbox", "label": "OK"}]'),
-('f0000000-0000-0000-0000-000000000003', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Photo release', '[{"key": "ok", "type": "checkbox", "label": "OK"}]');
-insert into public.form_submissions (id, workspace_id, form_id, booking_id, contact_id, token_hash, sent_at, status, completed_at, answers) values
+(
+    'f0000000-0000-0000-0000-000000000002',
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+    'Consent',
+    '[{"key": "ok", "type": "checkbox", "label": "OK"}]'
+),
+(
+    'f0000000-0000-0000-0000-000000000003',
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+    'Photo release',
+    '[{"key": "ok", "type": "checkbox", "label": "OK"}]'
+);
+insert into public.form_submissions (
+    id, workspace_id, form_id, booking_id, contact_id, token_hash, sent_at, status, completed_at, answers
+) values
 (
     'd0000000-0000-0000-0000-000000000002', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
     'f0000000-0000-0000-0000-000000000002', 'b1000000-0000-0000-0000-000000000001',
-    'c0000000-0000-0000-0000-00000000000a', private.token_hash('old-token'), now() - interval '49 hours', 'pending', null, null
+    'c0000000-0000-0000-0000-00000000000a',
+    private.token_hash('old-token'),
+    now() - interval '49 hours',
+    'pending',
+    null,
+    null
 ),
 (
     'd0000000-0000-0000-0000-000000000003', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
     'f0000000-0000-0000-0000-000000000003', 'b1000000-0000-0000-0000-000000000001',
-    'c0000000-0000-0000-0000-00000000000a', private.token_hash('done-token'), now() - interval '10 days', 'completed', now(), '{}'
+    'c0000000-0000-0000-0000-00000000000a',
+    private.token_hash('done-token'),
+    now() - interval '10 days',
+    'completed',
+    now(),
+    '{}'
 );
 
 select is(private.mark_overdue_forms(), 1, 'one pending submission is older than 48 hours');

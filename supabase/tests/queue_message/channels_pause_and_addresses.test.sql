@@ -9,7 +9,13 @@ update public.communication_settings set sms_enabled = true, sms_from_number = '
 where workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 -- Ann has both addresses, Bo only an email.
 insert into public.contacts (id, workspace_id, name, email, phone) values
-('c0000000-0000-0000-0000-00000000000a', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Ann Lee', 'ann@example.test', '+33611111111'),
+(
+    'c0000000-0000-0000-0000-00000000000a',
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+    'Ann Lee',
+    'ann@example.test',
+    '+33611111111'
+),
 ('c0000000-0000-0000-0000-00000000000b', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Bo Ng', 'bo@example.test', null);
 -- Start from a clean slate: the welcome trigger has already written to both.
 delete from public.conversations;
@@ -37,13 +43,19 @@ select results_eq(
 );
 
 select ok(
-    (select m.body like 'Hello Ann Lee,%' from public.messages as m where m.id = (select q.message_id from queued as q)),
+    (
+        select m.body like 'Hello Ann Lee,%' from public.messages as m
+        where m.id = (select q.message_id from queued as q)
+    ),
     'the body is rendered with the values'
 );
 
 select results_eq(
     $$select q.message from pgmq.q_jobs as q$$,
-    $$select jsonb_build_object('kind', 'deliver_message', 'payload', jsonb_build_object('message_id', message_id)) from queued$$,
+    $$
+        select jsonb_build_object('kind', 'deliver_message', 'payload', jsonb_build_object('message_id', message_id))
+        from queued
+    $$,
     'one deliver_message job carries the message id and nothing else'
 );
 
@@ -93,7 +105,10 @@ select private.queue_message(
 );
 
 select results_eq(
-    $$select m.recipient, m.status, m.skip_reason from public.messages as m where m.idempotency_key = 'welcome:bo:sms'$$,
+    $$
+        select m.recipient, m.status, m.skip_reason from public.messages as m
+        where m.idempotency_key = 'welcome:bo:sms'
+    $$,
     $$values (null::text, 'skipped', 'no_phone_number')$$,
     'no phone number: the SMS is recorded as skipped with the reason'
 );
@@ -106,7 +121,10 @@ select private.queue_message(
 );
 
 select results_eq(
-    $$select m.recipient, m.status, m.skip_reason from public.messages as m where m.idempotency_key = 'reminder:ann:email'$$,
+    $$
+        select m.recipient, m.status, m.skip_reason from public.messages as m
+        where m.idempotency_key = 'reminder:ann:email'
+    $$,
     $$values ('ann@example.test', 'skipped', 'automation_paused')$$,
     'a paused conversation: the automated message is recorded as skipped, not sent'
 );
@@ -123,7 +141,10 @@ where contact_id = 'c0000000-0000-0000-0000-00000000000a';
 select private.queue_message('c0000000-0000-0000-0000-00000000000a', 'reminder', 'sms', '{}', 'reminder:ann:sms');
 
 select is(
-    (select m.status from public.messages as m where m.idempotency_key = 'reminder:ann:sms'),
+    (
+        select m.status from public.messages as m
+        where m.idempotency_key = 'reminder:ann:sms'
+    ),
     'queued',
     'a pause that has ended no longer skips'
 );
@@ -140,7 +161,10 @@ select is(
 );
 
 select is(
-    (select count(*)::int from public.messages where idempotency_key = 'cancelled:ann:sms'),
+    (
+        select count(*)::int from public.messages
+        where idempotency_key = 'cancelled:ann:sms'
+    ),
     0,
     'and nothing is written'
 );

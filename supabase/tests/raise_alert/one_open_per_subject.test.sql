@@ -36,7 +36,10 @@ select is(
 );
 
 select is(
-    (select count(*)::int from public.alerts where workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'),
+    (
+        select count(*)::int from public.alerts
+        where workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'
+    ),
     1,
     'and opens no second alert'
 );

@@ -34,7 +34,10 @@ select results_eq(
 );
 
 select results_eq(
-    $$select r.status from private.record_delivery((select q.first_id from queued as q), 'failed', p_error => 'late') as r$$,
+    $$
+        select r.status
+        from private.record_delivery((select q.first_id from queued as q), 'failed', p_error => 'late') as r
+    $$,
     $$values ('delivered')$$,
     'an outcome that would move a message backwards is ignored'
 );

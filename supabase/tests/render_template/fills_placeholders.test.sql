@@ -23,7 +23,10 @@ select is(
 );
 
 select is(
-    private.render_template('Dear {{contact_name}}: {{manage_link}}', '{"contact_name": "{{manage_link}}", "manage_link": "https://x.test/m/secret"}'),
+    private.render_template(
+        'Dear {{contact_name}}: {{manage_link}}',
+        '{"contact_name": "{{manage_link}}", "manage_link": "https://x.test/m/secret"}'
+    ),
     'Dear {{manage_link}}: https://x.test/m/secret',
     'a value is never rendered again (one pass): a name cannot pull in another value'
 );

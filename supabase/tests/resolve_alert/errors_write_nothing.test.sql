@@ -15,10 +15,12 @@ select private.raise_alert(
 );
 
 create temp view written as
-select count(*)::int as resolved from public.alerts as a where a.resolved_at is not null;
+select count(*)::int as resolved from public.alerts as a
+where a.resolved_at is not null;
 create temp table written_before as select * from written;
 create temp table target as
-select a.id from public.alerts as a where a.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
+select a.id from public.alerts as a
+where a.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 grant select on target to authenticated;
 
 select tests.authenticate_without_user();

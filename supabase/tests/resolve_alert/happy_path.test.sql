@@ -18,7 +18,10 @@ grant select on raised to authenticated;
 select tests.authenticate_as('22222222-2222-2222-2222-222222222222');
 
 select is(
-    (select count(*)::int from public.alerts where resolved_at is null),
+    (
+        select count(*)::int from public.alerts
+        where resolved_at is null
+    ),
     1,
     'staff see the open alert of their workspace'
 );
@@ -41,7 +44,10 @@ select results_eq(
 );
 
 select is(
-    (select count(*)::int from public.alerts where id = (select r.alert_id from raised as r)),
+    (
+        select count(*)::int from public.alerts
+        where id = (select r.alert_id from raised as r)
+    ),
     1,
     'the resolved alert stays readable as history'
 );

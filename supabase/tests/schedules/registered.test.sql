@@ -5,7 +5,8 @@ select plan(1);
 select is(
     (
         select array_agg(format('%s | %s | %s | %s', j.jobname, j.schedule, j.command, j.active) order by j.jobname)
-        from cron.job as j where j.jobname like 'careops\_%'
+        from cron.job as j
+        where j.jobname like 'careops\_%'
     ),
     array[
         'careops_check_low_stock | 5 * * * * | select private.check_low_stock() | t',

@@ -12,7 +12,13 @@ where workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 insert into public.booking_types (id, workspace_id, name, duration_minutes)
 values ('b0000000-0000-0000-0000-000000000001', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Massage', 30);
 insert into public.contacts (id, workspace_id, name, email, phone) values
-('c0000000-0000-0000-0000-00000000000a', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Ann Lee', 'ann@example.test', '+33611111111'),
+(
+    'c0000000-0000-0000-0000-00000000000a',
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+    'Ann Lee',
+    'ann@example.test',
+    '+33611111111'
+),
 ('c0000000-0000-0000-0000-00000000000b', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Bo Ng', 'bo@example.test', null);
 
 create function pg_temp.book(p_id text, p_contact text, p_starts_in interval, p_made_ago interval)
@@ -27,18 +33,38 @@ as $$
     );
 $$;
 
-select pg_temp.book('b1000000-0000-0000-0000-000000000001', 'c0000000-0000-0000-0000-00000000000a', '23 hours', '3 days');
-select pg_temp.book('b1000000-0000-0000-0000-000000000002', 'c0000000-0000-0000-0000-00000000000a', '25 hours', '3 days');
-select pg_temp.book('b1000000-0000-0000-0000-000000000003', 'c0000000-0000-0000-0000-00000000000a', '-1 hour', '3 days');
-select pg_temp.book('b1000000-0000-0000-0000-000000000004', 'c0000000-0000-0000-0000-00000000000a', '5 hours', '1 hour');
-select pg_temp.book('b1000000-0000-0000-0000-000000000005', 'c0000000-0000-0000-0000-00000000000a', '8 hours', '13 hours');
-select pg_temp.book('b1000000-0000-0000-0000-000000000006', 'c0000000-0000-0000-0000-00000000000b', '10 hours', '2 days');
-select pg_temp.book('b1000000-0000-0000-0000-000000000007', 'c0000000-0000-0000-0000-00000000000a', '12 hours', '2 days');
-update public.bookings set status = 'cancelled', cancelled_at = now() where id = 'b1000000-0000-0000-0000-000000000007';
+select pg_temp.book(
+    'b1000000-0000-0000-0000-000000000001', 'c0000000-0000-0000-0000-00000000000a', '23 hours', '3 days'
+);
+select pg_temp.book(
+    'b1000000-0000-0000-0000-000000000002', 'c0000000-0000-0000-0000-00000000000a', '25 hours', '3 days'
+);
+select pg_temp.book(
+    'b1000000-0000-0000-0000-000000000003', 'c0000000-0000-0000-0000-00000000000a', '-1 hour', '3 days'
+);
+select pg_temp.book(
+    'b1000000-0000-0000-0000-000000000004', 'c0000000-0000-0000-0000-00000000000a', '5 hours', '1 hour'
+);
+select pg_temp.book(
+    'b1000000-0000-0000-0000-000000000005', 'c0000000-0000-0000-0000-00000000000a', '8 hours', '13 hours'
+);
+select pg_temp.book(
+    'b1000000-0000-0000-0000-000000000006', 'c0000000-0000-0000-0000-00000000000b', '10 hours', '2 days'
+);
+select pg_temp.book(
+    'b1000000-0000-0000-0000-000000000007', 'c0000000-0000-0000-0000-00000000000a', '12 hours', '2 days'
+);
+update public.bookings set status = 'cancelled', cancelled_at = now()
+where id = 'b1000000-0000-0000-0000-000000000007';
 
 create temp view reminders as
-select m.booking_id, m.channel, m.status, m.skip_reason
-from public.messages as m where m.template_kind = 'reminder';
+select
+    m.booking_id,
+    m.channel,
+    m.status,
+    m.skip_reason
+from public.messages as m
+where m.template_kind = 'reminder';
 
 select is(private.send_due_reminders(), 3, 'the sweep reminds three bookings');
 
@@ -92,13 +118,19 @@ update public.bookings set starts_at = starts_at + interval '1 hour', ends_at = 
 where id = 'b1000000-0000-0000-0000-000000000001';
 
 select is(
-    (select reminded_at from public.bookings where id = 'b1000000-0000-0000-0000-000000000001'),
+    (
+        select reminded_at from public.bookings
+        where id = 'b1000000-0000-0000-0000-000000000001'
+    ),
     null,
     'rescheduling resets the reminder state'
 );
 
 select is(
-    (select count(*)::int from public.messages where booking_id = 'b1000000-0000-0000-0000-000000000001' and template_kind = 'booking_rescheduled'),
+    (
+        select count(*)::int from public.messages
+        where booking_id = 'b1000000-0000-0000-0000-000000000001' and template_kind = 'booking_rescheduled'
+    ),
     2,
     'and notifies the customer of the new time (email and SMS)'
 );
@@ -108,11 +140,15 @@ select is(private.send_due_reminders(), 1, 'the next sweep reminds the moved boo
 -- A paused conversation: the reminder is recorded as skipped, and the booking counts as reminded.
 update public.conversations set automation_paused_until = 'infinity'
 where contact_id = 'c0000000-0000-0000-0000-00000000000a';
-update public.bookings set created_at = now() - interval '3 days' where id = 'b1000000-0000-0000-0000-000000000004';
+update public.bookings set created_at = now() - interval '3 days'
+where id = 'b1000000-0000-0000-0000-000000000004';
 select private.send_due_reminders();
 
 select results_eq(
-    $$select channel, status, skip_reason from reminders where booking_id = 'b1000000-0000-0000-0000-000000000004' order by channel$$,
+    $$
+        select channel, status, skip_reason from reminders
+        where booking_id = 'b1000000-0000-0000-0000-000000000004' order by channel
+    $$,
     $$values ('email', 'skipped', 'automation_paused'), ('sms', 'skipped', 'automation_paused')$$,
     'a paused conversation: the reminders are recorded as skipped with the reason'
 );

@@ -26,7 +26,10 @@ insert into public.bookings (id, workspace_id, booking_type_id, practitioner_id,
 values (
     'b1000000-0000-0000-0000-000000000001', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
     'b0000000-0000-0000-0000-000000000001',
-    (select p.id from public.practitioners as p where p.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'),
+    (
+        select p.id from public.practitioners as p
+        where p.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'
+    ),
     'c0000000-0000-0000-0000-00000000000a', '2030-07-01 12:00+00', '2030-07-01 12:30+00'
 );
 -- A pending submission whose link token is known.
@@ -38,7 +41,11 @@ insert into public.form_submissions (id, workspace_id, form_id, booking_id, cont
 );
 
 create temp view written as
-select s.status, s.answers, s.completed_at from public.form_submissions as s
+select
+    s.status,
+    s.answers,
+    s.completed_at
+from public.form_submissions as s
 where s.id = 'd0000000-0000-0000-0000-000000000001';
 create temp table written_before as select * from written;
 grant select on written, written_before to anon;
@@ -61,17 +68,41 @@ end
 $fn$;
 
 select pg_temp.refused('[1]', 'invalid_answers', 'answers not an object');
-select pg_temp.refused('{"allergies": "x", "skin": "Dry", "consent": true, "shoe_size": "42"}', 'unknown_answer_field', 'a field the form does not have');
+select pg_temp.refused(
+    '{"allergies": "x", "skin": "Dry", "consent": true, "shoe_size": "42"}',
+    'unknown_answer_field',
+    'a field the form does not have'
+);
 select pg_temp.refused('{"skin": "Dry", "consent": true}', 'missing_required_answer', 'a required text missing');
-select pg_temp.refused('{"allergies": "   ", "skin": "Dry", "consent": true}', 'missing_required_answer', 'a required text blank');
-select pg_temp.refused('{"allergies": "x", "skin": "Dry", "consent": false}', 'missing_required_answer', 'a required checkbox not ticked');
+select pg_temp.refused(
+    '{"allergies": "   ", "skin": "Dry", "consent": true}', 'missing_required_answer', 'a required text blank'
+);
+select pg_temp.refused(
+    '{"allergies": "x", "skin": "Dry", "consent": false}',
+    'missing_required_answer',
+    'a required checkbox not ticked'
+);
 select pg_temp.refused('{"allergies": 42, "skin": "Dry", "consent": true}', 'invalid_answer', 'a number for a text');
 select pg_temp.refused('{"allergies": "x", "skin": "Dry", "consent": "yes"}', 'invalid_answer', 'text for a checkbox');
-select pg_temp.refused('{"allergies": "a\nb", "skin": "Dry", "consent": true}', 'invalid_answer', 'a line break in a one-line text');
-select pg_temp.refused('{"allergies": "x", "skin": "Normal", "consent": true}', 'invalid_answer_choice', 'not an option');
-select pg_temp.refused('{"allergies": "x", "skin": "Dry", "consent": true, "birth_date": "1990-02-30"}', 'invalid_answer_date', 'a date that does not exist');
-select pg_temp.refused('{"allergies": "x", "skin": "Dry", "consent": true, "doctor_email": "nope"}', 'invalid_email', 'not an email');
-select pg_temp.refused('{"allergies": "x", "skin": "Dry", "consent": true, "doctor_phone": "06 12"}', 'invalid_phone', 'not a phone number');
+select pg_temp.refused(
+    '{"allergies": "a\nb", "skin": "Dry", "consent": true}', 'invalid_answer', 'a line break in a one-line text'
+);
+select pg_temp.refused(
+    '{"allergies": "x", "skin": "Normal", "consent": true}', 'invalid_answer_choice', 'not an option'
+);
+select pg_temp.refused(
+    '{"allergies": "x", "skin": "Dry", "consent": true, "birth_date": "1990-02-30"}',
+    'invalid_answer_date',
+    'a date that does not exist'
+);
+select pg_temp.refused(
+    '{"allergies": "x", "skin": "Dry", "consent": true, "doctor_email": "nope"}', 'invalid_email', 'not an email'
+);
+select pg_temp.refused(
+    '{"allergies": "x", "skin": "Dry", "consent": true, "doctor_phone": "06 12"}',
+    'invalid_phone',
+    'not a phone number'
+);
 
 select * from finish();
 rollback;

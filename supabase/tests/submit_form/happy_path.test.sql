@@ -26,7 +26,10 @@ insert into public.bookings (id, workspace_id, booking_type_id, practitioner_id,
 values (
     'b1000000-0000-0000-0000-000000000001', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
     'b0000000-0000-0000-0000-000000000001',
-    (select p.id from public.practitioners as p where p.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'),
+    (
+        select p.id from public.practitioners as p
+        where p.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'
+    ),
     'c0000000-0000-0000-0000-00000000000a', '2030-07-01 12:00+00', '2030-07-01 12:30+00'
 );
 -- A pending submission whose link token is known.
@@ -40,7 +43,10 @@ insert into public.form_submissions (id, workspace_id, form_id, booking_id, cont
 select tests.authenticate_as_anon();
 
 select results_eq(
-    $$select status, form_name, workspace_name, contact_name, booking_starts_at from public.get_form(p_token => 'fresh-token')$$,
+    $$
+        select status, form_name, workspace_name, contact_name, booking_starts_at
+        from public.get_form(p_token => 'fresh-token')
+    $$,
     $$values ('pending', 'Health questionnaire', 'North Clinic', 'Ann Lee', '2030-07-01 12:00+00'::timestamptz)$$,
     'anon gets the form to fill by its token: names and the visit'
 );
@@ -66,7 +72,10 @@ select results_eq(
 select tests.clear_authentication();
 
 select results_eq(
-    $$select status, completed_at, answers from public.form_submissions where id = 'd0000000-0000-0000-0000-000000000001'$$,
+    $$
+        select status, completed_at, answers from public.form_submissions
+        where id = 'd0000000-0000-0000-0000-000000000001'
+    $$,
     $$
         values (
             'completed', now(),
@@ -95,13 +104,17 @@ select is(
 select tests.clear_authentication();
 
 select is(
-    (select answers ->> 'allergies' from public.form_submissions where id = 'd0000000-0000-0000-0000-000000000001'),
+    (
+        select answers ->> 'allergies' from public.form_submissions
+        where id = 'd0000000-0000-0000-0000-000000000001'
+    ),
     'Pollen',
     'the first answers stay'
 );
 
 -- An overdue form can still be completed, and its alert resolves.
-update public.form_submissions set status = 'pending', completed_at = null, answers = null, sent_at = now() - interval '3 days'
+update public.form_submissions set
+    status = 'pending', completed_at = null, answers = null, sent_at = now() - interval '3 days'
 where id = 'd0000000-0000-0000-0000-000000000001';
 select private.mark_overdue_forms();
 select tests.authenticate_as_anon();
