@@ -138,7 +138,7 @@ declare
     v_type text;
     v_answer jsonb;
     v_text text;
-    v_result jsonb := '{}';
+    v_result jsonb := '{}'::jsonb;
     v_date date;
 begin
     if
