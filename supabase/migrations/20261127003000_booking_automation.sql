@@ -9,11 +9,14 @@
 -- otherwise it links the workspace's booking page.
 create function private.booking_message_values(p_booking_ids uuid[])
 returns table (booking_id uuid, template_values jsonb)
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
+begin
+    -- plpgsql keeps this plan; a non-inlined SQL function is planned on every call.
+    return query
     select
         b.id,
         pg_catalog.jsonb_build_object(
@@ -37,6 +40,7 @@ as $$
     left join public.profiles as p on pr.user_id = p.id
     cross join (select private.public_url('') as base_url) as u
     where b.id = any(p_booking_ids);
+end
 $$;
 
 comment on function private.booking_message_values(uuid[]) is
