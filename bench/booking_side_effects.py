@@ -14,10 +14,12 @@ a booking type with an intake form attached, SMS on) and measures, one after the
                      the confirmation, the form submission and its request, the conversation,
                      email and SMS each, with their deliver_message jobs (6 messages, 6 jobs)
 
-Each client books free slots of its own workspace (a new email and phone each time) as the
-booking page does: begin; set local role anon; request.jwt.claims; book_appointment; commit.
-It prints bookings per second and the ratios to pgbench's tps (issue target: >= 0.75 with
-effects). It exits 1 only when a sanity check fails (a booking that failed, missing messages).
+The booking runs are pgbench too (a custom script, -M prepared, same clients and duration),
+so both sides of the ratio pay the same client costs. Each client books free slots of its own
+workspace (a new email and phone each time) as the booking page does: begin; set local role
+anon; request.jwt.claims; book_appointment; commit. It prints bookings per second and the
+ratios to pgbench's tps (issue target: >= 0.75 with effects). It exits 1 only when a sanity
+check fails (a client aborted on an error, missing messages or jobs).
 """
 
 from __future__ import annotations
@@ -28,9 +30,7 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
-import time
-import uuid
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from dbctl import TEMPLATE_DB, kick_and, with_database  # noqa: E402
 
-from tests.booking_support import BookingWorkspace, create_booking_workspace  # noqa: E402
+from tests.booking_support import create_booking_workspace  # noqa: E402
 
 BENCH_DB = "careops_bench_booking"
 PGBENCH_DB = "careops_bench_pgbench"
@@ -53,10 +53,6 @@ AUTOMATION_TRIGGERS = {
     "public.contacts": ["contacts_queue_welcome_message"],
     "public.bookings": ["bookings_queue_confirmation", "bookings_send_forms"],
 }
-BOOK = (
-    "select booking_id from public.book_appointment(p_workspace_slug => %s, p_booking_type_id => %s,"
-    " p_starts_at => %s, p_name => %s, p_email => %s, p_phone => %s)"
-)
 
 
 def log(message: str) -> None:
@@ -109,64 +105,52 @@ def run_pgbench(admin_url: str, clients: int, seconds: int) -> float:
     return float(match.group(1))
 
 
-class Client(threading.Thread):
-    """One booking page visitor after another, on its own connection and workspace."""
-
-    def __init__(
-        self, url: str, place: BookingWorkspace, first_slot: datetime, stop: threading.Event
-    ) -> None:
-        super().__init__(daemon=True)
-        self.url = url
-        self.place = place
-        self.next_slot = first_slot
-        self.stop = stop
-        self.booked = 0
-        self.errors: list[str] = []
-
-    def run(self) -> None:
-        with psycopg.connect(self.url) as conn:
-            while not self.stop.is_set():
-                tag = uuid.uuid4().hex[:12]
-                try:
-                    with conn.transaction():
-                        conn.execute("set local role anon")
-                        conn.execute("select set_config('request.jwt.claims', '{\"role\": \"anon\"}', true)")
-                        conn.execute(
-                            BOOK,
-                            [
-                                self.place.slug,
-                                self.place.booking_type_id,
-                                self.next_slot,
-                                "Pat Customer",
-                                f"pat-{tag}@example.test",
-                                f"+3361{int(tag[:6], 16) % 10_000_000:07d}",
-                            ],
-                            prepare=True,
-                        ).fetchone()
-                    self.booked += 1
-                except psycopg.Error as exc:
-                    self.errors.append(exc.diag.message_primary or str(exc))
-                self.next_slot += timedelta(minutes=30)
+BOOKING_SCRIPT = """\\set n random(1, 1000000000)
+begin;
+set local role anon;
+select set_config('request.jwt.claims', '{"role": "anon"}', true);
+select booking_id from public.book_appointment(
+    p_workspace_slug => (select t.slug from public.bench_targets t where t.client_id = :client_id),
+    p_booking_type_id => (select t.booking_type from public.bench_targets t where t.client_id = :client_id),
+    p_starts_at => :'base'::timestamptz + nextval('public.bench_slots') * interval '30 minutes',
+    p_name => 'Pat Customer',
+    p_email => 'pat-' || :n || '@example.test',
+    p_phone => '+3361' || lpad((:n % 10000000)::text, 7, '0')
+);
+commit;
+"""
 
 
-def measure(
-    url: str, places: list[BookingWorkspace], first_slot: datetime, seconds: int
-) -> tuple[float, int, list[str]]:
-    stop = threading.Event()
-    clients = [Client(url, place, first_slot, stop) for place in places]
-    for client in clients:
-        client.start()
-    time.sleep(1)  # connections up
-    before = sum(client.booked for client in clients)
-    started = time.perf_counter()
-    time.sleep(seconds)
-    after = sum(client.booked for client in clients)
-    elapsed = time.perf_counter() - started
-    stop.set()
-    for client in clients:
-        client.join()
-    errors = [error for client in clients for error in client.errors]
-    return (after - before) / elapsed, sum(client.booked for client in clients), errors
+def run_booking_pgbench(admin_url: str, clients: int, seconds: int, base: datetime) -> tuple[float, str]:
+    url = urlparse(with_database(admin_url, BENCH_DB))
+    env = {**os.environ, "PGPASSWORD": url.password or ""}
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
+        script.write(BOOKING_SCRIPT)
+        script.flush()
+        result = subprocess.run(  # noqa: S603 (our own pgbench, arguments we built)
+            [
+                pgbench_binary(),
+                *(
+                    "-h",
+                    url.hostname or "127.0.0.1",
+                    "-p",
+                    str(url.port or 5432),
+                    "-U",
+                    url.username or "postgres",
+                ),
+                *("-n", "-M", "prepared", "-c", str(clients), "-j", str(min(clients, 4)), "-T", str(seconds)),
+                *("-D", f"base={base.isoformat()}", "-f", script.name, BENCH_DB),
+            ],
+            check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    output = result.stdout + result.stderr
+    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", output)
+    if not match:
+        sys.exit(f"could not read pgbench's tps:\n{output}")
+    return float(match.group(1)), output
 
 
 def set_triggers(conn: psycopg.Connection, enabled: bool) -> None:
@@ -229,6 +213,18 @@ def main(argv: list[str]) -> int:
                     [place.workspace_id],
                 )
                 places.append(place)
+            conn.execute(
+                "create table public.bench_targets"
+                " (client_id integer primary key, slug text, booking_type uuid)"
+            )
+            conn.executemany(
+                "insert into public.bench_targets values (%s, %s, %s)",
+                [(n, place.slug, place.booking_type_id) for n, place in enumerate(places)],
+            )
+            conn.execute("update public.booking_types set max_days_ahead = 730")
+            conn.execute("create sequence public.bench_slots")
+            conn.execute("grant select on public.bench_targets to anon")
+            conn.execute("grant usage on sequence public.bench_slots to anon")
             conn.execute("vacuum (analyze)")
             tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(
                 hour=0, minute=0, second=0, microsecond=0
@@ -239,15 +235,18 @@ def main(argv: list[str]) -> int:
 
             log("book_appointment without side effects")
             set_triggers(conn, enabled=False)
-            without, _, errors_without = measure(url, places, tomorrow, args.seconds)
+            without, output_without = run_booking_pgbench(
+                args.admin_url, args.clients, args.seconds, tomorrow
+            )
             set_triggers(conn, enabled=True)
+            booked_before = conn.execute("select count(*) from public.bookings").fetchone()[0]
 
             log("book_appointment with every side effect")
-            messages_before = conn.execute("select count(*) from public.messages").fetchone()[0]
-            with_effects, booked, errors_with = measure(
-                url, places, tomorrow + timedelta(days=100), args.seconds
+            with_effects, output_with = run_booking_pgbench(
+                args.admin_url, args.clients, args.seconds, tomorrow
             )
-            messages = conn.execute("select count(*) from public.messages").fetchone()[0] - messages_before
+            booked = conn.execute("select count(*) from public.bookings").fetchone()[0] - booked_before
+            messages = conn.execute("select count(*) from public.messages").fetchone()[0]
             jobs = conn.execute(
                 "select count(*) from pgmq.q_jobs where message ->> 'kind' = 'deliver_message'"
             ).fetchone()[0]
@@ -264,9 +263,9 @@ def main(argv: list[str]) -> int:
     print(f"{'book_appointment, effects':<28} {with_effects:>12.1f} {with_effects / tps:>17.2f}x")
     print()
     print(f"with effects: {booked} bookings wrote {messages} messages and {jobs} deliver_message jobs")
-    for label, errors in (("without", errors_without), ("with", errors_with)):
-        if errors:
-            print(f"SANITY: {len(errors)} bookings failed {label} effects, e.g. {errors[0]}")
+    for label, output in (("without", output_without), ("with", output_with)):
+        if "aborted" in output or "error" in output.lower():
+            print(f"SANITY: a client failed {label} effects:\n{output}")
             failed = True
     if messages != 6 * booked or jobs != messages:
         print(f"SANITY: expected 6 messages and 6 jobs per booking ({6 * booked}), got {messages} and {jobs}")
