@@ -104,29 +104,9 @@ for each row execute function private.queue_welcome_message();
 
 -- New booking -> conversation, confirmation, form requests ----------------------------------
 
-create function private.queue_booking_confirmation()
-returns trigger
-language plpgsql
-security definer
-set search_path = ''
-as $$
-begin
-    -- The conversation exists even when every channel is off.
-    perform private.conversation_for_contact(new.workspace_id, new.contact_id);
-    perform private.queue_booking_message(new.id, 'booking_confirmation', 'booked');
-    return null;
-end
-$$;
-
-comment on function private.queue_booking_confirmation() is
-'Trigger: a new confirmed booking creates or reuses the contact''s conversation and queues the confirmation.';
-
-create trigger bookings_queue_confirmation
-after insert on public.bookings
-for each row when (new.status = 'confirmed')
-execute function private.queue_booking_confirmation();
-
-create function private.send_booking_forms()
+-- One trigger for the event: the booking's values are read once and every message
+-- (confirmation, one request per form) is queued in one call.
+create function private.announce_new_booking()
 returns trigger
 language plpgsql
 security definer
@@ -136,9 +116,18 @@ declare
     v_form record;
     v_token text;
     v_submission_id uuid;
-    v_booking_values jsonb;
-    v_requests private.message_request[] := '{}';
+    v_values jsonb;
+    v_requests private.message_request[];
 begin
+    -- The conversation exists even when every channel is off.
+    perform private.conversation_for_contact(new.workspace_id, new.contact_id);
+    select v.template_values into v_values from private.booking_message_values(array[new.id]) as v;
+    v_requests := array[
+        row(
+            new.contact_id, 'booking_confirmation', null, v_values, format('booking_confirmation:%s:booked', new.id),
+            new.id
+        )::private.message_request
+    ];
     for v_form in
         select f.id, f.name
         from public.booking_type_forms as btf
@@ -152,31 +141,26 @@ begin
         on conflict (booking_id, form_id) do nothing
         returning id into v_submission_id;
         continue when v_submission_id is null;
-        if v_booking_values is null then
-            select v.template_values into v_booking_values from private.booking_message_values(array[new.id]) as v;
-        end if;
         v_requests := v_requests || row(
             new.contact_id, 'form_request', null,
-            v_booking_values || pg_catalog.jsonb_build_object(
+            v_values || pg_catalog.jsonb_build_object(
                 'form_name', v_form.name, 'form_url', private.public_url('/forms/' || v_token)
             ),
             format('form_request:%s', v_submission_id), new.id
         )::private.message_request;
     end loop;
-    if pg_catalog.cardinality(v_requests) > 0 then
-        perform private.queue_messages(v_requests);
-    end if;
+    perform private.queue_messages(v_requests);
     return null;
 end
 $$;
 
-comment on function private.send_booking_forms() is
-'Trigger: a new confirmed booking gets one pending form submission per active form attached to its type, each requested with its fill-in link.';
+comment on function private.announce_new_booking() is
+'Trigger: a new confirmed booking creates or reuses the contact''s conversation, queues the confirmation, and makes one pending form submission per active form attached to its type, each requested with its fill-in link.';
 
-create trigger bookings_send_forms
+create trigger bookings_announce_new_booking
 after insert on public.bookings
 for each row when (new.status = 'confirmed')
-execute function private.send_booking_forms();
+execute function private.announce_new_booking();
 
 -- Cancelled / moved -> notice -----------------------------------------------------------------
 
@@ -316,8 +300,7 @@ revoke execute on function
 private.booking_message_values(uuid[]),
 private.queue_booking_message(uuid, text, text),
 private.queue_welcome_message(),
-private.queue_booking_confirmation(),
-private.send_booking_forms(),
+private.announce_new_booking(),
 private.queue_cancellation_notice(),
 private.queue_reschedule_notice(),
 private.reset_booking_reminder(),
