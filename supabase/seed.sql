@@ -50,19 +50,21 @@ where workspace_id = 'd0000000-0000-4000-8000-0000000000a1' and sender_email is 
 -- Practitioners: the owner is one from the start (trigger); both staff take bookings too.
 insert into public.practitioners (id, workspace_id, user_id)
 values
-('d0000000-0000-4000-8000-0000000000b2', 'd0000000-0000-4000-8000-0000000000a1', 'd0000000-0000-4000-8000-000000000002'),
+(
+    'd0000000-0000-4000-8000-0000000000b2',
+    'd0000000-0000-4000-8000-0000000000a1',
+    'd0000000-0000-4000-8000-000000000002'
+),
 ('d0000000-0000-4000-8000-0000000000b3', 'd0000000-0000-4000-8000-0000000000a1', 'd0000000-0000-4000-8000-000000000003')
 on conflict (workspace_id, user_id) do nothing;
 
 -- Weekly hours (ISO weekdays, Europe/London wall clock): Olivia and Sam Monday to Friday
 -- with a lunch break; Tara Monday, Tuesday, Thursday, Friday and Saturday morning, never Wednesday.
 insert into public.availability_rules (workspace_id, practitioner_id, weekday, start_time, end_time)
-select p.workspace_id, p.id, hours.weekday, hours.start_time, hours.end_time
-from public.practitioners as p
-inner join (
+with hours as (
     select
         email,
-        weekday::smallint as weekday,
+        weekday::smallint as weekday,  -- noqa: RF04
         start_time::time as start_time,
         end_time::time as end_time
     from (
@@ -83,8 +85,17 @@ inner join (
         ('therapist@demo.careops.test', 5, '10:00', '18:00'),
         ('therapist@demo.careops.test', 6, '09:00', '13:00')
     ) as v (email, weekday, start_time, end_time)
-) as hours on true
-inner join public.profiles as pr on pr.id = p.user_id and pr.email = hours.email
+)
+
+select
+    p.workspace_id,
+    p.id,
+    hours.weekday,
+    hours.start_time,
+    hours.end_time
+from public.practitioners as p
+inner join hours on true
+inner join public.profiles as pr on p.user_id = pr.id and hours.email = pr.email
 where
     p.workspace_id = 'd0000000-0000-4000-8000-0000000000a1'
     and not exists (
@@ -94,12 +105,17 @@ where
 
 -- Sam takes a day off a week from the first load; the clinic closes on Christmas Day.
 insert into public.availability_overrides (workspace_id, practitioner_id, override_date, note)
-select p.workspace_id, p.id, current_date + 7, 'Day off'
+select
+    p.workspace_id,
+    p.id as practitioner_id,
+    current_date + 7 as override_date,
+    'Day off' as note
 from public.practitioners as p
 where
     p.id = 'd0000000-0000-4000-8000-0000000000b2'
     and not exists (
-        select 1 from public.availability_overrides as o where o.practitioner_id = p.id
+        select 1 from public.availability_overrides as o
+        where o.practitioner_id = p.id
     );
 
 insert into public.workspace_closures (workspace_id, closed_on, note)
@@ -131,10 +147,13 @@ values
 on conflict (id) do nothing;
 
 insert into public.booking_type_practitioners (workspace_id, booking_type_id, practitioner_id)
-select bt.workspace_id, bt.id, p.id
+select
+    bt.workspace_id,
+    bt.id as booking_type_id,
+    p.id as practitioner_id
 from public.booking_types as bt
-inner join public.practitioners as p on p.workspace_id = bt.workspace_id
-inner join public.profiles as pr on pr.id = p.user_id
+inner join public.practitioners as p on bt.workspace_id = p.workspace_id
+inner join public.profiles as pr on p.user_id = pr.id
 where
     bt.workspace_id = 'd0000000-0000-4000-8000-0000000000a1'
     and (

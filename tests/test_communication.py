@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 
-from tests.support import Actor, User, create_user, error_of, rpc, run_as
+from tests.support import Actor, User, create_user, error_of, race_behind_lock, rpc, run_as
 
 CUSTOMER_KINDS = [
     "welcome",
@@ -352,3 +352,33 @@ def test_normalize_phone_accepts_international_numbers_only(
     conn: psycopg.Connection, raw: str | None, normalised: str | None
 ) -> None:
     assert conn.execute("select private.normalize_phone(%s)", [raw]).fetchone()[0] == normalised
+
+
+def test_restoring_defaults_twice_at_once_duplicates_nothing(
+    db_url: str, autocommit_conn: psycopg.Connection
+) -> None:
+    """Two restorations race on the unique (workspace_id, kind, channel) index; the second waits, skips."""
+    shop = new_shop(autocommit_conn)
+    try:
+        autocommit_conn.execute(
+            "delete from public.message_templates where workspace_id = %s and kind = 'reminder'",
+            [shop.workspace_id],
+        )
+
+        def restore(conn: psycopg.Connection) -> None:
+            conn.execute("select private.create_communication_defaults(%s)", [shop.workspace_id])
+
+        service = Actor.service()
+        assert race_behind_lock(db_url, autocommit_conn, (service, restore), (service, restore)) == (
+            None,
+            None,
+        )
+        counts = autocommit_conn.execute(
+            "select count(*), count(*) filter (where kind = 'reminder') from public.message_templates"
+            " where workspace_id = %s",
+            [shop.workspace_id],
+        ).fetchone()
+        assert counts == (15, 2)
+    finally:
+        autocommit_conn.execute("delete from public.workspaces where id = %s", [shop.workspace_id])
+        autocommit_conn.execute("delete from auth.users where id = any(%s)", [[shop.owner.id, shop.staff.id]])

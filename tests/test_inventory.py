@@ -335,3 +335,61 @@ def test_an_item_deleted_while_usage_is_added_leaves_no_usage_behind(
     finally:
         autocommit_conn.execute("delete from public.workspaces where id = %s", [shop.workspace_id])
         autocommit_conn.execute("delete from auth.users where id = any(%s)", [[shop.owner.id, shop.staff.id]])
+
+
+def test_stock_changes_reach_realtime_subscribers(conn: psycopg.Connection) -> None:
+    published = conn.execute(
+        "select count(*) from pg_publication_tables"
+        " where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = 'inventory_items'"
+    ).fetchone()
+    assert published == (1,)
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [
+        ("inventory_items", "id"),
+        ("inventory_items", "workspace_id"),
+        ("inventory_items", "created_at"),
+        ("intake_forms", "id"),
+        ("intake_forms", "workspace_id"),
+        ("booking_type_forms", "form_id"),
+        ("booking_type_forms", "booking_type_id"),
+        ("booking_type_inventory_usage", "workspace_id"),
+        ("booking_type_inventory_usage", "booking_type_id"),
+        ("booking_type_inventory_usage", "item_id"),
+    ],
+)
+def test_owners_cannot_change_protected_columns(conn: psycopg.Connection, table: str, column: str) -> None:
+    shop = new_shop(conn)
+    booking_type_id, item_id = create_booking_type(conn, shop), create_item(conn, shop)
+    add_usage(conn, Actor.user(shop.owner), shop, booking_type_id, item_id, "1")
+    form_id = conn.execute(
+        "insert into public.intake_forms (workspace_id, name, fields)"
+        """ values (%s, 'Form', '[{"key": "a", "type": "text", "label": "A"}]') returning id""",
+        [shop.workspace_id],
+    ).fetchone()[0]
+    conn.execute(
+        "insert into public.booking_type_forms (workspace_id, booking_type_id, form_id) values (%s, %s, %s)",
+        [shop.workspace_id, booking_type_id, form_id],
+    )
+    error = error_of(
+        conn,
+        Actor.user(shop.owner),
+        f"update public.{table} set {column} = {column} where workspace_id = %s",
+        [shop.workspace_id],
+    )
+    assert isinstance(error, psycopg.errors.InsufficientPrivilege)
+
+
+def test_service_role_is_not_limited_to_counts(conn: psycopg.Connection) -> None:
+    shop = new_shop(conn)
+    item_id = create_item(conn, shop)
+    renamed = run_as(
+        conn,
+        Actor.service(),
+        "update public.inventory_items set name = 'Latex gloves', low_stock_threshold = 3"
+        " where id = %s returning name",
+        [item_id],
+    )
+    assert renamed == [("Latex gloves",)]

@@ -51,10 +51,11 @@ security invoker
 set search_path = ''
 as $$
 begin
-    -- A signed-in member who is not an owner may only count stock.
+    -- A signed-in member who is not an owner may only count stock when writing the
+    -- table directly; service_role and definer RPCs (their own checks) are not limited.
     if
         tg_op = 'UPDATE'
-        and (select auth.uid()) is not null
+        and current_user = 'authenticated'
         and not private.has_role(old.workspace_id, 'owner')
         and (new.name, new.unit, new.low_stock_threshold, new.active)
         is distinct from (old.name, old.unit, old.low_stock_threshold, old.active)
@@ -97,3 +98,19 @@ with check (workspace_id = any((select private.member_workspace_ids())::uuid[]))
 create policy "owners delete inventory items"
 on public.inventory_items for delete to authenticated
 using (workspace_id = any((select private.owner_workspace_ids())::uuid[]));
+
+-- Staff screens show stock live (Supabase Realtime honours RLS). Supabase creates the
+-- publication; a plain PostgreSQL gets an empty one here so the same file works on both.
+do $realtime$
+begin
+    if not exists (select 1 from pg_catalog.pg_publication where pubname = 'supabase_realtime') then
+        create publication supabase_realtime;
+    end if;
+    if not exists (
+        select 1 from pg_catalog.pg_publication_tables
+        where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = 'inventory_items'
+    ) then
+        alter publication supabase_realtime add table public.inventory_items;
+    end if;
+end
+$realtime$;

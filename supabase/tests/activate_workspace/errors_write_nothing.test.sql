@@ -4,16 +4,29 @@ select plan(10);
 select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
 select tests.create_user('22222222-2222-2222-2222-222222222222', 'staff@example.test', 'Stan Staff');
 select tests.create_user('33333333-3333-3333-3333-333333333333', 'out@example.test', 'Otto Outsider');
-select tests.create_workspace('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'north-clinic', '11111111-1111-1111-1111-111111111111');
+select
+    tests.create_workspace(
+        'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'north-clinic', '11111111-1111-1111-1111-111111111111'
+    );
 select tests.add_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222');
 update public.communication_settings set sender_email = 'desk@north.test';
 insert into public.booking_types (workspace_id, name, duration_minutes)
 values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Check-up', 30);
 insert into public.booking_type_practitioners (workspace_id, booking_type_id, practitioner_id)
-select bt.workspace_id, bt.id, p.id from public.booking_types as bt
-join public.practitioners as p on p.workspace_id = bt.workspace_id;
+select
+    bt.workspace_id,
+    bt.id as booking_type_id,
+    p.id as practitioner_id
+from public.booking_types as bt
+inner join public.practitioners as p on bt.workspace_id = p.workspace_id;
 insert into public.availability_rules (workspace_id, practitioner_id, weekday, start_time, end_time)
-select workspace_id, id, 2, '09:00', '17:00' from public.practitioners;
+select
+    workspace_id,
+    id as practitioner_id,
+    2 as weekday,  -- noqa: RF04
+    '09:00' as start_time,
+    '17:00' as end_time
+from public.practitioners;
 
 create temp table before as select w.* from public.workspaces as w;
 

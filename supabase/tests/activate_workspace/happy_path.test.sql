@@ -2,7 +2,10 @@ begin;
 select plan(8);
 
 select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
-select tests.create_workspace('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'north-clinic', '11111111-1111-1111-1111-111111111111');
+select
+    tests.create_workspace(
+        'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'north-clinic', '11111111-1111-1111-1111-111111111111'
+    );
 
 select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
@@ -23,8 +26,12 @@ where workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 insert into public.booking_types (workspace_id, name, duration_minutes)
 values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Check-up', 30);
 insert into public.booking_type_practitioners (workspace_id, booking_type_id, practitioner_id)
-select bt.workspace_id, bt.id, p.id from public.booking_types as bt
-join public.practitioners as p on p.workspace_id = bt.workspace_id;
+select
+    bt.workspace_id,
+    bt.id as booking_type_id,
+    p.id as practitioner_id
+from public.booking_types as bt
+inner join public.practitioners as p on bt.workspace_id = p.workspace_id;
 
 select is(
     public.workspace_activation_status('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa') -> 'missing',
@@ -33,7 +40,13 @@ select is(
 );
 
 insert into public.availability_rules (workspace_id, practitioner_id, weekday, start_time, end_time)
-select workspace_id, id, 2, '09:00', '17:00' from public.practitioners;
+select
+    workspace_id,
+    id as practitioner_id,
+    2 as weekday,  -- noqa: RF04
+    '09:00' as start_time,
+    '17:00' as end_time
+from public.practitioners;
 
 select is(
     public.workspace_activation_status('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa') -> 'checklist',
@@ -57,7 +70,10 @@ select is(
     ),
     'activation succeeds'
 );
-select is((select status from public.workspaces where slug = 'north-clinic'), 'active', 'the workspace is active');
+select is((
+    select status from public.workspaces
+    where slug = 'north-clinic'
+), 'active', 'the workspace is active');
 
 select is(
     public.suspend_workspace('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa') ->> 'status', 'suspended', 'owners suspend'
@@ -65,7 +81,10 @@ select is(
 select is(
     (public.activate_workspace('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa') ->> 'activated')::boolean, true, 'and reactivate'
 );
-select is((select status from public.workspaces where slug = 'north-clinic'), 'active', 'active again');
+select is((
+    select status from public.workspaces
+    where slug = 'north-clinic'
+), 'active', 'active again');
 
 select tests.clear_authentication();
 select * from finish();

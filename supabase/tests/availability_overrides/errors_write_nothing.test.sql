@@ -2,16 +2,29 @@ begin;
 select plan(12);
 
 select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
-select tests.create_workspace('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'north-clinic', '11111111-1111-1111-1111-111111111111');
+select
+    tests.create_workspace(
+        'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'north-clinic', '11111111-1111-1111-1111-111111111111'
+    );
 
 create temp table ids as
 select p.id as practitioner_id from public.practitioners as p
 where p.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 
 insert into public.availability_overrides (workspace_id, practitioner_id, override_date)
-select 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', practitioner_id, '2030-01-01' from ids;
+select
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa' as workspace_id,
+    practitioner_id,
+    '2030-01-01' as override_date
+from ids;
 insert into public.availability_overrides (workspace_id, practitioner_id, override_date, start_time, end_time)
-select 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', practitioner_id, '2030-01-02', '10:00', '12:00' from ids;
+select
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa' as workspace_id,
+    practitioner_id,
+    '2030-01-02' as override_date,
+    '10:00' as start_time,
+    '12:00' as end_time
+from ids;
 
 create temp table before as select o.* from public.availability_overrides as o;
 
@@ -35,13 +48,49 @@ grant select on ids to authenticated;
 select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
 select throws_ok(pg_temp.add(null, null, null), 'PT400', 'invalid_date', 'no date: invalid_date');
-select throws_ok(pg_temp.add('2030-01-03', '10:00', null), 'PT400', 'invalid_time_window', 'a start without an end: invalid_time_window');
-select throws_ok(pg_temp.add('2030-01-03', '12:00', '10:00'), 'PT400', 'invalid_time_window', 'end before start: invalid_time_window');
-select throws_ok(pg_temp.add('2030-01-03', null, null, E'a\tb'), 'PT400', 'invalid_note', 'a note with a tab: invalid_note');
-select throws_ok(pg_temp.add('2030-01-01', '10:00', '11:00'), 'PT409', 'availability_overlap', 'a window on a day off: availability_overlap');
-select throws_ok(pg_temp.add('2030-01-01', null, null), 'PT409', 'availability_overlap', 'a second day off: availability_overlap');
-select throws_ok(pg_temp.add('2030-01-02', null, null), 'PT409', 'availability_overlap', 'a day off over windows: availability_overlap');
-select throws_ok(pg_temp.add('2030-01-02', '11:00', '13:00'), 'PT409', 'availability_overlap', 'overlapping windows: availability_overlap');
+select
+    throws_ok(
+        pg_temp.add('2030-01-03', '10:00', null),
+        'PT400',
+        'invalid_time_window',
+        'a start without an end: invalid_time_window'
+    );
+select
+    throws_ok(
+        pg_temp.add('2030-01-03', '12:00', '10:00'),
+        'PT400',
+        'invalid_time_window',
+        'end before start: invalid_time_window'
+    );
+select
+    throws_ok(
+        pg_temp.add('2030-01-03', null, null, E'a\tb'), 'PT400', 'invalid_note', 'a note with a tab: invalid_note'
+    );
+select
+    throws_ok(
+        pg_temp.add('2030-01-01', '10:00', '11:00'),
+        'PT409',
+        'availability_overlap',
+        'a window on a day off: availability_overlap'
+    );
+select
+    throws_ok(
+        pg_temp.add('2030-01-01', null, null), 'PT409', 'availability_overlap', 'a second day off: availability_overlap'
+    );
+select
+    throws_ok(
+        pg_temp.add('2030-01-02', null, null),
+        'PT409',
+        'availability_overlap',
+        'a day off over windows: availability_overlap'
+    );
+select
+    throws_ok(
+        pg_temp.add('2030-01-02', '11:00', '13:00'),
+        'PT409',
+        'availability_overlap',
+        'overlapping windows: availability_overlap'
+    );
 
 select tests.clear_authentication();
 select results_eq('select * from public.availability_overrides', 'select * from before', 'bad overrides write nothing');
@@ -51,7 +100,10 @@ select lives_ok(pg_temp.add('2030-01-02', '14:00', '18:00', '  Extra afternoon  
 select tests.clear_authentication();
 
 select is(
-    (select note from public.availability_overrides where start_time = '14:00'),
+    (
+        select note from public.availability_overrides
+        where start_time = '14:00'
+    ),
     'Extra afternoon',
     'the note is trimmed'
 );
