@@ -16,8 +16,10 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from tests.support import Actor, User, create_user, error_of, race_behind_lock, rpc, rpc_error, run_as
+from tests.test_rls_matrix import SPECS, attempt, build_world
 
 
 def one(conn: psycopg.Connection, actor: Actor, query: str, params: list[Any] | None = None) -> Any:
@@ -112,6 +114,39 @@ def test_onboarding_from_signup_to_bookable_page(conn: psycopg.Connection) -> No
         " values (%s, '2030-12-25', 'Christmas')",
         [workspace_id],
     )
+
+    # An intake form and stock used per booking, attached to the type.
+    form_id = one(
+        conn,
+        owner,
+        "insert into public.intake_forms (workspace_id, name, fields) values (%s, 'Intake', %s) returning id",
+        [
+            workspace_id,
+            json.dumps([{"key": "reason", "type": "long_text", "label": "Why?", "required": True}]),
+        ],
+    )
+    run_as(
+        conn,
+        owner,
+        "insert into public.booking_type_forms (workspace_id, booking_type_id, form_id) values (%s, %s, %s)",
+        [workspace_id, booking_type_id, form_id],
+    )
+    item_id = one(
+        conn,
+        owner,
+        "insert into public.inventory_items (workspace_id, name, unit, quantity, low_stock_threshold)"
+        " values (%s, 'Gloves', 'pairs', 50, 10) returning id",
+        [workspace_id],
+    )
+    run_as(
+        conn,
+        owner,
+        "insert into public.booking_type_inventory_usage"
+        " (workspace_id, booking_type_id, item_id, quantity_per_booking) values (%s, %s, %s, 1)",
+        [workspace_id, booking_type_id, item_id],
+    )
+    # Staff are invited by email (they accept on their own; onboarding does not wait for them).
+    assert rpc(conn, owner, "invite_member", p_workspace_id=workspace_id, p_email="sam@north.test")
 
     activation = rpc(conn, owner, "activate_workspace", p_workspace_id=workspace_id)[0][0]
     assert (activation["activated"], activation["status"], activation["missing"]) == (True, "active", [])
@@ -595,3 +630,30 @@ def test_demo_seed_is_an_active_bookable_workspace_and_reloads(conn: psycopg.Con
         " where w.slug = 'demo-clinic' and i.quantity <= i.low_stock_threshold * 1.5"
     ).fetchall()
     assert near_threshold == [("Disposable gloves",)]
+
+
+# --- columns nobody changes through the API -------------------------------------------------
+
+PROTECTED_COLUMNS = {
+    "booking_types": ["id", "workspace_id", "created_at", "updated_at"],
+    "practitioners": ["id", "workspace_id", "user_id", "created_at"],
+    "booking_type_practitioners": ["workspace_id", "booking_type_id", "practitioner_id", "created_at"],
+    "availability_rules": ["id", "workspace_id", "practitioner_id", "created_at"],
+    "availability_overrides": ["id", "workspace_id", "practitioner_id", "created_at"],
+    "workspace_closures": ["id", "workspace_id", "created_at"],
+}
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [(table, column) for table, columns in PROTECTED_COLUMNS.items() for column in columns],
+)
+def test_owners_cannot_change_protected_columns(conn: psycopg.Connection, table: str, column: str) -> None:
+    world = build_world(conn)
+    where, params = SPECS[table].target(world, "a")
+    query = sql.SQL("update public.{table} set {column} = {column} where ").format(
+        table=sql.Identifier(table), column=sql.Identifier(column)
+    ) + sql.SQL(where)
+    owner = Actor.user(world.users["owner_a"])
+    assert attempt(conn, Actor.service(), (query.as_string(conn), params), expect_rows=False), "no target row"
+    assert not attempt(conn, owner, (query.as_string(conn), params), expect_rows=False), f"{table}.{column}"
