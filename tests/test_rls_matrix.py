@@ -25,6 +25,7 @@ NONE: frozenset[str] = frozenset()
 
 # PRODUCT.md: the only functions anon may execute.
 ANON_RPCS = {
+    "get_booking_page",
     "get_available_slots",
     "book_appointment",
     "cancel_booking",
@@ -43,7 +44,41 @@ class World:
     invitations: dict[str, uuid.UUID]
     newcomer: User  # an existing user who belongs nowhere (for membership inserts)
     profileless: User  # an auth user whose profile was removed (for profile inserts)
+    rows: dict[str, uuid.UUID] = field(default_factory=dict)  # other rows by name, e.g. "booking_type_a"
     booking_rows: dict[str, dict[str, uuid.UUID]] = field(default_factory=dict)  # per ws: see add_bookings
+
+
+def add_booking_setup(conn: psycopg.Connection, workspace_id: uuid.UUID, owner: User, staff: User) -> None:
+    """Booking configuration of a workspace: the owner (its creator, a practitioner by default) and
+    one staff member take bookings; staff2 does not. The owner has hours, an override and performs
+    "Matrix type"; the workspace closes on 2030-12-25."""
+    conn.execute("insert into public.practitioners (workspace_id, user_id) values (%s, %s)", [workspace_id, staff.id])
+    owner_practitioner = practitioner_of(owner, workspace_id)
+    booking_type = conn.execute(
+        "insert into public.booking_types (workspace_id, name, duration_minutes) values (%s, 'Matrix type', 30)"
+        " returning id",
+        [workspace_id],
+    ).fetchone()[0]
+    for statement in (
+        "insert into public.booking_type_practitioners (workspace_id, booking_type_id, practitioner_id)"
+        " values (%(ws)s, %(bt)s, %(pr)s)",
+        "insert into public.availability_rules (workspace_id, practitioner_id, weekday, start_time, end_time)"
+        " values (%(ws)s, %(pr)s, 1, '09:00', '12:00')",
+        "insert into public.availability_overrides (workspace_id, practitioner_id, override_date)"
+        " values (%(ws)s, %(pr)s, '2030-01-01')",
+        "insert into public.workspace_closures (workspace_id, closed_on) values (%(ws)s, '2030-12-25')",
+    ):
+        conn.execute(
+            statement, {"ws": workspace_id, "bt": booking_type, "pr": conn.execute(*owner_practitioner).fetchone()[0]}
+        )
+
+
+def practitioner_of(user: User, workspace_id: uuid.UUID) -> Statement:
+    """The practitioner id of a user in a workspace, as a query (null where the caller cannot see it)."""
+    return (
+        "select (select id from public.practitioners where workspace_id = %s and user_id = %s)",
+        [workspace_id, user.id],
+    )
 
 
 def build_world(conn: psycopg.Connection) -> World:
@@ -53,6 +88,7 @@ def build_world(conn: psycopg.Connection) -> World:
     }
     workspaces: dict[str, uuid.UUID] = {}
     invitations: dict[str, uuid.UUID] = {}
+    rows: dict[str, uuid.UUID] = {}
     for ws in ("a", "b"):
         workspaces[ws] = conn.execute(
             "insert into public.workspaces (name, slug, timezone, created_by)"
@@ -74,10 +110,52 @@ def build_world(conn: psycopg.Connection) -> World:
             " returning id",
             [workspaces[ws], f"invitee-{ws}@example.test", secrets.token_urlsafe(32)],
         ).fetchone()[0]
+        for name, query in (
+            (
+                "form",
+                "insert into public.intake_forms (workspace_id, name, fields)"
+                ' values (%s, \'Matrix form\', \'[{"key": "note", "type": "text", "label": "Note"}]\')'
+                " returning id",
+            ),
+            (
+                "spare_form",
+                "insert into public.intake_forms (workspace_id, name, fields)"
+                ' values (%s, \'Matrix spare form\', \'[{"key": "age", "type": "text", "label": "Age"}]\')'
+                " returning id",
+            ),
+            (
+                "item",
+                "insert into public.inventory_items (workspace_id, name, quantity)"
+                " values (%s, 'Matrix gloves', 10) returning id",
+            ),
+            (
+                "spare_item",
+                "insert into public.inventory_items (workspace_id, name)"
+                " values (%s, 'Matrix spare item') returning id",
+            ),
+            (
+                "booking_type",
+                "insert into public.booking_types (workspace_id, name, duration_minutes)"
+                " values (%s, 'Matrix visit', 30) returning id",
+            ),
+        ):
+            rows[f"{name}_{ws}"] = conn.execute(query, [workspaces[ws]]).fetchone()[0]
+        conn.execute(
+            "insert into public.booking_type_forms (workspace_id, booking_type_id, form_id)"
+            " values (%s, %s, %s)",
+            [workspaces[ws], rows[f"booking_type_{ws}"], rows[f"form_{ws}"]],
+        )
+        conn.execute(
+            "insert into public.booking_type_inventory_usage"
+            " (workspace_id, booking_type_id, item_id, quantity_per_booking) values (%s, %s, %s, 1)",
+            [workspaces[ws], rows[f"booking_type_{ws}"], rows[f"item_{ws}"]],
+        )
+    for ws in ("a", "b"):
+        add_booking_setup(conn, workspaces[ws], users[f"owner_{ws}"], users[f"staff_{ws}"])
     newcomer = create_user(conn, full_name="newcomer")
     profileless = create_user(conn, full_name="profileless")
     conn.execute("delete from public.profiles where id = %s", [profileless.id])
-    world = World(users, workspaces, invitations, newcomer, profileless)
+    world = World(users, workspaces, invitations, newcomer, profileless, rows)
     add_bookings(conn, world)
     return world
 
@@ -225,6 +303,171 @@ SPECS: dict[str, TableSpec] = {
             "outsider": NONE,
             "staff": frozenset({"select"}),
             "owner": frozenset({"select", "update"}),
+        },
+    ),
+    "intake_forms": TableSpec(
+        target=lambda w, ws: ("id = %s", [w.rows[f"form_{ws}"]]),
+        insert=lambda w, ws: (
+            "insert into public.intake_forms (workspace_id, name, fields) values (%s, 'New form', %s)",
+            [w.workspaces[ws], '[{"key": "age", "type": "text", "label": "Age"}]'],
+        ),
+        update_set="name = name",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": ALL,
+        },
+    ),
+    # Staff update quantities only (tests/test_inventory.py: other columns are forbidden).
+    "inventory_items": TableSpec(
+        target=lambda w, ws: ("id = %s", [w.rows[f"item_{ws}"]]),
+        insert=lambda w, ws: (
+            "insert into public.inventory_items (workspace_id, name) values (%s, 'New item')",
+            [w.workspaces[ws]],
+        ),
+        update_set="quantity = quantity + 1",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select", "update"}),
+            "owner": ALL,
+        },
+    ),
+    "booking_type_forms": TableSpec(
+        target=lambda w, ws: (
+            "booking_type_id = %s and form_id = %s",
+            [w.rows[f"booking_type_{ws}"], w.rows[f"form_{ws}"]],
+        ),
+        insert=lambda w, ws: (
+            "insert into public.booking_type_forms (workspace_id, booking_type_id, form_id)"
+            " values (%s, %s, %s)",
+            [w.workspaces[ws], w.rows[f"booking_type_{ws}"], w.rows[f"spare_form_{ws}"]],
+        ),
+        update_set="form_id = form_id",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select", "insert", "delete"}),
+        },
+    ),
+    "booking_type_inventory_usage": TableSpec(
+        target=lambda w, ws: (
+            "booking_type_id = %s and item_id = %s",
+            [w.rows[f"booking_type_{ws}"], w.rows[f"item_{ws}"]],
+        ),
+        insert=lambda w, ws: (
+            "insert into public.booking_type_inventory_usage"
+            " (workspace_id, booking_type_id, item_id, quantity_per_booking) values (%s, %s, %s, 2)",
+            [w.workspaces[ws], w.rows[f"booking_type_{ws}"], w.rows[f"spare_item_{ws}"]],
+        ),
+        update_set="quantity_per_booking = quantity_per_booking + 1",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": ALL,
+        },
+    ),
+    # Booking configuration (see add_booking_setup): staff read it; owners write it. Rows "of workspace
+    # ws" are the owner's, so staff editing their own hours is tested apart (test_onboarding.py).
+    "booking_types": TableSpec(
+        target=lambda w, ws: ("workspace_id = %s and name = 'Matrix type'", [w.workspaces[ws]]),
+        insert=lambda w, ws: (
+            "insert into public.booking_types (workspace_id, name, duration_minutes) values (%s, 'New type', 45)",
+            [w.workspaces[ws]],
+        ),
+        update_set="duration_minutes = 60",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": ALL,
+        },
+    ),
+    "practitioners": TableSpec(
+        target=lambda w, ws: (
+            "workspace_id = %s and user_id = %s",
+            [w.workspaces[ws], w.users[f"staff_{ws}"].id],
+        ),
+        insert=lambda w, ws: (
+            "insert into public.practitioners (workspace_id, user_id) values (%s, %s)",
+            [w.workspaces[ws], w.users[f"staff2_{ws}"].id],
+        ),
+        update_set="active = false",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": ALL,
+        },
+    ),
+    "booking_type_practitioners": TableSpec(
+        target=lambda w, ws: (
+            "workspace_id = %s and practitioner_id = (select id from public.practitioners"
+            " where workspace_id = %s and user_id = %s)",
+            [w.workspaces[ws], w.workspaces[ws], w.users[f"owner_{ws}"].id],
+        ),
+        insert=lambda w, ws: (
+            "insert into public.booking_type_practitioners (workspace_id, booking_type_id, practitioner_id)"
+            " select bt.workspace_id, bt.id, p.id from public.booking_types bt"
+            " join public.practitioners p on p.workspace_id = bt.workspace_id"
+            " where bt.workspace_id = %s and bt.name = 'Matrix type' and p.user_id = %s",
+            [w.workspaces[ws], w.users[f"staff_{ws}"].id],
+        ),
+        update_set="practitioner_id = practitioner_id",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select", "insert", "delete"}),
+        },
+    ),
+    "availability_rules": TableSpec(
+        target=lambda w, ws: ("workspace_id = %s and weekday = 1", [w.workspaces[ws]]),
+        insert=lambda w, ws: (
+            "insert into public.availability_rules (workspace_id, practitioner_id, weekday, start_time, end_time)"
+            " values (%s, (select id from public.practitioners where workspace_id = %s and user_id = %s),"
+            " 2, '09:00', '12:00')",
+            [w.workspaces[ws], w.workspaces[ws], w.users[f"owner_{ws}"].id],
+        ),
+        update_set="end_time = '13:00'",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": ALL,
+        },
+    ),
+    "availability_overrides": TableSpec(
+        target=lambda w, ws: ("workspace_id = %s and override_date = '2030-01-01'", [w.workspaces[ws]]),
+        insert=lambda w, ws: (
+            "insert into public.availability_overrides (workspace_id, practitioner_id, override_date)"
+            " values (%s, (select id from public.practitioners where workspace_id = %s and user_id = %s),"
+            " '2030-01-02')",
+            [w.workspaces[ws], w.workspaces[ws], w.users[f"owner_{ws}"].id],
+        ),
+        update_set="note = 'Training'",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": ALL,
+        },
+    ),
+    "workspace_closures": TableSpec(
+        target=lambda w, ws: ("workspace_id = %s and closed_on = '2030-12-25'", [w.workspaces[ws]]),
+        insert=lambda w, ws: (
+            "insert into public.workspace_closures (workspace_id, closed_on) values (%s, '2030-12-26')",
+            [w.workspaces[ws]],
+        ),
+        update_set="note = 'Christmas'",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": ALL,
         },
     ),
     "contacts": TableSpec(
@@ -439,6 +682,10 @@ FUNCTION_EXECUTORS = {
     "invite_member": {"authenticated", "service_role"},
     "accept_invitation": {"authenticated", "service_role"},
     "revoke_invitation": {"authenticated", "service_role"},
+    "activate_workspace": {"authenticated", "service_role"},
+    "workspace_activation_status": {"authenticated", "service_role"},
+    "suspend_workspace": {"authenticated", "service_role"},
+    "get_booking_page": {"anon", "authenticated", "service_role"},
     "get_available_slots": {"anon", "authenticated", "service_role"},
     "book_appointment": {"anon", "authenticated", "service_role"},
     "cancel_booking": {"anon", "authenticated", "service_role"},

@@ -195,6 +195,6 @@ def test_seed_loads_and_reloads(conn: psycopg.Connection) -> None:
         "select p.full_name, m.role from public.workspace_members m"
         " join public.workspaces w on w.id = m.workspace_id"
         " join public.profiles p on p.id = m.user_id"
-        " where w.slug = 'demo-clinic' order by m.role"
+        " where w.slug = 'demo-clinic' order by m.role, p.full_name"
     ).fetchall()
-    assert members == [("Olivia Owner", "owner"), ("Sam Staff", "staff")]
+    assert members == [("Olivia Owner", "owner"), ("Sam Staff", "staff"), ("Tara Therapist", "staff")]

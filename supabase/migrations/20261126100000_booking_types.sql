@@ -10,7 +10,7 @@ insert into private.error_codes (code, http_status, description) values
 (
     'invalid_description',
     400,
-    'A description has at most 2000 characters, at least one visible, and no control characters.'
+    'A description has at most 2000 characters, at least one visible, and no control characters but line breaks and tabs.'
 ),
 ('invalid_location', 400, 'A location has at most 200 characters, at least one visible, and no control characters.'),
 ('invalid_duration', 400, 'A duration is a whole number of minutes from 1 to 720.'),
@@ -42,7 +42,7 @@ create table public.booking_types (
     constraint booking_types_workspace_id_id_key unique (workspace_id, id),
     constraint booking_types_name_is_clean check (private.is_clean_text(name, 120)),
     constraint booking_types_description_is_clean check (
-        description is null or private.is_clean_text(description, 2000)
+        description is null or private.is_clean_multiline_text(description, 2000)
     ),
     constraint booking_types_location_is_clean check (location is null or private.is_clean_text(location, 200)),
     constraint booking_types_duration_range check (duration_minutes between 1 and 720),
@@ -109,7 +109,7 @@ begin
     if new.description is not null and pg_catalog.btrim(new.description) = '' then
         new.description := null;
     elsif new.description is not null then
-        new.description := private.clean_text(new.description, 2000, 'invalid_description');
+        new.description := private.clean_multiline_text(new.description, 2000, 'invalid_description');
     end if;
     if new.location is not null and pg_catalog.btrim(new.location) = '' then
         new.location := null;
