@@ -146,7 +146,13 @@ def open_slots(
                 while minute < window_end:
                     start = first_instant(zone, midnight + timedelta(minutes=minute))
                     minute += rules.interval
-                    if start is None or start < opens or start + duration > closes or start < earliest or start > latest:
+                    if (
+                        start is None
+                        or start < opens
+                        or start + duration > closes
+                        or start < earliest
+                        or start > latest
+                    ):
                         continue
                     blocked_from = start - timedelta(minutes=rules.buffer_before)
                     blocked_to = start + duration + timedelta(minutes=rules.buffer_after)

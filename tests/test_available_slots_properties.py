@@ -133,7 +133,8 @@ def load(conn: psycopg.Connection, scenario: dict) -> tuple[uuid.UUID, uuid.UUID
     type_id, other_type_id = (
         conn.execute(
             "insert into public.booking_types (workspace_id, name, duration_minutes, slot_interval_minutes,"
-            " buffer_before_minutes, buffer_after_minutes, min_notice_minutes, max_days_ahead, daily_capacity)"
+            " buffer_before_minutes, buffer_after_minutes, min_notice_minutes, max_days_ahead,"
+            " daily_capacity)"
             " values (%s, %s, %s, %s, %s, %s, %s, %s, %s) returning id",
             [
                 workspace_id,
@@ -169,7 +170,8 @@ def load(conn: psycopg.Connection, scenario: dict) -> tuple[uuid.UUID, uuid.UUID
             for start, end in windows:
                 conn.execute(
                     "insert into public.availability_rules"
-                    " (workspace_id, practitioner_id, weekday, start_time, end_time) values (%s, %s, %s, %s, %s)",
+                    " (workspace_id, practitioner_id, weekday, start_time, end_time)"
+                    " values (%s, %s, %s, %s, %s)",
                     [workspace_id, ids[name], weekday, hhmm(start), hhmm(end)],
                 )
         for day, windows in hours.overrides.items():
@@ -183,10 +185,12 @@ def load(conn: psycopg.Connection, scenario: dict) -> tuple[uuid.UUID, uuid.UUID
                 )
     for day in scenario["closures"]:
         conn.execute(
-            "insert into public.workspace_closures (workspace_id, closed_on) values (%s, %s)", [workspace_id, day]
+            "insert into public.workspace_closures (workspace_id, closed_on) values (%s, %s)",
+            [workspace_id, day],
         )
     contact_id = conn.execute(
-        "insert into public.contacts (workspace_id, name, email) values (%s, 'C', 'c@example.test') returning id",
+        "insert into public.contacts (workspace_id, name, email)"
+        " values (%s, 'C', 'c@example.test') returning id",
         [workspace_id],
     ).fetchone()[0]
     accepted = []
@@ -221,8 +225,16 @@ def check_scenario(conn: psycopg.Connection, scenario: dict) -> None:
         workspace_id, type_id, ids, accepted = load(conn, scenario)
         only = scenario["only"]
         rows = conn.execute(
-            "select starts_at, ends_at, practitioner_ids from private.available_slots(%s, %s, %s, %s, %s, %s)",
-            [workspace_id, type_id, scenario["first_day"], scenario["last_day"], ids.get(only), scenario["now"]],
+            "select starts_at, ends_at, practitioner_ids"
+            " from private.available_slots(%s, %s, %s, %s, %s, %s)",
+            [
+                workspace_id,
+                type_id,
+                scenario["first_day"],
+                scenario["last_day"],
+                ids.get(only),
+                scenario["now"],
+            ],
         ).fetchall()
     names = {practitioner_id: name for name, practitioner_id in ids.items()}
     rules: SlotRules = scenario["rules"]
@@ -259,13 +271,23 @@ def check_rules_directly(got: dict[datetime, frozenset[str]], scenario: dict, bo
         for name in names:
             windows = windows_on(scenario["practitioners"][name], day)
             assert any(s <= minute < e and (minute - s) % rules.interval == 0 for s, e in windows)
-            blocked = (start - timedelta(minutes=rules.buffer_before), start + duration + timedelta(minutes=rules.buffer_after))
+            blocked = (
+                start - timedelta(minutes=rules.buffer_before),
+                start + duration + timedelta(minutes=rules.buffer_after),
+            )
             for b in bookings:
                 if b.practitioner == name and not b.cancelled:
-                    theirs = (b.starts_at - timedelta(minutes=b.buffer_before), b.ends_at + timedelta(minutes=b.buffer_after))
+                    theirs = (
+                        b.starts_at - timedelta(minutes=b.buffer_before),
+                        b.ends_at + timedelta(minutes=b.buffer_after),
+                    )
                     assert theirs[1] <= blocked[0] or blocked[1] <= theirs[0]
         if rules.daily_capacity is not None:
-            same_day = [b for b in bookings if b.same_type and not b.cancelled and local_date_of(zone, b.starts_at) == day]
+            same_day = [
+                b
+                for b in bookings
+                if b.same_type and not b.cancelled and local_date_of(zone, b.starts_at) == day
+            ]
             assert len(same_day) < rules.daily_capacity
 
 
@@ -276,7 +298,10 @@ def describe(got: dict, expected: dict, zone: str) -> str:
     extra = set(got) - set(expected)
     missing = set(expected) - set(got)
     differ = [s for s in set(got) & set(expected) if got[s] != expected[s]]
-    return f"returned but not allowed: {fmt(extra)}; allowed but missing: {fmt(missing)}; other practitioners: {fmt(set(differ))}"
+    return (
+        f"returned but not allowed: {fmt(extra)}; allowed but missing: {fmt(missing)};"
+        f" other practitioners: {fmt(set(differ))}"
+    )
 
 
 @pytest.mark.parametrize("zone", ZONES)
@@ -299,5 +324,8 @@ def test_dst_change_dates_are_found() -> None:
     assert date(2027, 3, 28) in dst_change_dates("Europe/London")
     assert date(2027, 11, 7) in dst_change_dates("America/New_York")
     lord_howe = ZoneInfo("Australia/Lord_Howe")
-    shift = datetime(2027, 1, 1, tzinfo=lord_howe).utcoffset() - datetime(2027, 7, 1, tzinfo=lord_howe).utcoffset()
+    shift = (
+        datetime(2027, 1, 1, tzinfo=lord_howe).utcoffset()
+        - datetime(2027, 7, 1, tzinfo=lord_howe).utcoffset()
+    )
     assert shift == timedelta(minutes=30)

@@ -34,7 +34,9 @@ def book_error(conn: psycopg.Connection, place: BookingWorkspace, starts_at: Any
     return anon_error(conn, "book_appointment", **params)
 
 
-def slots(conn: psycopg.Connection, place: BookingWorkspace, first: Any, last: Any, **extra: Any) -> list[tuple]:
+def slots(
+    conn: psycopg.Connection, place: BookingWorkspace, first: Any, last: Any, **extra: Any
+) -> list[tuple]:
     return rpc(
         conn,
         Actor.anon(),
@@ -51,7 +53,12 @@ def test_anon_books_and_gets_a_manage_token(conn: psycopg.Connection) -> None:
     place = create_booking_workspace(conn, practitioners=1, buffer_before=5, buffer_after=10)
     starts_at = day_after_tomorrow()
     booked = book(
-        conn, place, starts_at, email="  Pat.Doe@Example.TEST ", p_phone="+44 20 7946 0958", p_notes="Line 1\nLine 2"
+        conn,
+        place,
+        starts_at,
+        email="  Pat.Doe@Example.TEST ",
+        p_phone="+44 20 7946 0958",
+        p_notes="Line 1\nLine 2",
     )
     assert booked["starts_at"] == starts_at
     assert booked["ends_at"] == starts_at + timedelta(minutes=30)
@@ -59,21 +66,42 @@ def test_anon_books_and_gets_a_manage_token(conn: psycopg.Connection) -> None:
     assert booked["practitioner_name"] == place.users[0].metadata["full_name"]
     stored = conn.execute(
         "select c.email, c.phone, c.name, b.manage_token_hash = private.token_hash(%s), b.status, b.notes,"
-        " b.blocked_period = tstzrange(%s::timestamptz - interval '5 minutes', %s::timestamptz + interval '40 minutes'),"
+        " b.blocked_period"
+        " = tstzrange(%s::timestamptz - interval '5 minutes', %s::timestamptz + interval '40 minutes'),"
         " b.created_by is null"
         " from public.bookings b join public.contacts c on c.id = b.contact_id where b.id = %s",
         [booked["manage_token"], starts_at, starts_at, booked["booking_id"]],
     ).fetchone()
-    assert stored == ("pat.doe@example.test", "+442079460958", "Pat Customer", True, "confirmed", "Line 1\nLine 2", True, True)
-    assert conn.execute(
-        "select count(*) from public.bookings where manage_token_hash = convert_to(%s, 'UTF8')", [booked["manage_token"]]
-    ).fetchone()[0] == 0
+    assert stored == (
+        "pat.doe@example.test",
+        "+442079460958",
+        "Pat Customer",
+        True,
+        "confirmed",
+        "Line 1\nLine 2",
+        True,
+        True,
+    )
+    assert (
+        conn.execute(
+            "select count(*) from public.bookings where manage_token_hash = convert_to(%s, 'UTF8')",
+            [booked["manage_token"]],
+        ).fetchone()[0]
+        == 0
+    )
 
 
 def test_same_email_is_the_same_contact_and_only_empty_fields_are_filled(conn: psycopg.Connection) -> None:
     place = create_booking_workspace(conn)
     book(conn, place, day_after_tomorrow(10), email="sam@example.test", p_name="Sam First")
-    book(conn, place, day_after_tomorrow(11), email="SAM@example.test ", p_name="Other Name", p_phone="+1 415 555 0100")
+    book(
+        conn,
+        place,
+        day_after_tomorrow(11),
+        email="SAM@example.test ",
+        p_name="Other Name",
+        p_phone="+1 415 555 0100",
+    )
     book(conn, place, day_after_tomorrow(12), email="sam@example.test", p_phone="+33 6 12 34 56 78")
     contacts = conn.execute(
         "select name, phone from public.contacts where workspace_id = %s", [place.workspace_id]
@@ -81,7 +109,10 @@ def test_same_email_is_the_same_contact_and_only_empty_fields_are_filled(conn: p
     assert contacts == [("Sam First", "+14155550100")]
     other = create_booking_workspace(conn)
     book(conn, other, day_after_tomorrow(10), email="sam@example.test")
-    assert conn.execute("select count(*) from public.contacts where email = 'sam@example.test'").fetchone()[0] == 2
+    assert (
+        conn.execute("select count(*) from public.contacts where email = 'sam@example.test'").fetchone()[0]
+        == 2
+    )
 
 
 def test_anyone_goes_to_the_practitioner_with_fewest_bookings_that_day(conn: psycopg.Connection) -> None:
@@ -113,7 +144,12 @@ def test_buffers_of_both_bookings_keep_them_apart(conn: psycopg.Connection) -> N
 
 def test_rules_refuse_with_their_codes_and_write_nothing(conn: psycopg.Connection) -> None:
     place = create_booking_workspace(
-        conn, practitioners=1, min_notice=120, max_days_ahead=10, windows=[("09:00", "17:00")], daily_capacity=2
+        conn,
+        practitioners=1,
+        min_notice=120,
+        max_days_ahead=10,
+        windows=[("09:00", "17:00")],
+        daily_capacity=2,
     )
     draft = create_booking_workspace(conn)
     conn.execute("update public.workspaces set status = 'draft' where id = %s", [draft.workspace_id])
@@ -127,7 +163,9 @@ def test_rules_refuse_with_their_codes_and_write_nothing(conn: psycopg.Connectio
     before = table_counts(conn)
     cases = {
         "too_soon": dict(starts_at=now + timedelta(minutes=30)),
-        "too_far_ahead": dict(starts_at=(now + timedelta(days=12)).replace(hour=10, minute=0, second=0, microsecond=0)),
+        "too_far_ahead": dict(
+            starts_at=(now + timedelta(days=12)).replace(hour=10, minute=0, second=0, microsecond=0)
+        ),
         "outside_availability": dict(starts_at=day_after_tomorrow(8)),
         "outside_availability (off grid)": dict(starts_at=day_after_tomorrow(11, 10)),
         "outside_availability (closed)": dict(
@@ -158,21 +196,29 @@ def test_daily_capacity_counts_the_type_across_practitioners(conn: psycopg.Conne
     book(conn, place, day_after_tomorrow(9))
     assert book_error(conn, place, day_after_tomorrow(15)) == "slot_unavailable"
     assert book(conn, place, day_after_tomorrow(15) + timedelta(days=1))["booking_id"]
-    assert [row[0] for row in slots(conn, place, day_after_tomorrow().date(), day_after_tomorrow().date())] == []
+    assert [
+        row[0] for row in slots(conn, place, day_after_tomorrow().date(), day_after_tomorrow().date())
+    ] == []
 
 
 def test_per_email_limit_is_configurable_and_writes_nothing(conn: psycopg.Connection) -> None:
     place = create_booking_workspace(conn)
-    conn.execute("update public.workspaces set max_active_bookings_per_email = 2 where id = %s", [place.workspace_id])
+    conn.execute(
+        "update public.workspaces set max_active_bookings_per_email = 2 where id = %s", [place.workspace_id]
+    )
     book(conn, place, day_after_tomorrow(9), email="busy@example.test")
     book(conn, place, day_after_tomorrow(10), email="busy@example.test")
     before = table_counts(conn)
-    assert book_error(conn, place, day_after_tomorrow(11), p_email="Busy@example.test") == "booking_limit_reached"
+    assert (
+        book_error(conn, place, day_after_tomorrow(11), p_email="Busy@example.test")
+        == "booking_limit_reached"
+    )
     assert table_counts(conn) == before
     assert book(conn, place, day_after_tomorrow(11), email="other@example.test")["booking_id"]
     with pytest.raises(psycopg.Error) as refused, conn.transaction():
         conn.execute(
-            "update public.workspaces set max_active_bookings_per_email = 0 where id = %s", [place.workspace_id]
+            "update public.workspaces set max_active_bookings_per_email = 0 where id = %s",
+            [place.workspace_id],
         )
     assert refused.value.diag.message_primary == "invalid_booking_limit"
 
@@ -181,12 +227,15 @@ def test_per_email_limit_holds_under_a_race(db_url: str, autocommit_conn: psycop
     with autocommit_conn.transaction():
         place = create_booking_workspace(autocommit_conn)
         autocommit_conn.execute(
-            "update public.workspaces set max_active_bookings_per_email = 1 where id = %s", [place.workspace_id]
+            "update public.workspaces set max_active_bookings_per_email = 1 where id = %s",
+            [place.workspace_id],
         )
     try:
 
         def attempt(hour: int) -> Any:
-            return lambda c: book(c, place, day_after_tomorrow(hour), email="racer@example.test")["booking_id"]
+            return lambda c: book(c, place, day_after_tomorrow(hour), email="racer@example.test")[
+                "booking_id"
+            ]
 
         first, second = race_behind_lock(
             db_url, autocommit_conn, (Actor.anon(), attempt(9)), (Actor.anon(), attempt(10))
@@ -201,7 +250,12 @@ def test_per_email_limit_holds_under_a_race(db_url: str, autocommit_conn: psycop
 
 def test_every_offered_slot_can_be_booked(conn: psycopg.Connection) -> None:
     place = create_booking_workspace(
-        conn, timezone="America/New_York", practitioners=2, duration=45, interval=20, windows=[("09:00", "12:10")]
+        conn,
+        timezone="America/New_York",
+        practitioners=2,
+        duration=45,
+        interval=20,
+        windows=[("09:00", "12:10")],
     )
     day = day_after_tomorrow().date()
     offered = slots(conn, place, day, day)
@@ -215,13 +269,19 @@ def test_slot_search_checks_its_range(conn: psycopg.Connection) -> None:
     place = create_booking_workspace(conn)
     day = day_after_tomorrow().date()
     params = dict(p_workspace_slug=place.slug, p_booking_type_id=place.booking_type_id)
-    assert anon_error(conn, "get_available_slots", **params, p_from=day, p_to=day - timedelta(days=1)) == "invalid_range"
-    assert anon_error(conn, "get_available_slots", **params, p_from=None, p_to=day) == "invalid_range"
-    assert anon_error(conn, "get_available_slots", **params, p_from=day, p_to=day + timedelta(days=62)) == "range_too_long"
-    assert len(slots(conn, place, day, day + timedelta(days=61))) > 0
-    assert anon_error(conn, "get_available_slots", **{**params, "p_workspace_slug": "nope"}, p_from=day, p_to=day) == (
-        "not_found"
+    assert (
+        anon_error(conn, "get_available_slots", **params, p_from=day, p_to=day - timedelta(days=1))
+        == "invalid_range"
     )
+    assert anon_error(conn, "get_available_slots", **params, p_from=None, p_to=day) == "invalid_range"
+    assert (
+        anon_error(conn, "get_available_slots", **params, p_from=day, p_to=day + timedelta(days=62))
+        == "range_too_long"
+    )
+    assert len(slots(conn, place, day, day + timedelta(days=61))) > 0
+    assert anon_error(
+        conn, "get_available_slots", **{**params, "p_workspace_slug": "nope"}, p_from=day, p_to=day
+    ) == ("not_found")
 
 
 # Cancel and reschedule -------------------------------------------------------------------
@@ -245,7 +305,8 @@ def test_past_bookings_cannot_change(conn: psycopg.Connection) -> None:
     place = create_booking_workspace(conn)
     booked = book(conn, place, day_after_tomorrow())
     conn.execute(
-        "update public.bookings set starts_at = now() - interval '1 hour', ends_at = now() - interval '30 minutes'"
+        "update public.bookings"
+        " set starts_at = now() - interval '1 hour', ends_at = now() - interval '30 minutes'"
         " where id = %s",
         [booked["booking_id"]],
     )
@@ -260,7 +321,11 @@ def test_reschedule_keeps_id_and_token_and_prefers_the_same_practitioner(conn: p
     place = create_booking_workspace(conn, practitioners=2)
     booked = book(conn, place, day_after_tomorrow(10), p_staff_id=place.practitioners[1])
     moved = rpc(
-        conn, Actor.anon(), "reschedule_booking", p_token=booked["manage_token"], p_new_starts_at=day_after_tomorrow(14)
+        conn,
+        Actor.anon(),
+        "reschedule_booking",
+        p_token=booked["manage_token"],
+        p_new_starts_at=day_after_tomorrow(14),
     )[0]
     assert moved[:4] == (
         booked["booking_id"],
@@ -271,19 +336,35 @@ def test_reschedule_keeps_id_and_token_and_prefers_the_same_practitioner(conn: p
     # The same practitioner is busy at 16:00: the booking moves to the other one.
     book(conn, place, day_after_tomorrow(16), p_staff_id=place.practitioners[1])
     moved = rpc(
-        conn, Actor.anon(), "reschedule_booking", p_token=booked["manage_token"], p_new_starts_at=day_after_tomorrow(16)
+        conn,
+        Actor.anon(),
+        "reschedule_booking",
+        p_token=booked["manage_token"],
+        p_new_starts_at=day_after_tomorrow(16),
     )[0]
     assert moved[3] == place.practitioners[0]
     # Nobody is free at 16:00 any more for a third booking; a failed move changes nothing.
     other = book(conn, place, day_after_tomorrow(17))
     before = conn.execute("select * from public.bookings where id = %s", [other["booking_id"]]).fetchone()
-    assert anon_error(
-        conn, "reschedule_booking", p_token=other["manage_token"], p_new_starts_at=day_after_tomorrow(16)
-    ) == "slot_unavailable"
-    assert anon_error(
-        conn, "reschedule_booking", p_token=other["manage_token"], p_new_starts_at=day_after_tomorrow(16, 10)
-    ) == "outside_availability"
-    assert conn.execute("select * from public.bookings where id = %s", [other["booking_id"]]).fetchone() == before
+    assert (
+        anon_error(
+            conn, "reschedule_booking", p_token=other["manage_token"], p_new_starts_at=day_after_tomorrow(16)
+        )
+        == "slot_unavailable"
+    )
+    assert (
+        anon_error(
+            conn,
+            "reschedule_booking",
+            p_token=other["manage_token"],
+            p_new_starts_at=day_after_tomorrow(16, 10),
+        )
+        == "outside_availability"
+    )
+    assert (
+        conn.execute("select * from public.bookings where id = %s", [other["booking_id"]]).fetchone()
+        == before
+    )
     # A move may overlap the booking's own old time.
     moved = rpc(
         conn,
@@ -300,9 +381,12 @@ def test_reschedule_needs_an_active_workspace(conn: psycopg.Connection) -> None:
     place = create_booking_workspace(conn)
     booked = book(conn, place, day_after_tomorrow())
     conn.execute("update public.workspaces set status = 'suspended' where id = %s", [place.workspace_id])
-    assert anon_error(
-        conn, "reschedule_booking", p_token=booked["manage_token"], p_new_starts_at=day_after_tomorrow(11)
-    ) == "workspace_inactive"
+    assert (
+        anon_error(
+            conn, "reschedule_booking", p_token=booked["manage_token"], p_new_starts_at=day_after_tomorrow(11)
+        )
+        == "workspace_inactive"
+    )
     assert rpc(conn, Actor.anon(), "cancel_booking", p_token=booked["manage_token"])[0][1] == "cancelled"
 
 
@@ -313,9 +397,16 @@ def test_staff_cancel_and_move_bookings_of_their_workspace_only(conn: psycopg.Co
     booked = book(conn, place, day_after_tomorrow(10))
     booking_id = booked["booking_id"]
     assert rpc_error(conn, outsider, "cancel_workspace_booking", p_booking_id=booking_id) == "not_found"
-    assert rpc_error(
-        conn, outsider, "reschedule_workspace_booking", p_booking_id=booking_id, p_new_starts_at=day_after_tomorrow(12)
-    ) == "not_found"
+    assert (
+        rpc_error(
+            conn,
+            outsider,
+            "reschedule_workspace_booking",
+            p_booking_id=booking_id,
+            p_new_starts_at=day_after_tomorrow(12),
+        )
+        == "not_found"
+    )
     assert rpc_error(conn, Actor.anon(), "cancel_workspace_booking", p_booking_id=booking_id) is not None
     moved = rpc(
         conn,
@@ -326,9 +417,9 @@ def test_staff_cancel_and_move_bookings_of_their_workspace_only(conn: psycopg.Co
         p_staff_id=place.practitioners[1],
     )[0]
     assert moved[1:4] == (day_after_tomorrow(12), day_after_tomorrow(12, 30), place.practitioners[1])
-    assert rpc(conn, staff, "cancel_workspace_booking", p_booking_id=booking_id, p_reason="Called in")[0][1] == (
-        "cancelled"
-    )
+    assert rpc(conn, staff, "cancel_workspace_booking", p_booking_id=booking_id, p_reason="Called in")[0][
+        1
+    ] == ("cancelled")
     assert conn.execute(
         "select cancelled_by, cancellation_reason from public.bookings where id = %s", [booking_id]
     ).fetchone() == (place.users[1].id, "Called in")
@@ -348,12 +439,14 @@ def test_the_database_refuses_overlap_whatever_the_path(conn: psycopg.Connection
     place = create_booking_workspace(conn, buffer_after=10)
     booked = book(conn, place, day_after_tomorrow(10))
     row = conn.execute(
-        "select workspace_id, booking_type_id, practitioner_id, contact_id from public.bookings where id = %s",
+        "select workspace_id, booking_type_id, practitioner_id, contact_id"
+        " from public.bookings where id = %s",
         [booked["booking_id"]],
     ).fetchone()
     with pytest.raises(psycopg.errors.ExclusionViolation):
         conn.execute(
-            "insert into public.bookings (workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at)"
+            "insert into public.bookings"
+            " (workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at)"
             " values (%s, %s, %s, %s, %s, %s)",
             [*row, day_after_tomorrow(10, 35), day_after_tomorrow(11)],
         )
@@ -361,6 +454,9 @@ def test_the_database_refuses_overlap_whatever_the_path(conn: psycopg.Connection
 
 def test_manage_tokens_are_distinct(conn: psycopg.Connection) -> None:
     place = create_booking_workspace(conn, practitioners=3)
-    tokens = {book(conn, place, day_after_tomorrow(9), email=f"t{secrets.token_hex(3)}@x.test")["manage_token"] for _ in range(3)}
+    tokens = {
+        book(conn, place, day_after_tomorrow(9), email=f"t{secrets.token_hex(3)}@x.test")["manage_token"]
+        for _ in range(3)
+    }
     assert len(tokens) == 3
     assert all(len(token) >= 43 for token in tokens)

@@ -5,7 +5,8 @@ select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.
 select tests.create_bookable_workspace(
     'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'strict-clinic', '11111111-1111-1111-1111-111111111111'
 ) as type_id \gset
-update public.booking_types set min_notice_minutes = 120, max_days_ahead = 10 where id = :'type_id';
+update public.booking_types set min_notice_minutes = 120, max_days_ahead = 10
+where id = :'type_id';
 
 create temp view written as
 select
@@ -65,7 +66,8 @@ select is(
 select is(pg_temp.attempt(), null, 'the unspoilt call books');
 select is(pg_temp.attempt(p_email => 'other@example.test'), 'PT409 slot_unavailable', 'the same slot again');
 
-update public.workspaces set max_active_bookings_per_email = 1 where id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
+update public.workspaces set max_active_bookings_per_email = 1
+where id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 select is(
     pg_temp.attempt(p_starts_at => date_trunc('day', now()) + interval '2 days 11 hours'),
     'PT409 booking_limit_reached',

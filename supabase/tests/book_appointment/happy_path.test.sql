@@ -25,7 +25,10 @@ select is((select count(*)::int from booked), 1, 'anon books through the RPC');
 select is((select practitioner_name from booked), 'Olive Owner', 'the practitioner''s display name comes back');
 select ok((select char_length(manage_token) >= 43 from booked), 'a manage token with 256 random bits comes back');
 select results_eq(
-    $$select c.name, c.email, c.phone from public.contacts as c where c.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'$$,
+    $$
+        select c.name, c.email, c.phone from public.contacts as c
+        where c.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'
+    $$,
     $$values ('Pat Doe', 'pat@example.test', '+33612345678')$$,
     'the contact is created with trimmed name, lower-cased email and E.164 phone'
 );

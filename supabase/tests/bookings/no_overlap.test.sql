@@ -8,7 +8,9 @@ select tests.create_bookable_workspace(
 insert into public.contacts (id, workspace_id, name, email)
 values ('cccccccc-cccc-cccc-cccc-cccccccccccc', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Pat', 'pat@example.test');
 
-create function pg_temp.insert_booking(p_starts text, p_ends text, p_after integer default 0, p_status text default 'confirmed')
+create function pg_temp.insert_booking(
+    p_starts text, p_ends text, p_after integer default 0, p_status text default 'confirmed'
+)
 returns void
 language sql
 as $$
@@ -43,7 +45,10 @@ select lives_ok(
     'a cancelled booking holds no time'
 );
 select is(
-    (select blocked_period from public.bookings where starts_at = '2030-01-07 10:00+00' and status = 'confirmed'),
+    (
+        select blocked_period from public.bookings
+        where starts_at = '2030-01-07 10:00+00' and status = 'confirmed'
+    ),
     tstzrange('2030-01-07 10:00+00', '2030-01-07 10:45+00'),
     'blocked_period is the booking plus its buffers'
 );

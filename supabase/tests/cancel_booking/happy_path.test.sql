@@ -7,7 +7,10 @@ select tests.create_bookable_workspace(
 ) as type_id \gset
 
 select tests.authenticate_as_anon();
-select manage_token, booking_id from public.book_appointment(
+select
+    manage_token,
+    booking_id
+from public.book_appointment(
     p_workspace_slug => 'cancel-clinic',
     p_booking_type_id => :'type_id',
     p_starts_at => date_trunc('day', now()) + interval '2 days 10 hours',
@@ -16,7 +19,10 @@ select manage_token, booking_id from public.book_appointment(
 ) \gset
 
 select results_eq(
-    format($$select booking_id, status from public.cancel_booking(p_token => %L, p_reason => 'Cannot come')$$, :'manage_token'),
+    format(
+        $$select booking_id, status from public.cancel_booking(p_token => %L, p_reason => 'Cannot come')$$,
+        :'manage_token'
+    ),
     format($$values (%L::uuid, 'cancelled')$$, :'booking_id'),
     'the customer cancels with the token'
 );

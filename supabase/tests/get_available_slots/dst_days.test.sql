@@ -5,11 +5,19 @@ select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.
 select tests.create_bookable_workspace(
     'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'london-clinic', '11111111-1111-1111-1111-111111111111', 'Europe/London'
 ) as type_id \gset
-update public.booking_types set max_days_ahead = 730 where id = :'type_id';
-delete from public.availability_rules where workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
+update public.booking_types set max_days_ahead = 730
+where id = :'type_id';
+delete from public.availability_rules
+where workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 insert into public.availability_rules (workspace_id, practitioner_id, weekday, start_time, end_time)
-select p.workspace_id, p.id, 7, '00:00', '04:00'
-from public.practitioners as p where p.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
+select
+    p.workspace_id,
+    p.id,
+    7 as iso_weekday,
+    '00:00' as opens,
+    '04:00' as closes
+from public.practitioners as p
+where p.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 
 create temp table spring as
 select s.starts_at from private.available_slots(

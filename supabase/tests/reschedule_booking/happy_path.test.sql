@@ -7,7 +7,10 @@ select tests.create_bookable_workspace(
 ) as type_id \gset
 
 select tests.authenticate_as_anon();
-select manage_token, booking_id from public.book_appointment(
+select
+    manage_token,
+    booking_id
+from public.book_appointment(
     p_workspace_slug => 'move-clinic',
     p_booking_type_id => :'type_id',
     p_starts_at => date_trunc('day', now()) + interval '2 days 10 hours',
