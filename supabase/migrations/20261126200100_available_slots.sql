@@ -74,21 +74,19 @@ comment on function private.window_bound(timestamp, text) is
 -- date: only such dates need the careful conversions above.
 create function private.is_irregular_day(p_date date, p_timezone text)
 returns boolean
-language sql
+language plpgsql
 stable
 parallel safe
 security invoker
 set search_path = ''
 as $$
-    with bounds as (
-        select
-            (p_date::timestamp at time zone p_timezone) - interval '3 hours' as before_day,
-            ((p_date + 1)::timestamp at time zone p_timezone) + interval '3 hours' as after_day
-    )
-    select
-        (b.before_day at time zone p_timezone) - (b.before_day at time zone 'UTC')
-        <> (b.after_day at time zone p_timezone) - (b.after_day at time zone 'UTC')
-    from bounds as b;
+declare
+    v_before_day timestamptz := (p_date::timestamp at time zone p_timezone) - interval '3 hours';
+    v_after_day timestamptz := ((p_date + 1)::timestamp at time zone p_timezone) + interval '3 hours';
+begin
+    return (v_before_day at time zone p_timezone) - (v_before_day at time zone 'UTC')
+    <> (v_after_day at time zone p_timezone) - (v_after_day at time zone 'UTC');
+end
 $$;
 
 comment on function private.is_irregular_day(date, text) is
@@ -120,6 +118,8 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+-- Plans of these queries do not depend on the values: plan once, not per call.
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_timezone text;
@@ -229,7 +229,9 @@ begin
         where
             b.practitioner_id in (select pf.id from performers as pf)
             and b.status <> 'cancelled'
-            and b.blocked_period && v_scope
+            and b.starts_at > lower(v_scope) - interval '20 hours'
+            and b.starts_at < upper(v_scope) + interval '4 hours'
+            and (b.blocked_period && v_scope) is true
         group by b.practitioner_id
     ),
     full_days as (
@@ -239,7 +241,8 @@ begin
             v_type.daily_capacity is not null
             and b.booking_type_id = v_type.id
             and b.status <> 'cancelled'
-            and b.starts_at <@ v_scope
+            and b.starts_at >= lower(v_scope)
+            and b.starts_at < upper(v_scope)
         group by 1
         having count(*) >= v_type.daily_capacity
     )
@@ -288,6 +291,8 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+-- Plans of these queries do not depend on the values: plan once, not per call.
+set plan_cache_mode = force_generic_plan
 as $$
 begin
     select w.id, w.timezone, w.max_active_bookings_per_email
@@ -332,6 +337,8 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+-- Plans of these queries do not depend on the values: plan once, not per call.
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_workspace_id uuid;

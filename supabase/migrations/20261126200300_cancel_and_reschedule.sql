@@ -76,6 +76,8 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+-- Plans of these queries do not depend on the values: plan once, not per call.
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_booking public.bookings := private.lock_changeable_booking(p_booking_id);
