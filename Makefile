@@ -103,6 +103,7 @@ format: tools ## apply sqlfluff fix and ruff format
 
 bench: test-db ## benchmarks under bench/ (prints figures and ratios)
 	@$(PY) bench/rls_overhead.py "$(LOCAL_TEST_DATABASE_URL)" $(BENCH_ARGS)
+	@$(PY) bench/booking.py "$(LOCAL_TEST_DATABASE_URL)" $(BOOKING_BENCH_ARGS)
 
 stop: ## stop the local clusters
 	@scripts/provision.sh stop $(DEV_CLUSTER)

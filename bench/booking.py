@@ -111,7 +111,8 @@ def seed_workspace(
     )
     for n in range(1, 5):
         user_id = conn.execute(
-            "insert into auth.users (instance_id, id, aud, role, email, raw_user_meta_data, created_at, updated_at)"
+            "insert into auth.users"
+            " (instance_id, id, aud, role, email, raw_user_meta_data, created_at, updated_at)"
             " values ('00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated',"
             " 'authenticated', %s, %s, now(), now()) returning id",
             [f"{slug}-staff{n}@bench.test", json.dumps({"full_name": f"Staff {n}"})],
@@ -160,7 +161,8 @@ def seed_existing_bookings(conn: psycopg.Connection, workspace_id: Any, type_id:
         """
         with
         practitioners as (
-            select id, row_number() over (order by id) as n from public.practitioners where workspace_id = %(ws)s
+            select id, row_number() over (order by id) as n
+            from public.practitioners where workspace_id = %(ws)s
         ),
         contacts as (
             select id, row_number() over (order by id) as n from public.contacts where workspace_id = %(ws)s
@@ -177,7 +179,8 @@ def seed_existing_bookings(conn: psycopg.Connection, workspace_id: Any, type_id:
         chosen as (
             select g.*, row_number() over (order by g.starts_at, g.practitioner_id) as n from grid g
         )
-        insert into public.bookings (workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at)
+        insert into public.bookings
+            (workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at)
         select %(ws)s, %(bt)s, c.practitioner_id, k.id, c.starts_at, c.starts_at + interval '30 minutes'
         from chosen c join contacts k on k.n = 1 + c.n %% 2000
         where c.n <= %(count)s
@@ -191,7 +194,8 @@ BOOKING_SCRIPT = """begin;
 select nextval('bench.slot') as n \\gset
 select set_config('request.jwt.claims', '{claims}', true);
 set local role anon;
-select * from public.book_appointment(p_workspace_slug => 'bench-throughput', p_booking_type_id => '{type_id}',
+select * from public.book_appointment(p_workspace_slug => 'bench-throughput',
+  p_booking_type_id => '{type_id}',
   p_starts_at => '{base}'::timestamptz + (:n * interval '30 minutes'), p_name => 'Bench Customer',
   p_email => 'b' || :n || '@bench.test', p_phone => '+44 20 7946 0958');
 commit;
@@ -211,7 +215,13 @@ def pgbench_env(admin_url: str) -> dict[str, str]:
 
 
 def pgbench(env: dict[str, str], database: str, args: list[str]) -> float:
-    done = subprocess.run(["pgbench", *args, database], env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(  # noqa: S603 (fixed program, arguments from this script)
+        ["pgbench", *args, database],  # noqa: S607 (pgbench from the PostgreSQL packages on PATH)
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise SanityError(f"pgbench failed: {done.stderr.strip()[-800:]}")
     match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", done.stdout)
@@ -226,8 +236,11 @@ def throughput(admin_url: str, bench_url: str, clients: int, seconds: int, scale
     env = pgbench_env(admin_url)
     recreate(admin_url, PGBENCH_DB, None)
     print(f"  pgbench -i -s {scale} ...", flush=True)
-    subprocess.run(
-        ["pgbench", "-i", "-q", "-s", str(scale), PGBENCH_DB], env=env, capture_output=True, check=True
+    subprocess.run(  # noqa: S603 (fixed program, arguments from this script)
+        ["pgbench", "-i", "-q", "-s", str(scale), PGBENCH_DB],  # noqa: S607 (pgbench on PATH)
+        env=env,
+        capture_output=True,
+        check=True,
     )
     with psycopg.connect(bench_url, autocommit=True) as conn:
         _, type_id = seed_workspace(conn, "bench-throughput", "UTC", "00:00", "24:00", 7)
@@ -263,7 +276,8 @@ def throughput(admin_url: str, bench_url: str, clients: int, seconds: int, scale
             " where w.slug = 'bench-throughput'"
         ).fetchone()[0]
         overlaps = conn.execute(
-            "select count(*) from public.bookings a join public.bookings b on a.practitioner_id = b.practitioner_id"
+            "select count(*) from public.bookings a join public.bookings b"
+            " on a.practitioner_id = b.practitioner_id"
             " and a.id < b.id and a.blocked_period && b.blocked_period"
             " where a.status <> 'cancelled' and b.status <> 'cancelled'"
         ).fetchone()[0]
@@ -285,11 +299,13 @@ def latency(bench_url: str, iterations: int, warmup: int, seed: int) -> tuple[li
         started = time.monotonic()
         seed_existing_bookings(conn, workspace_id, type_id, 10_000)
         existing = conn.execute(
-            "select count(*), min(starts_at)::date, max(starts_at)::date from public.bookings where workspace_id = %s",
+            "select count(*), min(starts_at)::date, max(starts_at)::date"
+            " from public.bookings where workspace_id = %s",
             [workspace_id],
         ).fetchone()
         print(
-            f"  seeded {existing[0]:,} bookings from {existing[1]} to {existing[2]} in {time.monotonic() - started:.1f} s"
+            f"  seeded {existing[0]:,} bookings from {existing[1]} to {existing[2]}"
+            f" in {time.monotonic() - started:.1f} s"
         )
         check(existing[0] == 10_000, "expected 10,000 existing bookings")
     rng = random.Random(seed)
@@ -319,7 +335,8 @@ def latency(bench_url: str, iterations: int, warmup: int, seed: int) -> tuple[li
         plan = "\n".join(
             row[0]
             for row in conn.execute(
-                "explain (analyze, buffers) select * from private.available_slots(%s, %s, %s, %s, null, now())",
+                "explain (analyze, buffers)"
+                " select * from private.available_slots(%s, %s, %s, %s, null, now())",
                 [workspace_id, type_id, today + timedelta(days=10), today + timedelta(days=40)],
             ).fetchall()
         )
@@ -329,7 +346,7 @@ def latency(bench_url: str, iterations: int, warmup: int, seed: int) -> tuple[li
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -381,7 +398,8 @@ def main(argv: list[str]) -> int:
             verdict = "PASS" if p95 <= TARGET_P95_MS else "MISS"
             print(
                 f"  call median {statistics.median(call_ms):.2f} ms, p95 {p95:.2f} ms;"
-                f" request median {statistics.median(request_ms):.2f} ms, p95 {percentile(request_ms, 0.95):.2f} ms"
+                f" request median {statistics.median(request_ms):.2f} ms,"
+                f" p95 {percentile(request_ms, 0.95):.2f} ms"
             )
             summaries.append(
                 f"get_available_slots 31 days p95 {p95:.2f} ms (median {statistics.median(call_ms):.2f} ms)"
