@@ -64,7 +64,7 @@ insert into public.availability_rules (workspace_id, practitioner_id, weekday, s
 with hours as (
     select
         email,
-        weekday::smallint as weekday,
+        weekday::smallint as weekday,  -- noqa: RF04
         start_time::time as start_time,
         end_time::time as end_time
     from (
@@ -107,9 +107,9 @@ where
 insert into public.availability_overrides (workspace_id, practitioner_id, override_date, note)
 select
     p.workspace_id,
-    p.id,
-    current_date + 7,
-    'Day off'
+    p.id as practitioner_id,
+    current_date + 7 as override_date,
+    'Day off' as note
 from public.practitioners as p
 where
     p.id = 'd0000000-0000-4000-8000-0000000000b2'
@@ -149,8 +149,8 @@ on conflict (id) do nothing;
 insert into public.booking_type_practitioners (workspace_id, booking_type_id, practitioner_id)
 select
     bt.workspace_id,
-    bt.id,
-    p.id
+    bt.id as booking_type_id,
+    p.id as practitioner_id
 from public.booking_types as bt
 inner join public.practitioners as p on bt.workspace_id = p.workspace_id
 inner join public.profiles as pr on p.user_id = pr.id

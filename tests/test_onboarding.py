@@ -7,7 +7,6 @@ supabase-js writes tables under RLS and calls RPCs; the last step is anon readin
 from __future__ import annotations
 
 import json
-
 import secrets
 import uuid
 from collections.abc import Callable
@@ -17,8 +16,10 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from tests.support import Actor, User, create_user, error_of, race_behind_lock, rpc, rpc_error, run_as
+from tests.test_rls_matrix import SPECS, attempt, build_world
 
 
 def one(conn: psycopg.Connection, actor: Actor, query: str, params: list[Any] | None = None) -> Any:
@@ -49,7 +50,8 @@ def test_onboarding_from_signup_to_bookable_page(conn: psycopg.Connection) -> No
     updated = run_as(
         conn,
         owner,
-        "update public.communication_settings set sender_name = 'North Clinic', sender_email = 'Hello@North.test'"
+        "update public.communication_settings"
+        " set sender_name = 'North Clinic', sender_email = 'Hello@North.test'"
         " where workspace_id = %s returning sender_email",
         [workspace_id],
     )
@@ -72,9 +74,15 @@ def test_onboarding_from_signup_to_bookable_page(conn: psycopg.Connection) -> No
         " '12 Rue du Nord, Paris') returning id",
         [workspace_id],
     )
-    assert one(
-        conn, owner, "select slot_interval_minutes from public.booking_types where id = %s", [booking_type_id]
-    ) == 45
+    assert (
+        one(
+            conn,
+            owner,
+            "select slot_interval_minutes from public.booking_types where id = %s",
+            [booking_type_id],
+        )
+        == 45
+    )
     run_as(
         conn,
         owner,
@@ -86,7 +94,8 @@ def test_onboarding_from_signup_to_bookable_page(conn: psycopg.Connection) -> No
     run_as(
         conn,
         owner,
-        "insert into public.availability_rules (workspace_id, practitioner_id, weekday, start_time, end_time)"
+        "insert into public.availability_rules"
+        " (workspace_id, practitioner_id, weekday, start_time, end_time)"
         " select %s, %s, d, w.s::time, w.e::time from generate_series(1, 5) as d,"
         " (values ('09:00', '12:30'), ('14:00', '18:00')) as w (s, e)",
         [workspace_id, practitioner_id],
@@ -101,9 +110,43 @@ def test_onboarding_from_signup_to_bookable_page(conn: psycopg.Connection) -> No
     run_as(
         conn,
         owner,
-        "insert into public.workspace_closures (workspace_id, closed_on, note) values (%s, '2030-12-25', 'Christmas')",
+        "insert into public.workspace_closures (workspace_id, closed_on, note)"
+        " values (%s, '2030-12-25', 'Christmas')",
         [workspace_id],
     )
+
+    # An intake form and stock used per booking, attached to the type.
+    form_id = one(
+        conn,
+        owner,
+        "insert into public.intake_forms (workspace_id, name, fields) values (%s, 'Intake', %s) returning id",
+        [
+            workspace_id,
+            json.dumps([{"key": "reason", "type": "long_text", "label": "Why?", "required": True}]),
+        ],
+    )
+    run_as(
+        conn,
+        owner,
+        "insert into public.booking_type_forms (workspace_id, booking_type_id, form_id) values (%s, %s, %s)",
+        [workspace_id, booking_type_id, form_id],
+    )
+    item_id = one(
+        conn,
+        owner,
+        "insert into public.inventory_items (workspace_id, name, unit, quantity, low_stock_threshold)"
+        " values (%s, 'Gloves', 'pairs', 50, 10) returning id",
+        [workspace_id],
+    )
+    run_as(
+        conn,
+        owner,
+        "insert into public.booking_type_inventory_usage"
+        " (workspace_id, booking_type_id, item_id, quantity_per_booking) values (%s, %s, %s, 1)",
+        [workspace_id, booking_type_id, item_id],
+    )
+    # Staff are invited by email (they accept on their own; onboarding does not wait for them).
+    assert rpc(conn, owner, "invite_member", p_workspace_id=workspace_id, p_email="sam@north.test")
 
     activation = rpc(conn, owner, "activate_workspace", p_workspace_id=workspace_id)[0][0]
     assert (activation["activated"], activation["status"], activation["missing"]) == (True, "active", [])
@@ -145,12 +188,14 @@ def complete_setup(conn: psycopg.Connection) -> Setup:
     staff = create_user(conn, full_name="Stan Staff")
     slug = f"ready-{secrets.token_hex(4)}"
     workspace_id = conn.execute(
-        "insert into public.workspaces (name, slug, timezone, created_by) values ('Ready', %s, 'Europe/London', %s)"
+        "insert into public.workspaces (name, slug, timezone, created_by)"
+        " values ('Ready', %s, 'Europe/London', %s)"
         " returning id",
         [slug, owner.id],
     ).fetchone()[0]
     conn.execute(
-        "insert into public.workspace_members (workspace_id, user_id, role) values (%s, %s, 'owner'), (%s, %s, 'staff')",
+        "insert into public.workspace_members (workspace_id, user_id, role)"
+        " values (%s, %s, 'owner'), (%s, %s, 'staff')",
         [workspace_id, owner.id, workspace_id, staff.id],
     )
     conn.execute(
@@ -158,7 +203,8 @@ def complete_setup(conn: psycopg.Connection) -> Setup:
         [workspace_id],
     )
     practitioner_id = conn.execute(
-        "select id from public.practitioners where workspace_id = %s and user_id = %s", [workspace_id, owner.id]
+        "select id from public.practitioners where workspace_id = %s and user_id = %s",
+        [workspace_id, owner.id],
     ).fetchone()[0]
     booking_type_id = conn.execute(
         "insert into public.booking_types (workspace_id, name, duration_minutes) values (%s, 'Check-up', 30)"
@@ -171,7 +217,8 @@ def complete_setup(conn: psycopg.Connection) -> Setup:
         [workspace_id, booking_type_id, practitioner_id],
     )
     conn.execute(
-        "insert into public.availability_rules (workspace_id, practitioner_id, weekday, start_time, end_time)"
+        "insert into public.availability_rules"
+        " (workspace_id, practitioner_id, weekday, start_time, end_time)"
         " values (%s, %s, 3, '10:00', '16:00')",
         [workspace_id, practitioner_id],
     )
@@ -223,10 +270,17 @@ def test_activation_refuses_each_missing_item_alone_and_changes_nothing(
     code, statement = BREAKERS[breaker]
     conn.execute(
         statement,
-        {"ws": setup.workspace_id, "bt": setup.booking_type_id, "pr": setup.practitioner_id, "owner": setup.owner.id},
+        {
+            "ws": setup.workspace_id,
+            "bt": setup.booking_type_id,
+            "pr": setup.practitioner_id,
+            "owner": setup.owner.id,
+        },
     )
     owner = Actor.user(setup.owner)
-    before = conn.execute("select w.* from public.workspaces w where id = %s", [setup.workspace_id]).fetchone()
+    before = conn.execute(
+        "select w.* from public.workspaces w where id = %s", [setup.workspace_id]
+    ).fetchone()
 
     report = rpc(conn, owner, "activate_workspace", p_workspace_id=setup.workspace_id)[0][0]
 
@@ -239,13 +293,17 @@ def test_activation_refuses_each_missing_item_alone_and_changes_nothing(
     assert [item["code"] for item in report["checklist"] if not item["done"]] == [code]
     after = conn.execute("select w.* from public.workspaces w where id = %s", [setup.workspace_id]).fetchone()
     assert after == before
-    status = rpc(conn, Actor.user(setup.staff), "workspace_activation_status", p_workspace_id=setup.workspace_id)
+    status = rpc(
+        conn, Actor.user(setup.staff), "workspace_activation_status", p_workspace_id=setup.workspace_id
+    )
     assert status[0][0]["missing"] == [code]
 
 
 def test_activation_with_everything_in_place(conn: psycopg.Connection) -> None:
     setup = complete_setup(conn)
-    status = rpc(conn, Actor.user(setup.staff), "workspace_activation_status", p_workspace_id=setup.workspace_id)
+    status = rpc(
+        conn, Actor.user(setup.staff), "workspace_activation_status", p_workspace_id=setup.workspace_id
+    )
     assert status[0][0]["ready"] is True
     assert [item["code"] for item in status[0][0]["checklist"]] == [
         "email_sender",
@@ -277,8 +335,11 @@ def test_suspend_hides_the_page_and_reactivation_brings_it_back(conn: psycopg.Co
     setup = complete_setup(conn)
     owner, anon = Actor.user(setup.owner), Actor.anon()
     draft = error_of(conn, anon, "select public.get_booking_page(p_workspace_slug => %s)", [setup.slug])
-    unknown = error_of(conn, anon, "select public.get_booking_page(p_workspace_slug => %s)", ["no-such-place"])
-    assert draft is not None and unknown is not None
+    unknown = error_of(
+        conn, anon, "select public.get_booking_page(p_workspace_slug => %s)", ["no-such-place"]
+    )
+    assert draft is not None
+    assert unknown is not None
     assert (draft.sqlstate, draft.diag.message_primary, draft.diag.message_detail) == (
         unknown.sqlstate,
         unknown.diag.message_primary,
@@ -291,7 +352,10 @@ def test_suspend_hides_the_page_and_reactivation_brings_it_back(conn: psycopg.Co
     rpc(conn, owner, "activate_workspace", p_workspace_id=setup.workspace_id)
     assert rpc(conn, anon, "get_booking_page", p_workspace_slug=setup.slug.upper())[0][0]["booking_types"]
 
-    assert rpc(conn, owner, "suspend_workspace", p_workspace_id=setup.workspace_id)[0][0]["status"] == "suspended"
+    assert (
+        rpc(conn, owner, "suspend_workspace", p_workspace_id=setup.workspace_id)[0][0]["status"]
+        == "suspended"
+    )
     suspended = error_of(conn, anon, "select public.get_booking_page(p_workspace_slug => %s)", [setup.slug])
     assert suspended is not None
     assert (suspended.diag.message_primary, suspended.diag.message_detail) == (
@@ -301,7 +365,9 @@ def test_suspend_hides_the_page_and_reactivation_brings_it_back(conn: psycopg.Co
 
     report = rpc(conn, owner, "activate_workspace", p_workspace_id=setup.workspace_id)[0][0]
     assert (report["activated"], report["status"]) == (True, "active")
-    assert rpc(conn, anon, "get_booking_page", p_workspace_slug=setup.slug)[0][0]["workspace"]["name"] == "Ready"
+    assert (
+        rpc(conn, anon, "get_booking_page", p_workspace_slug=setup.slug)[0][0]["workspace"]["name"] == "Ready"
+    )
 
 
 def test_booking_page_lists_only_what_the_public_can_book(conn: psycopg.Connection) -> None:
@@ -328,7 +394,8 @@ def test_booking_page_lists_only_what_the_public_can_book(conn: psycopg.Connecti
         [ws, inactive_user.id],
     )
     inactive = conn.execute(
-        "insert into public.practitioners (workspace_id, user_id, active) values (%s, %s, false) returning id",
+        "insert into public.practitioners (workspace_id, user_id, active)"
+        " values (%s, %s, false) returning id",
         [ws, inactive_user.id],
     ).fetchone()[0]
     conn.execute(
@@ -346,7 +413,8 @@ def test_booking_page_lists_only_what_the_public_can_book(conn: psycopg.Connecti
         {"id": str(staff_practitioner), "display_name": "Stan Staff"},
     ]
     text = json.dumps(page)
-    assert setup.owner.email not in text and str(setup.owner.id) not in text
+    assert setup.owner.email not in text
+    assert str(setup.owner.id) not in text
 
 
 # --- hours: staff edit their own, owners everyone's ----------------------------------------
@@ -356,21 +424,28 @@ def test_staff_edit_their_own_hours_but_not_colleagues(conn: psycopg.Connection)
     setup = complete_setup(conn)
     ws = setup.workspace_id
     mine = conn.execute(
-        "insert into public.practitioners (workspace_id, user_id) values (%s, %s) returning id", [ws, setup.staff.id]
+        "insert into public.practitioners (workspace_id, user_id) values (%s, %s) returning id",
+        [ws, setup.staff.id],
     ).fetchone()[0]
     staff = Actor.user(setup.staff)
 
     rule_id = one(
         conn,
         staff,
-        "insert into public.availability_rules (workspace_id, practitioner_id, weekday, start_time, end_time)"
+        "insert into public.availability_rules"
+        " (workspace_id, practitioner_id, weekday, start_time, end_time)"
         " values (%s, %s, 2, '08:00', '12:00') returning id",
         [ws, mine],
     )
-    assert run_as(conn, staff, "update public.availability_rules set end_time = '13:00' where id = %s", [rule_id]) == []
-    assert one(conn, staff, "select end_time::text from public.availability_rules where id = %s", [rule_id]) == (
-        "13:00:00"
+    assert (
+        run_as(
+            conn, staff, "update public.availability_rules set end_time = '13:00' where id = %s", [rule_id]
+        )
+        == []
     )
+    assert one(
+        conn, staff, "select end_time::text from public.availability_rules where id = %s", [rule_id]
+    ) == ("13:00:00")
     one(
         conn,
         staff,
@@ -382,7 +457,8 @@ def test_staff_edit_their_own_hours_but_not_colleagues(conn: psycopg.Connection)
     # The owner's hours, overrides and the workspace closures are out of reach.
     for statement, params in (
         (
-            "insert into public.availability_rules (workspace_id, practitioner_id, weekday, start_time, end_time)"
+            "insert into public.availability_rules"
+            " (workspace_id, practitioner_id, weekday, start_time, end_time)"
             " values (%s, %s, 2, '08:00', '09:00')",
             [ws, setup.practitioner_id],
         ),
@@ -392,11 +468,17 @@ def test_staff_edit_their_own_hours_but_not_colleagues(conn: psycopg.Connection)
             [ws, setup.practitioner_id],
         ),
         ("insert into public.workspace_closures (workspace_id, closed_on) values (%s, '2030-05-01')", [ws]),
-        ("update public.availability_rules set practitioner_id = %s where id = %s", [setup.practitioner_id, rule_id]),
+        (
+            "update public.availability_rules set practitioner_id = %s where id = %s",
+            [setup.practitioner_id, rule_id],
+        ),
     ):
         error = error_of(conn, staff, statement, params)
-        assert error is not None and error.sqlstate == "42501", statement
-    touched = conn.execute("select count(*) from public.availability_rules where practitioner_id = %s", [mine])
+        assert error is not None, statement
+        assert error.sqlstate == "42501", statement
+    touched = conn.execute(
+        "select count(*) from public.availability_rules where practitioner_id = %s", [mine]
+    )
     assert touched.fetchone()[0] == 1
     # Updates and deletes of the owner's hours see no row.
     for statement in (
@@ -409,15 +491,16 @@ def test_staff_edit_their_own_hours_but_not_colleagues(conn: psycopg.Connection)
 
     # Owners edit anyone's hours.
     owner = Actor.user(setup.owner)
-    assert run_as(conn, owner, "delete from public.availability_rules where id = %s returning id", [rule_id]) == [
-        (rule_id,)
-    ]
+    assert run_as(
+        conn, owner, "delete from public.availability_rules where id = %s returning id", [rule_id]
+    ) == [(rule_id,)]
 
 
 def test_a_member_who_leaves_stops_being_a_practitioner(conn: psycopg.Connection) -> None:
     setup = complete_setup(conn)
     conn.execute(
-        "insert into public.practitioners (workspace_id, user_id) values (%s, %s)", [setup.workspace_id, setup.staff.id]
+        "insert into public.practitioners (workspace_id, user_id) values (%s, %s)",
+        [setup.workspace_id, setup.staff.id],
     )
     run_as(
         conn,
@@ -441,7 +524,8 @@ def test_a_practitioner_must_be_a_member(conn: psycopg.Connection) -> None:
         "insert into public.practitioners (workspace_id, user_id) values (%s, %s)",
         [setup.workspace_id, stranger.id],
     )
-    assert error is not None and error.sqlstate == "23503"
+    assert error is not None
+    assert error.sqlstate == "23503"
 
 
 # --- concurrency ----------------------------------------------------------------------------
@@ -460,7 +544,8 @@ def committed_setup(autocommit_conn: psycopg.Connection) -> Any:
 def insert_rule(setup: Setup, start: str, end: str) -> Callable[[psycopg.Connection], Any]:
     def call(conn: psycopg.Connection) -> Any:
         return conn.execute(
-            "insert into public.availability_rules (workspace_id, practitioner_id, weekday, start_time, end_time)"
+            "insert into public.availability_rules"
+            " (workspace_id, practitioner_id, weekday, start_time, end_time)"
             " values (%s, %s, 5, %s, %s) returning id",
             [setup.workspace_id, setup.practitioner_id, start, end],
         ).fetchone()[0]
@@ -498,7 +583,8 @@ def test_concurrent_windows_that_do_not_overlap_both_land(
         (owner, insert_rule(committed_setup, "09:00", "12:00")),
         (owner, insert_rule(committed_setup, "12:00", "13:00")),
     )
-    assert isinstance(first, uuid.UUID) and isinstance(second, uuid.UUID)
+    assert isinstance(first, uuid.UUID)
+    assert isinstance(second, uuid.UUID)
 
 
 # --- the demo seed ----------------------------------------------------------------------------
@@ -531,7 +617,9 @@ def test_demo_seed_is_an_active_bookable_workspace_and_reloads(conn: psycopg.Con
     assert seeded_counts(conn) == first == (3, 25, 1, 1, 3, 6, 1, 3, 4)
 
     page = rpc(conn, Actor.anon(), "get_booking_page", p_workspace_slug="demo-clinic")[0][0]
-    performers = {t["name"]: sorted(p["display_name"] for p in t["practitioners"]) for t in page["booking_types"]}
+    performers = {
+        t["name"]: sorted(p["display_name"] for p in t["practitioners"]) for t in page["booking_types"]
+    }
     assert performers == {
         "Follow-up visit": ["Olivia Owner", "Sam Staff"],
         "Initial consultation": ["Olivia Owner", "Sam Staff", "Tara Therapist"],
@@ -542,3 +630,30 @@ def test_demo_seed_is_an_active_bookable_workspace_and_reloads(conn: psycopg.Con
         " where w.slug = 'demo-clinic' and i.quantity <= i.low_stock_threshold * 1.5"
     ).fetchall()
     assert near_threshold == [("Disposable gloves",)]
+
+
+# --- columns nobody changes through the API -------------------------------------------------
+
+PROTECTED_COLUMNS = {
+    "booking_types": ["id", "workspace_id", "created_at", "updated_at"],
+    "practitioners": ["id", "workspace_id", "user_id", "created_at"],
+    "booking_type_practitioners": ["workspace_id", "booking_type_id", "practitioner_id", "created_at"],
+    "availability_rules": ["id", "workspace_id", "practitioner_id", "created_at"],
+    "availability_overrides": ["id", "workspace_id", "practitioner_id", "created_at"],
+    "workspace_closures": ["id", "workspace_id", "created_at"],
+}
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [(table, column) for table, columns in PROTECTED_COLUMNS.items() for column in columns],
+)
+def test_owners_cannot_change_protected_columns(conn: psycopg.Connection, table: str, column: str) -> None:
+    world = build_world(conn)
+    where, params = SPECS[table].target(world, "a")
+    query = sql.SQL("update public.{table} set {column} = {column} where ").format(
+        table=sql.Identifier(table), column=sql.Identifier(column)
+    ) + sql.SQL(where)
+    owner = Actor.user(world.users["owner_a"])
+    assert attempt(conn, Actor.service(), (query.as_string(conn), params), expect_rows=False), "no target row"
+    assert not attempt(conn, owner, (query.as_string(conn), params), expect_rows=False), f"{table}.{column}"

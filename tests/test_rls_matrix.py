@@ -52,24 +52,29 @@ def add_booking_setup(conn: psycopg.Connection, workspace_id: uuid.UUID, owner: 
     """Booking configuration of a workspace: the owner (its creator, a practitioner by default) and
     one staff member take bookings; staff2 does not. The owner has hours, an override and performs
     "Matrix type"; the workspace closes on 2030-12-25."""
-    conn.execute("insert into public.practitioners (workspace_id, user_id) values (%s, %s)", [workspace_id, staff.id])
+    conn.execute(
+        "insert into public.practitioners (workspace_id, user_id) values (%s, %s)", [workspace_id, staff.id]
+    )
     owner_practitioner = practitioner_of(owner, workspace_id)
     booking_type = conn.execute(
-        "insert into public.booking_types (workspace_id, name, duration_minutes) values (%s, 'Matrix type', 30)"
+        "insert into public.booking_types (workspace_id, name, duration_minutes)"
+        " values (%s, 'Matrix type', 30)"
         " returning id",
         [workspace_id],
     ).fetchone()[0]
     for statement in (
         "insert into public.booking_type_practitioners (workspace_id, booking_type_id, practitioner_id)"
         " values (%(ws)s, %(bt)s, %(pr)s)",
-        "insert into public.availability_rules (workspace_id, practitioner_id, weekday, start_time, end_time)"
+        "insert into public.availability_rules"
+        " (workspace_id, practitioner_id, weekday, start_time, end_time)"
         " values (%(ws)s, %(pr)s, 1, '09:00', '12:00')",
         "insert into public.availability_overrides (workspace_id, practitioner_id, override_date)"
         " values (%(ws)s, %(pr)s, '2030-01-01')",
         "insert into public.workspace_closures (workspace_id, closed_on) values (%(ws)s, '2030-12-25')",
     ):
         conn.execute(
-            statement, {"ws": workspace_id, "bt": booking_type, "pr": conn.execute(*owner_practitioner).fetchone()[0]}
+            statement,
+            {"ws": workspace_id, "bt": booking_type, "pr": conn.execute(*owner_practitioner).fetchone()[0]},
         )
 
 
@@ -375,7 +380,8 @@ SPECS: dict[str, TableSpec] = {
     "booking_types": TableSpec(
         target=lambda w, ws: ("workspace_id = %s and name = 'Matrix type'", [w.workspaces[ws]]),
         insert=lambda w, ws: (
-            "insert into public.booking_types (workspace_id, name, duration_minutes) values (%s, 'New type', 45)",
+            "insert into public.booking_types (workspace_id, name, duration_minutes)"
+            " values (%s, 'New type', 45)",
             [w.workspaces[ws]],
         ),
         update_set="duration_minutes = 60",
@@ -427,7 +433,8 @@ SPECS: dict[str, TableSpec] = {
     "availability_rules": TableSpec(
         target=lambda w, ws: ("workspace_id = %s and weekday = 1", [w.workspaces[ws]]),
         insert=lambda w, ws: (
-            "insert into public.availability_rules (workspace_id, practitioner_id, weekday, start_time, end_time)"
+            "insert into public.availability_rules"
+            " (workspace_id, practitioner_id, weekday, start_time, end_time)"
             " values (%s, (select id from public.practitioners where workspace_id = %s and user_id = %s),"
             " 2, '09:00', '12:00')",
             [w.workspaces[ws], w.workspaces[ws], w.users[f"owner_{ws}"].id],

@@ -67,14 +67,9 @@ parallel safe
 security invoker
 set search_path = ''
 as $$
-    select
-        p_value is not null
-        and char_length(p_value) between 1 and p_max_length
-        and p_value !~ U&'^[\0020\00A0\00AD\034F\115F\1160\1680\180E\2000-\200F\202F\205F-\2064\3000\3164\FEFF\FFA0[:space:]]'
-        and p_value !~ U&'[\0020\00A0\00AD\034F\115F\1160\1680\180E\2000-\200F\202F\205F-\2064\3000\3164\FEFF\FFA0[:space:]]$'
-        -- control characters other than tab (0009) and line feed (000A), separators, bidi controls
-        and p_value !~ U&'[\0001-\0008\000B-\001F\007F-\009F\2028\2029\202A-\202E\2066-\2069]'
-        and p_value ~ U&'[^\0020\00A0\00AD\034F\115F\1160\1680\180E\2000-\200F\202F\205F-\2064\3000\3164\FEFF\FFA0[:space:]]';
+    -- The one-line rule, with each line feed and tab read as a blank: they may stand
+    -- inside the text, not at its ends (one character for one, so the length holds).
+    select private.is_clean_text(pg_catalog.translate(p_value, E'\n\t', '  '), p_max_length);
 $$;
 
 comment on function private.is_clean_multiline_text(text, integer) is

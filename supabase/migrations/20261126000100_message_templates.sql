@@ -138,7 +138,7 @@ comment on column public.message_templates.subject is 'Email subject line (may u
 comment on column public.message_templates.body is
 'Message text with {{placeholders}}; plain text, line breaks kept; at most 1600 characters for SMS.';
 
--- Policies and the one-per-kind constraint cover (workspace_id, ...).
+-- The one-per-kind unique index leads with workspace_id: it serves the policies too.
 alter table public.message_templates enable row level security;
 
 revoke all on public.message_templates from anon, authenticated;

@@ -58,8 +58,8 @@ declare
     v_option jsonb;
     v_clean_options text[];
     v_option_text text;
-    v_keys text[] := '{}';
-    v_result jsonb := '[]';
+    v_keys text[] := '{}'::text[];
+    v_result jsonb := '[]'::jsonb;
     v_where text;
 begin
     if
@@ -142,7 +142,7 @@ begin
         then
             perform private.raise_error('missing_field_options', v_where || ' needs 1 to 100 options.');
         end if;
-        v_clean_options := '{}';
+        v_clean_options := '{}'::text[];
         for v_option in select o.value from pg_catalog.jsonb_array_elements(v_options) as o loop
             if pg_catalog.jsonb_typeof(v_option) <> 'string' then
                 perform private.raise_error('invalid_field_option', v_where || ' has an option that is not a text.');

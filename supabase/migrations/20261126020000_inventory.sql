@@ -97,3 +97,19 @@ with check (workspace_id = any((select private.member_workspace_ids())::uuid[]))
 create policy "owners delete inventory items"
 on public.inventory_items for delete to authenticated
 using (workspace_id = any((select private.owner_workspace_ids())::uuid[]));
+
+-- Staff screens show stock live (Supabase Realtime honours RLS). Supabase creates the
+-- publication; a plain PostgreSQL gets an empty one here so the same file works on both.
+do $realtime$
+begin
+    if not exists (select 1 from pg_catalog.pg_publication where pubname = 'supabase_realtime') then
+        create publication supabase_realtime;
+    end if;
+    if not exists (
+        select 1 from pg_catalog.pg_publication_tables
+        where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = 'inventory_items'
+    ) then
+        alter publication supabase_realtime add table public.inventory_items;
+    end if;
+end
+$realtime$;

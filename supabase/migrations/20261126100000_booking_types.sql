@@ -10,7 +10,7 @@ insert into private.error_codes (code, http_status, description) values
 (
     'invalid_description',
     400,
-    'A description has at most 2000 characters, at least one visible, and no control characters but line breaks and tabs.'
+    'A description has at most 2000 characters, one visible, and no control characters but line breaks and tabs.'
 ),
 ('invalid_location', 400, 'A location has at most 200 characters, at least one visible, and no control characters.'),
 ('invalid_duration', 400, 'A duration is a whole number of minutes from 1 to 720.'),
@@ -18,7 +18,7 @@ insert into private.error_codes (code, http_status, description) values
 (
     'invalid_booking_window',
     400,
-    'Minimum notice is 0 to 43200 minutes (30 days), maximum days ahead 1 to 730, and the notice ends before the horizon.'
+    'Minimum notice is 0 to 43200 minutes, maximum days ahead 1 to 730, and the notice ends before the horizon.'
 ),
 ('invalid_slot_interval', 400, 'A slot interval is a whole number of minutes from 1 to 720.'),
 ('invalid_daily_capacity', 400, 'A daily capacity is empty (no limit) or 1 to 1000 bookings.');
@@ -35,7 +35,7 @@ create table public.booking_types (
     max_days_ahead integer not null default 60,
     slot_interval_minutes integer not null,
     daily_capacity integer,
-    location text,
+    location text,  -- noqa: RF04
     active boolean not null default true,
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now(),

@@ -198,7 +198,7 @@ create table public.availability_rules (
     id uuid primary key default gen_random_uuid(),
     workspace_id uuid not null references public.workspaces (id) on delete cascade,
     practitioner_id uuid not null,
-    weekday smallint not null,
+    weekday smallint not null,  -- noqa: RF04
     start_time time not null,
     end_time time not null,
     created_at timestamptz not null default now(),
@@ -572,8 +572,10 @@ grant execute on function private.practitioner_windows(uuid, date, date) to auth
 
 -- Workspaces created before this migration: their creators take bookings too.
 insert into public.practitioners (workspace_id, user_id)
-select m.workspace_id, m.user_id
+select
+    m.workspace_id,
+    m.user_id
 from public.workspace_members as m
-inner join public.workspaces as w on w.id = m.workspace_id and w.created_by = m.user_id
+inner join public.workspaces as w on m.workspace_id = w.id and m.user_id = w.created_by
 where m.role = 'owner'
 on conflict (workspace_id, user_id) do nothing;

@@ -15,17 +15,17 @@ values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Check-up', 30);
 insert into public.booking_type_practitioners (workspace_id, booking_type_id, practitioner_id)
 select
     bt.workspace_id,
-    bt.id,
-    p.id
+    bt.id as booking_type_id,
+    p.id as practitioner_id
 from public.booking_types as bt
 inner join public.practitioners as p on bt.workspace_id = p.workspace_id;
 insert into public.availability_rules (workspace_id, practitioner_id, weekday, start_time, end_time)
 select
     workspace_id,
-    id,
-    2,
-    '09:00',
-    '17:00'
+    id as practitioner_id,
+    2 as weekday,  -- noqa: RF04
+    '09:00' as start_time,
+    '17:00' as end_time
 from public.practitioners;
 
 create temp table before as select w.* from public.workspaces as w;

@@ -13,17 +13,17 @@ where p.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 
 insert into public.availability_overrides (workspace_id, practitioner_id, override_date)
 select
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa' as workspace_id,
     practitioner_id,
-    '2030-01-01'
+    '2030-01-01' as override_date
 from ids;
 insert into public.availability_overrides (workspace_id, practitioner_id, override_date, start_time, end_time)
 select
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa' as workspace_id,
     practitioner_id,
-    '2030-01-02',
-    '10:00',
-    '12:00'
+    '2030-01-02' as override_date,
+    '10:00' as start_time,
+    '12:00' as end_time
 from ids;
 
 create temp table before as select o.* from public.availability_overrides as o;

@@ -13,12 +13,12 @@ where p.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 
 insert into public.availability_rules (id, workspace_id, practitioner_id, weekday, start_time, end_time)
 select
-    'cccccccc-0000-0000-0000-000000000001',
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+    'cccccccc-0000-0000-0000-000000000001' as id,
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa' as workspace_id,
     practitioner_id,
-    1,
-    '09:00',
-    '12:00'
+    1 as weekday,  -- noqa: RF04
+    '09:00' as start_time,
+    '12:00' as end_time
 from ids;
 
 create temp table before as select r.* from public.availability_rules as r;
@@ -85,7 +85,9 @@ select tests.clear_authentication();
 
 select results_eq(
     $$select weekday::int, start_time::text, end_time::text from public.availability_rules order by 1, 2$$,
-    $$values (1, '08:00:00', '12:00:00'), (1, '12:00:00', '13:00:00'), (1, '14:00:00', '24:00:00'), (2, '09:00:00', '12:00:00')$$,
+    $$values
+        (1, '08:00:00', '12:00:00'), (1, '12:00:00', '13:00:00'),
+        (1, '14:00:00', '24:00:00'), (2, '09:00:00', '12:00:00')$$,
     'the accepted windows'
 );
 

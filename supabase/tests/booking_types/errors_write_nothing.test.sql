@@ -12,11 +12,11 @@ values ('bbbbbbbb-0000-0000-0000-000000000001', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaa
 create temp table written_before as
 select
     count(*)::int as booking_types,
-    (select md5(string_agg(t::text, ',')) from public.booking_types as t) as rows
+    (select md5(string_agg(t::text, ',')) from public.booking_types as t) as digest
 from public.booking_types;
 
 create function pg_temp.written()
-returns table (booking_types int, rows text)
+returns table (booking_types int, digest text)
 language sql
 as $$
     select count(*)::int, (select md5(string_agg(t::text, ',')) from public.booking_types as t)
@@ -25,107 +25,127 @@ $$;
 
 select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
--- Each bad insert: (columns, values, code).
-create temp table bad_inserts (label text, sql text, code text);
-insert into bad_inserts values
+-- Each bad write: (label, statement, expected code).
+create temp table bad_inserts (what_is_wrong text, bad_statement text, expected_code text);
+insert into bad_inserts (what_is_wrong, bad_statement, expected_code) values
 (
     'empty name',
-    $$insert into public.booking_types (workspace_id, name, duration_minutes) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '  ', 30)$$,
+    $$insert into public.booking_types (workspace_id, name, duration_minutes)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '  ', 30)$$,
     'invalid_name'
 ),
 (
     'name with a newline',
-    $$insert into public.booking_types (workspace_id, name, duration_minutes) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', E'a\nb', 30)$$,
+    $$insert into public.booking_types (workspace_id, name, duration_minutes)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', E'a\nb', 30)$$,
     'invalid_name'
 ),
 (
     '121-character name',
-    $$insert into public.booking_types (workspace_id, name, duration_minutes) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', repeat('n', 121), 30)$$,
+    $$insert into public.booking_types (workspace_id, name, duration_minutes)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', repeat('n', 121), 30)$$,
     'invalid_name'
 ),
 (
     '2001-character description',
-    $$insert into public.booking_types (workspace_id, name, description, duration_minutes) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', repeat('d', 2001), 30)$$,
+    $$insert into public.booking_types (workspace_id, name, description, duration_minutes)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', repeat('d', 2001), 30)$$,
     'invalid_description'
 ),
 (
     'description with a bell',
-    $$insert into public.booking_types (workspace_id, name, description, duration_minutes) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', E'ding\x07', 30)$$,
+    $$insert into public.booking_types (workspace_id, name, description, duration_minutes)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', E'ding\x07', 30)$$,
     'invalid_description'
 ),
 (
     '201-character location',
-    $$insert into public.booking_types (workspace_id, name, location, duration_minutes) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', repeat('l', 201), 30)$$,
+    $$insert into public.booking_types (workspace_id, name, location, duration_minutes)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', repeat('l', 201), 30)$$,
     'invalid_location'
 ),
 (
     'negative duration',
-    $$insert into public.booking_types (workspace_id, name, duration_minutes) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', -30)$$,
+    $$insert into public.booking_types (workspace_id, name, duration_minutes)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', -30)$$,
     'invalid_duration'
 ),
 (
     'zero duration',
-    $$insert into public.booking_types (workspace_id, name, duration_minutes) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', 0)$$,
+    $$insert into public.booking_types (workspace_id, name, duration_minutes)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', 0)$$,
     'invalid_duration'
 ),
 (
     '721-minute duration',
-    $$insert into public.booking_types (workspace_id, name, duration_minutes) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', 721)$$,
+    $$insert into public.booking_types (workspace_id, name, duration_minutes)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', 721)$$,
     'invalid_duration'
 ),
 (
     'null duration',
-    $$insert into public.booking_types (workspace_id, name, duration_minutes) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', null)$$,
+    $$insert into public.booking_types (workspace_id, name, duration_minutes)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', null)$$,
     'invalid_duration'
 ),
 (
     'negative buffer before',
-    $$insert into public.booking_types (workspace_id, name, duration_minutes, buffer_before_minutes) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', 30, -1)$$,
+    $$insert into public.booking_types (workspace_id, name, duration_minutes, buffer_before_minutes)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', 30, -1)$$,
     'invalid_buffer'
 ),
 (
     '241-minute buffer after',
-    $$insert into public.booking_types (workspace_id, name, duration_minutes, buffer_after_minutes) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', 30, 241)$$,
+    $$insert into public.booking_types (workspace_id, name, duration_minutes, buffer_after_minutes)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', 30, 241)$$,
     'invalid_buffer'
 ),
 (
     'negative notice',
-    $$insert into public.booking_types (workspace_id, name, duration_minutes, min_notice_minutes) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', 30, -5)$$,
+    $$insert into public.booking_types (workspace_id, name, duration_minutes, min_notice_minutes)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', 30, -5)$$,
     'invalid_booking_window'
 ),
 (
     'zero days ahead',
-    $$insert into public.booking_types (workspace_id, name, duration_minutes, max_days_ahead) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', 30, 0)$$,
+    $$insert into public.booking_types (workspace_id, name, duration_minutes, max_days_ahead)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', 30, 0)$$,
     'invalid_booking_window'
 ),
 (
     '731 days ahead',
-    $$insert into public.booking_types (workspace_id, name, duration_minutes, max_days_ahead) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', 30, 731)$$,
+    $$insert into public.booking_types (workspace_id, name, duration_minutes, max_days_ahead)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', 30, 731)$$,
     'invalid_booking_window'
 ),
 (
     'notice beyond the horizon',
-    $$insert into public.booking_types (workspace_id, name, duration_minutes, min_notice_minutes, max_days_ahead) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', 30, 2880, 2)$$,
+    $$insert into public.booking_types (workspace_id, name, duration_minutes, min_notice_minutes, max_days_ahead)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', 30, 2880, 2)$$,
     'invalid_booking_window'
 ),
 (
     'zero slot interval',
-    $$insert into public.booking_types (workspace_id, name, duration_minutes, slot_interval_minutes) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', 30, 0)$$,
+    $$insert into public.booking_types (workspace_id, name, duration_minutes, slot_interval_minutes)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', 30, 0)$$,
     'invalid_slot_interval'
 ),
 (
     'zero daily capacity',
-    $$insert into public.booking_types (workspace_id, name, duration_minutes, daily_capacity) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', 30, 0)$$,
+    $$insert into public.booking_types (workspace_id, name, duration_minutes, daily_capacity)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'X', 30, 0)$$,
     'invalid_daily_capacity'
 ),
 (
     'update to a negative duration',
-    $$update public.booking_types set duration_minutes = -1 where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+    $$update public.booking_types set duration_minutes = -1
+      where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
     'invalid_duration'
 ),
 (
     'update to a blank name',
-    $$update public.booking_types set name = '' where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+    $$update public.booking_types set name = ''
+      where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
     'invalid_name'
 );
 
@@ -133,8 +153,9 @@ select tests.clear_authentication();
 grant select on bad_inserts to authenticated;
 select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 
-select throws_ok(b.sql, 'PT400', b.code, b.label || ': ' || b.code) from bad_inserts as b
-order by b.label;
+select throws_ok(b.bad_statement, 'PT400', b.expected_code, b.what_is_wrong || ': ' || b.expected_code)
+from bad_inserts as b
+order by b.what_is_wrong;
 
 select tests.clear_authentication();
 

@@ -18,16 +18,16 @@ select results_eq(
 
 insert into public.workspace_members (workspace_id, user_id, role)
 select
-    w.id,
-    '22222222-2222-2222-2222-222222222222',
-    'owner'
+    w.id as workspace_id,
+    '22222222-2222-2222-2222-222222222222' as user_id,
+    'owner' as role
 from public.workspaces as w
 where w.slug = 'north-clinic';
 insert into public.workspace_members (workspace_id, user_id, role)
 select
-    w.id,
-    '33333333-3333-3333-3333-333333333333',
-    'staff'
+    w.id as workspace_id,
+    '33333333-3333-3333-3333-333333333333' as user_id,
+    'staff' as role
 from public.workspaces as w
 where w.slug = 'north-clinic';
 

@@ -24,11 +24,11 @@ where user_id = '11111111-1111-1111-1111-111111111111';
 -- Both work Sundays 01:00-04:00 (across the 02:00 jump) and Mondays 09:00-12:00.
 insert into public.availability_rules (workspace_id, practitioner_id, weekday, start_time, end_time)
 select
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
-    p.id,
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa' as workspace_id,
+    p.id as practitioner_id,
     r.weekday,
-    r.s::time,
-    r.e::time
+    r.s::time as start_time,
+    r.e::time as end_time
 from public.practitioners as p
 cross join (values (7, '01:00', '04:00'), (1, '09:00', '12:00')) as r (weekday, s, e);
 

@@ -13,7 +13,8 @@ values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '2030-12-25', 'Christmas');
 
 select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 select throws_ok(
-    $$insert into public.workspace_closures (workspace_id, closed_on) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', null)$$,
+    $$insert into public.workspace_closures (workspace_id, closed_on)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', null)$$,
     'PT400', 'invalid_date', 'no date: invalid_date'
 );
 select throws_ok(
@@ -22,7 +23,8 @@ select throws_ok(
     'PT400', 'invalid_note', 'a 501-character note: invalid_note'
 );
 select throws_ok(
-    $$insert into public.workspace_closures (workspace_id, closed_on) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '2030-12-25')$$,
+    $$insert into public.workspace_closures (workspace_id, closed_on)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '2030-12-25')$$,
     '23505', null, 'the same date twice: unique violation'
 );
 select lives_ok(
@@ -40,7 +42,8 @@ select results_eq(
 
 select tests.authenticate_as('22222222-2222-2222-2222-222222222222');
 select throws_ok(
-    $$insert into public.workspace_closures (workspace_id, closed_on) values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '2030-12-31')$$,
+    $$insert into public.workspace_closures (workspace_id, closed_on)
+      values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '2030-12-31')$$,
     '42501', null, 'staff cannot close the workspace'
 );
 select is(
