@@ -380,3 +380,16 @@ def test_owners_cannot_change_protected_columns(conn: psycopg.Connection, table:
         [shop.workspace_id],
     )
     assert isinstance(error, psycopg.errors.InsufficientPrivilege)
+
+
+def test_service_role_is_not_limited_to_counts(conn: psycopg.Connection) -> None:
+    shop = new_shop(conn)
+    item_id = create_item(conn, shop)
+    renamed = run_as(
+        conn,
+        Actor.service(),
+        "update public.inventory_items set name = 'Latex gloves', low_stock_threshold = 3"
+        " where id = %s returning name",
+        [item_id],
+    )
+    assert renamed == [("Latex gloves",)]

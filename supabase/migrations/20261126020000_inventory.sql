@@ -51,10 +51,11 @@ security invoker
 set search_path = ''
 as $$
 begin
-    -- A signed-in member who is not an owner may only count stock.
+    -- A signed-in member who is not an owner may only count stock when writing the
+    -- table directly; service_role and definer RPCs (their own checks) are not limited.
     if
         tg_op = 'UPDATE'
-        and (select auth.uid()) is not null
+        and current_user = 'authenticated'
         and not private.has_role(old.workspace_id, 'owner')
         and (new.name, new.unit, new.low_stock_threshold, new.active)
         is distinct from (old.name, old.unit, old.low_stock_threshold, old.active)
