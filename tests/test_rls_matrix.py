@@ -189,7 +189,13 @@ def add_bookings(conn: psycopg.Connection, world: World) -> None:
             " starts_at, ends_at, manage_token_hash)"
             " values (%s, %s, %s, %s, now() + interval '2 days', now() + interval '2 days 30 minutes',"
             " private.token_hash(%s)) returning id",
-            [workspace_id, rows["booking_type"], rows["practitioner"], rows["customer"], secrets.token_urlsafe(32)],
+            [
+                workspace_id,
+                rows["booking_type"],
+                rows["practitioner"],
+                rows["customer"],
+                secrets.token_urlsafe(32),
+            ],
         ).fetchone()[0]
         world.booking_rows[ws] = rows
 
