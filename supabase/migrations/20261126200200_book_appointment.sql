@@ -319,7 +319,7 @@ declare
     v_candidate uuid;
     v_contact_id uuid;
     v_new_contact boolean;
-    v_waiting uuid [] := '{}';
+    v_waiting uuid [] := '{}'::uuid [];
     v_skipped boolean;
 begin
     select t.workspace_id, t.timezone, t.max_active_bookings_per_email
