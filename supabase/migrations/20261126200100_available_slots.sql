@@ -207,21 +207,28 @@ begin
             end as closes
         from local_windows as lw
     ),
+    -- On a regular day the offset is the same all day: step in real time from the
+    -- window's opening instant. On a DST change day, step on the local grid and convert
+    -- each local time (skipped ones become null, repeated ones their first occurrence).
     candidates as (
+        select w.practitioner_id, w.local_date, w.opens, w.closes, g.slot_start
+        from windows as w
+        cross join lateral pg_catalog.generate_series(
+            w.opens, w.closes - v_duration, v_type.slot_interval_minutes * interval '1 minute'
+        ) as g (slot_start)
+        where not w.irregular
+        union all
         select
             w.practitioner_id,
             w.local_date,
             w.opens,
             w.closes,
-            case
-                when w.irregular then private.first_instant(g.local_slot, v_timezone)
-                else g.local_slot at time zone v_timezone
-            end as slot_start
+            private.first_instant(g.local_slot, v_timezone) as slot_start
         from windows as w
         cross join lateral pg_catalog.generate_series(
             w.local_start, w.local_end, v_type.slot_interval_minutes * interval '1 minute'
         ) as g (local_slot)
-        where g.local_slot < w.local_end
+        where w.irregular and g.local_slot < w.local_end
     ),
     busy as (
         select b.practitioner_id, pg_catalog.range_agg(b.blocked_period) as periods
