@@ -184,6 +184,10 @@ def test_rules_refuse_with_their_codes_and_write_nothing(conn: psycopg.Connectio
         "invalid_email": dict(starts_at=day_after_tomorrow(11), p_email="not an email"),
         "invalid_phone": dict(starts_at=day_after_tomorrow(11), p_phone="020 7946 0958"),
         "invalid_notes": dict(starts_at=day_after_tomorrow(11), p_notes="x" * 2001),
+        "invalid_notes (huge)": dict(starts_at=day_after_tomorrow(11), p_notes="x" * 1_000_000),
+        "invalid_name (huge)": dict(starts_at=day_after_tomorrow(11), p_name="x" * 1_000_000),
+        "invalid_email (huge)": dict(starts_at=day_after_tomorrow(11), p_email="x" * 1_000_000 + "@x.test"),
+        "not_found (huge slug)": dict(starts_at=day_after_tomorrow(11), p_workspace_slug="x" * 1_000_000),
     }
     for label, case in cases.items():
         starts_at = case.pop("starts_at")

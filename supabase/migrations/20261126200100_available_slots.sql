@@ -305,7 +305,10 @@ begin
     select w.id, w.timezone, w.max_active_bookings_per_email
     into workspace_id, timezone, max_active_bookings_per_email
     from public.workspaces as w
-    where w.slug = pg_catalog.lower(pg_catalog.btrim(p_workspace_slug)) and w.status = 'active';
+    where
+        char_length(p_workspace_slug) <= 100
+        and w.slug = pg_catalog.lower(pg_catalog.btrim(p_workspace_slug))
+        and w.status = 'active';
     if workspace_id is null then
         perform private.raise_error('not_found', 'No active workspace has this address.');
     end if;

@@ -327,6 +327,16 @@ begin
     from private.public_booking_target(p_workspace_slug, p_booking_type_id, p_staff_id) as t;
     select bt.* into v_type from public.booking_types as bt where bt.id = p_booking_type_id;
 
+    -- Length first, so an oversized field costs nothing more (PostgREST does not cap a body).
+    if char_length(p_name) > 1000 then
+        perform private.raise_error('invalid_name');
+    end if;
+    if char_length(p_email) > 1000 then
+        perform private.raise_error('invalid_email');
+    end if;
+    if char_length(p_notes) > 10000 then
+        perform private.raise_error('invalid_notes');
+    end if;
     v_name := private.clean_text(p_name, 120, 'invalid_name');
     v_email := private.normalize_email(p_email);
     if v_email is null then

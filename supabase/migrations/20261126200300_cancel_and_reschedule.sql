@@ -54,6 +54,9 @@ declare
     v_booking public.bookings;
 begin
     perform private.lock_changeable_booking(p_booking_id);
+    if char_length(p_reason) > 10000 then
+        perform private.raise_error('invalid_reason');
+    end if;
     if p_reason is not null and pg_catalog.btrim(p_reason) <> '' then
         v_reason := private.clean_multiline_text(p_reason, 500, 'invalid_reason');
     end if;
