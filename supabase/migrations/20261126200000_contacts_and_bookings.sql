@@ -207,8 +207,7 @@ comment on constraint bookings_no_overlap on public.bookings is
 
 create index bookings_workspace_id_starts_at_idx on public.bookings (workspace_id, starts_at);
 create index bookings_practitioner_id_starts_at_idx on public.bookings (practitioner_id, starts_at);
-create index bookings_booking_type_id_starts_at_idx on public.bookings (booking_type_id, starts_at)
-where (status <> 'cancelled');
+create index bookings_booking_type_id_starts_at_idx on public.bookings (booking_type_id, starts_at);
 create index bookings_contact_id_starts_at_idx on public.bookings (contact_id, starts_at);
 
 alter table public.bookings enable row level security;
