@@ -16,7 +16,9 @@ clones the migrated template `careops_template` into `careops_bench_booking` and
      practitioners open all day in UTC), a new email each time (so a new contact each time).
    It prints both tps and booking/tpcb-like (target >= 0.75), then checks that every
    transaction booked (the bookings table holds exactly pgbench's count, no two overlap).
-   The pair runs twice in alternating order (tpcb, booking, booking, tpcb) to cancel drift.
+   After a 3-second warm-up of each (not counted), the pair runs twice in alternating order
+   (tpcb, booking, booking, tpcb) to cancel drift. --named makes each client book its own
+   practitioner (p_staff_id), --practitioners sets how many there are.
 2. Latency. A workspace with 5 practitioners (08:00-20:00, Monday to Saturday) and 10,000
    existing bookings; get_available_slots as anon for a 31-day range starting on a random
    day of the next 60, as PostgREST runs it (one transaction, role and claims set). Prints
@@ -101,15 +103,22 @@ returning id, created_by
 
 
 def seed_workspace(
-    conn: psycopg.Connection, slug: str, timezone: str, opens: str, closes: str, weekdays: int
+    conn: psycopg.Connection,
+    slug: str,
+    timezone: str,
+    opens: str,
+    closes: str,
+    weekdays: int,
+    practitioners: int = 5,
 ) -> tuple[Any, Any]:
-    """An active workspace with 5 practitioners performing one 30-minute type; returns (workspace, type)."""
+    """An active workspace whose practitioners (the owner and staff) perform one 30-minute type;
+    returns (workspace, type)."""
     workspace_id, owner_id = conn.execute(SEED_WORKSPACE, {"slug": slug, "timezone": timezone}).fetchone()
     conn.execute(
         "insert into public.workspace_members (workspace_id, user_id, role) values (%s, %s, 'owner')",
         [workspace_id, owner_id],
     )
-    for n in range(1, 5):
+    for n in range(1, practitioners):
         user_id = conn.execute(
             "insert into auth.users"
             " (instance_id, id, aud, role, email, raw_user_meta_data, created_at, updated_at)"
@@ -197,7 +206,7 @@ set local role anon;
 select * from public.book_appointment(p_workspace_slug => 'bench-throughput',
   p_booking_type_id => '{type_id}',
   p_starts_at => '{base}'::timestamptz + (:n * interval '30 minutes'), p_name => 'Bench Customer',
-  p_email => 'b' || :n || '@bench.test', p_phone => '+44 20 7946 0958');
+  p_email => 'b' || :n || '@bench.test', p_phone => '+44 20 7946 0958'{staff});
 commit;
 """
 
@@ -232,7 +241,9 @@ def pgbench(env: dict[str, str], database: str, args: list[str]) -> float:
     return float(match.group(1))
 
 
-def throughput(admin_url: str, bench_url: str, clients: int, seconds: int, scale: int) -> tuple[list, list]:
+def throughput(
+    admin_url: str, bench_url: str, clients: int, seconds: int, scale: int, practitioners: int, named: bool
+) -> tuple[list, list]:
     env = pgbench_env(admin_url)
     recreate(admin_url, PGBENCH_DB, None)
     print(f"  pgbench -i -s {scale} ...", flush=True)
@@ -243,14 +254,30 @@ def throughput(admin_url: str, bench_url: str, clients: int, seconds: int, scale
         check=True,
     )
     with psycopg.connect(bench_url, autocommit=True) as conn:
-        _, type_id = seed_workspace(conn, "bench-throughput", "UTC", "00:00", "24:00", 7)
+        workspace_id, type_id = seed_workspace(
+            conn, "bench-throughput", "UTC", "00:00", "24:00", 7, practitioners
+        )
         conn.execute("create schema bench")
         conn.execute("create sequence bench.slot")
         base = conn.execute(
             "select date_trunc('day', now() at time zone 'UTC') at time zone 'UTC' + interval '2 days'"
         ).fetchone()[0]
         conn.execute("vacuum (analyze)")
-    script = BOOKING_SCRIPT.format(claims=ANON_CLAIMS, type_id=type_id, base=base.isoformat())
+        # --named: client c always asks for practitioner c mod N (p_staff_id), as the
+        # booking page does when the customer picks someone.
+        conn.execute(
+            "create table bench.client_practitioner as select (row_number() over (order by id)) - 1 as n, id"
+            " from public.practitioners where workspace_id = %s",
+            [workspace_id],
+        )
+        conn.execute("grant usage on schema bench to anon")
+        conn.execute("grant select on bench.client_practitioner to anon")
+    staff = (
+        f", p_staff_id => (select id from bench.client_practitioner where n = :client_id % {practitioners})"
+        if named
+        else ""
+    )
+    script = BOOKING_SCRIPT.format(claims=ANON_CLAIMS, type_id=type_id, base=base.isoformat(), staff=staff)
     common = ["-n", "-c", str(clients), "-j", "2", "-T", str(seconds)]
     tpcb: list[float] = []
     booking: list[float] = []
@@ -258,6 +285,10 @@ def throughput(admin_url: str, bench_url: str, clients: int, seconds: int, scale
         handle.write(script)
         script_path = handle.name
     try:
+        # Warm-up, not counted: caches, plans, the first autovacuum of the fresh tables.
+        warm = ["-n", "-c", str(clients), "-j", "2", "-T", "3"]
+        pgbench(env, PGBENCH_DB, warm)
+        pgbench(env, BENCH_DB, [*warm, "-f", script_path])
         for order in (("tpcb", "booking"), ("booking", "tpcb")):
             for kind in order:
                 if kind == "tpcb":
@@ -290,7 +321,77 @@ def throughput(admin_url: str, bench_url: str, clients: int, seconds: int, scale
     print(
         f"  sanity: {booked} bookings for {made} transactions, none overlapping, {spread} practitioners used"
     )
+    tpcb_cpu, booking_cpu = server_cpu(bench_url, with_database(admin_url, PGBENCH_DB), type_id, 1000)
+    if tpcb_cpu is not None and booking_cpu is not None:
+        print(
+            f"  server CPU per transaction, one client: tpcb-like {tpcb_cpu:.3f} ms,"
+            f" book_appointment {booking_cpu:.3f} ms (ratio {tpcb_cpu / booking_cpu:.2f}x)"
+        )
     return tpcb, booking
+
+
+def backend_cpu_seconds(pid: int) -> float | None:
+    """utime + stime of a server process, when the server runs on this machine."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_transaction(url: str, transaction: Any, count: int) -> float | None:
+    """Server CPU milliseconds per transaction over `count` transactions on one connection
+    (after 50 unmeasured ones): a figure that other load on the machine does not move much."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        pid = conn.execute("select pg_backend_pid()").fetchone()[0]
+        for i in range(50):
+            for statement in transaction(i):
+                conn.execute(statement)
+        before = backend_cpu_seconds(pid)
+        for i in range(50, 50 + count):
+            for statement in transaction(i):
+                conn.execute(statement)
+        after = backend_cpu_seconds(pid)
+    if before is None or after is None:
+        return None
+    return (after - before) / count * 1e3
+
+
+def server_cpu(
+    bench_url: str, pgbench_url: str, type_id: Any, count: int
+) -> tuple[float | None, float | None]:
+    """Server CPU per tpcb-like transaction and per booking, one client, the scripts' statements."""
+    rng = random.Random(7)
+    claims = f"select set_config('request.jwt.claims', '{ANON_CLAIMS}', true)"
+
+    def tpcb(_: int) -> list[str]:
+        aid, tid, delta = rng.randint(1, 100_000), rng.randint(1, 10), rng.randint(-5000, 5000)
+        return [
+            "begin",
+            f"update pgbench_accounts set abalance = abalance + {delta} where aid = {aid}",
+            f"select abalance from pgbench_accounts where aid = {aid}",
+            f"update pgbench_tellers set tbalance = tbalance + {delta} where tid = {tid}",
+            f"update pgbench_branches set bbalance = bbalance + {delta} where bid = 1",
+            "insert into pgbench_history (tid, bid, aid, delta, mtime)"
+            f" values ({tid}, 1, {aid}, {delta}, current_timestamp)",
+            "end",
+        ]
+
+    def booking(i: int) -> list[str]:
+        return [
+            "begin",
+            "select nextval('bench.slot')",
+            claims,
+            "set local role anon",
+            "select * from public.book_appointment(p_workspace_slug => 'bench-throughput',"
+            f" p_booking_type_id => '{type_id}',"
+            f" p_starts_at => date_trunc('day', now()) + interval '600 days' + {i} * interval '30 minutes',"
+            " p_name => 'Bench Customer',"
+            f" p_email => 'cpu{i}@bench.test', p_phone => '+44 20 7946 0958')",
+            "commit",
+        ]
+
+    return cpu_per_transaction(pgbench_url, tpcb, count), cpu_per_transaction(bench_url, booking, count)
 
 
 def latency(bench_url: str, iterations: int, warmup: int, seed: int) -> tuple[list[float], list[float], str]:
@@ -353,6 +454,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Booking throughput next to pgbench; slot search latency.")
     parser.add_argument("admin_url", nargs="?", default=os.environ.get("TEST_DATABASE_URL"))
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument(
+        "--practitioners", type=int, default=5, help="practitioners of the throughput workspace"
+    )
+    parser.add_argument(
+        "--named", action="store_true", help="each client books its own practitioner (p_staff_id), not anyone"
+    )
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--scale", type=int, default=16, help="pgbench scale factor (>= clients)")
     parser.add_argument("--iterations", type=int, default=200)
@@ -380,8 +487,20 @@ def main(argv: list[str]) -> int:
     try:
         bench_url = recreate(args.admin_url, BENCH_DB, TEMPLATE_DB)
         if args.only in (None, "throughput"):
-            print(f"== booking throughput: {args.clients} clients, {args.seconds} s per run")
-            tpcb, booking = throughput(args.admin_url, bench_url, args.clients, args.seconds, args.scale)
+            mode = "each client its own practitioner" if args.named else "anyone"
+            print(
+                f"== booking throughput: {args.clients} clients, {args.seconds} s per run,"
+                f" {args.practitioners} practitioners, {mode}"
+            )
+            tpcb, booking = throughput(
+                args.admin_url,
+                bench_url,
+                args.clients,
+                args.seconds,
+                args.scale,
+                args.practitioners,
+                args.named,
+            )
             ratio = statistics.mean(booking) / statistics.mean(tpcb)
             verdict = "PASS" if ratio >= TARGET_RATIO else "MISS"
             summaries.append(

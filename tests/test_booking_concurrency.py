@@ -23,7 +23,7 @@ import psycopg
 import pytest
 
 from tests.booking_support import BookingWorkspace, create_booking_workspace, drop_booking_workspace
-from tests.support import Actor, call_as
+from tests.support import Actor, call_as, race_behind_lock
 
 RACERS = 64
 ROUNDS = int(os.environ.get("CAREOPS_SOAK_ROUNDS", "2"))
@@ -150,3 +150,63 @@ def test_overlapping_different_slots_never_overlap(
     assert booked
     for (_, _, earlier_end), (_, later_start, _) in pairwise(booked):
         assert earlier_end + timedelta(minutes=10) <= later_start - timedelta(minutes=5)
+
+
+def book_as_anon(
+    place: BookingWorkspace, starts_at: datetime, **extra: Any
+) -> Callable[[psycopg.Connection], Any]:
+    return lambda conn: book_call(conn, request(place, starts_at, **extra))[0]
+
+
+def test_daily_capacity_holds_when_two_practitioners_are_booked_at_once(
+    db_url: str, autocommit_conn: psycopg.Connection, committed: Callable[..., BookingWorkspace]
+) -> None:
+    """The second request, for another practitioner the same day, waits for the first's
+    capacity lock and then sees the day full."""
+    place = committed(practitioners=2, daily_capacity=1)
+    first, second = race_behind_lock(
+        db_url,
+        autocommit_conn,
+        (Actor.anon(), book_as_anon(place, tomorrow(timedelta(hours=9)), p_staff_id=place.practitioners[0])),
+        (Actor.anon(), book_as_anon(place, tomorrow(timedelta(hours=15)), p_staff_id=place.practitioners[1])),
+    )
+    assert first is not None
+    assert second == "slot_unavailable"
+    assert len(live_bookings(db_url, place)) == 1
+
+
+def test_a_move_and_a_booking_racing_for_one_slot(
+    db_url: str, autocommit_conn: psycopg.Connection, committed: Callable[..., BookingWorkspace]
+) -> None:
+    """A customer books 10:00 while another moves their 12:00 booking of the same (only)
+    practitioner to 10:00: the move waits for the practitioner, then finds the time taken
+    and leaves the booking where it was."""
+    place = committed(practitioners=1)
+    with psycopg.connect(db_url) as conn:
+        call_as(conn, Actor.anon(), book_as_anon(place, tomorrow(timedelta(hours=12))))
+        conn.commit()
+    with psycopg.connect(db_url) as conn:
+        row = call_as(
+            conn,
+            Actor.anon(),
+            lambda c: book_call(c, request(place, tomorrow(timedelta(hours=13)))),
+        )
+        conn.commit()
+        token = row[5]
+
+    def move(conn: psycopg.Connection) -> Any:
+        return conn.execute(
+            "select * from public.reschedule_booking(p_token => %s, p_new_starts_at => %s)",
+            [token, tomorrow(timedelta(hours=10))],
+        ).fetchone()
+
+    first, second = race_behind_lock(
+        db_url,
+        autocommit_conn,
+        (Actor.anon(), book_as_anon(place, tomorrow(timedelta(hours=10)))),
+        (Actor.anon(), move),
+    )
+    assert first is not None
+    assert second == "slot_unavailable"
+    starts = [starts_at for _, starts_at, _ in live_bookings(db_url, place)]
+    assert starts == [tomorrow(timedelta(hours=h)) for h in (10, 12, 13)]
