@@ -58,7 +58,6 @@ declare
     v_leads jsonb;
     v_conversations jsonb;
     v_forms jsonb;
-    v_forms_completed bigint;
     v_inventory jsonb;
     v_alerts jsonb;
 begin
@@ -103,28 +102,42 @@ begin
         ) end
     );
 
-    -- Bookings: one range of the workspace's bookings by start, from 30 days ago to the end of
-    -- the 7th local day ahead. Today and the next 7 days count what takes place (not cancelled);
-    -- the last 30 days count outcomes of the bookings that started in [p_at - 30 days, p_at).
+    -- Bookings: three ranges of the workspace's bookings by start (index-only scans; three
+    -- narrow scans cost less than one wide scan that tests every row against every window).
+    -- Today and the next 7 days count what takes place (not cancelled); the last 30 days count
+    -- outcomes of the bookings that started in [p_at - 30 days, p_at).
     select pg_catalog.jsonb_build_object(
-        'today', count(*) filter (
-            where b.starts_at >= v_day_start and b.starts_at < v_day_end and b.status <> 'cancelled'
+        'today', (
+            select count(*) from public.bookings as b
+            where
+                b.workspace_id = p_workspace_id
+                and b.starts_at >= v_day_start
+                and b.starts_at < v_day_end
+                and b.status <> 'cancelled'
         ),
-        'next_7_days', count(*) filter (
-            where b.starts_at >= v_day_end and b.status <> 'cancelled'
+        'next_7_days', (
+            select count(*) from public.bookings as b
+            where
+                b.workspace_id = p_workspace_id
+                and b.starts_at >= v_day_end
+                and b.starts_at < v_week_end
+                and b.status <> 'cancelled'
         ),
-        'last_30_days', pg_catalog.jsonb_build_object(
-            'completed', count(*) filter (where b.starts_at < p_at and b.status = 'completed'),
-            'no_show', count(*) filter (where b.starts_at < p_at and b.status = 'no_show'),
-            'cancelled', count(*) filter (where b.starts_at < p_at and b.status = 'cancelled')
+        'last_30_days', (
+            select pg_catalog.jsonb_build_object(
+                'completed', coalesce(sum(o.bookings) filter (where o.status = 'completed'), 0),
+                'no_show', coalesce(sum(o.bookings) filter (where o.status = 'no_show'), 0),
+                'cancelled', coalesce(sum(o.bookings) filter (where o.status = 'cancelled'), 0)
+            )
+            from (
+                select b.status, count(*) as bookings
+                from public.bookings as b
+                where b.workspace_id = p_workspace_id and b.starts_at >= v_month_ago and b.starts_at < p_at
+                group by b.status
+            ) as o
         )
     )
-    into v_bookings
-    from public.bookings as b
-    where
-        b.workspace_id = p_workspace_id
-        and b.starts_at >= v_month_ago
-        and b.starts_at < v_week_end;
+    into v_bookings;
 
     -- Today per practitioner: every active practitioner (0 included), and an inactive one who
     -- still holds bookings today.
@@ -177,23 +190,27 @@ begin
     from public.conversations as u
     where u.workspace_id = p_workspace_id and u.unread_count > 0;
 
-    -- Forms: open submissions by status, and those completed in the last 30 days.
-    select count(*) into v_forms_completed
-    from public.form_submissions as f
-    where
-        f.workspace_id = p_workspace_id
-        and f.completed_at is not null
-        and f.completed_at >= v_month_ago
-        and f.completed_at <= p_at;
-
+    -- Forms: open submissions by status (each a range of the partial index), and those
+    -- completed in the last 30 days.
     select pg_catalog.jsonb_build_object(
-        'pending', count(*) filter (where f.status = 'pending'),
-        'overdue', count(*) filter (where f.status = 'overdue'),
-        'completed_30_days', v_forms_completed
+        'pending', (
+            select count(*) from public.form_submissions as f
+            where f.workspace_id = p_workspace_id and f.status = 'pending'
+        ),
+        'overdue', (
+            select count(*) from public.form_submissions as f
+            where f.workspace_id = p_workspace_id and f.status = 'overdue'
+        ),
+        'completed_30_days', (
+            select count(*) from public.form_submissions as f
+            where
+                f.workspace_id = p_workspace_id
+                and f.completed_at is not null
+                and f.completed_at >= v_month_ago
+                and f.completed_at <= p_at
+        )
     )
-    into v_forms
-    from public.form_submissions as f
-    where f.workspace_id = p_workspace_id and f.status in ('pending', 'overdue');
+    into v_forms;
 
     -- Inventory: active items, and those at or below their threshold (at most 20 listed, the
     -- emptiest relative to its threshold first).
