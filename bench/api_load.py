@@ -184,6 +184,38 @@ def explain_dashboard_stats(url: str, seeded: Seeded, full: bool) -> None:
             raise SanityError(f"dashboard_stats scans {table} sequentially")
 
 
+def database_costs(url: str, seeded: Seeded, calls: int = 200) -> str:
+    """What each endpoint costs the database alone, over one warm connection as edge_api's role
+    (no HTTP, no Python in between): health's query, and the stats transaction (begin, the
+    PostgREST preamble, dashboard_stats, commit), interleaved; median and p95 in ms."""
+    claims = f'{{"sub": "{seeded.owner_id}", "role": "authenticated"}}'
+    timings: dict[str, list[float]] = {"health query": [], "stats transaction": []}
+    with psycopg.connect(url, autocommit=True) as conn:
+        for n in range(calls + 20):
+            started = time.perf_counter()
+            conn.execute("select exists (select 1 from pgmq.meta where queue_name = 'jobs')").fetchone()
+            health = (time.perf_counter() - started) * 1000
+            started = time.perf_counter()
+            with conn.transaction():
+                conn.execute(
+                    "select set_config('role', 'authenticated', true),"
+                    " set_config('request.jwt.claims', %s, true),"
+                    " set_config('statement_timeout', '8000', true)",
+                    [claims],
+                )
+                conn.execute(
+                    "select public.dashboard_stats(p_workspace_id => %s)", [seeded.workspace_id]
+                ).fetchone()
+            stats = (time.perf_counter() - started) * 1000
+            if n >= 20:  # warm-up: plans cached, pages in shared buffers
+                timings["health query"].append(health)
+                timings["stats transaction"].append(stats)
+    return "; ".join(
+        f"{name} median {statistics.median(values):.2f} ms, p95 {p95(values):.2f} ms"
+        for name, values in timings.items()
+    )
+
+
 def owner_token(owner_id: uuid.UUID) -> str:
     now = int(time.time())
     claims = {
@@ -326,7 +358,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=4, help="alternations of the endpoints")
     parser.add_argument("--warmup-seconds", type=float, default=2.0)
     parser.add_argument("--plans", action="store_true", help="print the whole plans of dashboard_stats")
-    parser.add_argument("--scale", type=float, default=1.0, help="size of the large workspace (1.0: the issue's)")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="size of the large workspace (1.0: the issue's)"
+    )
     parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DB} database")
     args = parser.parse_args(argv)
     if not args.admin_url:
@@ -347,9 +381,13 @@ def main(argv: list[str]) -> int:
         )
         load_large(url, seeded, args.scale)
         explain_dashboard_stats(url, seeded, args.plans)
+        print(f"\nin the database alone ({api_database_url(args.admin_url)}):")
+        print("  " + database_costs(api_database_url(args.admin_url), seeded))
         port = free_port()
         api = start_api(api_database_url(args.admin_url), port)
-        results = asyncio.run(load(f"http://127.0.0.1:{port}", seeded, args, expected_bookings_today(url, seeded)))
+        results = asyncio.run(
+            load(f"http://127.0.0.1:{port}", seeded, args, expected_bookings_today(url, seeded))
+        )
         summary = report(results, args.concurrency)
     except SanityError as exc:
         print(f"\nsanity check failed: {exc}", file=sys.stderr)

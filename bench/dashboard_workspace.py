@@ -58,7 +58,7 @@ def load_large_workspace(conn: psycopg.Connection, workspace_id: uuid.UUID, size
     conn.execute(
         "insert into public.intake_forms (id, workspace_id, name, fields)"
         " values (md5('bench-form' || %(w)s)::uuid, %(w)s, 'Intake',"
-        " '[{\"key\": \"ok\", \"type\": \"checkbox\", \"label\": \"OK\"}]')",
+        ' \'[{"key": "ok", "type": "checkbox", "label": "OK"}]\')',
         params,
     )
     # From here on, no triggers and no per-row foreign key checks (the configuration rows
@@ -101,7 +101,11 @@ def load_large_workspace(conn: psycopg.Connection, workspace_id: uuid.UUID, size
         cross join lateral (
             select case
                 when b.starts_at < now() then
-                    case when b.n %% 100 < 80 then 'completed' when b.n %% 100 < 88 then 'no_show' else 'cancelled' end
+                    case
+                        when b.n %% 100 < 80 then 'completed'
+                        when b.n %% 100 < 88 then 'no_show'
+                        else 'cancelled'
+                    end
                 else case when b.n %% 10 = 0 then 'cancelled' else 'confirmed' end
             end as status
         ) as s
@@ -122,7 +126,8 @@ def load_large_workspace(conn: psycopg.Connection, workspace_id: uuid.UUID, size
     # Messages: over two years, 9 in 10 outbound (sent or delivered), 1 in 10 inbound.
     conn.execute(
         """
-        insert into public.messages (id, workspace_id, conversation_id, direction, channel, kind, body, recipient,
+        insert into public.messages (id, workspace_id, conversation_id, direction, channel, kind, body,
+            recipient,
             status, provider, attempts, idempotency_key, created_at, sent_at, updated_at)
         select md5('message' || n)::uuid, %(w)s, md5('conversation' || (n %% %(contacts)s + 1))::uuid,
             case when n %% 10 = 0 then 'inbound' else 'outbound' end,
@@ -143,7 +148,8 @@ def load_large_workspace(conn: psycopg.Connection, workspace_id: uuid.UUID, size
     # Form submissions for the first bookings (one form each): completed unless recent.
     conn.execute(
         """
-        insert into public.form_submissions (workspace_id, form_id, booking_id, contact_id, token_hash, status,
+        insert into public.form_submissions (workspace_id, form_id, booking_id, contact_id, token_hash,
+            status,
             sent_at, overdue_at, completed_at, answers, created_at, updated_at)
         select b.workspace_id, md5('bench-form' || %(w)s)::uuid, b.id, b.contact_id,
             sha256(convert_to('bench-form/' || b.id, 'UTF8')), s.status, b.created_at,

@@ -49,7 +49,9 @@ class BookingStats(BaseModel):
     """Bookings by the workspace's local day."""
 
     today: Count = Field(description="Bookings starting today (local day), not cancelled.")
-    next_7_days: Count = Field(description="Bookings starting in the 7 local days after today, not cancelled.")
+    next_7_days: Count = Field(
+        description="Bookings starting in the 7 local days after today, not cancelled."
+    )
     last_30_days: BookingOutcomes
     today_by_practitioner: list[PractitionerDay] = Field(
         description="Every active practitioner (and an inactive one holding bookings today), busiest first."
@@ -69,7 +71,9 @@ class LeadStats(BaseModel):
 class FormStats(BaseModel):
     """Intake form submissions."""
 
-    pending: Count = Field(description="Sent, not filled in, not yet overdue (the hourly sweep marks overdue).")
+    pending: Count = Field(
+        description="Sent, not filled in, not yet overdue (the hourly sweep marks overdue)."
+    )
     overdue: Count = Field(description="Not filled in 48 hours after they were sent.")
     completed_30_days: Count = Field(description="Filled in during the last 30 days.")
 

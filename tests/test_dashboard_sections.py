@@ -94,7 +94,12 @@ def seed_workspace(conn: psycopg.Connection, timezone: str, at: dt.datetime, rng
                 ],
             ).fetchone()[0]
             seed.bookings.append(
-                {"id": booking_id, "practitioner_id": practitioner_id, "starts_at": starts_at, "status": status}
+                {
+                    "id": booking_id,
+                    "practitioner_id": practitioner_id,
+                    "starts_at": starts_at,
+                    "status": status,
+                }
             )
 
     # Conversations: one per contact (the triggers made some), in a state the test decides.
@@ -121,7 +126,9 @@ def seed_workspace(conn: psycopg.Connection, timezone: str, at: dt.datetime, rng
     conn.execute("delete from public.form_submissions where workspace_id = %s", [place.workspace_id])
     for booking in rng.sample(seed.bookings, 30):
         status = rng.choice(["pending", "overdue", "completed"])
-        completed_at = at - dt.timedelta(minutes=rng.randint(-600, 40 * 24 * 60)) if status == "completed" else None
+        completed_at = (
+            at - dt.timedelta(minutes=rng.randint(-600, 40 * 24 * 60)) if status == "completed" else None
+        )
         conn.execute(
             "insert into public.form_submissions (workspace_id, form_id, booking_id, contact_id, token_hash,"
             " status, completed_at, answers)"
@@ -147,10 +154,17 @@ def seed_workspace(conn: psycopg.Connection, timezone: str, at: dt.datetime, rng
             "active": rng.random() > 0.2,
         }
         item["id"] = conn.execute(
-            "insert into public.inventory_items (workspace_id, name, unit, quantity, low_stock_threshold, active)"
+            "insert into public.inventory_items"
+            " (workspace_id, name, unit, quantity, low_stock_threshold, active)"
             " values (%s, %s, %s, %s, %s, %s) returning id",
-            [place.workspace_id, item["name"], item["unit"], item["quantity"], item["low_stock_threshold"],
-             item["active"]],
+            [
+                place.workspace_id,
+                item["name"],
+                item["unit"],
+                item["quantity"],
+                item["low_stock_threshold"],
+                item["active"],
+            ],
         ).fetchone()[0]
         seed.items.append(item)
 
@@ -166,10 +180,19 @@ def seed_workspace(conn: psycopg.Connection, timezone: str, at: dt.datetime, rng
             "resolved_at": rng.choice([None, None, created_at + dt.timedelta(minutes=5)]),
         }
         alert["id"] = conn.execute(
-            "insert into public.alerts (workspace_id, kind, severity, subject_type, subject_id, text, created_at,"
+            "insert into public.alerts"
+            " (workspace_id, kind, severity, subject_type, subject_id, text, created_at,"
             " resolved_at) values (%s, %s, %s, %s, %s, %s, %s, %s) returning id",
-            [place.workspace_id, alert["kind"], alert["severity"], alert["subject_type"], alert["subject_id"],
-             alert["text"], created_at, alert["resolved_at"]],
+            [
+                place.workspace_id,
+                alert["kind"],
+                alert["severity"],
+                alert["subject_type"],
+                alert["subject_id"],
+                alert["text"],
+                created_at,
+                alert["resolved_at"],
+            ],
         ).fetchone()[0]
         seed.alerts.append(alert)
     return seed
@@ -190,8 +213,7 @@ def expected_sections(seed: Seed, at: dt.datetime) -> dict[str, Any]:
     today_bookings = [b for b in live if day_start <= b["starts_at"] < day_end]
     past_month = [b for b in seed.bookings if month_ago <= b["starts_at"] < at]
     per_practitioner = {
-        p: sum(1 for b in today_bookings if b["practitioner_id"] == p)
-        for p in seed.place.practitioners
+        p: sum(1 for b in today_bookings if b["practitioner_id"] == p) for p in seed.place.practitioners
     }
     listed = [p for p in seed.place.practitioners if p != seed.inactive_practitioner or per_practitioner[p]]
     by_practitioner = [
@@ -303,7 +325,7 @@ SECTIONS = ("bookings", "leads", "forms", "inventory", "alerts")
 )
 def test_sections_match_an_independent_computation(conn: psycopg.Connection, timezone: str, at: str) -> None:
     instant = dt.datetime.fromisoformat(at)
-    rng = random.Random(f"{timezone}{at}")
+    rng = random.Random(f"{timezone}{at}")  # noqa: S311 (reproducible test data)
     seed = seed_workspace(conn, timezone, instant, rng)
     other = seed_workspace(conn, timezone, instant, rng)  # never counted for the first
     expected = expected_sections(seed, instant)
@@ -321,7 +343,8 @@ def test_sections_match_an_independent_computation(conn: psycopg.Connection, tim
     # Staff see the same sections (they read all of these tables); only invitations differ.
     as_staff = stats_at(conn, Actor.user(staff), seed.place.workspace_id, instant)
     assert {k: as_staff[k] for k in SECTIONS} == {k: as_owner[k] for k in SECTIONS}
-    assert as_staff["invitations"] is None and as_owner["invitations"] == {"pending": 0}
+    assert as_staff["invitations"] is None
+    assert as_owner["invitations"] == {"pending": 0}
 
     as_service = stats_at(conn, Actor.service(), seed.place.workspace_id, instant)
     assert {k: as_service[k] for k in SECTIONS} == {k: as_owner[k] for k in SECTIONS}
@@ -329,7 +352,10 @@ def test_sections_match_an_independent_computation(conn: psycopg.Connection, tim
     # The other workspace's owner gets its own numbers, and not_found for this one.
     other_owner = Actor.user(other.place.users[0])
     mine = stats_at(conn, other_owner, other.place.workspace_id, instant)
-    assert comparable({k: mine[k] for k in SECTIONS})["bookings"] == expected_sections(other, instant)["bookings"]
+    assert (
+        comparable({k: mine[k] for k in SECTIONS})["bookings"]
+        == expected_sections(other, instant)["bookings"]
+    )
     with pytest.raises(psycopg.Error) as refused:
         stats_at(conn, other_owner, seed.place.workspace_id, instant)
     assert refused.value.diag.message_primary == "not_found"
@@ -345,7 +371,11 @@ def test_an_empty_workspace_has_zeros_and_empty_lists(conn: psycopg.Connection) 
             "next_7_days": 0,
             "last_30_days": {"completed": 0, "no_show": 0, "cancelled": 0},
             "today_by_practitioner": [
-                {"practitioner_id": str(place.practitioners[0]), "full_name": owner.metadata["full_name"], "bookings": 0}
+                {
+                    "practitioner_id": str(place.practitioners[0]),
+                    "full_name": owner.metadata["full_name"],
+                    "bookings": 0,
+                }
             ],
         },
         "leads": {

@@ -67,7 +67,11 @@ def test_owner_gets_the_numbers_of_the_seeded_workspace(client: TestClient, worl
             "next_7_days": 0,
             "last_30_days": {"completed": 0, "no_show": 0, "cancelled": 0},
             "today_by_practitioner": [
-                {"practitioner_id": practitioner_id, "full_name": world.owner.metadata["full_name"], "bookings": 0}
+                {
+                    "practitioner_id": practitioner_id,
+                    "full_name": world.owner.metadata["full_name"],
+                    "bookings": 0,
+                }
             ],
         },
         "leads": {

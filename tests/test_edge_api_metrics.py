@@ -184,8 +184,12 @@ def test_bookings_created_today_moves_when_a_booking_is_made(client: TestClient,
             day_before = conn.execute("select (now() at time zone 'UTC')::date").fetchone()[0]
             before = value(scrape(client), "careops_bookings_created_today")
             for hours in (30, 31):
-                book(conn, place, dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
-                     + dt.timedelta(hours=hours))
+                book(
+                    conn,
+                    place,
+                    dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+                    + dt.timedelta(hours=hours),
+                )
             samples = scrape(client)
             if conn.execute("select (now() at time zone 'UTC')::date").fetchone()[0] != day_before:
                 pytest.skip("midnight UTC passed during the test")
