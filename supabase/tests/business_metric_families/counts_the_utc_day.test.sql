@@ -21,16 +21,17 @@ insert into public.bookings (
 )
 select
     b.id,
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
-    'b0000000-0000-0000-0000-000000000001',
-    p.id,
-    'c0000000-0000-0000-0000-00000000000a',
-    '2031-06-01 00:00+00'::timestamptz + b.n * interval '1 hour',
-    '2031-06-01 00:30+00'::timestamptz + b.n * interval '1 hour',
-    'completed',
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa' as workspace_id,
+    'b0000000-0000-0000-0000-000000000001' as booking_type_id,
+    p.id as practitioner_id,
+    'c0000000-0000-0000-0000-00000000000a' as contact_id,
+    '2031-06-01 00:00+00'::timestamptz + b.n * interval '1 hour' as starts_at,
+    '2031-06-01 00:30+00'::timestamptz + b.n * interval '1 hour' as ends_at,
+    'completed' as status,
     b.created_at
 from public.practitioners as p,
-    (values
+    (
+        values
         ('b1000000-0000-0000-0000-000000000001'::uuid, 1, '2031-03-03 23:59:59+00'::timestamptz),
         ('b1000000-0000-0000-0000-000000000002', 2, '2031-03-04 00:00:00+00'),
         ('b1000000-0000-0000-0000-000000000003', 3, '2031-03-04 23:59:59+00'),
@@ -42,9 +43,14 @@ insert into public.form_submissions (
     workspace_id, form_id, booking_id, contact_id, token_hash, status, completed_at, answers
 )
 select
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'f0000000-0000-0000-0000-000000000001', b.id,
-    'c0000000-0000-0000-0000-00000000000a', private.token_hash(b.id::text), 'completed', b.created_at,
-    '{"ok": true}'
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa' as workspace_id,
+    'f0000000-0000-0000-0000-000000000001' as form_id,
+    b.id as booking_id,
+    'c0000000-0000-0000-0000-00000000000a' as contact_id,
+    private.token_hash(b.id::text) as token_hash,
+    'completed' as status,
+    b.created_at as completed_at,
+    '{"ok": true}' as answers
 from public.bookings as b
 where b.id in ('b1000000-0000-0000-0000-000000000002', 'b1000000-0000-0000-0000-000000000004');
 
@@ -71,23 +77,34 @@ insert into public.messages (
 select tests.authenticate_as_service_role();
 
 create temp table day_families as
-select f ->> 'name' as name, f -> 'samples' as samples
+select
+    f ->> 'name' as name,
+    f -> 'samples' as samples
 from jsonb_array_elements(private.business_metric_families('2031-03-04 12:00+00')) as f;
 
 select is(
-    (select samples from day_families where name = 'careops_bookings_created_today'),
+    (
+        select samples from day_families
+        where name = 'careops_bookings_created_today'
+    ),
     '[{"labels": {}, "value": 2}]'::jsonb,
     'bookings created in the UTC day: its first and last second, not the neighbours'
 );
 
 select is(
-    (select samples from day_families where name = 'careops_forms_completed_today'),
+    (
+        select samples from day_families
+        where name = 'careops_forms_completed_today'
+    ),
     '[{"labels": {}, "value": 1}]'::jsonb,
     'forms completed in the UTC day'
 );
 
 select is(
-    (select samples from day_families where name = 'careops_messages_sent_today'),
+    (
+        select samples from day_families
+        where name = 'careops_messages_sent_today'
+    ),
     '[{"labels": {"channel": "email"}, "value": 2}, {"labels": {"channel": "sms"}, "value": 0}]'::jsonb,
     'messages sent in the day by channel, 0 included; unsent and yesterday''s left out'
 );

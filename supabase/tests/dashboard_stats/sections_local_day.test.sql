@@ -37,16 +37,17 @@ insert into public.bookings (
     workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at, status, cancelled_at
 )
 select
-    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
-    'b0000000-0000-0000-0000-000000000001',
-    p.id,
-    'c0000000-0000-0000-0000-00000000000a',
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa' as workspace_id,
+    'b0000000-0000-0000-0000-000000000001' as booking_type_id,
+    p.id as practitioner_id,
+    'c0000000-0000-0000-0000-00000000000a' as contact_id,
     b.starts_at,
-    b.starts_at + interval '30 minutes',
+    b.starts_at + interval '30 minutes' as ends_at,
     b.status,
-    case when b.status = 'cancelled' then b.starts_at end
+    case when b.status = 'cancelled' then b.starts_at end as cancelled_at
 from public.practitioners as p,
-    (values
+    (
+        values
         ('2026-11-25 10:30+00'::timestamptz, 'confirmed'),  -- 25th 23:30 local: yesterday
         ('2026-11-25 11:00+00', 'confirmed'),               -- 26th 00:00: today
         ('2026-11-26 10:30+00', 'confirmed'),               -- 26th 23:30: today
@@ -64,7 +65,10 @@ where p.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 -- The triggers opened conversations; set their state: Ann wrote twice and nobody read it,
 -- Bo's conversation is quiet since August, Cy's has no message.
 insert into public.conversations (workspace_id, contact_id)
-select c.workspace_id, c.id from public.contacts as c
+select
+    c.workspace_id,
+    c.id
+from public.contacts as c
 where c.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'
 on conflict do nothing;
 update public.conversations set last_message_at = null, unread_count = 0
@@ -143,20 +147,27 @@ select is(
 );
 
 select is(
-    (select array_agg(i ->> 'name' order by n) from north, jsonb_array_elements(s #> '{inventory,low_stock}')
-        with ordinality as l (i, n)),
+    (
+        select array_agg(l.item ->> 'name' order by l.position)
+        from north as x
+        cross join lateral jsonb_array_elements(x.s #> '{inventory,low_stock}') with ordinality as l (item, position)
+    ),
     array['Oil', 'Gloves'],
     'the emptiest first (nothing left of a zero threshold before 3 of 10)'
 );
 
 select is(
     (
-        select jsonb_build_object(
-            'open', s #> '{alerts,open}',
-            'by_kind', s #> '{alerts,open_by_kind}',
-            'newest', (select jsonb_agg(a ->> 'text') from jsonb_array_elements(s #> '{alerts,newest}') as a)
-        )
-        from north
+        select
+            jsonb_build_object(
+                'open', x.s #> '{alerts,open}',
+                'by_kind', x.s #> '{alerts,open_by_kind}',
+                'newest', (
+                    select jsonb_agg(a.alert ->> 'text')
+                    from jsonb_array_elements(x.s #> '{alerts,newest}') as a (alert)
+                )
+            )
+        from north as x
     ),
     '{"open": 2, "by_kind": {"low_stock": 1, "form_overdue": 1}, "newest": ["Form overdue", "Gloves are low"]}'::jsonb,
     'alerts: open ones by kind, newest first, resolved and other workspaces'' left out'
