@@ -5,19 +5,20 @@
 
 ADMIN_URL is a superuser URL of the test cluster (default: $TEST_DATABASE_URL); only its
 host, port and credentials are used. The benchmark clones the migrated template
-`careops_template` into its own database `careops_bench_api`, seeds one workspace (an
-owner, staff, invitations), starts edge_api with uvicorn (one worker, as one instance
-of N) on a free port, and drives it with an async httpx load generator: `concurrency`
-clients in a closed loop, each sending its next request when the previous one answered.
+`careops_template` into its own database `careops_bench_api`, seeds 100 workspaces (an
+owner, staff, invitations) and fills the measured one with issue #10's large workspace
+(bench/dashboard_workspace.py: 100k bookings, 50k contacts, 500k messages, 20k form
+submissions, 1k items; `--scale` shrinks it), starts edge_api with uvicorn (one worker, as
+one instance of N) on a free port, and drives it with an async httpx load generator:
+`concurrency` clients in a closed loop, each sending its next request when the previous
+one answered.
 
 Endpoints alternate in rounds (health, stats, health, stats, ...) so drift hits both;
 per endpoint it prints requests per second, median and p95 latency, and the ratio of
 stats' rps to health's. It exits 1 only when a sanity check fails (a non-200 answer,
 or stats returning another workspace's numbers).
 
-Issue #10's targets (ratio >= 0.5, stats p95 <= 25 ms) are for the full dashboard on a
-large workspace; until the bookings/contacts/messages tables exist, `dashboard_stats`
-has its first sections only and the seed is small (see docs/benchmarks.md).
+Issue #10's targets: ratio >= 0.5, stats p95 <= 25 ms (see docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 
 from bench_db import drop_database, recreate_database  # noqa: E402
+from dashboard_workspace import Sizes, load_large_workspace  # noqa: E402
 
 BENCH_DB = "careops_bench_api"
 LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"  # noqa: S105 (public)
@@ -111,7 +113,32 @@ def seed(url: str, staff: int = 20, invitations: int = 200) -> Seeded:
     return Seeded(row[0], row[1], staff, invitations)
 
 
-# Tables whose sequential scan in dashboard_stats would be a finding (issue #10; they come later).
+def load_large(url: str, seeded: Seeded, scale: float) -> None:
+    sizes = Sizes(*(max(1, round(value * scale)) for value in vars(Sizes()).values()))
+    with psycopg.connect(url) as conn:
+        seconds = load_large_workspace(conn, seeded.workspace_id, sizes)
+    print(
+        f"large workspace loaded in {seconds:.1f} s: {sizes.bookings} bookings, {sizes.contacts} contacts"
+        f" (and conversations), {sizes.messages} messages, {sizes.form_submissions} form submissions,"
+        f" {sizes.inventory_items} items, {sizes.alerts} alerts"
+    )
+
+
+def expected_bookings_today(url: str, seeded: Seeded) -> int:
+    """Today's bookings of the measured workspace, counted directly (the stats must agree)."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "select count(*) from public.bookings as b, public.workspaces as w,"
+            " private.local_day(w.timezone, now()) as d"
+            " where w.id = %s and b.workspace_id = w.id and b.status <> 'cancelled'"
+            " and b.starts_at >= d.starts_at and b.starts_at < d.ends_at",
+            [seeded.workspace_id],
+        ).fetchone()
+    assert row is not None
+    return row[0]
+
+
+# Tables whose sequential scan in dashboard_stats would be a finding (issue #10).
 NO_SEQ_SCAN_OF = ("bookings", "messages", "contacts", "conversations", "form_submissions")
 
 
@@ -157,6 +184,38 @@ def explain_dashboard_stats(url: str, seeded: Seeded, full: bool) -> None:
             raise SanityError(f"dashboard_stats scans {table} sequentially")
 
 
+def database_costs(url: str, seeded: Seeded, calls: int = 200) -> str:
+    """What each endpoint costs the database alone, over one warm connection as edge_api's role
+    (no HTTP, no Python in between): health's query, and the stats transaction (begin, the
+    PostgREST preamble, dashboard_stats, commit), interleaved; median and p95 in ms."""
+    claims = f'{{"sub": "{seeded.owner_id}", "role": "authenticated"}}'
+    timings: dict[str, list[float]] = {"health query": [], "stats transaction": []}
+    with psycopg.connect(url, autocommit=True) as conn:
+        for n in range(calls + 20):
+            started = time.perf_counter()
+            conn.execute("select exists (select 1 from pgmq.meta where queue_name = 'jobs')").fetchone()
+            health = (time.perf_counter() - started) * 1000
+            started = time.perf_counter()
+            with conn.transaction():
+                conn.execute(
+                    "select set_config('role', 'authenticated', true),"
+                    " set_config('request.jwt.claims', %s, true),"
+                    " set_config('statement_timeout', '8000', true)",
+                    [claims],
+                )
+                conn.execute(
+                    "select public.dashboard_stats(p_workspace_id => %s)", [seeded.workspace_id]
+                ).fetchone()
+            stats = (time.perf_counter() - started) * 1000
+            if n >= 20:  # warm-up: plans cached, pages in shared buffers
+                timings["health query"].append(health)
+                timings["stats transaction"].append(stats)
+    return "; ".join(
+        f"{name} median {statistics.median(values):.2f} ms, p95 {p95(values):.2f} ms"
+        for name, values in timings.items()
+    )
+
+
 def owner_token(owner_id: uuid.UUID) -> str:
     now = int(time.time())
     claims = {
@@ -167,6 +226,12 @@ def owner_token(owner_id: uuid.UUID) -> str:
         "exp": now + 3600,
     }
     return jwt.encode(claims, LOCAL_JWT_SECRET, algorithm="HS256")
+
+
+def api_database_url(admin_url: str) -> str:
+    """edge_api connects as `postgres` over TCP, as it does in production (never as the superuser)."""
+    port = psycopg.conninfo.conninfo_to_dict(admin_url).get("port") or "5432"
+    return f"postgresql://postgres:postgres@127.0.0.1:{port}/{BENCH_DB}"
 
 
 def free_port() -> int:
@@ -234,7 +299,7 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[18]
 
 
-async def load(base_url: str, seeded: Seeded, args: argparse.Namespace) -> dict[str, Phase]:
+async def load(base_url: str, seeded: Seeded, args: argparse.Namespace, today: int) -> dict[str, Phase]:
     token = {"Authorization": f"Bearer {owner_token(seeded.owner_id)}"}
     endpoints = {
         "health": ("/health", {}),
@@ -247,6 +312,15 @@ async def load(base_url: str, seeded: Seeded, args: argparse.Namespace) -> dict[
             "pending": seeded.pending_invitations
         }:
             raise SanityError(f"unexpected stats: {body}")
+        if body["bookings"]["today"] != today:
+            raise SanityError(f"stats count {body['bookings']['today']} bookings today, the table {today}")
+        print(
+            "stats of the large workspace:"
+            f" bookings {body['bookings']['today']} today, {body['bookings']['next_7_days']} next 7 days,"
+            f" {body['bookings']['last_30_days']} last 30 days; leads {body['leads']}; forms {body['forms']};"
+            f" inventory {body['inventory']['items']} items, {body['inventory']['low_stock_count']} low;"
+            f" alerts {body['alerts']['open_by_kind']}"
+        )
         for path, headers in endpoints.values():
             await run_phase(client, path, headers, args.concurrency, args.warmup_seconds)
         totals = {name: Phase(0, 0.0, []) for name in endpoints}
@@ -284,6 +358,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=4, help="alternations of the endpoints")
     parser.add_argument("--warmup-seconds", type=float, default=2.0)
     parser.add_argument("--plans", action="store_true", help="print the whole plans of dashboard_stats")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="size of the large workspace (1.0: the issue's)"
+    )
     parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DB} database")
     args = parser.parse_args(argv)
     if not args.admin_url:
@@ -302,10 +379,15 @@ def main(argv: list[str]) -> int:
             f"seeded in {time.perf_counter() - started:.1f} s: 100 workspaces, 1 owner + 20 staff"
             " + 200 pending invitations each"
         )
+        load_large(url, seeded, args.scale)
         explain_dashboard_stats(url, seeded, args.plans)
+        print(f"\nin the database alone ({api_database_url(args.admin_url)}):")
+        print("  " + database_costs(api_database_url(args.admin_url), seeded))
         port = free_port()
-        api = start_api(url, port)
-        results = asyncio.run(load(f"http://127.0.0.1:{port}", seeded, args))
+        api = start_api(api_database_url(args.admin_url), port)
+        results = asyncio.run(
+            load(f"http://127.0.0.1:{port}", seeded, args, expected_bookings_today(url, seeded))
+        )
         summary = report(results, args.concurrency)
     except SanityError as exc:
         print(f"\nsanity check failed: {exc}", file=sys.stderr)

@@ -47,6 +47,7 @@ def test_owner_gets_the_numbers_of_the_seeded_workspace(client: TestClient, worl
     assert response.headers["cache-control"] == "private, no-store"
     body = response.json()
     today = body["workspace"].pop("today_local")
+    practitioner_id = body["bookings"]["today_by_practitioner"][0]["practitioner_id"]
     assert today in {before.isoformat(), after.isoformat()}
     assert body == {
         "workspace": {
@@ -59,16 +60,35 @@ def test_owner_gets_the_numbers_of_the_seeded_workspace(client: TestClient, worl
         "members": {"owners": 2, "staff": 4},
         # 2 pending; expired, revoked and accepted ones do not count, nor B's 3
         "invitations": {"pending": world.pending_invitations},
-        "bookings": None,
-        "leads": None,
-        "forms": None,
-        "inventory": None,
-        "alerts": None,
+        # the sections read tables this world leaves empty: zeros (their numbers are checked in
+        # tests/test_dashboard_sections.py); the owner who made the workspace takes bookings
+        "bookings": {
+            "today": 0,
+            "next_7_days": 0,
+            "last_30_days": {"completed": 0, "no_show": 0, "cancelled": 0},
+            "today_by_practitioner": [
+                {
+                    "practitioner_id": practitioner_id,
+                    "full_name": world.owner.metadata["full_name"],
+                    "bookings": 0,
+                }
+            ],
+        },
+        "leads": {
+            "new_contacts_7_days": 0,
+            "new_contacts_30_days": 0,
+            "open_conversations": 0,
+            "unread_conversations": 0,
+            "unread_messages": 0,
+        },
+        "forms": {"pending": 0, "overdue": 0, "completed_30_days": 0},
+        "inventory": {"items": 0, "low_stock_count": 0, "low_stock": []},
+        "alerts": {"open": 0, "open_by_kind": {}, "newest": []},
     }
 
 
-def test_the_response_model_takes_the_later_sections(world: World) -> None:
-    """Adding a section later is SQL only: the model already validates it."""
+def test_the_response_model_validates_every_section(world: World) -> None:
+    """The model is the contract the SQL fills: a full answer round-trips through it."""
     later = {
         "workspace": {
             "id": str(world.workspace_a),
@@ -97,11 +117,32 @@ def test_the_response_model_takes_the_later_sections(world: World) -> None:
         "forms": {"pending": 1, "overdue": 0, "completed_30_days": 5},
         "inventory": {
             "items": 2,
+            "low_stock_count": 1,
             "low_stock": [
-                {"id": str(uuid.uuid4()), "name": "Gloves", "quantity": 1, "low_stock_threshold": 5}
+                {
+                    "id": str(uuid.uuid4()),
+                    "name": "Oil",
+                    "unit": "ml",
+                    "quantity": 2.5,
+                    "low_stock_threshold": 5,
+                }
             ],
         },
-        "alerts": {"open_by_kind": {"low_stock": 1}, "newest": []},
+        "alerts": {
+            "open": 1,
+            "open_by_kind": {"low_stock": 1},
+            "newest": [
+                {
+                    "id": str(uuid.uuid4()),
+                    "kind": "low_stock",
+                    "severity": "warning",
+                    "text": "Oil is low",
+                    "subject_type": "inventory_item",
+                    "subject_id": str(uuid.uuid4()),
+                    "created_at": "2026-11-26T01:02:03Z",
+                }
+            ],
+        },
     }
     assert DashboardStats.model_validate(later).model_dump(mode="json") == later
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 
@@ -10,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.booking_support import book, create_booking_workspace, drop_booking_workspace
 from tests.edge_api_support import app_for, bearer
 from tests.support import Actor, error_of, run_as
 
@@ -172,3 +174,27 @@ def test_metrics_snapshot_is_for_service_role_only(conn: psycopg.Connection) -> 
     assert {family["name"] for family in families} >= {"careops_queue_depth", "careops_cron_job_active"}
     error = error_of(conn, Actor.anon(), "select private.metrics_snapshot()")
     assert isinstance(error, psycopg.errors.InsufficientPrivilege)
+
+
+def test_bookings_created_today_moves_when_a_booking_is_made(client: TestClient, db_url: str) -> None:
+    """careops_bookings_created_today (from private.business_metric_families) over HTTP."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        place = create_booking_workspace(conn)
+        try:
+            day_before = conn.execute("select (now() at time zone 'UTC')::date").fetchone()[0]
+            before = value(scrape(client), "careops_bookings_created_today")
+            for hours in (30, 31):
+                book(
+                    conn,
+                    place,
+                    dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+                    + dt.timedelta(hours=hours),
+                )
+            samples = scrape(client)
+            if conn.execute("select (now() at time zone 'UTC')::date").fetchone()[0] != day_before:
+                pytest.skip("midnight UTC passed during the test")
+            assert value(samples, "careops_bookings_created_today") == before + 2
+            assert value(samples, "careops_messages_sent_today", channel="email") >= 0
+            assert value(samples, "careops_forms_completed_today") >= 0
+        finally:
+            drop_booking_workspace(conn, place)
