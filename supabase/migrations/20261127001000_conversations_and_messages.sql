@@ -102,7 +102,8 @@ comment on column public.messages.claimed_at is 'When the worker last claimed it
 create index messages_conversation_id_created_at_idx on public.messages (conversation_id, created_at desc);
 create index messages_workspace_id_created_at_idx on public.messages (workspace_id, created_at desc);
 create index messages_booking_id_idx on public.messages (booking_id) where (booking_id is not null);
-create index messages_recipient_user_id_idx on public.messages (recipient_user_id) where (recipient_user_id is not null);
+create index messages_recipient_user_id_idx on public.messages (recipient_user_id)
+where (recipient_user_id is not null);
 create index messages_provider_message_id_idx on public.messages (provider, provider_message_id)
 where (provider_message_id is not null);
 
