@@ -59,7 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(dashboard.router)
-    app.include_router(webhooks.router)
+    # Inbound webhooks only where their secrets are configured.
+    if settings.twilio_auth_token is not None:
+        app.include_router(webhooks.twilio_router)
+    if settings.resend_webhook_secret is not None:
+        app.include_router(webhooks.resend_router)
     # The scrape token (and its OpenAPI security scheme) only when one is configured.
     app.include_router(
         metrics.router,

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     # When set, GET /metrics needs `Authorization: Bearer <this>`.
     metrics_bearer_token: SecretStr | None = None
 
-    # Inbound webhooks (unset: that endpoint answers 503 webhook_not_configured).
+    # Inbound webhooks (unset: that endpoint is not served).
     # Twilio's auth token verifies X-Twilio-Signature on /webhooks/twilio/sms.
     twilio_auth_token: SecretStr | None = None
     # The Svix signing secret of the Resend webhook (whsec_...) for /webhooks/resend.

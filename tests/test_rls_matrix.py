@@ -169,16 +169,22 @@ def build_world(conn: psycopg.Connection) -> World:
     world = World(users, workspaces, invitations, newcomer, profileless, rows)
     add_bookings(conn, world)
     add_form_submissions(conn, world)
-    add_stock_movements(conn, world)
+    add_inbox_rows(conn, world)
     return world
 
 
-def add_stock_movements(conn: psycopg.Connection, world: World) -> None:
-    """Per workspace: one stock count of the matrix's item (the movement row of the matrix)."""
-    for ws in world.workspaces:
+def add_inbox_rows(conn: psycopg.Connection, world: World) -> None:
+    """Per workspace: one stock count of the matrix's item (the movement row of the matrix) and
+    one processed webhook event."""
+    for ws, workspace_id in world.workspaces.items():
         conn.execute(
             "update public.inventory_items set quantity = quantity + 1 where id = %s",
             [world.rows[f"item_{ws}"]],
+        )
+        conn.execute(
+            "insert into public.webhook_events (provider, event_id, event_type, outcome, workspace_id)"
+            " values ('twilio', %s, 'sms.received', 'unroutable', %s)",
+            [f"matrix-{ws}-{workspace_id}", workspace_id],
         )
 
 
@@ -652,6 +658,22 @@ SPECS: dict[str, TableSpec] = {
             "outsider": NONE,
             "staff": frozenset({"select"}),
             "owner": frozenset({"select"}),
+        },
+    ),
+    # Provider events seen by the webhooks: edge_api (service_role) only.
+    "webhook_events": TableSpec(
+        target=lambda w, ws: ("event_id = %s", [f"matrix-{ws}-{w.workspaces[ws]}"]),
+        insert=lambda w, ws: (
+            "insert into public.webhook_events (provider, event_id, event_type, outcome, workspace_id)"
+            " values ('resend', %s, 'email.opened', 'ignored', %s)",
+            [secrets.token_hex(8), w.workspaces[ws]],
+        ),
+        update_set="outcome = outcome",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": NONE,
+            "owner": NONE,
         },
     ),
 }
