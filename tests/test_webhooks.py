@@ -11,7 +11,7 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 
 from tests.booking_support import BookingWorkspace, create_booking_workspace, drop_booking_workspace
 from tests.edge_api_support import app_for
-from tests.support import Actor, rpc_error
+from tests.support import Actor, race_behind_lock, rpc_error
 
 TWILIO_TOKEN = "twilio-auth-token-for-tests"  # noqa: S105 (test value)
 SVIX_SECRET = "whsec_" + base64.b64encode(b"resend-webhook-secret-for-tests!").decode()
@@ -368,3 +368,33 @@ def test_webhooks_without_secrets_are_not_served(db_url: str) -> None:
         answer = bare.post("/webhooks/twilio/sms", content=b"")
         assert (answer.status_code, answer.json()["message"]) == (404, "not_found")
 
+
+
+def test_two_first_messages_from_one_new_number_at_once_make_one_contact(
+    db_url: str, autocommit_conn: psycopg.Connection, inbox: Inbox
+) -> None:
+    """The second waits on the sender lock the first holds, then finds the contact it made."""
+
+    def receive(event_id: str) -> Callable[[psycopg.Connection], Any]:
+        def call(conn: psycopg.Connection) -> Any:
+            return conn.execute(
+                "select private.receive_inbound_message('twilio', %s, 'sms', '+33755555555', array[%s], null, 'Hi')",
+                [event_id, inbox.sms_number],
+            ).fetchone()[0]
+
+        return call
+
+    first, second = race_behind_lock(
+        db_url,
+        autocommit_conn,
+        (Actor.service(), receive(inbox.event_id("SM"))),
+        (Actor.service(), receive(inbox.event_id("SM"))),
+    )
+    assert first["outcome"] == second["outcome"] == "received"
+    assert first["contact_id"] == second["contact_id"]
+    contacts, unread = autocommit_conn.execute(
+        "select count(*), max(v.unread_count) from public.contacts c join public.conversations v on v.contact_id = c.id"
+        " where c.workspace_id = %s and c.phone = '+33755555555'",
+        [inbox.place.workspace_id],
+    ).fetchone()
+    assert (contacts, unread) == (1, 2)

@@ -241,6 +241,9 @@ begin
         return pg_catalog.jsonb_build_object('outcome', 'unroutable');
     end if;
 
+    -- Two messages from the same new sender at once make one contact: phones are not unique
+    -- per workspace, so the sender is serialised here rather than by an index.
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(v_workspace_id::text || ':' || v_from, 0));
     select c.id into v_contact_id
     from public.contacts as c
     where
