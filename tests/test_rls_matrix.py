@@ -608,7 +608,8 @@ SPECS: dict[str, TableSpec] = {
         insert=lambda w, ws: (
             "insert into public.messages (workspace_id, conversation_id, direction, channel, kind, body,"
             " recipient, status, idempotency_key)"
-            " select c.workspace_id, c.id, 'outbound', 'email', 'manual', 'Hello', 'x@example.test', 'queued', %s"
+            " select c.workspace_id, c.id, 'outbound', 'email', 'manual', 'Hello', 'x@example.test',"
+            " 'queued', %s"
             " from public.conversations c where c.contact_id = %s",
             [secrets.token_hex(8), w.booking_rows[ws]["customer"]],
         ),
@@ -644,7 +645,8 @@ SPECS: dict[str, TableSpec] = {
     # Stock history: written by the database (quantity trigger, adjust_stock, complete_booking).
     "inventory_movements": TableSpec(
         target=lambda w, ws: (
-            "id = (select m.id from public.inventory_movements m where m.item_id = %s order by m.created_at, m.id limit 1)",
+            "id = (select m.id from public.inventory_movements m where m.item_id = %s order by"
+            " m.created_at, m.id limit 1)",
             [w.rows[f"item_{ws}"]],
         ),
         insert=lambda w, ws: (

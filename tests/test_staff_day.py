@@ -40,7 +40,8 @@ def committed_workspace(db_url: str) -> Iterator[Callable[[], BookingWorkspace]]
 def stock_item(conn: psycopg.Connection, place: BookingWorkspace, quantity: int) -> Any:
     """An item the workspace's booking type uses one of per booking."""
     item_id = conn.execute(
-        "insert into public.inventory_items (workspace_id, name, quantity) values (%s, 'Gloves', %s) returning id",
+        "insert into public.inventory_items (workspace_id, name, quantity) values (%s, 'Gloves', %s)"
+        " returning id",
         [place.workspace_id, quantity],
     ).fetchone()[0]
     conn.execute(
@@ -87,9 +88,12 @@ def test_a_completion_waiting_on_the_last_unit_gets_insufficient_stock(
         db_url, autocommit_conn, (owner, complete(first_booking)), (owner, complete(second_booking))
     )
     assert (first, second) == ("completed", "insufficient_stock")
-    assert autocommit_conn.execute(
-        "select quantity from public.inventory_items where id = %s", [item_id]
-    ).fetchone()[0] == 0
+    assert (
+        autocommit_conn.execute(
+            "select quantity from public.inventory_items where id = %s", [item_id]
+        ).fetchone()[0]
+        == 0
+    )
     statuses = autocommit_conn.execute(
         "select status from public.bookings where id = any(%s) order by starts_at desc",
         [[first_booking, second_booking]],
@@ -142,10 +146,12 @@ def test_staff_reply_through_the_api_pauses_and_resume_lets_reminders_through(
     conversation_id = conn.execute(
         "select id from public.conversations where contact_id = %s", [contact_id]
     ).fetchone()[0]
-    assert rpc_error(conn, staff, "send_message", p_conversation_id=conversation_id, p_body="Hi", p_channel="sms") == (
-        "channel_disabled"
+    assert rpc_error(
+        conn, staff, "send_message", p_conversation_id=conversation_id, p_body="Hi", p_channel="sms"
+    ) == ("channel_disabled")
+    [reply] = rpc(
+        conn, staff, "send_message", p_conversation_id=conversation_id, p_body="Hi", p_channel="email"
     )
-    [reply] = rpc(conn, staff, "send_message", p_conversation_id=conversation_id, p_body="Hi", p_channel="email")
     assert reply[0] is not None
     booking_id = conn.execute(
         "insert into public.bookings (workspace_id, booking_type_id, practitioner_id, contact_id,"
@@ -155,13 +161,15 @@ def test_staff_reply_through_the_api_pauses_and_resume_lets_reminders_through(
     ).fetchone()[0]
     conn.execute("select private.send_due_reminders()")
     reminder = conn.execute(
-        "select status, skip_reason from public.messages where booking_id = %s and template_kind = 'reminder'",
+        "select status, skip_reason from public.messages where booking_id = %s and template_kind ="
+        " 'reminder'",
         [booking_id],
     ).fetchall()
     assert reminder == [("skipped", "automation_paused")]
     rpc(conn, staff, "resume_automation", p_conversation_id=conversation_id)
     conn.execute(
-        "update public.bookings set starts_at = starts_at + interval '1 hour', ends_at = ends_at + interval '1 hour'"
+        "update public.bookings set starts_at = starts_at + interval '1 hour', ends_at = ends_at +"
+        " interval '1 hour'"
         " where id = %s",
         [booking_id],
     )

@@ -24,7 +24,7 @@ from tests.booking_support import BookingWorkspace, create_booking_workspace, dr
 from tests.edge_api_support import app_for
 from tests.support import Actor, race_behind_lock, rpc_error
 
-TWILIO_TOKEN = "twilio-auth-token-for-tests"  # noqa: S105 (test value)
+TWILIO_TOKEN = "twilio-auth-token-for-tests"
 SVIX_SECRET = "whsec_" + base64.b64encode(b"resend-webhook-secret-for-tests!").decode()
 TWILIO_URL = "http://testserver/webhooks/twilio/sms"
 
@@ -36,7 +36,9 @@ def twilio_signature(url: str, params: dict[str, str], token: str = TWILIO_TOKEN
     return base64.b64encode(hmac.new(token.encode(), payload.encode(), hashlib.sha1).digest()).decode()
 
 
-def svix_headers(body: bytes, event_id: str, timestamp: int | None = None, secret: str = SVIX_SECRET) -> dict[str, str]:
+def svix_headers(
+    body: bytes, event_id: str, timestamp: int | None = None, secret: str = SVIX_SECRET
+) -> dict[str, str]:
     """Svix's scheme: HMAC-SHA256, keyed with the base64 secret after `whsec_`, over
     `{id}.{timestamp}.{body}`, sent as `v1,<base64>`."""
     stamp = str(int(time.time()) if timestamp is None else timestamp)
@@ -100,7 +102,8 @@ def written(conn: psycopg.Connection, inbox: Inbox) -> tuple[Any, ...]:
         " (select count(*) from public.webhook_events where event_id = any(%(events)s)),"
         " (select count(*) from public.contacts where workspace_id = %(ws)s),"
         " (select count(*) from public.messages where workspace_id = %(ws)s),"
-        " (select array_agg((status, delivered_at) order by id) from public.messages where workspace_id = %(ws)s),"
+        " (select array_agg((status, delivered_at) order by id) from public.messages where"
+        " workspace_id = %(ws)s),"
         " (select coalesce(sum(unread_count), 0) from public.conversations where workspace_id = %(ws)s),"
         " (select count(*) from public.alerts where workspace_id = %(ws)s)",
         {"events": inbox.event_ids, "ws": inbox.place.workspace_id},
@@ -144,12 +147,15 @@ def test_an_sms_from_a_stranger_becomes_an_inbound_contact_without_welcome(
     ).fetchone()
     assert conversation == (1, True)
     messages = autocommit_conn.execute(
-        "select m.direction, m.channel, m.status, m.body, m.recipient, m.provider_message_id from public.messages m"
+        "select m.direction, m.channel, m.status, m.body, m.recipient, m.provider_message_id from"
+        " public.messages m"
         " join public.conversations c on c.id = m.conversation_id where c.contact_id = %s",
         [contact[0]],
     ).fetchall()
     # Only the message they wrote: no welcome to someone who wrote first.
-    assert messages == [("inbound", "sms", "received", "Can I come at 3?", "+33711223344", params["MessageSid"])]
+    assert messages == [
+        ("inbound", "sms", "received", "Can I come at 3?", "+33711223344", params["MessageSid"])
+    ]
     event = autocommit_conn.execute(
         "select event_type, outcome, workspace_id from public.webhook_events where provider = 'twilio'"
         " and event_id = %s",
@@ -162,7 +168,8 @@ def test_an_sms_from_a_known_contact_joins_their_conversation(
     client: TestClient, autocommit_conn: psycopg.Connection, inbox: Inbox
 ) -> None:
     contact_id = autocommit_conn.execute(
-        "insert into public.contacts (workspace_id, name, email, phone) values (%s, 'Ann Lee', %s, '+33611111111')"
+        "insert into public.contacts (workspace_id, name, email, phone) values (%s, 'Ann Lee', %s,"
+        " '+33611111111')"
         " returning id",
         [inbox.place.workspace_id, f"ann-{inbox.place.slug}@example.test"],
     ).fetchone()[0]
@@ -226,7 +233,8 @@ def sent_email(conn: psycopg.Connection, inbox: Inbox, email: str) -> tuple[Any,
     message_id = conn.execute(
         "insert into public.messages (workspace_id, conversation_id, direction, channel, kind, subject, body,"
         " recipient, status, provider, provider_message_id, idempotency_key, sent_at)"
-        " select c.workspace_id, c.id, 'outbound', 'email', 'manual', 'Hi', 'Hello', %s, 'sent', 'resend', %s,"
+        " select c.workspace_id, c.id, 'outbound', 'email', 'manual', 'Hi', 'Hello', %s, 'sent',"
+        " 'resend', %s,"
         " %s, now() from public.conversations c where c.contact_id = %s returning id",
         [email, resend_id, f"test:{resend_id}", contact_id],
     ).fetchone()[0]
@@ -250,7 +258,9 @@ def test_resend_delivery_events_update_the_message(
     assert status == ("delivered", True)
 
     opened = resend_event("email.opened", {"email_id": resend_id})
-    answer = client.post("/webhooks/resend", content=opened, headers=svix_headers(opened, inbox.event_id("msg")))
+    answer = client.post(
+        "/webhooks/resend", content=opened, headers=svix_headers(opened, inbox.event_id("msg"))
+    )
     assert answer.json() == {"outcome": "ignored"}
 
     unknown = resend_event("email.delivered", {"email_id": str(uuid.uuid4())})
@@ -270,9 +280,9 @@ def test_a_bounce_stops_email_to_the_address_until_it_is_corrected(
     body = resend_event("email.bounced", {"email_id": resend_id, "bounce": {"type": "Permanent"}})
     answer = client.post("/webhooks/resend", content=body, headers=svix_headers(body, inbox.event_id("msg")))
     assert answer.status_code == 200
-    assert autocommit_conn.execute("select status from public.messages where id = %s", [message_id]).fetchone() == (
-        "bounced",
-    )
+    assert autocommit_conn.execute(
+        "select status from public.messages where id = %s", [message_id]
+    ).fetchone() == ("bounced",)
     alert = autocommit_conn.execute(
         "select kind, subject_type, subject_id, resolved_at from public.alerts where workspace_id = %s",
         [inbox.place.workspace_id],
@@ -292,11 +302,21 @@ def test_a_bounce_stops_email_to_the_address_until_it_is_corrected(
             "select id from public.conversations where contact_id = %s", [contact_id]
         ).fetchone()[0]
         staff = Actor.user(inbox.place.users[0])
-        code = rpc_error(conn, staff, "send_message", p_conversation_id=conversation_id, p_body="Hi", p_channel="email")
+        code = rpc_error(
+            conn, staff, "send_message", p_conversation_id=conversation_id, p_body="Hi", p_channel="email"
+        )
         assert code == "email_bounced"
         # Corrected: email goes again.
-        conn.execute("update public.contacts set email = %s where id = %s", [f"bo2-{inbox.place.slug}@example.test", contact_id])
-        assert rpc_error(conn, staff, "send_message", p_conversation_id=conversation_id, p_body="Hi", p_channel="email") is None
+        conn.execute(
+            "update public.contacts set email = %s where id = %s",
+            [f"bo2-{inbox.place.slug}@example.test", contact_id],
+        )
+        assert (
+            rpc_error(
+                conn, staff, "send_message", p_conversation_id=conversation_id, p_body="Hi", p_channel="email"
+            )
+            is None
+        )
         conn.rollback()
 
 
@@ -325,15 +345,18 @@ def test_resend_replay_tamper_stale_and_wrong_secret_write_nothing(
             svix_headers(bounced, fresh_id, secret="whsec_" + base64.b64encode(b"someone-else").decode()),
         ),
         "no signature": (bounced, {"svix-id": fresh_id, "svix-timestamp": str(int(time.time()))}),
-        "replayed signature, other id": (bounced, dict(svix_headers(bounced, fresh_id), **{"svix-id": event_id})),
+        "replayed signature, other id": (
+            bounced,
+            dict(svix_headers(bounced, fresh_id), **{"svix-id": event_id}),
+        ),
     }
     for case, (content, case_headers) in refused.items():
         answer = client.post("/webhooks/resend", content=content, headers=case_headers)
         assert (answer.status_code, answer.json()["message"]) == (401, "invalid_signature"), case
         assert written(autocommit_conn, inbox) == before, case
-    assert autocommit_conn.execute("select status from public.messages where id = %s", [message_id]).fetchone() == (
-        "delivered",
-    )
+    assert autocommit_conn.execute(
+        "select status from public.messages where id = %s", [message_id]
+    ).fetchone() == ("delivered",)
 
 
 def test_an_inbound_email_reaches_the_contacts_conversation(
@@ -354,7 +377,8 @@ def test_an_inbound_email_reaches_the_contacts_conversation(
     assert (answer.status_code, answer.json()) == (200, {"outcome": "received"})
     row = autocommit_conn.execute(
         "select c.name, c.source, m.channel, m.subject, m.body, v.unread_count from public.contacts c"
-        " join public.conversations v on v.contact_id = c.id join public.messages m on m.conversation_id = v.id"
+        " join public.conversations v on v.contact_id = c.id join public.messages m on"
+        " m.conversation_id = v.id"
         " where c.workspace_id = %s and c.email = %s",
         [inbox.place.workspace_id, email],
     ).fetchall()
@@ -369,7 +393,6 @@ def test_webhooks_without_secrets_are_not_served(db_url: str) -> None:
         assert (answer.status_code, answer.json()["message"]) == (404, "not_found")
 
 
-
 def test_two_first_messages_from_one_new_number_at_once_make_one_contact(
     db_url: str, autocommit_conn: psycopg.Connection, inbox: Inbox
 ) -> None:
@@ -378,7 +401,8 @@ def test_two_first_messages_from_one_new_number_at_once_make_one_contact(
     def receive(event_id: str) -> Callable[[psycopg.Connection], Any]:
         def call(conn: psycopg.Connection) -> Any:
             return conn.execute(
-                "select private.receive_inbound_message('twilio', %s, 'sms', '+33755555555', array[%s], null, 'Hi')",
+                "select private.receive_inbound_message('twilio', %s, 'sms', '+33755555555',"
+                " array[%s], null, 'Hi')",
                 [event_id, inbox.sms_number],
             ).fetchone()[0]
 
@@ -393,7 +417,8 @@ def test_two_first_messages_from_one_new_number_at_once_make_one_contact(
     assert first["outcome"] == second["outcome"] == "received"
     assert first["contact_id"] == second["contact_id"]
     contacts, unread = autocommit_conn.execute(
-        "select count(*), max(v.unread_count) from public.contacts c join public.conversations v on v.contact_id = c.id"
+        "select count(*), max(v.unread_count) from public.contacts c join public.conversations v on"
+        " v.contact_id = c.id"
         " where c.workspace_id = %s and c.phone = '+33755555555'",
         [inbox.place.workspace_id],
     ).fetchone()

@@ -12,8 +12,8 @@ retry or a replay) is acknowledged as a duplicate and writes nothing.
 import json
 import logging
 from email.utils import getaddresses, parseaddr
-from urllib.parse import parse_qsl
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 from svix.webhooks import Webhook, WebhookVerificationError
@@ -54,7 +54,9 @@ def public_url(request: Request, settings: Settings) -> str:
 
 
 async def _call(pool: Any, settings: Settings, query: str, params: list[Any]) -> dict[str, Any]:
-    async with transaction_as(pool, "service_role", SERVICE_ROLE_CLAIMS, settings.db_statement_timeout_ms) as conn:
+    async with transaction_as(
+        pool, "service_role", SERVICE_ROLE_CLAIMS, settings.db_statement_timeout_ms
+    ) as conn:
         row = await (await conn.execute(query, params)).fetchone()
     assert row is not None
     return row[0]
@@ -73,7 +75,9 @@ async def twilio_inbound_sms(request: Request, settings: AppSettings, pool: Pool
     assert settings.twilio_auth_token is not None  # mounted only when set
     # Parsed here (application/x-www-form-urlencoded): no multipart dependency for a form of text fields.
     try:
-        params = dict(parse_qsl((await _body(request)).decode(), keep_blank_values=True, strict_parsing=False))
+        params = dict(
+            parse_qsl((await _body(request)).decode(), keep_blank_values=True, strict_parsing=False)
+        )
     except UnicodeDecodeError as exc:
         raise _invalid_signature() from exc
     signature = request.headers.get("x-twilio-signature", "")
@@ -130,4 +134,3 @@ async def resend_event(request: Request, settings: AppSettings, pool: Pool) -> d
         )
     log.info("resend %s %s: %s", event_type, event_id, outcome["outcome"])
     return {"outcome": outcome["outcome"]}
-

@@ -10,16 +10,49 @@ insert into private.error_codes (code, http_status, description) values
 (
     'invalid_body',
     400,
-    'A message needs 1 to 20000 characters (SMS 1 to 1600), at least one visible, no control characters but line breaks and tabs.'
+    'A message needs 1 to 20000 characters (SMS 1 to 1600), at least one visible, '
+    'no control characters but line breaks and tabs.'
 ),
 (
     'invalid_subject',
     400,
-    'An email subject has at most 200 characters, at least one visible, and no control characters; an SMS has none.'
+    'An email subject has at most 200 characters, at least one visible, and no control characters; '
+    'an SMS has none.'
 ),
 ('invalid_pause_hours', 400, 'Automation pauses after a staff reply for 1 to 720 hours, or until resumed (empty).'),
 ('channel_disabled', 409, 'The workspace has this channel turned off (communication settings).'),
-('no_contact_address', 409, 'The contact has no email address (or no phone number) for this channel.');
+('no_contact_address', 409, 'The contact has no email address (or no phone number) for this channel.'),
+(
+    'email_bounced',
+    409,
+    'Email to this address bounced or was marked as spam; correct the contact''s email address first.'
+);
+
+-- Addresses that bounced (set by the Resend webhook, see *_inbound_webhooks.sql) -----------------
+
+alter table public.contacts add column email_bounced_at timestamptz;
+
+comment on column public.contacts.email_bounced_at is
+'When email to this address bounced or was marked as spam: no email goes to it until the address changes.';
+
+create function private.clear_email_bounce()
+returns trigger
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+    new.email_bounced_at := null;
+    return new;
+end
+$$;
+
+comment on function private.clear_email_bounce() is 'Trigger: a corrected email address may be written to again.';
+
+create trigger contacts_clear_email_bounce
+before update of email on public.contacts
+for each row when (old.email is distinct from new.email)
+execute function private.clear_email_bounce();
 
 -- How long a staff reply pauses automation ------------------------------------------------------
 
@@ -175,6 +208,9 @@ begin
             case p_channel when 'email' then 'The contact has no email address.' else 'The contact has no phone number.' end
         );
     end if;
+    if p_channel = 'email' and v_contact.email_bounced_at is not null then
+        perform private.raise_error('email_bounced');
+    end if;
     if p_channel = 'email' and v_subject is null then
         v_subject := (
             select format('Message from %s', coalesce(v_settings.sender_name, w.name))
@@ -206,7 +242,7 @@ end
 $$;
 
 comment on function public.send_message(uuid, text, text, text) is
-'Staff and owners: a manual message to the conversation''s contact by email or sms, queued for the worker (deliver_message), which pauses automated messages to that contact for communication_settings.automation_pause_hours (null: until resume_automation). Errors: not_authenticated, not_found, invalid_channel, invalid_body, invalid_subject, channel_disabled, no_contact_address.';
+'Staff and owners: a manual message to the conversation''s contact by email or sms, queued for the worker (deliver_message), which pauses automated messages to that contact for communication_settings.automation_pause_hours (null: until resume_automation). Errors: not_authenticated, not_found, invalid_channel, invalid_body, invalid_subject, channel_disabled, no_contact_address, email_bounced.';
 
 create function public.resume_automation(p_conversation_id uuid)
 returns public.conversations
@@ -232,6 +268,7 @@ comment on function public.resume_automation(uuid) is
 'Staff and owners: automated messages (reminders, notices) go to this contact again. Idempotent. Errors: not_authenticated, not_found.';
 
 revoke execute on function
+private.clear_email_bounce(),
 private.count_inbound_message(),
 private.validate_automation_pause_hours(),
 private.member_conversation(uuid),

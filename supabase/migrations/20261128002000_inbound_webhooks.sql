@@ -12,46 +12,19 @@ insert into private.error_codes (code, http_status, description) values
     'invalid_signature',
     401,
     'The webhook''s signature does not verify (wrong secret, altered body, or a timestamp outside the tolerance).'
-),
-(
-    'email_bounced',
-    409,
-    'Email to this address bounced or was marked as spam; correct the contact''s email address first.'
 );
 
 -- Contacts who wrote first, and addresses that bounced ---------------------------------------------
 
 alter table public.contacts
 add column source text not null default 'direct'
-constraint contacts_source_known check (source in ('direct', 'inbound')),
-add column email_bounced_at timestamptz;
+constraint contacts_source_known check (source in ('direct', 'inbound'));
 
 comment on column public.contacts.source is
 'direct (booked, or added by staff) or inbound (wrote to the workspace first: no welcome message).';
-comment on column public.contacts.email_bounced_at is
-'When email to this address bounced or was marked as spam: no email goes to it until the address changes.';
 
 -- Who wrote: inbound messages are matched by phone within the workspace.
 create index contacts_workspace_id_phone_idx on public.contacts (workspace_id, phone) where (phone is not null);
-
-create function private.clear_email_bounce()
-returns trigger
-language plpgsql
-security invoker
-set search_path = ''
-as $$
-begin
-    new.email_bounced_at := null;
-    return new;
-end
-$$;
-
-comment on function private.clear_email_bounce() is 'Trigger: a corrected email address may be written to again.';
-
-create trigger contacts_clear_email_bounce
-before update of email on public.contacts
-for each row when (old.email is distinct from new.email)
-execute function private.clear_email_bounce();
 
 -- Someone who wrote first gets an answer from a person, not an automated welcome.
 create or replace function private.queue_welcome_message()
@@ -145,7 +118,7 @@ where (sender_email is not null);
 -- Provider events seen -------------------------------------------------------------------------------
 
 create table public.webhook_events (
-    provider text not null check (provider in ('twilio', 'resend')),
+    provider text not null check (provider in ('twilio', 'resend')),  -- noqa: RF04
     event_id text not null check (char_length(event_id) between 1 and 255),
     event_type text not null check (char_length(event_type) between 1 and 100),
     workspace_id uuid references public.workspaces (id) on delete set null,
@@ -371,89 +344,7 @@ $$;
 comment on function private.record_delivery_event(text, text, text) is
 'edge_api (service_role), after verifying Resend''s signature: email.delivered, email.bounced or email.complained for the message Resend sent as p_provider_message_id. A bounce or complaint marks the message, stops email to the address (contacts.email_bounced_at) and raises an email_bounced alert. Other types are recorded as ignored, an unknown message id as unknown_message; a duplicate event id writes nothing.';
 
--- The RPC refuses a bounced address up front, before anything is written.
-create or replace function public.send_message(
-    p_conversation_id uuid, p_body text, p_channel text, p_subject text default null
-)
-returns public.messages
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
-declare
-    v_conversation public.conversations := private.member_conversation(p_conversation_id);
-    v_settings public.communication_settings;
-    v_contact public.contacts;
-    v_recipient text;
-    v_body text;
-    v_subject text;
-    v_message public.messages;
-begin
-    if p_channel is null or p_channel not in ('email', 'sms') then
-        perform private.raise_error('invalid_channel');
-    end if;
-    v_body := private.clean_multiline_text(
-        p_body, case p_channel when 'sms' then 1600 else 20000 end, 'invalid_body'
-    );
-    if p_channel = 'sms' and p_subject is not null then
-        perform private.raise_error('invalid_subject', 'An SMS has no subject.');
-    end if;
-    if p_subject is not null then
-        v_subject := private.clean_text(p_subject, 200, 'invalid_subject');
-    end if;
-    select s.* into v_settings
-    from public.communication_settings as s
-    where s.workspace_id = v_conversation.workspace_id;
-    if not coalesce(case p_channel when 'email' then v_settings.email_enabled else v_settings.sms_enabled end, false) then
-        perform private.raise_error('channel_disabled', format('%s is turned off for this workspace.', p_channel));
-    end if;
-    select c.* into v_contact from public.contacts as c where c.id = v_conversation.contact_id;
-    v_recipient := case p_channel when 'email' then v_contact.email else v_contact.phone end;
-    if v_recipient is null then
-        perform private.raise_error(
-            'no_contact_address',
-            case p_channel when 'email' then 'The contact has no email address.' else 'The contact has no phone number.' end
-        );
-    end if;
-    if p_channel = 'email' and v_contact.email_bounced_at is not null then
-        perform private.raise_error('email_bounced');
-    end if;
-    if p_channel = 'email' and v_subject is null then
-        v_subject := (
-            select format('Message from %s', coalesce(v_settings.sender_name, w.name))
-            from public.workspaces as w where w.id = v_conversation.workspace_id
-        );
-    end if;
-    insert into public.messages (
-        workspace_id, conversation_id, direction, channel, kind, subject, body, recipient, status, idempotency_key
-    )
-    values (
-        v_conversation.workspace_id, v_conversation.id, 'outbound', p_channel, 'manual', v_subject, v_body,
-        v_recipient, 'queued', 'manual:' || gen_random_uuid()::text
-    )
-    returning * into v_message;
-    perform private.enqueue_job('deliver_message', pg_catalog.jsonb_build_object('message_id', v_message.id));
-    update public.conversations as c
-    set
-        last_message_at = now(),
-        automation_paused_until = case
-            when v_settings.automation_pause_hours is null then 'infinity'::timestamptz
-            else greatest(
-                c.automation_paused_until, now() + make_interval(hours => v_settings.automation_pause_hours)
-            )
-        end,
-        automation_paused_by = (select auth.uid())
-    where c.id = v_conversation.id;
-    return v_message;
-end
-$$;
-
-comment on function public.send_message(uuid, text, text, text) is
-'Staff and owners: a manual message to the conversation''s contact by email or sms, queued for the worker (deliver_message), which pauses automated messages to that contact for communication_settings.automation_pause_hours (null: until resume_automation). Errors: not_authenticated, not_found, invalid_channel, invalid_body, invalid_subject, channel_disabled, no_contact_address, email_bounced.';
-
 revoke execute on function
-private.clear_email_bounce(),
 private.skip_bounced_email(),
 private.claim_webhook_event(text, text, text),
 private.receive_inbound_message(text, text, text, text, text[], text, text, text),

@@ -18,9 +18,15 @@ select is((private.check_low_stock() ->> 'raised')::int, 1, 'the hourly check ra
 
 create temp view written as
 select
-    (select i.quantity from public.inventory_items as i where i.id = 'e0000000-0000-0000-0000-000000000001') as quantity,
+    (
+        select i.quantity from public.inventory_items as i
+        where i.id = 'e0000000-0000-0000-0000-000000000001')
+        as quantity,
     (select count(*)::int from public.inventory_movements) as movements,
-    (select count(*)::int from public.alerts where resolved_at is null) as open_alerts;
+    (
+        select count(*)::int from public.alerts
+        where resolved_at is null
+    ) as open_alerts;
 create temp table written_before as select * from written;
 
 select tests.authenticate_as('22222222-2222-2222-2222-222222222222');
@@ -73,7 +79,11 @@ select is(
 select tests.clear_authentication();
 select results_eq(
     $$select kind, delta, quantity_after, reason, created_by from public.inventory_movements$$,
-    $$values ('adjustment', 10::numeric, 12::numeric, E'Delivery\nfrom Acme', '22222222-2222-2222-2222-222222222222'::uuid)$$,
+    $$
+        values (
+            'adjustment', 10::numeric, 12::numeric, E'Delivery\nfrom Acme', '22222222-2222-2222-2222-222222222222'::uuid
+        )
+    $$,
     'the adjustment is kept with its trimmed reason and who made it'
 );
 select results_eq(
@@ -84,25 +94,37 @@ select results_eq(
 
 -- A stock count written directly is history too; going low again waits for the hourly check.
 select tests.authenticate_as('22222222-2222-2222-2222-222222222222');
-update public.inventory_items set quantity = 4 where id = 'e0000000-0000-0000-0000-000000000001';
+update public.inventory_items set quantity = 4
+where id = 'e0000000-0000-0000-0000-000000000001';
 select tests.clear_authentication();
 select results_eq(
     $$select kind, delta, quantity_after, reason from public.inventory_movements order by created_at, kind$$,
-    $$values ('adjustment', 10::numeric, 12::numeric, E'Delivery\nfrom Acme'), ('count', -8::numeric, 4::numeric, null)$$,
+    $$
+        values
+        ('adjustment', 10::numeric, 12::numeric, E'Delivery\nfrom Acme'),
+        ('count', -8::numeric, 4::numeric, null)
+    $$,
     'a direct stock count leaves a count movement'
 );
 select is((private.check_low_stock() ->> 'raised')::int, 1, 'low again: the hourly check raises a new alert');
 
 -- Lowering the threshold below the stock resolves it too (owner).
 select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
-update public.inventory_items set low_stock_threshold = 3 where id = 'e0000000-0000-0000-0000-000000000001';
+update public.inventory_items set low_stock_threshold = 3
+where id = 'e0000000-0000-0000-0000-000000000001';
 select tests.clear_authentication();
 select is(
-    (select count(*)::int from public.alerts where kind = 'low_stock' and resolved_at is null),
+    (
+        select count(*)::int from public.alerts
+        where kind = 'low_stock' and resolved_at is null
+    ),
     0,
     'a threshold lowered below the stock resolves the open alert'
 );
-select is((select count(*)::int from public.alerts where kind = 'low_stock'), 2, 'both alerts stay as history');
+select is((
+    select count(*)::int from public.alerts
+    where kind = 'low_stock'
+), 2, 'both alerts stay as history');
 
 select * from finish();
 rollback;

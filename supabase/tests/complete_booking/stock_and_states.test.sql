@@ -18,9 +18,24 @@ insert into public.inventory_items (id, workspace_id, name, unit, quantity, low_
 ('e0000000-0000-0000-0000-000000000002', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Towels', 'units', 3, 0, true),
 ('e0000000-0000-0000-0000-000000000003', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Old cream', 'jars', 0, 0, false);
 insert into public.booking_type_inventory_usage (workspace_id, booking_type_id, item_id, quantity_per_booking) values
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'b0000000-0000-0000-0000-000000000001', 'e0000000-0000-0000-0000-000000000001', 30),
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'b0000000-0000-0000-0000-000000000001', 'e0000000-0000-0000-0000-000000000002', 2),
-('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'b0000000-0000-0000-0000-000000000001', 'e0000000-0000-0000-0000-000000000003', 1);
+(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+    'b0000000-0000-0000-0000-000000000001',
+    'e0000000-0000-0000-0000-000000000001',
+    30
+),
+(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+    'b0000000-0000-0000-0000-000000000001',
+    'e0000000-0000-0000-0000-000000000002',
+    2
+),
+(
+    'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+    'b0000000-0000-0000-0000-000000000001',
+    'e0000000-0000-0000-0000-000000000003',
+    1
+);
 insert into public.contacts (id, workspace_id, name, email)
 values ('c0000000-0000-0000-0000-00000000000a', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Ann Lee', 'ann@example.test');
 
@@ -44,7 +59,11 @@ update public.bookings set status = 'cancelled', cancelled_at = now()
 where id = 'b1000000-0000-0000-0000-000000000005';
 
 create temp view stock as
-select i.id, i.quantity from public.inventory_items as i order by i.id;
+select
+    i.id,
+    i.quantity
+from public.inventory_items as i
+order by i.id;
 create temp view written as
 select
     (select array_agg(s.quantity order by s.id) from stock as s) as quantities,
@@ -152,8 +171,10 @@ select results_eq(
     'the owner marks a started booking no-show'
 );
 select tests.clear_authentication();
-select results_eq('select quantity from stock', 'select quantity from written_before, unnest(quantities) as quantity',
-    'a no-show uses no stock');
+select results_eq(
+    'select quantity from stock', 'select quantity from written_before, unnest(quantities) as quantity',
+    'a no-show uses no stock'
+);
 
 -- After a refill, the second completion goes through.
 select tests.authenticate_as('22222222-2222-2222-2222-222222222222');
@@ -178,7 +199,10 @@ select throws_ok(
 );
 select tests.clear_authentication();
 select is(
-    (select status from public.bookings where id = 'b1000000-0000-0000-0000-000000000004'),
+    (
+        select status from public.bookings
+        where id = 'b1000000-0000-0000-0000-000000000004'
+    ),
     'confirmed',
     'the future booking is still confirmed'
 );

@@ -13,7 +13,10 @@ insert into public.contacts (id, workspace_id, name, email) values
 update public.conversations set last_message_at = now() - interval '1 day';
 
 create temp table target as
-select c.contact_id, c.id from public.conversations as c;
+select
+    c.contact_id,
+    c.id
+from public.conversations as c;
 grant select on target to authenticated;
 
 create function pg_temp.receive(p_contact text, p_key text, p_at timestamptz)
@@ -62,7 +65,10 @@ select tests.authenticate_as('22222222-2222-2222-2222-222222222222');
 select is(
     (
         select r.unread_count from public.mark_conversation_read(
-            (select t.id from target as t where t.contact_id = 'c0000000-0000-0000-0000-00000000000a')
+            (
+                select t.id from target as t
+                where t.contact_id = 'c0000000-0000-0000-0000-00000000000a'
+            )
         ) as r
     ),
     0,
@@ -71,7 +77,10 @@ select is(
 select is(
     (
         select r.unread_count from public.mark_conversation_read(
-            (select t.id from target as t where t.contact_id = 'c0000000-0000-0000-0000-00000000000a')
+            (
+                select t.id from target as t
+                where t.contact_id = 'c0000000-0000-0000-0000-00000000000a'
+            )
         ) as r
     ),
     0,
@@ -81,7 +90,10 @@ select tests.clear_authentication();
 
 select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 select is(
-    (select sum(c.unread_count)::int from public.conversations as c where c.unread_count > 0),
+    (
+        select sum(c.unread_count)::int from public.conversations as c
+        where c.unread_count > 0
+    ),
     2,
     'the owner sees the unread total without what staff read (shared read state)'
 );
@@ -97,7 +109,10 @@ select tests.clear_authentication();
 -- Outbound messages never count as unread.
 select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 select public.send_message(
-    (select t.id from target as t where t.contact_id = 'c0000000-0000-0000-0000-00000000000a'), 'Reply', 'email'
+    (
+        select t.id from target as t
+        where t.contact_id = 'c0000000-0000-0000-0000-00000000000a'
+    ), 'Reply', 'email'
 );
 select tests.clear_authentication();
 select is(

@@ -3,7 +3,10 @@ select plan(3);
 
 -- Supabase Realtime streams exactly these tables to supabase-js clients, under their RLS.
 select is(
-    (select pubowner::regrole::text from pg_catalog.pg_publication where pubname = 'supabase_realtime'),
+    (
+        select pubowner::regrole::text from pg_catalog.pg_publication
+        where pubname = 'supabase_realtime'
+    ),
     'postgres',
     'the supabase_realtime publication exists and belongs to postgres, as on the platform'
 );

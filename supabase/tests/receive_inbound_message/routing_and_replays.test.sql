@@ -25,7 +25,8 @@ select
     (select sum(unread_count)::int from public.conversations) as unread;
 
 select is(
-    private.receive_inbound_message('twilio', 'SM1', 'sms', '+33 6 11 11 11 11', array['+33612345678'], null, 'Hi') ->> 'outcome',
+    private.receive_inbound_message('twilio', 'SM1', 'sms', '+33 6 11 11 11 11', array['+33612345678'], null, 'Hi')
+    ->> 'outcome',
     'received',
     'an SMS to the workspace''s number from a known phone is received'
 );
@@ -41,7 +42,8 @@ select results_eq(
 
 create temp table written_before as select * from written;
 select is(
-    private.receive_inbound_message('twilio', 'SM1', 'sms', '+33611111111', array['+33612345678'], null, 'Hi') ->> 'outcome',
+    private.receive_inbound_message('twilio', 'SM1', 'sms', '+33611111111', array['+33612345678'], null, 'Hi')
+    ->> 'outcome',
     'duplicate',
     'the same message SID again: duplicate'
 );
@@ -70,7 +72,8 @@ select is_empty(
 );
 
 select is(
-    private.receive_inbound_message('twilio', 'SM2', 'sms', '+33699999999', array['+15005550006'], null, 'Hi') ->> 'outcome',
+    private.receive_inbound_message('twilio', 'SM2', 'sms', '+33699999999', array['+15005550006'], null, 'Hi')
+    ->> 'outcome',
     'unroutable',
     'an SMS to a number no workspace uses: unroutable'
 );
@@ -93,7 +96,11 @@ select results_eq(
 
 select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 select throws_ok(
-    $$select private.receive_inbound_message('twilio', 'SM3', 'sms', '+33611111111', array['+33612345678'], null, 'x')$$,
+    $$
+        select private.receive_inbound_message(
+            'twilio', 'SM3', 'sms', '+33611111111', array['+33612345678'], null, 'x'
+        )
+    $$,
     '42501', null, 'members cannot call the webhook functions'
 );
 select tests.clear_authentication();

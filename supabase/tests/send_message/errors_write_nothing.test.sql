@@ -15,7 +15,10 @@ insert into public.contacts (id, workspace_id, name, email, phone) values
 ('c0000000-0000-0000-0000-00000000000c', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Cy Ru', null, '+33622222222');
 
 create temp table target as
-select c.contact_id, c.id from public.conversations as c;
+select
+    c.contact_id,
+    c.id
+from public.conversations as c;
 grant select on target to authenticated;
 
 create temp view written as
@@ -32,25 +35,33 @@ create function pg_temp.conversation_of(p_contact text)
 returns uuid
 language sql
 as $$ select t.id from target as t where t.contact_id = p_contact::uuid $$;
-grant execute on function pg_temp.conversation_of(text) to authenticated, anon;
+create function pg_temp.bo()
+returns uuid
+language sql
+as $$ select pg_temp.conversation_of('c0000000-0000-0000-0000-00000000000b') $$;
+create function pg_temp.cy()
+returns uuid
+language sql
+as $$ select pg_temp.conversation_of('c0000000-0000-0000-0000-00000000000c') $$;
+grant execute on function pg_temp.conversation_of(text), pg_temp.bo(), pg_temp.cy() to authenticated, anon;
 grant select on target to anon;
 
 select tests.authenticate_without_user();
 select throws_ok(
-    $$select public.send_message(pg_temp.conversation_of('c0000000-0000-0000-0000-00000000000b'), 'Hi', 'email')$$,
+    $$select public.send_message(pg_temp.bo(), 'Hi', 'email')$$,
     'PT401', 'not_authenticated', 'no signed-in user: not_authenticated'
 );
 select tests.authenticate_as('33333333-3333-3333-3333-333333333333');
 select throws_ok(
-    $$select public.send_message(pg_temp.conversation_of('c0000000-0000-0000-0000-00000000000b'), 'Hi', 'email')$$,
+    $$select public.send_message(pg_temp.bo(), 'Hi', 'email')$$,
     'PT404', 'not_found', 'a member of another workspace: not_found'
 );
 select throws_ok(
-    $$select public.mark_conversation_read(pg_temp.conversation_of('c0000000-0000-0000-0000-00000000000b'))$$,
+    $$select public.mark_conversation_read(pg_temp.bo())$$,
     'PT404', 'not_found', 'mark_conversation_read from another workspace: not_found'
 );
 select throws_ok(
-    $$select public.resume_automation(pg_temp.conversation_of('c0000000-0000-0000-0000-00000000000b'))$$,
+    $$select public.resume_automation(pg_temp.bo())$$,
     'PT404', 'not_found', 'resume_automation from another workspace: not_found'
 );
 
@@ -60,39 +71,39 @@ select throws_ok(
     'PT404', 'not_found', 'an unknown conversation: not_found'
 );
 select throws_ok(
-    $$select public.send_message(pg_temp.conversation_of('c0000000-0000-0000-0000-00000000000b'), 'Hi', 'fax')$$,
+    $$select public.send_message(pg_temp.bo(), 'Hi', 'fax')$$,
     'PT400', 'invalid_channel', 'a channel that is neither email nor sms: invalid_channel'
 );
 select throws_ok(
-    $$select public.send_message(pg_temp.conversation_of('c0000000-0000-0000-0000-00000000000b'), 'Hi', null)$$,
+    $$select public.send_message(pg_temp.bo(), 'Hi', null)$$,
     'PT400', 'invalid_channel', 'no channel: invalid_channel'
 );
 select throws_ok(
-    $$select public.send_message(pg_temp.conversation_of('c0000000-0000-0000-0000-00000000000b'), '   ', 'email')$$,
+    $$select public.send_message(pg_temp.bo(), '   ', 'email')$$,
     'PT400', 'invalid_body', 'a blank body: invalid_body'
 );
 select throws_ok(
-    $$select public.send_message(pg_temp.conversation_of('c0000000-0000-0000-0000-00000000000b'), null, 'email')$$,
+    $$select public.send_message(pg_temp.bo(), null, 'email')$$,
     'PT400', 'invalid_body', 'no body: invalid_body'
 );
 select throws_ok(
-    $$select public.send_message(pg_temp.conversation_of('c0000000-0000-0000-0000-00000000000b'), repeat('x', 20001), 'email')$$,
+    $$select public.send_message(pg_temp.bo(), repeat('x', 20001), 'email')$$,
     'PT400', 'invalid_body', 'an email body over 20000 characters: invalid_body'
 );
 select throws_ok(
-    $$select public.send_message(pg_temp.conversation_of('c0000000-0000-0000-0000-00000000000b'), 'Hi', 'email', E'a\u0007b')$$,
+    $$select public.send_message(pg_temp.bo(), 'Hi', 'email', E'a\u0007b')$$,
     'PT400', 'invalid_subject', 'a subject with a control character: invalid_subject'
 );
 select throws_ok(
-    $$select public.send_message(pg_temp.conversation_of('c0000000-0000-0000-0000-00000000000c'), 'Hi', 'sms', 'Subject')$$,
+    $$select public.send_message(pg_temp.cy(), 'Hi', 'sms', 'Subject')$$,
     'PT400', 'invalid_subject', 'an SMS with a subject: invalid_subject'
 );
 select throws_ok(
-    $$select public.send_message(pg_temp.conversation_of('c0000000-0000-0000-0000-00000000000c'), 'Hi', 'sms')$$,
+    $$select public.send_message(pg_temp.cy(), 'Hi', 'sms')$$,
     'PT409', 'channel_disabled', 'SMS turned off: channel_disabled'
 );
 select throws_ok(
-    $$select public.send_message(pg_temp.conversation_of('c0000000-0000-0000-0000-00000000000c'), 'Hi', 'email')$$,
+    $$select public.send_message(pg_temp.cy(), 'Hi', 'email')$$,
     'PT409', 'no_contact_address', 'email to a contact without email address: no_contact_address'
 );
 select tests.clear_authentication();
@@ -101,17 +112,17 @@ update public.communication_settings set sms_enabled = true, sms_from_number = '
 where workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
 select throws_ok(
-    $$select public.send_message(pg_temp.conversation_of('c0000000-0000-0000-0000-00000000000b'), 'Hi', 'sms')$$,
+    $$select public.send_message(pg_temp.bo(), 'Hi', 'sms')$$,
     'PT409', 'no_contact_address', 'SMS to a contact without phone: no_contact_address'
 );
 select throws_ok(
-    $$select public.send_message(pg_temp.conversation_of('c0000000-0000-0000-0000-00000000000c'), repeat('x', 1601), 'sms')$$,
+    $$select public.send_message(pg_temp.cy(), repeat('x', 1601), 'sms')$$,
     'PT400', 'invalid_body', 'an SMS over 1600 characters: invalid_body'
 );
 update public.communication_settings set email_enabled = false
 where workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 select throws_ok(
-    $$select public.send_message(pg_temp.conversation_of('c0000000-0000-0000-0000-00000000000b'), 'Hi', 'email')$$,
+    $$select public.send_message(pg_temp.bo(), 'Hi', 'email')$$,
     'PT409', 'channel_disabled', 'email turned off (by the owner, in the same transaction): channel_disabled'
 );
 select tests.clear_authentication();
@@ -120,7 +131,7 @@ select results_eq('select * from written', 'select * from written_before', 'ever
 
 select tests.authenticate_as_anon();
 select throws_ok(
-    $$select public.send_message(pg_temp.conversation_of('c0000000-0000-0000-0000-00000000000b'), 'Hi', 'email')$$,
+    $$select public.send_message(pg_temp.bo(), 'Hi', 'email')$$,
     '42501', null, 'anon may not call send_message'
 );
 select tests.clear_authentication();

@@ -23,7 +23,8 @@ insert into public.contacts (id, workspace_id, name, email, phone) values
 delete from pgmq.q_jobs;
 
 create temp table conversation as
-select c.id from public.conversations as c where c.contact_id = 'c0000000-0000-0000-0000-00000000000a';
+select c.id from public.conversations as c
+where c.contact_id = 'c0000000-0000-0000-0000-00000000000a';
 grant select on conversation to authenticated;
 
 create function pg_temp.book(p_id text, p_starts_in interval)
@@ -60,7 +61,10 @@ select results_eq(
 
 select results_eq(
     $$select q.message from pgmq.q_jobs as q$$,
-    $$select jsonb_build_object('kind', 'deliver_message', 'payload', jsonb_build_object('message_id', r.id)) from reply as r$$,
+    $$
+        select jsonb_build_object('kind', 'deliver_message', 'payload', jsonb_build_object('message_id', r.id))
+        from reply as r
+    $$,
     'one deliver_message job for the worker'
 );
 
@@ -124,7 +128,10 @@ select results_eq(
 );
 select tests.clear_authentication();
 select is(
-    (select c.automation_paused_until from public.conversations as c where c.id = (select v.id from conversation as v)),
+    (
+        select c.automation_paused_until from public.conversations as c
+        where c.id = (select v.id from conversation as v)
+    ),
     'infinity'::timestamptz,
     'a null pause length pauses until someone resumes'
 );
