@@ -41,13 +41,13 @@ declare
 begin
     -- The second occurrence of a repeated local time is never offered.
     if v_irregular and private.first_instant(v_local, p_timezone) is distinct from p_starts_at then
-        return '{}';
+        return '{}'::uuid [];
     end if;
     if exists (
         select 1 from public.workspace_closures as c
         where c.workspace_id = p_workspace_id and c.closed_on = v_date
     ) then
-        return '{}';
+        return '{}'::uuid [];
     end if;
     with
     performers as (
