@@ -1,5 +1,6 @@
--- The staff day: closing bookings (completed with stock drawn, or no-show), stock adjustments
--- with a reason kept as history, and the low-stock alert resolving itself on refill.
+-- The staff day: closing bookings (completed with stock drawn, or no-show) and stock adjustments
+-- with a reason kept as history. The low-stock alert resolves itself on refill through the
+-- automation's hourly private.check_low_stock (an item above its threshold again).
 --
 -- Every change of an item's quantity, whoever makes it (adjust_stock, complete_booking, or a
 -- stock count written to inventory_items.quantity directly), leaves one inventory_movements
@@ -95,42 +96,17 @@ begin
         nullif(pg_catalog.current_setting('careops.stock_booking_id', true), '')::uuid,
         (select auth.uid())
     );
-    -- Refilled above the threshold (or no longer tracked): the low-stock alert is over.
-    if not (new.active and new.quantity <= new.low_stock_threshold) then
-        perform private.resolve_open_alert(new.workspace_id, 'low_stock', 'inventory_item', new.id);
-    end if;
     return null;
 end
 $$;
 
 comment on function private.record_inventory_movement() is
-'Trigger: each change of an item''s quantity leaves a movement (kind, reason and booking from the careops.stock_* settings the RPCs set; a direct write is a count), and an item back above its threshold resolves its low-stock alert.';
+'Trigger: each change of an item''s quantity leaves a movement (kind, reason and booking from the careops.stock_* settings the RPCs set; a direct write is a count).';
 
 create trigger inventory_items_record_movement
 after update of quantity on public.inventory_items
 for each row when (old.quantity is distinct from new.quantity)
 execute function private.record_inventory_movement();
-
-create function private.resolve_low_stock_on_change()
-returns trigger
-language plpgsql
-security definer
-set search_path = ''
-as $$
-begin
-    if not (new.active and new.quantity <= new.low_stock_threshold) then
-        perform private.resolve_open_alert(new.workspace_id, 'low_stock', 'inventory_item', new.id);
-    end if;
-    return null;
-end
-$$;
-
-comment on function private.resolve_low_stock_on_change() is
-'Trigger: an item whose threshold is lowered below its stock, or that is deactivated, has its low-stock alert resolved.';
-
-create trigger inventory_items_resolve_low_stock
-after update of low_stock_threshold, active on public.inventory_items
-for each row execute function private.resolve_low_stock_on_change();
 
 -- One stock change by an RPC, atomic: never below zero (insufficient_stock), never above the limit.
 create function private.change_stock(
@@ -202,7 +178,7 @@ end
 $$;
 
 comment on function public.adjust_stock(uuid, numeric, text) is
-'Staff and owners: adds p_delta (negative to take out) to an item''s stock with a reason kept in inventory_movements; a refill above the threshold resolves the low-stock alert. Errors: not_authenticated, not_found, invalid_stock_delta, invalid_reason, invalid_quantity, insufficient_stock.';
+'Staff and owners: adds p_delta (negative to take out) to an item''s stock with a reason kept in inventory_movements (the next low-stock check resolves the alert of an item refilled above its threshold). Errors: not_authenticated, not_found, invalid_stock_delta, invalid_reason, invalid_quantity, insufficient_stock.';
 
 -- The booking, locked, when the caller is a member and it is open and has started.
 create function private.startable_booking(p_booking_id uuid)
@@ -293,7 +269,6 @@ comment on function public.mark_no_show(uuid) is
 
 revoke execute on function
 private.record_inventory_movement(),
-private.resolve_low_stock_on_change(),
 private.change_stock(uuid, numeric, text, text, uuid),
 private.startable_booking(uuid),
 public.adjust_stock(uuid, numeric, text),

@@ -64,13 +64,13 @@ alter table public.messages add constraint messages_status_check check (
 );
 alter table public.messages drop constraint messages_skip_reason_check;
 alter table public.messages add constraint messages_skip_reason_check check (
-    skip_reason in ('automation_paused', 'no_email_address', 'no_phone_number', 'email_bounced')
+    skip_reason in ('automation_paused', 'no_email_address', 'no_phone_number', 'booking_cancelled', 'email_bounced')
 );
 
 comment on column public.messages.status is
 'queued -> sending -> sent -> delivered, or failed; bounced or complained (delivery events); skipped (never sent, see skip_reason); received (inbound).';
 comment on column public.messages.skip_reason is
-'Why a message was not sent: automation_paused, no_email_address, no_phone_number, email_bounced.';
+'Why a message was not sent: automation_paused, no_email_address, no_phone_number, booking_cancelled, email_bounced.';
 
 alter table public.alerts drop constraint alerts_kind_check;
 alter table public.alerts add constraint alerts_kind_check check (
