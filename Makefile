@@ -113,8 +113,10 @@ bench: test-db ## benchmarks under bench/ (prints figures and ratios)
 	@$(PY) bench/timezone_validation.py "$(TEST_DATABASE_URL)"
 	@$(PY) bench/api_load.py "$(LOCAL_TEST_ADMIN_URL)" $(API_BENCH_ARGS)
 	@$(PY) bench/worker_throughput.py "$(TEST_DATABASE_URL)"
-	@$(PY) bench/rls_overhead.py "$(LOCAL_TEST_DATABASE_URL)" $(BENCH_ARGS)
 	@$(PY) bench/reminder_sweep.py "$(LOCAL_TEST_DATABASE_URL)"
+	@$(PY) bench/booking_side_effects.py "$(LOCAL_TEST_DATABASE_URL)"
+	@$(PY) bench/booking.py "$(LOCAL_TEST_DATABASE_URL)" $(BOOKING_BENCH_ARGS)
+	@$(PY) bench/inbox_queries.py "$(LOCAL_TEST_ADMIN_URL)"
 
 stop: ## stop the local clusters
 	@scripts/provision.sh stop $(DEV_CLUSTER)
