@@ -52,7 +52,10 @@ QUERIES = {
         " where workspace_id = %(ws)s and unread_count > 0"
     ),
 }
-BASELINE_SETTINGS = "set local enable_indexscan = off; set local enable_indexonlyscan = off; set local enable_bitmapscan = off;"
+BASELINE_SETTINGS = (
+    "set local enable_indexscan = off; set local enable_indexonlyscan = off;"
+    " set local enable_bitmapscan = off;"
+)
 
 
 def log(message: str) -> None:
@@ -79,7 +82,8 @@ def seed(conn: psycopg.Connection) -> None:
         select w.id, u.id, k.kind
         from public.workspaces as w
         cross join (values ('owner'), ('staff')) as k (kind)
-        inner join auth.users as u on u.email = format('inbox-%s-%s@example.test', k.kind, substr(w.slug, 10));
+        inner join auth.users as u
+            on u.email = format('inbox-%s-%s@example.test', k.kind, substr(w.slug, 10));
         insert into public.contacts (workspace_id, name, email)
         select w.id, 'Customer ' || c, format('c%s@%s.example.test', c, w.slug)
         from public.workspaces as w cross join generate_series(1, {CONTACTS}) as c;
@@ -107,7 +111,8 @@ def timed(
     for _ in range(n):
         with conn.transaction():
             conn.execute(
-                "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
+                "select set_config('role', 'authenticated', true),"
+                " set_config('request.jwt.claims', %s, true)",
                 [claims],
             )
             if baseline:
@@ -156,7 +161,8 @@ def main(argv: list[str]) -> int:
                 "select (select count(*) from public.conversations), (select count(*) from public.messages)"
             ).fetchone()
             log(
-                f"seeded {counts[0]:,} conversations and {counts[1]:,} messages in {time.perf_counter() - started:.1f} s"
+                f"seeded {counts[0]:,} conversations and {counts[1]:,} messages"
+                f" in {time.perf_counter() - started:.1f} s"
             )
             ws, staff_id, conversation = conn.execute(
                 "select w.id, m.user_id, (select v.id from public.conversations v where v.workspace_id = w.id"
@@ -167,7 +173,8 @@ def main(argv: list[str]) -> int:
             claims = json.dumps({"sub": str(staff_id), "role": "authenticated", "aud": "authenticated"})
             params = {"ws": ws, "conversation": conversation}
             print(
-                "\n| query | median (ms) | p95 (ms) | no index: median (ms) | ratio |\n| --- | --- | --- | --- | --- |"
+                "\n| query | median (ms) | p95 (ms) | no index: median (ms) | ratio |"
+                "\n| --- | --- | --- | --- | --- |"
             )
             plans = {}
             for name, query in QUERIES.items():
