@@ -180,3 +180,23 @@ def test_staff_reply_through_the_api_pauses_and_resume_lets_reminders_through(
         [booking_id],
     ).fetchall()
     assert ("queued",) in statuses
+
+
+def test_completion_and_no_show_racing_on_one_booking_close_it_once(
+    db_url: str, autocommit_conn: psycopg.Connection, committed_workspace: Callable[[], BookingWorkspace]
+) -> None:
+    """The no-show waits on the booking row the completion holds, then finds it closed."""
+    place = committed_workspace()
+    item_id = stock_item(autocommit_conn, place, quantity=5)
+    [booking_id] = started_bookings(autocommit_conn, place, 1)
+    owner = Actor.user(place.users[0])
+
+    def no_show(conn: psycopg.Connection) -> Any:
+        return conn.execute("select status from public.mark_no_show(%s)", [booking_id]).fetchone()[0]
+
+    first, second = race_behind_lock(db_url, autocommit_conn, (owner, complete(booking_id)), (owner, no_show))
+    assert (first, second) == ("completed", "booking_closed")
+    quantity = autocommit_conn.execute(
+        "select quantity from public.inventory_items where id = %s", [item_id]
+    ).fetchone()[0]
+    assert quantity == 4

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
 from svix.webhooks import Webhook, WebhookVerificationError
 from twilio.request_validator import RequestValidator
 
@@ -39,6 +40,14 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "invalid_signature: the request is not from the provider"},
     503: {"model": ErrorBody, "description": "unavailable: the database cannot be reached"},
 }
+
+
+class WebhookAck(BaseModel):
+    """What edge_api did with a verified event."""
+
+    # received, status_updated, ignored, unknown_message, unroutable, or duplicate (seen before:
+    # nothing written). Every one is a 200, so the provider does not retry.
+    outcome: str
 
 
 def _invalid_signature() -> ApiError:
@@ -97,8 +106,8 @@ async def twilio_inbound_sms(request: Request, settings: AppSettings, pool: Pool
     return Response(EMPTY_TWIML, media_type="text/xml")
 
 
-@resend_router.post("/resend", responses=_ERRORS)
-async def resend_event(request: Request, settings: AppSettings, pool: Pool) -> dict[str, Any]:
+@resend_router.post("/resend", responses=_ERRORS, response_model=WebhookAck)
+async def resend_event(request: Request, settings: AppSettings, pool: Pool) -> WebhookAck:
     """A Resend event, signed by Svix: email.delivered / email.bounced / email.complained update the
     message Resend sent; email.received is an email a customer wrote; other types are recorded."""
     assert settings.resend_webhook_secret is not None  # mounted only when set
@@ -133,4 +142,4 @@ async def resend_event(request: Request, settings: AppSettings, pool: Pool) -> d
             [event_id, event_type, data.get("email_id")],
         )
     log.info("resend %s %s: %s", event_type, event_id, outcome["outcome"])
-    return {"outcome": outcome["outcome"]}
+    return WebhookAck(outcome=outcome["outcome"])
