@@ -311,6 +311,11 @@ def test_a_bounce_stops_email_to_the_address_until_it_is_corrected(
             "update public.contacts set email = %s where id = %s",
             [f"bo2-{inbox.place.slug}@example.test", contact_id],
         )
+        resolved = conn.execute(
+            "select resolved_at is not null, resolved_by from public.alerts where subject_id = %s",
+            [contact_id],
+        ).fetchone()
+        assert resolved == (True, None)  # the correction resolves the alert; it stays as history
         assert (
             rpc_error(
                 conn, staff, "send_message", p_conversation_id=conversation_id, p_body="Hi", p_channel="email"

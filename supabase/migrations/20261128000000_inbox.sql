@@ -38,16 +38,21 @@ comment on column public.contacts.email_bounced_at is
 create function private.clear_email_bounce()
 returns trigger
 language plpgsql
-security invoker
+security definer
 set search_path = ''
 as $$
 begin
-    new.email_bounced_at := null;
+    if old.email_bounced_at is not null then
+        new.email_bounced_at := null;
+        -- The alert asked staff to correct the address: done.
+        perform private.resolve_open_alert(new.workspace_id, 'email_bounced', 'contact', new.id);
+    end if;
     return new;
 end
 $$;
 
-comment on function private.clear_email_bounce() is 'Trigger: a corrected email address may be written to again.';
+comment on function private.clear_email_bounce() is
+'Trigger: a corrected email address may be written to again, and its email_bounced alert is resolved.';
 
 create trigger contacts_clear_email_bounce
 before update of email on public.contacts
