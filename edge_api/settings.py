@@ -50,9 +50,21 @@ class Settings(BaseSettings):
     # When set, GET /metrics needs `Authorization: Bearer <this>`.
     metrics_bearer_token: SecretStr | None = None
 
+    # Inbound webhooks (unset: that endpoint is not served).
+    # Twilio's auth token verifies X-Twilio-Signature on /webhooks/twilio/sms.
+    twilio_auth_token: SecretStr | None = None
+    # The Svix signing secret of the Resend webhook (whsec_...) for /webhooks/resend.
+    resend_webhook_secret: SecretStr | None = None
+    # The public base URL providers call (https://api.example.com) when edge_api runs behind a
+    # proxy: Twilio signs the URL it called. Unset: the request's own URL.
+    webhook_public_base_url: AnyHttpUrl | None = None
+
     @field_validator(
         "supabase_jwt_secret",
         "metrics_bearer_token",
+        "twilio_auth_token",
+        "resend_webhook_secret",
+        "webhook_public_base_url",
         "supabase_jwks_url",
         "supabase_jwt_issuer",
         mode="before",

@@ -169,7 +169,23 @@ def build_world(conn: psycopg.Connection) -> World:
     world = World(users, workspaces, invitations, newcomer, profileless, rows)
     add_bookings(conn, world)
     add_form_submissions(conn, world)
+    add_inbox_rows(conn, world)
     return world
+
+
+def add_inbox_rows(conn: psycopg.Connection, world: World) -> None:
+    """Per workspace: one stock count of the matrix's item (the movement row of the matrix) and
+    one processed webhook event."""
+    for ws, workspace_id in world.workspaces.items():
+        conn.execute(
+            "update public.inventory_items set quantity = quantity + 1 where id = %s",
+            [world.rows[f"item_{ws}"]],
+        )
+        conn.execute(
+            "insert into public.webhook_events (provider, event_id, event_type, outcome, workspace_id)"
+            " values ('twilio', %s, 'sms.received', 'unroutable', %s)",
+            [f"matrix-{ws}-{workspace_id}", workspace_id],
+        )
 
 
 def add_form_submissions(conn: psycopg.Connection, world: World) -> None:
@@ -626,6 +642,42 @@ SPECS: dict[str, TableSpec] = {
             "owner": frozenset({"select"}),
         },
     ),
+    # Stock history: written by the database (quantity trigger, adjust_stock, complete_booking).
+    "inventory_movements": TableSpec(
+        target=lambda w, ws: (
+            "id = (select m.id from public.inventory_movements m where m.item_id = %s order by"
+            " m.created_at, m.id limit 1)",
+            [w.rows[f"item_{ws}"]],
+        ),
+        insert=lambda w, ws: (
+            "insert into public.inventory_movements (workspace_id, item_id, kind, delta, quantity_after)"
+            " values (%s, %s, 'count', 1, 1)",
+            [w.workspaces[ws], w.rows[f"item_{ws}"]],
+        ),
+        update_set="reason = reason",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select"}),
+        },
+    ),
+    # Provider events seen by the webhooks: edge_api (service_role) only.
+    "webhook_events": TableSpec(
+        target=lambda w, ws: ("event_id = %s", [f"matrix-{ws}-{w.workspaces[ws]}"]),
+        insert=lambda w, ws: (
+            "insert into public.webhook_events (provider, event_id, event_type, outcome, workspace_id)"
+            " values ('resend', %s, 'email.opened', 'ignored', %s)",
+            [secrets.token_hex(8), w.workspaces[ws]],
+        ),
+        update_set="outcome = outcome",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": NONE,
+            "owner": NONE,
+        },
+    ),
 }
 
 ACTORS = ("anon", "outsider", "staff", "owner", "service_role")
@@ -807,6 +859,12 @@ FUNCTION_EXECUTORS = {
     "suspend_workspace": {"authenticated", "service_role"},
     "get_booking_page": {"anon", "authenticated", "service_role"},
     "dashboard_stats": {"authenticated", "service_role"},
+    "mark_conversation_read": {"authenticated", "service_role"},
+    "send_message": {"authenticated", "service_role"},
+    "resume_automation": {"authenticated", "service_role"},
+    "adjust_stock": {"authenticated", "service_role"},
+    "complete_booking": {"authenticated", "service_role"},
+    "mark_no_show": {"authenticated", "service_role"},
     "get_available_slots": {"anon", "authenticated", "service_role"},
     "book_appointment": {"anon", "authenticated", "service_role"},
     "cancel_booking": {"anon", "authenticated", "service_role"},

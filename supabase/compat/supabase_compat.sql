@@ -219,3 +219,16 @@ to postgres, anon, authenticated, service_role;
 
 -- 00000000000003-post-setup.sql: the extensions schema on postgres' search path.
 alter role postgres set search_path = "$user", public, extensions;  -- noqa: RF05
+
+-- realtime ----------------------------------------------------------------------
+-- 00000000000000-initial-schema.sql creates the empty supabase_realtime publication
+-- and the platform leaves it to postgres, so migrations add their tables to it
+-- (alter publication needs its owner). Created here as there, before any migration.
+do $realtime$
+begin
+    if not exists (select 1 from pg_catalog.pg_publication where pubname = 'supabase_realtime') then
+        create publication supabase_realtime;
+    end if;
+end
+$realtime$;
+alter publication supabase_realtime owner to postgres;
