@@ -18,9 +18,8 @@ create index contacts_workspace_id_created_at_idx on public.contacts (workspace_
 create index bookings_workspace_id_starts_at_status_idx on public.bookings (workspace_id, starts_at)
 include (status, practitioner_id);
 
--- Unread conversations and unread messages: only the conversations with something unread.
-create index conversations_unread_idx on public.conversations (workspace_id) include (unread_count)
-where (unread_count > 0);
+-- Unread conversations and unread messages: conversations_workspace_id_unread_idx (the inbox
+-- migration) holds only the conversations with something unread.
 
 -- Pending and overdue forms: only the open submissions.
 create index form_submissions_open_idx on public.form_submissions (workspace_id, status)
