@@ -45,6 +45,7 @@ class World:
     newcomer: User  # an existing user who belongs nowhere (for membership inserts)
     profileless: User  # an auth user whose profile was removed (for profile inserts)
     rows: dict[str, uuid.UUID] = field(default_factory=dict)  # other rows by name, e.g. "booking_type_a"
+    booking_rows: dict[str, dict[str, uuid.UUID]] = field(default_factory=dict)  # per ws: see add_bookings
 
 
 def add_booking_setup(conn: psycopg.Connection, workspace_id: uuid.UUID, owner: User, staff: User) -> None:
@@ -156,10 +157,72 @@ def build_world(conn: psycopg.Connection) -> World:
         )
     for ws in ("a", "b"):
         add_booking_setup(conn, workspaces[ws], users[f"owner_{ws}"], users[f"staff_{ws}"])
+    for ws in ("a", "b"):
+        conn.execute(
+            "select private.raise_alert(%s, 'low_stock', 'inventory_item', gen_random_uuid(),"
+            " 'Matrix alert')",
+            [workspaces[ws]],
+        )
     newcomer = create_user(conn, full_name="newcomer")
     profileless = create_user(conn, full_name="profileless")
     conn.execute("delete from public.profiles where id = %s", [profileless.id])
-    return World(users, workspaces, invitations, newcomer, profileless, rows)
+    world = World(users, workspaces, invitations, newcomer, profileless, rows)
+    add_bookings(conn, world)
+    add_form_submissions(conn, world)
+    return world
+
+
+def add_form_submissions(conn: psycopg.Connection, world: World) -> None:
+    """Per workspace: the matrix's form submission, for the customer's booking (the booking
+    itself already set off a welcome, a confirmation and the customer's conversation). It uses
+    the spare form: a form with submissions cannot be deleted (the answers are history)."""
+    for ws, workspace_id in world.workspaces.items():
+        world.booking_rows[ws]["form_submission"] = conn.execute(
+            "insert into public.form_submissions (workspace_id, form_id, booking_id, contact_id, token_hash)"
+            " values (%s, %s, %s, %s, private.token_hash(%s)) returning id",
+            [
+                workspace_id,
+                world.rows[f"spare_form_{ws}"],
+                world.booking_rows[ws]["booking"],
+                world.booking_rows[ws]["customer"],
+                secrets.token_urlsafe(32),
+            ],
+        ).fetchone()[0]
+
+
+def add_bookings(conn: psycopg.Connection, world: World) -> None:
+    """Per workspace: a booking type performed by the owner, a contact without bookings (the
+    matrix's contact row), another contact with one future booking (the matrix's booking row)."""
+    for ws, workspace_id in world.workspaces.items():
+        rows: dict[str, uuid.UUID] = {}
+        rows["practitioner"] = conn.execute(
+            "select id from public.practitioners where workspace_id = %s and user_id = %s",
+            [workspace_id, world.users[f"owner_{ws}"].id],
+        ).fetchone()[0]
+        rows["booking_type"] = conn.execute(
+            "insert into public.booking_types (workspace_id, name, duration_minutes)"
+            " values (%s, 'Consultation', 30) returning id",
+            [workspace_id],
+        ).fetchone()[0]
+        for name in ("contact", "customer"):
+            rows[name] = conn.execute(
+                "insert into public.contacts (workspace_id, name, email) values (%s, %s, %s) returning id",
+                [workspace_id, name.title(), f"{name}-{ws}@example.test"],
+            ).fetchone()[0]
+        rows["booking"] = conn.execute(
+            "insert into public.bookings (workspace_id, booking_type_id, practitioner_id, contact_id,"
+            " starts_at, ends_at, manage_token_hash)"
+            " values (%s, %s, %s, %s, now() + interval '2 days', now() + interval '2 days 30 minutes',"
+            " private.token_hash(%s)) returning id",
+            [
+                workspace_id,
+                rows["booking_type"],
+                rows["practitioner"],
+                rows["customer"],
+                secrets.token_urlsafe(32),
+            ],
+        ).fetchone()[0]
+        world.booking_rows[ws] = rows
 
 
 Statement = tuple[str, list[object]]
@@ -445,6 +508,123 @@ SPECS: dict[str, TableSpec] = {
             "owner": ALL,
         },
     ),
+    "alerts": TableSpec(
+        target=lambda w, ws: (
+            "id = (select a.id from public.alerts a where a.workspace_id = %s and a.text = 'Matrix alert')",
+            [w.workspaces[ws]],
+        ),
+        insert=lambda w, ws: (
+            "insert into public.alerts (workspace_id, kind, subject_type, subject_id, text)"
+            " values (%s, 'low_stock', 'inventory_item', gen_random_uuid(), 'New alert')",
+            [w.workspaces[ws]],
+        ),
+        update_set="text = text",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select"}),
+        },
+    ),
+    "contacts": TableSpec(
+        target=lambda w, ws: ("id = %s", [w.booking_rows[ws]["contact"]]),
+        insert=lambda w, ws: (
+            "insert into public.contacts (workspace_id, name, email) values (%s, 'New', %s)",
+            [w.workspaces[ws], f"new-{secrets.token_hex(4)}@example.test"],
+        ),
+        update_set="name = name",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select", "insert", "update"}),
+            "owner": ALL,
+        },
+    ),
+    # Bookings are created by book_appointment and change status through functions:
+    # members read them and update the notes; nobody deletes history.
+    "bookings": TableSpec(
+        target=lambda w, ws: ("id = %s", [w.booking_rows[ws]["booking"]]),
+        insert=lambda w, ws: (
+            "insert into public.bookings (workspace_id, booking_type_id, practitioner_id, contact_id,"
+            " starts_at, ends_at) values (%s, %s, %s, %s, now() + interval '3 days',"
+            " now() + interval '3 days 30 minutes')",
+            [
+                w.workspaces[ws],
+                w.booking_rows[ws]["booking_type"],
+                w.booking_rows[ws]["practitioner"],
+                w.booking_rows[ws]["customer"],
+            ],
+        ),
+        update_set="notes = notes",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select", "update"}),
+            "owner": frozenset({"select", "update"}),
+        },
+    ),
+    # Written by the database (triggers, queue_message) and the worker; members read them.
+    "conversations": TableSpec(
+        target=lambda w, ws: (
+            "id = (select c.id from public.conversations c where c.contact_id = %s)",
+            [w.booking_rows[ws]["customer"]],
+        ),
+        # Every contact has its conversation from the start: an upsert touches one row.
+        insert=lambda w, ws: (
+            "insert into public.conversations (workspace_id, contact_id) values (%s, %s)"
+            " on conflict (workspace_id, contact_id) do update set unread_count = excluded.unread_count",
+            [w.workspaces[ws], w.booking_rows[ws]["contact"]],
+        ),
+        update_set="unread_count = unread_count",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select"}),
+        },
+    ),
+    "messages": TableSpec(
+        target=lambda w, ws: (
+            "id = (select m.id from public.messages m where m.booking_id = %s"
+            " and m.template_kind = 'booking_confirmation' and m.channel = 'email')",
+            [w.booking_rows[ws]["booking"]],
+        ),
+        insert=lambda w, ws: (
+            "insert into public.messages (workspace_id, conversation_id, direction, channel, kind, body,"
+            " recipient, status, idempotency_key)"
+            " select c.workspace_id, c.id, 'outbound', 'email', 'manual', 'Hello', 'x@example.test', 'queued', %s"
+            " from public.conversations c where c.contact_id = %s",
+            [secrets.token_hex(8), w.booking_rows[ws]["customer"]],
+        ),
+        update_set="body = body",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select"}),
+        },
+    ),
+    "form_submissions": TableSpec(
+        target=lambda w, ws: ("id = %s", [w.booking_rows[ws]["form_submission"]]),
+        insert=lambda w, ws: (
+            "insert into public.form_submissions (workspace_id, form_id, booking_id, contact_id, token_hash)"
+            " values (%s, %s, %s, %s, private.token_hash(%s))",
+            [
+                w.workspaces[ws],
+                w.rows[f"form_{ws}"],
+                w.booking_rows[ws]["booking"],
+                w.booking_rows[ws]["customer"],
+                secrets.token_urlsafe(32),
+            ],
+        ),
+        update_set="answers = answers",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select"}),
+        },
+    ),
 }
 
 ACTORS = ("anon", "outsider", "staff", "owner", "service_role")
@@ -561,6 +741,7 @@ PROTECTED_COLUMNS = {
     "workspaces": ["id", "status", "created_by", "created_at"],
     "workspace_members": ["workspace_id", "user_id", "created_at"],
     "profiles": ["id", "email", "created_at"],
+    "bookings": ["id", "workspace_id", "status", "starts_at", "practitioner_id", "manage_token_hash"],
 }
 
 
@@ -578,6 +759,7 @@ def test_owners_cannot_change_protected_columns(conn: psycopg.Connection, table:
             [world.workspaces["a"], world.users["staff_a"].id],
         ),
         "profiles": ("id = %s", [owner.id]),
+        "bookings": ("id = %s", [world.booking_rows["a"]["booking"]]),
     }[table]
     query = sql.SQL("update public.{} set {} = {} where ").format(
         sql.Identifier(table), sql.Identifier(column), sql.Identifier(column)
@@ -619,11 +801,20 @@ FUNCTION_EXECUTORS = {
     "accept_invitation": {"authenticated", "service_role"},
     "revoke_invitation": {"authenticated", "service_role"},
     "delete_workspace": {"authenticated", "service_role"},
+    "resolve_alert": {"authenticated", "service_role"},
+    "get_form": {"anon", "authenticated", "service_role"},
+    "submit_form": {"anon", "authenticated", "service_role"},
     "activate_workspace": {"authenticated", "service_role"},
     "workspace_activation_status": {"authenticated", "service_role"},
     "suspend_workspace": {"authenticated", "service_role"},
     "get_booking_page": {"anon", "authenticated", "service_role"},
     "dashboard_stats": {"authenticated", "service_role"},
+    "get_available_slots": {"anon", "authenticated", "service_role"},
+    "book_appointment": {"anon", "authenticated", "service_role"},
+    "cancel_booking": {"anon", "authenticated", "service_role"},
+    "reschedule_booking": {"anon", "authenticated", "service_role"},
+    "cancel_workspace_booking": {"authenticated", "service_role"},
+    "reschedule_workspace_booking": {"authenticated", "service_role"},
 }
 
 
