@@ -109,16 +109,12 @@ format: tools ## apply sqlfluff fix and ruff format
 	@$(VENV)/ruff format $(PY_DIRS)
 
 bench: test-db ## benchmarks under bench/ (prints figures and ratios)
-<<<<<<< HEAD
 	@$(PY) bench/rls_overhead.py "$(LOCAL_TEST_ADMIN_URL)" $(BENCH_ARGS)
 	@$(PY) bench/timezone_validation.py "$(TEST_DATABASE_URL)"
 	@$(PY) bench/api_load.py "$(LOCAL_TEST_ADMIN_URL)" $(API_BENCH_ARGS)
 	@$(PY) bench/worker_throughput.py "$(TEST_DATABASE_URL)"
-=======
-	@$(PY) bench/rls_overhead.py "$(LOCAL_TEST_DATABASE_URL)" $(BENCH_ARGS)
 	@$(PY) bench/reminder_sweep.py "$(LOCAL_TEST_DATABASE_URL)"
 	@$(PY) bench/booking_side_effects.py "$(LOCAL_TEST_DATABASE_URL)"
->>>>>>> wt/auto
 
 stop: ## stop the local clusters
 	@scripts/provision.sh stop $(DEV_CLUSTER)
