@@ -802,6 +802,7 @@ FUNCTION_EXECUTORS = {
     "revoke_invitation": {"authenticated", "service_role"},
     "delete_workspace": {"authenticated", "service_role"},
     "resolve_alert": {"authenticated", "service_role"},
+    "retry_failed_messages": {"authenticated", "service_role"},
     "get_form": {"anon", "authenticated", "service_role"},
     "submit_form": {"anon", "authenticated", "service_role"},
     "activate_workspace": {"authenticated", "service_role"},
