@@ -52,7 +52,8 @@ def create_messaging_workspace(conn: psycopg.Connection, *, sms: bool = True) ->
         [workspace_id, contact_id],
     )
     conversation_id = conn.execute(
-        "select id from public.conversations where workspace_id = %s and contact_id = %s", [workspace_id, contact_id]
+        "select id from public.conversations where workspace_id = %s and contact_id = %s",
+        [workspace_id, contact_id],
     ).fetchone()[0]
     return MessagingWorkspace(workspace_id, name, owner, staff, contact_id, conversation_id)
 
@@ -89,7 +90,10 @@ def queue_messages(
 def send_delivery_jobs(conn: psycopg.Connection, queue: str, message_ids: list[uuid.UUID]) -> None:
     conn.execute(
         "select pgmq.send_batch(%s, %s::jsonb[])",
-        [queue, [json.dumps({"kind": "deliver_message", "payload": {"message_id": str(i)}}) for i in message_ids]],
+        [
+            queue,
+            [json.dumps({"kind": "deliver_message", "payload": {"message_id": str(i)}}) for i in message_ids],
+        ],
     )
 
 
@@ -99,6 +103,8 @@ def message_states(conn: psycopg.Connection, ids: list[uuid.UUID]) -> dict[uuid.
         [ids],
     ).fetchall()
     return {
-        row[0]: dict(zip(("status", "provider", "provider_message_id", "attempts", "last_error"), row[1:], strict=True))
+        row[0]: dict(
+            zip(("status", "provider", "provider_message_id", "attempts", "last_error"), row[1:], strict=True)
+        )
         for row in rows
     }

@@ -134,14 +134,19 @@ def test_messages_are_sent_recorded_and_archived(
     # The workspace's name at the platform's address, replies to the workspace's sender.
     email = resend_stub.delivered[0]
     assert email["from"] == f"{place.name} <no-reply@careops.test>"
-    assert email["reply_to"] == [autocommit_conn.execute(
-        "select sender_email from public.communication_settings where workspace_id = %s", [place.workspace_id]
-    ).fetchone()[0]]
+    assert email["reply_to"] == [
+        autocommit_conn.execute(
+            "select sender_email from public.communication_settings where workspace_id = %s",
+            [place.workspace_id],
+        ).fetchone()[0]
+    ]
     assert email["subject"] == "Your visit" and email["to"] == ["guest@example.test"]
     assert {sms["From"] for sms in twilio_stub.delivered} == {"+15005550006"}
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "worker.delivery"]
     assert sorted(line["message_id"] for line in lines) == sorted(str(i) for i in emails + texts)
-    assert {(line["kind"], line["outcome"], line["attempt"]) for line in lines} == {("deliver_message", "sent", 1)}
+    assert {(line["kind"], line["outcome"], line["attempt"]) for line in lines} == {
+        ("deliver_message", "sent", 1)
+    }
 
 
 def test_primary_500_and_time_out_fall_back_and_record_the_fallback(
@@ -341,7 +346,11 @@ def test_a_live_claim_defers_the_job_and_a_stale_one_is_taken_over(
 
 
 def test_a_message_without_recipient_fails_at_once(
-    db_url: str, queue: str, autocommit_conn: psycopg.Connection, place: MessagingWorkspace, providers: Providers
+    db_url: str,
+    queue: str,
+    autocommit_conn: psycopg.Connection,
+    place: MessagingWorkspace,
+    providers: Providers,
 ) -> None:
     [message_id] = queue_messages(autocommit_conn, place, queue, 1)
     autocommit_conn.execute("update public.messages set recipient = null where id = %s", [message_id])
@@ -360,7 +369,9 @@ def fail_messages(conn: psycopg.Connection, ids: list[uuid.UUID]) -> None:
             "update public.messages set status = 'sending', attempts = 5, claimed_at = now() where id = %s",
             [message_id],
         )
-        conn.execute("select private.record_delivery(%s, 'failed', 'resend', null, 'resend: 500')", [message_id])
+        conn.execute(
+            "select private.record_delivery(%s, 'failed', 'resend', null, 'resend: 500')", [message_id]
+        )
 
 
 def jobs_for(conn: psycopg.Connection, ids: list[uuid.UUID]) -> int:
@@ -377,9 +388,9 @@ def test_owners_requeue_failed_messages(queue: str, conn: psycopg.Connection) ->
     fail_messages(conn, ids[:3])  # the fourth stays queued
     owner = Actor.user(place.owner)
 
-    assert rpc(conn, owner, "retry_failed_messages", p_workspace_id=place.workspace_id, p_message_ids=[ids[0]]) == [
-        (1,)
-    ]
+    assert rpc(
+        conn, owner, "retry_failed_messages", p_workspace_id=place.workspace_id, p_message_ids=[ids[0]]
+    ) == [(1,)]
     assert rpc(conn, owner, "retry_failed_messages", p_workspace_id=place.workspace_id) == [(2,)]
     assert rpc(conn, owner, "retry_failed_messages", p_workspace_id=place.workspace_id) == [(0,)]
 
@@ -388,7 +399,8 @@ def test_owners_requeue_failed_messages(queue: str, conn: psycopg.Connection) ->
     assert all(states[i]["last_error"] == "resend: 500" for i in ids[:3])  # the history stays
     assert jobs_for(conn, ids) == 3
     resolved = conn.execute(
-        "select count(*) from public.alerts where subject_id = any(%s) and resolved_by = %s", [ids, place.owner.id]
+        "select count(*) from public.alerts where subject_id = any(%s) and resolved_by = %s",
+        [ids, place.owner.id],
     ).fetchone()[0]
     assert resolved == 3 and open_alerts(conn, "message_failed", ids) == []
 
@@ -404,7 +416,9 @@ def test_service_role_requeues_and_others_are_refused(queue: str, conn: psycopg.
     assert rpc_error(conn, Actor.user(place.staff), "retry_failed_messages", **params) == "forbidden"
     outsider = create_user(conn)
     assert rpc_error(conn, Actor.user(outsider), "retry_failed_messages", **params) == "not_found"
-    assert rpc_error(conn, Actor.service(), "retry_failed_messages", p_workspace_id=uuid.uuid4()) == "not_found"
+    assert (
+        rpc_error(conn, Actor.service(), "retry_failed_messages", p_workspace_id=uuid.uuid4()) == "not_found"
+    )
     assert message_states(conn, ids)[ids[0]]["status"] == "failed"  # refused: nothing changed
     assert jobs_for(conn, ids) == 0
 
@@ -427,7 +441,12 @@ def test_requeued_messages_are_delivered(
     resend_stub.mode = smtp_stub.mode = "fail"
     assert burst(db_url, queue, providers, worker_max_attempts=1).failed == 1
     with autocommit_conn.transaction():
-        rpc(autocommit_conn, Actor.user(place.owner), "retry_failed_messages", p_workspace_id=place.workspace_id)
+        rpc(
+            autocommit_conn,
+            Actor.user(place.owner),
+            "retry_failed_messages",
+            p_workspace_id=place.workspace_id,
+        )
     # The requeue's job went to the jobs queue: move it onto this test's queue.
     autocommit_conn.execute(
         "delete from pgmq.q_jobs where (message->'payload'->>'message_id')::uuid = %s", [message_id]
@@ -442,12 +461,15 @@ def test_requeued_messages_are_delivered(
 # --- metrics -------------------------------------------------------------------------------------
 
 
-def test_metrics_count_messages_by_status_and_provider_and_retries(queue: str, conn: psycopg.Connection) -> None:
+def test_metrics_count_messages_by_status_and_provider_and_retries(
+    queue: str, conn: psycopg.Connection
+) -> None:
     place = create_messaging_workspace(conn)
     before = metrics(conn)
     ids = queue_messages(conn, place, queue, 3)
     conn.execute(
-        "update public.messages set status = 'sending', attempts = 3, claimed_at = now() where id = %s", [ids[0]]
+        "update public.messages set status = 'sending', attempts = 3, claimed_at = now() where id = %s",
+        [ids[0]],
     )
     conn.execute("select private.record_delivery(%s, 'sent', 'smtp', 'm-1')", [ids[0]])
     fail_messages(conn, [ids[1]])

@@ -58,7 +58,10 @@ def test_kill_9_mid_batch_twenty_times_sends_each_message_once_and_loses_none(
         worker = start_worker(db_url, queue, stdout=subprocess.DEVNULL, **env)
         try:
             eventually(
-                lambda: statuses(autocommit_conn, ids) == Counter(sent=len(ids)) and jobs_left(autocommit_conn, queue) == 0,
+                lambda: (
+                    statuses(autocommit_conn, ids) == Counter(sent=len(ids))
+                    and jobs_left(autocommit_conn, queue) == 0
+                ),
                 timeout=120,
             )
             worker.send_signal(signal.SIGTERM)
@@ -70,11 +73,15 @@ def test_kill_9_mid_batch_twenty_times_sends_each_message_once_and_loses_none(
     keys = [provider_key(message_id) for message_id in ids]
     assert stub.deliveries == Counter(dict.fromkeys(keys, 1))  # each delivered exactly once
     assert set(requests_per_key) == set(keys)  # none lost
-    assert max(requests_per_key.values()) > 1  # kills after a send did cause resends, which the key suppressed
+    assert (
+        max(requests_per_key.values()) > 1
+    )  # kills after a send did cause resends, which the key suppressed
     provider_ids = autocommit_conn.execute(
         "select id, provider_message_id from public.messages where id = any(%s)", [ids]
     ).fetchall()
-    assert {provider_key(message_id): provider_id for message_id, provider_id in provider_ids} == stub.ids_by_key
+    assert {
+        provider_key(message_id): provider_id for message_id, provider_id in provider_ids
+    } == stub.ids_by_key
 
 
 @pytest.mark.parametrize("processes", [2, 4])

@@ -343,7 +343,9 @@ class TwilioProvider:
 
     def send(self, message: SmsMessage, idempotency_key: str) -> ProviderResult:
         try:
-            sent = self.client.messages.create(to=message.to, from_=message.sender or self.from_number, body=message.body)
+            sent = self.client.messages.create(
+                to=message.to, from_=message.sender or self.from_number, body=message.body
+            )
         except TwilioRestException as error:
             permanent = error.code in TWILIO_PERMANENT_CODES or (
                 is_permanent_status(error.status) and error.code not in (20429, 20003)

@@ -92,13 +92,23 @@ def deliver_message(job: Job) -> None:
         with job.conn.transaction():
             job.conn.execute(
                 RECORD_SQL,
-                [message_id, "failed" if final else "queued", error.provider if final else None, None, str(error)],
+                [
+                    message_id,
+                    "failed" if final else "queued",
+                    error.provider if final else None,
+                    None,
+                    str(error),
+                ],
             )
             if final:
                 job.archive()
                 job.outcome = "failed"
             else:
-                job.retry_in(retry_delay(attempt, settings.worker_retry_base_seconds, settings.worker_retry_max_seconds))
+                job.retry_in(
+                    retry_delay(
+                        attempt, settings.worker_retry_base_seconds, settings.worker_retry_max_seconds
+                    )
+                )
         return
 
     with job.conn.transaction():
