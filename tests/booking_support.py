@@ -101,7 +101,8 @@ def create_booking_workspace(
             for start, end in windows:
                 conn.execute(
                     "insert into public.availability_rules"
-                    " (workspace_id, practitioner_id, weekday, start_time, end_time) values (%s, %s, %s, %s, %s)",
+                    " (workspace_id, practitioner_id, weekday, start_time, end_time)"
+                    " values (%s, %s, %s, %s, %s)",
                     [workspace_id, practitioner_id, weekday, start, end],
                 )
     return BookingWorkspace(workspace_id, slug, timezone, booking_type_id, practitioner_ids, users)

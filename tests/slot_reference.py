@@ -16,7 +16,7 @@ applies the rules of docs/booking.md literally:
 - The slot [start, start + duration) lies in [window start, window end), in real time.
 - Its blocked time [start - buffer before, end + buffer after) does not overlap the
   blocked time of any booking of the practitioner that is not cancelled.
-- start >= now + minimum notice; the local date <= today (local) + maximum days ahead.
+- now + minimum notice <= start <= now + maximum days ahead (days of 24 hours).
 - With a daily capacity, a local date that already holds that many bookings of the type
   (not cancelled) offers nothing.
 """
@@ -122,15 +122,14 @@ def open_slots(
     now: datetime,
 ) -> dict[datetime, frozenset[str]]:
     """Every open start (UTC) in the local date range, with the practitioners free for it."""
-    today = local_date_of(zone, now)
-    horizon = today + timedelta(days=rules.max_days_ahead)
+    latest = now + timedelta(days=rules.max_days_ahead)
     earliest = now + timedelta(minutes=rules.min_notice)
     duration = timedelta(minutes=rules.duration)
     live = [b for b in bookings if not b.cancelled]
     found: dict[datetime, set[str]] = {}
     day = first_day
     while day <= last_day:
-        if day in closures or day > horizon:
+        if day in closures:
             day += timedelta(days=1)
             continue
         if rules.daily_capacity is not None:
@@ -147,7 +146,13 @@ def open_slots(
                 while minute < window_end:
                     start = first_instant(zone, midnight + timedelta(minutes=minute))
                     minute += rules.interval
-                    if start is None or start < opens or start + duration > closes or start < earliest:
+                    if (
+                        start is None
+                        or start < opens
+                        or start + duration > closes
+                        or start < earliest
+                        or start > latest
+                    ):
                         continue
                     blocked_from = start - timedelta(minutes=rules.buffer_before)
                     blocked_to = start + duration + timedelta(minutes=rules.buffer_after)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import psycopg
@@ -147,5 +148,5 @@ def test_overlapping_different_slots_never_overlap(
         assert any(kind == "booked" for kind, _ in outcomes)
     booked = live_bookings(db_url, place)
     assert booked
-    for (_, _, earlier_end), (_, later_start, _) in zip(booked, booked[1:], strict=False):
+    for (_, _, earlier_end), (_, later_start, _) in pairwise(booked):
         assert earlier_end + timedelta(minutes=10) <= later_start - timedelta(minutes=5)

@@ -592,7 +592,8 @@ SPECS: dict[str, TableSpec] = {
         insert=lambda w, ws: (
             "insert into public.messages (workspace_id, conversation_id, direction, channel, kind, body,"
             " recipient, status, idempotency_key)"
-            " select c.workspace_id, c.id, 'outbound', 'email', 'manual', 'Hello', 'x@example.test', 'queued', %s"
+            " select c.workspace_id, c.id, 'outbound', 'email', 'manual', 'Hello', 'x@example.test',"
+            " 'queued', %s"
             " from public.conversations c where c.contact_id = %s",
             [secrets.token_hex(8), w.booking_rows[ws]["customer"]],
         ),

@@ -112,22 +112,25 @@ using (workspace_id = any((select private.owner_workspace_ids())::uuid[]));
 -- Bookings ----------------------------------------------------------------------
 
 -- Minute arithmetic on timestamptz does not depend on the session's time zone, so
--- this is immutable and may define a generated column.
+-- this is immutable and may define a generated column. plpgsql, not sql: a SQL function
+-- with SET search_path is parsed and planned again in every statement that calls it.
 create function private.blocked_period(
     p_starts_at timestamptz, p_ends_at timestamptz, p_buffer_before_minutes integer, p_buffer_after_minutes integer
 )
 returns tstzrange
-language sql
+language plpgsql
 immutable
 parallel safe
 security invoker
 set search_path = ''
 as $$
-    select pg_catalog.tstzrange(
+begin
+    return pg_catalog.tstzrange(
         p_starts_at - p_buffer_before_minutes * interval '1 minute',
         p_ends_at + p_buffer_after_minutes * interval '1 minute',
         '[)'
     );
+end
 $$;
 
 comment on function private.blocked_period(timestamptz, timestamptz, integer, integer) is
@@ -204,8 +207,7 @@ comment on constraint bookings_no_overlap on public.bookings is
 
 create index bookings_workspace_id_starts_at_idx on public.bookings (workspace_id, starts_at);
 create index bookings_practitioner_id_starts_at_idx on public.bookings (practitioner_id, starts_at);
-create index bookings_booking_type_id_starts_at_idx on public.bookings (booking_type_id, starts_at)
-where (status <> 'cancelled');
+create index bookings_booking_type_id_starts_at_idx on public.bookings (booking_type_id, starts_at);
 create index bookings_contact_id_starts_at_idx on public.bookings (contact_id, starts_at);
 
 alter table public.bookings enable row level security;

@@ -74,21 +74,19 @@ comment on function private.window_bound(timestamp, text) is
 -- date: only such dates need the careful conversions above.
 create function private.is_irregular_day(p_date date, p_timezone text)
 returns boolean
-language sql
+language plpgsql
 stable
 parallel safe
 security invoker
 set search_path = ''
 as $$
-    with bounds as (
-        select
-            (p_date::timestamp at time zone p_timezone) - interval '3 hours' as before_day,
-            ((p_date + 1)::timestamp at time zone p_timezone) + interval '3 hours' as after_day
-    )
-    select
-        (b.before_day at time zone p_timezone) - (b.before_day at time zone 'UTC')
-        <> (b.after_day at time zone p_timezone) - (b.after_day at time zone 'UTC')
-    from bounds as b;
+declare
+    v_before_day timestamptz := (p_date::timestamp at time zone p_timezone) - interval '3 hours';
+    v_after_day timestamptz := ((p_date + 1)::timestamp at time zone p_timezone) + interval '3 hours';
+begin
+    return (v_before_day at time zone p_timezone) - (v_before_day at time zone 'UTC')
+    <> (v_after_day at time zone p_timezone) - (v_after_day at time zone 'UTC');
+end
 $$;
 
 comment on function private.is_irregular_day(date, text) is
@@ -120,6 +118,8 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+-- Plans of these queries do not depend on the values: plan once, not per call.
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_timezone text;
@@ -207,21 +207,28 @@ begin
             end as closes
         from local_windows as lw
     ),
+    -- On a regular day the offset is the same all day: step in real time from the
+    -- window's opening instant. On a DST change day, step on the local grid and convert
+    -- each local time (skipped ones become null, repeated ones their first occurrence).
     candidates as (
+        select w.practitioner_id, w.local_date, w.opens, w.closes, g.slot_start
+        from windows as w
+        cross join lateral pg_catalog.generate_series(
+            w.opens, w.closes - v_duration, v_type.slot_interval_minutes * interval '1 minute'
+        ) as g (slot_start)
+        where not w.irregular
+        union all
         select
             w.practitioner_id,
             w.local_date,
             w.opens,
             w.closes,
-            case
-                when w.irregular then private.first_instant(g.local_slot, v_timezone)
-                else g.local_slot at time zone v_timezone
-            end as slot_start
+            private.first_instant(g.local_slot, v_timezone) as slot_start
         from windows as w
         cross join lateral pg_catalog.generate_series(
             w.local_start, w.local_end, v_type.slot_interval_minutes * interval '1 minute'
         ) as g (local_slot)
-        where g.local_slot < w.local_end
+        where w.irregular and g.local_slot < w.local_end
     ),
     busy as (
         select b.practitioner_id, pg_catalog.range_agg(b.blocked_period) as periods
@@ -229,7 +236,9 @@ begin
         where
             b.practitioner_id in (select pf.id from performers as pf)
             and b.status <> 'cancelled'
-            and b.blocked_period && v_scope
+            and b.starts_at > lower(v_scope) - interval '20 hours'
+            and b.starts_at < upper(v_scope) + interval '4 hours'
+            and (b.blocked_period && v_scope) is true
         group by b.practitioner_id
     ),
     full_days as (
@@ -239,7 +248,8 @@ begin
             v_type.daily_capacity is not null
             and b.booking_type_id = v_type.id
             and b.status <> 'cancelled'
-            and b.starts_at <@ v_scope
+            and b.starts_at >= lower(v_scope)
+            and b.starts_at < upper(v_scope)
         group by 1
         having count(*) >= v_type.daily_capacity
     )
@@ -288,12 +298,17 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+-- Plans of these queries do not depend on the values: plan once, not per call.
+set plan_cache_mode = force_generic_plan
 as $$
 begin
     select w.id, w.timezone, w.max_active_bookings_per_email
     into workspace_id, timezone, max_active_bookings_per_email
     from public.workspaces as w
-    where w.slug = pg_catalog.lower(pg_catalog.btrim(p_workspace_slug)) and w.status = 'active';
+    where
+        char_length(p_workspace_slug) <= 100
+        and w.slug = pg_catalog.lower(pg_catalog.btrim(p_workspace_slug))
+        and w.status = 'active';
     if workspace_id is null then
         perform private.raise_error('not_found', 'No active workspace has this address.');
     end if;
@@ -332,6 +347,8 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+-- Plans of these queries do not depend on the values: plan once, not per call.
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_workspace_id uuid;

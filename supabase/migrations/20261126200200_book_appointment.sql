@@ -32,6 +32,8 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+-- Plans of these queries do not depend on the values: plan once, not per call.
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_local timestamp := p_starts_at at time zone p_timezone;
@@ -41,13 +43,13 @@ declare
 begin
     -- The second occurrence of a repeated local time is never offered.
     if v_irregular and private.first_instant(v_local, p_timezone) is distinct from p_starts_at then
-        return '{}';
+        return '{}'::uuid [];
     end if;
     if exists (
         select 1 from public.workspace_closures as c
         where c.workspace_id = p_workspace_id and c.closed_on = v_date
     ) then
-        return '{}';
+        return '{}'::uuid [];
     end if;
     with
     performers as (
@@ -117,6 +119,8 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+-- Plans of these queries do not depend on the values: plan once, not per call.
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_date date;
@@ -154,7 +158,8 @@ begin
             where
                 b.booking_type_id = p_booking_type.id
                 and b.status <> 'cancelled'
-                and b.starts_at <@ v_day
+                and b.starts_at >= lower(v_day)
+                and b.starts_at < upper(v_day)
                 and b.id is distinct from p_moving_booking_id
         ) >= p_booking_type.daily_capacity then
             perform private.raise_error('slot_unavailable', 'The booking type is fully booked that day.');
@@ -175,7 +180,8 @@ begin
                 where
                     b.practitioner_id = candidate.id
                     and b.status <> 'cancelled'
-                    and b.starts_at <@ v_day
+                    and b.starts_at >= lower(v_day)
+                    and b.starts_at < upper(v_day)
                     and b.id is distinct from p_moving_booking_id
             ) as taken
         from pg_catalog.unnest(v_in_hours) as candidate (id)
@@ -184,7 +190,13 @@ begin
             where
                 b.practitioner_id = candidate.id
                 and b.status <> 'cancelled'
-                and b.blocked_period && v_blocked
+                -- Bounds on starts_at (a booking is at most 720 minutes plus two 240-minute
+                -- buffers) let the btree (practitioner_id, starts_at) find the few rows; the
+                -- overlap test is a filter on them (`is true` keeps the planner off the
+                -- slower gist probe of bookings_no_overlap).
+                and b.starts_at > lower(v_blocked) - interval '20 hours'
+                and b.starts_at < upper(v_blocked) + interval '4 hours'
+                and (b.blocked_period && v_blocked) is true
                 and b.id is distinct from p_moving_booking_id
         )
     ) as c;
@@ -210,6 +222,67 @@ private.practitioners_in_hours(uuid, text, public.booking_types, timestamptz, uu
 private.bookable_practitioners(uuid, text, public.booking_types, timestamptz, uuid, uuid, uuid)
 to service_role;
 
+-- One attempt to insert a booking for one practitioner; null booking_id when an
+-- overlapping booking committed first. Without p_wait it gives up at once (skipped) when
+-- another transaction is booking this practitioner right now. The function body is a
+-- savepoint: when the insert fails, the practitioner's lock taken here (and by the
+-- bookings_lock_practitioners trigger) is released before the caller tries the next one.
+create function private.try_booking(
+    p_workspace_id uuid,
+    p_booking_type public.booking_types,
+    p_practitioner_id uuid,
+    p_contact_id uuid,
+    p_starts_at timestamptz,
+    p_notes text,
+    p_manage_token_hash bytea,
+    p_wait boolean,
+    out booking_id uuid,
+    out skipped boolean
+)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+set plan_cache_mode = force_generic_plan
+as $$
+begin
+    skipped := false;
+    if not p_wait then
+        perform 1 from public.practitioners as p where p.id = p_practitioner_id for no key update skip locked;
+        if not found then
+            skipped := true;
+            return;
+        end if;
+    end if;
+    insert into public.bookings as b (
+        workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
+        buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by
+    )
+    values (
+        p_workspace_id, p_booking_type.id, p_practitioner_id, p_contact_id, p_starts_at,
+        p_starts_at + p_booking_type.duration_minutes * interval '1 minute',
+        p_booking_type.buffer_before_minutes, p_booking_type.buffer_after_minutes, p_notes,
+        p_manage_token_hash, (select auth.uid())
+    )
+    returning b.id into booking_id;
+exception when exclusion_violation then
+    booking_id := null;
+end
+$$;
+
+comment on function private.try_booking(
+    uuid, public.booking_types, uuid, uuid, timestamptz, text, bytea, boolean
+) is
+'Inserts a booking for one practitioner, or returns no id when the time is taken (or, without p_wait, when '
+'the practitioner is being booked concurrently: skipped).';
+
+revoke execute on function private.try_booking(
+    uuid, public.booking_types, uuid, uuid, timestamptz, text, bytea, boolean
+) from public;
+grant execute on function private.try_booking(
+    uuid, public.booking_types, uuid, uuid, timestamptz, text, bytea, boolean
+) to service_role;
+
 create function public.book_appointment(
     p_workspace_slug text,
     p_booking_type_id uuid,
@@ -230,6 +303,8 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+-- Plans of these queries do not depend on the values: plan once, not per call.
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_workspace_id uuid;
@@ -243,12 +318,25 @@ declare
     v_candidates uuid [];
     v_candidate uuid;
     v_contact_id uuid;
+    v_new_contact boolean;
+    v_waiting uuid [] := '{}'::uuid [];
+    v_skipped boolean;
 begin
     select t.workspace_id, t.timezone, t.max_active_bookings_per_email
     into v_workspace_id, v_timezone, v_limit
     from private.public_booking_target(p_workspace_slug, p_booking_type_id, p_staff_id) as t;
     select bt.* into v_type from public.booking_types as bt where bt.id = p_booking_type_id;
 
+    -- Length first, so an oversized field costs nothing more (PostgREST does not cap a body).
+    if char_length(p_name) > 1000 then
+        perform private.raise_error('invalid_name');
+    end if;
+    if char_length(p_email) > 1000 then
+        perform private.raise_error('invalid_email');
+    end if;
+    if char_length(p_notes) > 10000 then
+        perform private.raise_error('invalid_notes');
+    end if;
     v_name := private.clean_text(p_name, 120, 'invalid_name');
     v_email := private.normalize_email(p_email);
     if v_email is null then
@@ -274,9 +362,10 @@ begin
     values (v_workspace_id, v_name, v_email, v_phone)
     on conflict on constraint contacts_workspace_id_email_key
     do update set phone = coalesce(c.phone, excluded.phone)
-    returning c.id into v_contact_id;
+    returning c.id, c.xmax = 0 into v_contact_id, v_new_contact;
 
-    if (
+    -- A contact created just now holds no bookings yet.
+    if not v_new_contact and (
         select count(*) from public.bookings as b
         where b.contact_id = v_contact_id and b.status = 'confirmed' and b.starts_at > pg_catalog.now()
     ) >= v_limit then
@@ -284,30 +373,42 @@ begin
     end if;
 
     manage_token := private.new_token();
+    -- First pass: practitioners nobody is booking at this very moment, in the fair order,
+    -- so concurrent "anyone" requests spread instead of queueing. Second pass: the ones
+    -- that were busy, waiting for them.
     foreach v_candidate in array v_candidates loop
-        begin
-            insert into public.bookings as b (
-                workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
-                buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by
-            )
-            values (
-                v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at,
-                p_starts_at + v_type.duration_minutes * interval '1 minute',
-                v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes,
-                private.token_hash(manage_token), (select auth.uid())
-            )
-            returning b.id, b.starts_at, b.ends_at, b.practitioner_id
-            into booking_id, starts_at, ends_at, practitioner_id;
+        select t.booking_id, t.skipped into booking_id, v_skipped
+        from private.try_booking(
+            v_workspace_id, v_type, v_candidate, v_contact_id, p_starts_at, v_notes, private.token_hash(manage_token),
+            false
+        ) as t;
+        if booking_id is not null then
+            practitioner_id := v_candidate;
             exit;
-        exception when exclusion_violation then
-            -- A concurrent booking took this practitioner first: try the next one.
-            null;
-        end;
+        end if;
+        if v_skipped then
+            v_waiting := v_waiting || v_candidate;
+        end if;
     end loop;
+    if booking_id is null then
+        foreach v_candidate in array v_waiting loop
+            select t.booking_id into booking_id
+            from private.try_booking(
+                v_workspace_id, v_type, v_candidate, v_contact_id, p_starts_at, v_notes,
+                private.token_hash(manage_token), true
+            ) as t;
+            if booking_id is not null then
+                practitioner_id := v_candidate;
+                exit;
+            end if;
+        end loop;
+    end if;
     if booking_id is null then
         perform private.raise_error('slot_unavailable');
     end if;
 
+    starts_at := p_starts_at;
+    ends_at := p_starts_at + v_type.duration_minutes * interval '1 minute';
     select pr.full_name into practitioner_name
     from public.practitioners as p
     inner join public.profiles as pr on p.user_id = pr.id

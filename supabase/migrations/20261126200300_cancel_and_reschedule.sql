@@ -54,6 +54,9 @@ declare
     v_booking public.bookings;
 begin
     perform private.lock_changeable_booking(p_booking_id);
+    if char_length(p_reason) > 10000 then
+        perform private.raise_error('invalid_reason');
+    end if;
     if p_reason is not null and pg_catalog.btrim(p_reason) <> '' then
         v_reason := private.clean_multiline_text(p_reason, 500, 'invalid_reason');
     end if;
@@ -76,6 +79,8 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+-- Plans of these queries do not depend on the values: plan once, not per call.
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_booking public.bookings := private.lock_changeable_booking(p_booking_id);

@@ -51,7 +51,9 @@ create table public.messages (
     body text not null check (char_length(body) <= 20000),
     recipient text check (char_length(recipient) <= 320),
     status text not null check (status in ('queued', 'sending', 'sent', 'delivered', 'failed', 'skipped', 'received')),
-    skip_reason text check (skip_reason in ('automation_paused', 'no_email_address', 'no_phone_number')),
+    skip_reason text check (
+        skip_reason in ('automation_paused', 'no_email_address', 'no_phone_number', 'booking_cancelled')
+    ),
     provider text check (char_length(provider) <= 63),
     provider_message_id text check (char_length(provider_message_id) <= 255),
     attempts integer not null default 0 check (attempts >= 0),
@@ -88,7 +90,8 @@ comment on column public.messages.body is 'The rendered text, as sent.';
 comment on column public.messages.recipient is 'Email address or E.164 number it goes to (or came from); null when the contact has none.';
 comment on column public.messages.status is
 'queued -> sending -> sent -> delivered, or failed; skipped (never sent, see skip_reason); received (inbound).';
-comment on column public.messages.skip_reason is 'Why a message was not sent: automation_paused, no_email_address, no_phone_number.';
+comment on column public.messages.skip_reason is
+'Why a message was not sent: automation_paused, no_email_address, no_phone_number, or booking_cancelled (a booking message whose booking was cancelled before delivery).';
 comment on column public.messages.provider is 'Who delivered it (resend, smtp, twilio, console).';
 comment on column public.messages.provider_message_id is 'The provider''s id, for delivery webhooks.';
 comment on column public.messages.attempts is 'Delivery attempts so far (claims by the worker).';
@@ -474,6 +477,17 @@ security definer
 set search_path = ''
 as $$
 begin
+    -- A message about a booking cancelled since it was queued is not sent (the cancellation
+    -- notice itself is).
+    update public.messages as m
+    set status = 'skipped', skip_reason = 'booking_cancelled'
+    from public.bookings as b
+    where
+        m.id = p_message_id
+        and m.status = 'queued'
+        and b.id = m.booking_id
+        and b.status = 'cancelled'
+        and m.template_kind is distinct from 'booking_cancelled';
     -- queued -> sending; a claim older than 10 minutes is taken over (the worker crashed).
     return query
     with claimed as (
@@ -497,7 +511,7 @@ end
 $$;
 
 comment on function private.claim_message(uuid) is
-'Worker: moves a queued message to sending (attempts + 1) and returns what to send with the workspace''s sender details; no row when it is already claimed, sent, skipped or gone. A claim older than 10 minutes can be taken over.';
+'Worker: moves a queued message to sending (attempts + 1) and returns what to send with the workspace''s sender details; no row when it is already claimed, sent, skipped or gone, or when its booking was cancelled since (then it becomes skipped: booking_cancelled). A claim older than 10 minutes can be taken over.';
 
 create function private.record_delivery(
     p_message_id uuid,

@@ -208,37 +208,29 @@ execute function private.queue_reschedule_notice();
 
 -- Reminders ----------------------------------------------------------------------------------
 
-alter table public.bookings add column reminded_at timestamptz;
+-- Which start of which booking was reminded. Keyed by the start: a booking that moves is due
+-- again for its new start, with nothing to reset, and the bookings table is never written.
+create table private.booking_reminders (
+    booking_id uuid not null references public.bookings (id) on delete cascade,
+    starts_at timestamptz not null,
+    reminded_at timestamptz not null default now(),
+    primary key (booking_id, starts_at)
+);
 
-comment on column public.bookings.reminded_at is
-'When the reminder for the current start was queued; cleared when the booking moves (private.send_due_reminders).';
+comment on table private.booking_reminders is
+'Reminders sent: one row per booking and start (private.send_due_reminders); a moved booking is reminded again for its new start.';
 
--- The sweep reads only confirmed bookings not yet reminded, by start: it costs what is due.
-create index bookings_reminder_due_idx on public.bookings (starts_at)
-where (status = 'confirmed' and reminded_at is null);
+revoke all on private.booking_reminders from public, anon, authenticated;
+-- Reached only through security definer functions; RLS with no policy is a second lock.
+alter table private.booking_reminders enable row level security;
+grant select on private.booking_reminders to service_role;
 
-create function private.reset_booking_reminder()
-returns trigger
-language plpgsql
-security invoker
-set search_path = ''
-as $$
-begin
-    new.reminded_at := null;
-    return new;
-end
-$$;
+-- The sweep reads the confirmed bookings of the next 24 hours by start: it costs what is in
+-- that window, not the table.
+create index bookings_confirmed_starts_at_idx on public.bookings (starts_at) where (status = 'confirmed');
 
-comment on function private.reset_booking_reminder() is
-'Trigger: a booking that moves is reminded again for its new start.';
-
-create trigger bookings_reset_reminder
-before update of starts_at on public.bookings
-for each row when (old.starts_at is distinct from new.starts_at)
-execute function private.reset_booking_reminder();
-
--- Which bookings a sweep at p_now reminds: confirmed, not yet reminded, starting within
--- 24 hours (never past), and either booked at least 24 hours ahead or booked at least 12
+-- Which bookings a sweep reminds: confirmed, starting within 24 hours (never past), not yet
+-- reminded for this start, and either booked at least 24 hours ahead or booked at least 12
 -- hours ago. A booking made less than 12 hours ago for the next day has just had its
 -- confirmation, with the same content: it is not reminded.
 create function private.send_due_reminders()
@@ -251,40 +243,44 @@ as $$
 declare
     v_requests private.message_request[];
 begin
-    -- Set-based: one statement picks, locks and marks the due bookings (a concurrent sweep
-    -- waits on these rows, then finds them reminded), one queues all their messages.
+    -- Set-based: one statement records the due reminders (a concurrent sweep waits on the
+    -- primary key, then records nothing), one queues all their messages.
     with due as (
-        select b.id
+        select b.id, b.starts_at
         from public.bookings as b
         where
             b.status = 'confirmed'
-            and b.reminded_at is null
             and b.starts_at > now()
             and b.starts_at <= now() + interval '24 hours'
             and (b.starts_at - b.created_at >= interval '24 hours' or b.created_at <= now() - interval '12 hours')
-        order by b.starts_at, b.id
-        for update of b
+            and not exists (
+                select 1 from private.booking_reminders as r
+                where r.booking_id = b.id and r.starts_at = b.starts_at
+            )
     ),
 
     reminded as (
-        update public.bookings as b
-        set reminded_at = now()
-        from due
-        where b.id = due.id
-        returning b.id, b.contact_id, b.starts_at
+        insert into private.booking_reminders (booking_id, starts_at)
+        select d.id, d.starts_at from due as d
+        order by d.starts_at, d.id
+        on conflict (booking_id, starts_at) do nothing
+        returning booking_id, starts_at
     )
 
     select array_agg(
         row(
-            r.contact_id, 'reminder', null, v.template_values,
-            format('reminder:%s:%s', r.id, pg_catalog.to_char(r.starts_at at time zone 'UTC', 'YYYYMMDD"T"HH24MISS"Z"')),
-            r.id
+            b.contact_id, 'reminder', null, v.template_values,
+            format(
+                'reminder:%s:%s', b.id, pg_catalog.to_char(r.starts_at at time zone 'UTC', 'YYYYMMDD"T"HH24MISS"Z"')
+            ),
+            b.id
         )::private.message_request
-        order by r.starts_at, r.id
+        order by r.starts_at, b.id
     )
     into v_requests
     from reminded as r
-    inner join private.booking_message_values(array(select d.id from due as d)) as v on r.id = v.booking_id;
+    inner join public.bookings as b on r.booking_id = b.id
+    inner join private.booking_message_values(array(select d.id from due as d)) as v on b.id = v.booking_id;
     if v_requests is null then
         return 0;
     end if;
@@ -303,7 +299,6 @@ private.queue_welcome_message(),
 private.announce_new_booking(),
 private.queue_cancellation_notice(),
 private.queue_reschedule_notice(),
-private.reset_booking_reminder(),
 private.send_due_reminders()
 from public;
 grant execute on function

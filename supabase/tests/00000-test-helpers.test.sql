@@ -209,6 +209,36 @@ $$;
 
 grant execute on all functions in schema tests to anon, authenticated, service_role;
 
+
+-- An active workspace whose owner performs one booking type (p_duration minutes, on its own
+-- grid) every day from 00:00 to 24:00; returns the booking type's id. The owner's
+-- practitioner row comes from the creator trigger.
+create or replace function tests.create_bookable_workspace(
+    p_id uuid, p_slug text, p_owner_id uuid, p_timezone text default 'UTC', p_duration integer default 30
+)
+returns uuid
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+declare
+    v_type_id uuid;
+begin
+    perform tests.create_workspace(p_id, p_slug, p_owner_id, null, p_timezone);
+    update public.workspaces set status = 'active' where id = p_id;
+    insert into public.booking_types (workspace_id, name, duration_minutes)
+    values (p_id, 'Consultation', p_duration)
+    returning id into v_type_id;
+    insert into public.booking_type_practitioners (workspace_id, booking_type_id, practitioner_id)
+    select p_id, v_type_id, p.id from public.practitioners as p where p.workspace_id = p_id;
+    insert into public.availability_rules (workspace_id, practitioner_id, weekday, start_time, end_time)
+    select p_id, p.id, d, '00:00', '24:00'
+    from public.practitioners as p cross join generate_series(1, 7) as d
+    where p.workspace_id = p_id;
+    return v_type_id;
+end
+$$;
+
 begin;
 select plan(6);
 select has_function('tests', 'authenticate_as', array['uuid'], 'tests.authenticate_as is installed');

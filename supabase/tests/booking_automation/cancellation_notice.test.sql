@@ -1,5 +1,5 @@
 begin;
-select plan(4);
+select plan(6);
 
 select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
 select tests.create_workspace(
@@ -65,6 +65,28 @@ select is(
     ),
     2,
     'in all: the confirmation and the cancellation'
+);
+
+select is_empty(
+    $$
+        select * from private.claim_message(
+            (select m.id from public.messages as m where m.template_kind = 'booking_confirmation')
+        )
+    $$,
+    'the worker does not send the confirmation of a booking cancelled since it was queued'
+);
+
+select results_eq(
+    $$
+        select template_kind, status, skip_reason from public.messages
+        where booking_id = 'b1000000-0000-0000-0000-000000000001' order by template_kind
+    $$,
+    $$
+        values
+        ('booking_cancelled', 'queued', null::text),
+        ('booking_confirmation', 'skipped', 'booking_cancelled')
+    $$,
+    'it is recorded as skipped (booking_cancelled); the cancellation notice still goes'
 );
 
 select * from finish();

@@ -1,5 +1,5 @@
 begin;
-select plan(16);
+select plan(17);
 
 select tests.create_user('11111111-1111-1111-1111-111111111111', 'owner@example.test', 'Olive Owner');
 select tests.create_workspace(
@@ -167,6 +167,18 @@ select is(
     ),
     0,
     'and nothing is written'
+);
+
+insert into public.contacts (id, workspace_id, name, phone) values
+('c0000000-0000-0000-0000-00000000000c', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Cy Phone', '+33622222222');
+
+select results_eq(
+    $$
+        select m.channel, m.recipient, m.status, m.skip_reason from public.messages as m
+        where m.idempotency_key = 'welcome:c0000000-0000-0000-0000-00000000000c:email'
+    $$,
+    $$values ('email', null::text, 'skipped', 'no_email_address')$$,
+    'no email address: the welcome email is recorded as skipped with the reason'
 );
 
 delete from public.message_templates
