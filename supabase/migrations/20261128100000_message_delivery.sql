@@ -103,6 +103,17 @@ as $$
 declare
     v_message public.messages;
 begin
+    -- As private.claim_message: a message about a booking cancelled since it was queued is not
+    -- sent (the cancellation notice itself is); it becomes skipped and the job is archived.
+    update public.messages as m
+    set status = 'skipped', skip_reason = 'booking_cancelled'
+    from public.bookings as b
+    where
+        m.id = p_message_id
+        and m.status = 'queued'
+        and b.id = m.booking_id
+        and b.status = 'cancelled'
+        and m.template_kind is distinct from 'booking_cancelled';
     update public.messages as m
     set status = 'sending', attempts = m.attempts + 1, claimed_at = now()
     where
@@ -140,7 +151,7 @@ end
 $$;
 
 comment on function private.claim_message_delivery(uuid, interval) is
-'Worker: moves an outbound queued message to sending (attempts + 1), or takes over a sending one claimed longer than p_claim_timeout ago, and returns what to send (claimed true). Otherwise returns the row''s status with claimed false (and, while another worker''s claim is live, retry_in_seconds until it times out); no row when the message is gone.';
+'Worker: moves an outbound queued message to sending (attempts + 1), or takes over a sending one claimed longer than p_claim_timeout ago, and returns what to send (claimed true). A queued message whose booking was cancelled since becomes skipped (booking_cancelled), as in private.claim_message. Otherwise returns the row''s status with claimed false (and, while another worker''s claim is live, retry_in_seconds until it times out); no row when the message is gone.';
 
 -- Owners (and service_role) requeue failed messages.
 create function public.retry_failed_messages(p_workspace_id uuid, p_message_ids uuid[] default null)
