@@ -30,11 +30,13 @@ def create_messaging_workspace(conn: psycopg.Connection, *, sms: bool = True) ->
     staff = create_user(conn, full_name=f"Staff {tag}")
     name = f"Clinic {tag}"
     workspace_id = conn.execute(
-        "insert into public.workspaces (name, slug, timezone, created_by) values (%s, %s, 'UTC', %s) returning id",
+        "insert into public.workspaces (name, slug, timezone, created_by)"
+        " values (%s, %s, 'UTC', %s) returning id",
         [name, f"msg-{tag}", owner.id],
     ).fetchone()[0]
     conn.execute(
-        "insert into public.workspace_members (workspace_id, user_id, role) values (%s, %s, 'owner'), (%s, %s, 'staff')",
+        "insert into public.workspace_members (workspace_id, user_id, role)"
+        " values (%s, %s, 'owner'), (%s, %s, 'staff')",
         [workspace_id, owner.id, workspace_id, staff.id],
     )
     conn.execute(
@@ -99,7 +101,8 @@ def send_delivery_jobs(conn: psycopg.Connection, queue: str, message_ids: list[u
 
 def message_states(conn: psycopg.Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, object]]:
     rows = conn.execute(
-        "select id, status, provider, provider_message_id, attempts, last_error from public.messages where id = any(%s)",
+        "select id, status, provider, provider_message_id, attempts, last_error"
+        " from public.messages where id = any(%s)",
         [ids],
     ).fetchall()
     return {

@@ -140,7 +140,8 @@ def test_messages_are_sent_recorded_and_archived(
             [place.workspace_id],
         ).fetchone()[0]
     ]
-    assert email["subject"] == "Your visit" and email["to"] == ["guest@example.test"]
+    assert email["subject"] == "Your visit"
+    assert email["to"] == ["guest@example.test"]
     assert {sms["From"] for sms in twilio_stub.delivered} == {"+15005550006"}
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "worker.delivery"]
     assert sorted(line["message_id"] for line in lines) == sorted(str(i) for i in emails + texts)
@@ -187,9 +188,11 @@ def test_both_providers_down_then_recovering_retries_with_backoff(
     assert burst(db_url, queue, providers, **options).retried == 1
     state = message_states(autocommit_conn, [message_id])[message_id]
     assert (state["status"], state["attempts"], state["provider"]) == ("queued", 1, None)
-    assert "resend: 500" in str(state["last_error"]) and "smtp" in str(state["last_error"])
+    assert "resend: 500" in str(state["last_error"])
+    assert "smtp" in str(state["last_error"])
     [(read_ct, wait)] = queue_rows(autocommit_conn, queue).values()
-    assert read_ct == 1 and 45 < wait <= 100  # retry_delay(1, 100, 1000): 50 to 100 seconds
+    assert read_ct == 1
+    assert 45 < wait <= 100  # retry_delay(1, 100, 1000): 50 to 100 seconds
 
     resend_stub.mode = smtp_stub.mode = "ok"
     make_visible(autocommit_conn, queue)
@@ -218,7 +221,8 @@ def test_after_the_last_attempt_the_message_fails_with_an_alert(
     state = message_states(autocommit_conn, [message_id])[message_id]
     assert (state["status"], state["attempts"]) == ("failed", 2)
     assert "smtp" in str(state["last_error"])
-    assert queue_rows(autocommit_conn, queue) == {} and archived_count(autocommit_conn, queue) == 1
+    assert queue_rows(autocommit_conn, queue) == {}
+    assert archived_count(autocommit_conn, queue) == 1
     [(_, workspace_id, severity, text)] = open_alerts(autocommit_conn, "message_failed", [message_id])
     assert (workspace_id, severity) == (place.workspace_id, "critical")
     assert "after 2 attempts" in text
@@ -243,8 +247,10 @@ def test_an_invalid_address_fails_at_once_with_an_alert(
     assert (totals.failed, totals.retried) == (2, 0)
     states = message_states(autocommit_conn, email + sms)
     assert {(s["status"], s["attempts"]) for s in states.values()} == {("failed", 1)}
-    assert states[email[0]]["provider"] == "resend" and "422" in str(states[email[0]]["last_error"])
-    assert states[sms[0]]["provider"] == "twilio" and "21211" in str(states[sms[0]]["last_error"])
+    assert states[email[0]]["provider"] == "resend"
+    assert "422" in str(states[email[0]]["last_error"])
+    assert states[sms[0]]["provider"] == "twilio"
+    assert "21211" in str(states[sms[0]]["last_error"])
     assert smtp_stub.received == []  # a permanent error does not fall back
     assert len(open_alerts(autocommit_conn, "message_failed", email + sms)) == 2
     assert queue_rows(autocommit_conn, queue) == {}
@@ -272,7 +278,8 @@ def test_malformed_jobs_are_archived_with_an_alert_and_the_loop_goes_on(
 
     assert (totals.malformed, totals.done) == (4, 1)
     assert message_states(autocommit_conn, good)[good[0]]["status"] == "sent"
-    assert queue_rows(autocommit_conn, queue) == {} and archived_count(autocommit_conn, queue) == 5
+    assert queue_rows(autocommit_conn, queue) == {}
+    assert archived_count(autocommit_conn, queue) == 5
     subjects = [
         autocommit_conn.execute("select md5(%s)::uuid", [f"{queue}:{msg_id}"]).fetchone()[0] for msg_id in bad
     ]
@@ -325,7 +332,8 @@ def test_a_live_claim_defers_the_job_and_a_stale_one_is_taken_over(
     [message_id] = queue_messages(autocommit_conn, place, queue, 1)
     # Another worker claimed it 5 seconds ago (and is sending, or died).
     autocommit_conn.execute(
-        "update public.messages set status = 'sending', attempts = 1, claimed_at = now() - interval '5 seconds'"
+        "update public.messages set status = 'sending', attempts = 1,"
+        " claimed_at = now() - interval '5 seconds'"
         " where id = %s",
         [message_id],
     )
@@ -402,7 +410,8 @@ def test_owners_requeue_failed_messages(queue: str, conn: psycopg.Connection) ->
         "select count(*) from public.alerts where subject_id = any(%s) and resolved_by = %s",
         [ids, place.owner.id],
     ).fetchone()[0]
-    assert resolved == 3 and open_alerts(conn, "message_failed", ids) == []
+    assert resolved == 3
+    assert open_alerts(conn, "message_failed", ids) == []
 
 
 def test_service_role_requeues_and_others_are_refused(queue: str, conn: psycopg.Connection) -> None:

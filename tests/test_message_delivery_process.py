@@ -7,6 +7,7 @@ import signal
 import subprocess
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -14,8 +15,16 @@ import pytest
 
 from tests.message_support import create_messaging_workspace, queue_messages
 from tests.stubs import ResendStub
-from tests.test_worker_process import eventually, queue, start_worker  # noqa: F401 (queue: a fixture)
+from tests.test_worker_process import eventually, start_worker
 from worker.handlers.messages import provider_key
+
+
+@pytest.fixture
+def queue(autocommit_conn: psycopg.Connection) -> Iterator[str]:
+    name = f"delivery_process_{uuid.uuid4().hex[:8]}"
+    autocommit_conn.execute("select pgmq.create(%s)", [name])
+    yield name
+    autocommit_conn.execute("select pgmq.drop_queue(%s)", [name])
 
 
 def statuses(conn: psycopg.Connection, ids: list[uuid.UUID]) -> Counter[str]:

@@ -33,7 +33,10 @@ select results_eq(
 );
 
 select results_eq(
-    $$select m.status, m.attempts, m.claimed_at from public.messages as m where m.id = (select q.message_id from queued as q)$$,
+    $$
+        select m.status, m.attempts, m.claimed_at from public.messages as m
+        where m.id = (select q.message_id from queued as q)
+    $$,
     $$values ('sending', 1, now())$$,
     'the message is sending'
 );
@@ -77,14 +80,15 @@ select is_empty(
 
 -- A manual message (the inbox queues those) has no template and no booking.
 insert into public.messages (
-    id, workspace_id, conversation_id, booking_id, direction, channel, kind, template_kind, body, recipient,
-    status, idempotency_key
-)
-select
-    'd0000000-0000-0000-0000-00000000000d', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', v.id, null, 'outbound',
-    'email', 'manual', null, 'Hello', 'ann@example.test', 'queued', 'manual:1'
-from public.conversations as v
-where v.contact_id = 'c0000000-0000-0000-0000-00000000000a';
+    id, workspace_id, conversation_id, direction, channel, kind, body, recipient, status, idempotency_key
+) values (
+    'd0000000-0000-0000-0000-00000000000d', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+    (
+        select v.id from public.conversations as v
+        where v.contact_id = 'c0000000-0000-0000-0000-00000000000a'
+    ),
+    'outbound', 'email', 'manual', 'Hello', 'ann@example.test', 'queued', 'manual:1'
+);
 
 select results_eq(
     $$

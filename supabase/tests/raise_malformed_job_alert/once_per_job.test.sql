@@ -7,12 +7,20 @@ select ok(
 );
 select is(
     private.raise_malformed_job_alert('jobs', 42, 'deliver_message', 'again'),
-    (select id from public.alerts where kind = 'malformed_job'),
+    (
+        select id from public.alerts
+        where kind = 'malformed_job'
+    ),
     'the same job again: the same open alert'
 );
 select results_eq(
     $$select workspace_id, severity, subject_type, text from public.alerts where kind = 'malformed_job'$$,
-    $$values (null::uuid, 'critical', 'job', 'Job 42 on queue jobs (deliver_message) can never be processed and was archived: bad payload')$$,
+    $$
+        values (
+            null::uuid, 'critical', 'job',
+            'Job 42 on queue jobs (deliver_message) can never be processed and was archived: bad payload'
+        )
+    $$,
     'a system alert without a workspace; control characters flattened'
 );
 select is(

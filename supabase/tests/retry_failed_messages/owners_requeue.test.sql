@@ -15,18 +15,31 @@ insert into public.contacts (id, workspace_id, name, email) values
 insert into public.messages (
     id, workspace_id, conversation_id, direction, channel, kind, body, recipient, status, idempotency_key,
     attempts, claimed_at
-)
-select
-    m.id, 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', v.id, 'outbound', 'email', 'manual', 'Hello',
-    'ann@example.test', 'sending', m.id::text, 5, now()
-from public.conversations as v
-cross join (
-    values
-    ('d0000000-0000-0000-0000-000000000001'::uuid),
-    ('d0000000-0000-0000-0000-000000000002'::uuid),
-    ('d0000000-0000-0000-0000-000000000003'::uuid)
-) as m (id)
-where v.contact_id = 'c0000000-0000-0000-0000-00000000000a';
+) values
+(
+    'd0000000-0000-0000-0000-000000000001', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+    (
+        select v.id from public.conversations as v
+        where v.contact_id = 'c0000000-0000-0000-0000-00000000000a'
+    ),
+    'outbound', 'email', 'manual', 'Hello', 'ann@example.test', 'sending', 'manual:1', 5, now()
+),
+(
+    'd0000000-0000-0000-0000-000000000002', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+    (
+        select v.id from public.conversations as v
+        where v.contact_id = 'c0000000-0000-0000-0000-00000000000a'
+    ),
+    'outbound', 'email', 'manual', 'Hello', 'ann@example.test', 'sending', 'manual:2', 5, now()
+),
+(
+    'd0000000-0000-0000-0000-000000000003', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+    (
+        select v.id from public.conversations as v
+        where v.contact_id = 'c0000000-0000-0000-0000-00000000000a'
+    ),
+    'outbound', 'email', 'manual', 'Hello', 'ann@example.test', 'sending', 'manual:3', 5, now()
+);
 select private.record_delivery('d0000000-0000-0000-0000-000000000001', 'failed', 'resend', null, 'resend: 500');
 select private.record_delivery('d0000000-0000-0000-0000-000000000002', 'failed', 'resend', null, 'resend: 500');
 select private.record_delivery('d0000000-0000-0000-0000-000000000003', 'sent', 'resend', 're-1');
@@ -55,7 +68,10 @@ select is(
 select tests.clear_authentication();
 
 select is(
-    (select count(*) from public.messages where status = 'failed')::integer, 2, 'refusals changed nothing'
+    (
+        select count(*) from public.messages
+        where status = 'failed'
+    )::integer, 2, 'refusals changed nothing'
 );
 
 select tests.authenticate_as('11111111-1111-1111-1111-111111111111');
@@ -89,7 +105,8 @@ select is(
 select is(
     (
         select count(*) from public.alerts
-        where kind = 'message_failed' and resolved_at is not null and resolved_by = '11111111-1111-1111-1111-111111111111'
+        where
+            kind = 'message_failed' and resolved_at is not null and resolved_by = '11111111-1111-1111-1111-111111111111'
     )::integer,
     2,
     'their message_failed alerts are resolved by the owner'
