@@ -8,8 +8,9 @@ its handler and the archive in one transaction.
 
 Per job: the handler succeeds -> archived (unless it deferred the job with `job.retry_in`);
 MalformedJob or a malformed envelope -> archived with a malformed_job alert, and logged; a
-permanent DeliveryError, or any error on the last attempt -> archived and logged as failed; any other error -> back on the queue after retry_delay(attempt) via pgmq.set_vt; the loop
-itself never dies of a handler's error. Nothing is deleted: archived jobs stay in pgmq.a_<queue>.
+permanent DeliveryError, or any error on the last attempt -> archived and logged as failed; any
+other error -> back on the queue after retry_delay(attempt) via pgmq.set_vt; the loop itself
+never dies of a handler's error. Nothing is deleted: archived jobs stay in pgmq.a_<queue>.
 """
 
 from __future__ import annotations
