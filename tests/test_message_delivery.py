@@ -76,17 +76,17 @@ def burst(db_url: str, queue: str, providers: Providers, **overrides: Any) -> An
     return run(settings_for(db_url, queue, **overrides), threading.Event(), burst=True, providers=providers)
 
 
-def queue_rows(queue: str, conn: psycopg.Connection) -> dict[int, tuple[int, float]]:
+def queue_rows(conn: psycopg.Connection, queue: str) -> dict[int, tuple[int, float]]:
     """Jobs still queued: msg_id -> (read_ct, seconds until visible)."""
     rows = conn.execute(f"select msg_id, read_ct, extract(epoch from vt - now())::float from pgmq.q_{queue}")
     return {msg_id: (read_ct, wait) for msg_id, read_ct, wait in rows.fetchall()}
 
 
-def archived_count(queue: str, conn: psycopg.Connection) -> int:
+def archived_count(conn: psycopg.Connection, queue: str) -> int:
     return conn.execute(f"select count(*) from pgmq.a_{queue}").fetchone()[0]
 
 
-def make_visible(queue: str, conn: psycopg.Connection) -> None:
+def make_visible(conn: psycopg.Connection, queue: str) -> None:
     conn.execute(f"update pgmq.q_{queue} set vt = now()")
 
 

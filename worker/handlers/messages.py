@@ -10,7 +10,7 @@ Exactly-once effects over an at-least-once queue:
 2. send through the providers with the key `message:<id>` (Resend's Idempotency-Key, SMTP's
    Message-ID): a resend after a crash is dropped by the provider.
 3. record the outcome and archive the job (or set its visibility for a retry) in one
-   transaction: sent; failed at once on a permanent error or after the last attempt (a
+   statement, so one transaction: sent; failed at once on a permanent error or after the last attempt (a
    message_failed alert); otherwise back to queued with the error, retried after
    retry_delay(attempts).
 
@@ -33,7 +33,14 @@ from worker.registry import job
 from worker.retry import retry_delay
 
 CLAIM_SQL = "select * from private.claim_message_delivery(%s, %s)"
-RECORD_SQL = "select status from private.record_delivery(%s, %s, %s, %s, %s)"
+# The outcome and the job's fate in one statement, so one implicit transaction (one round-trip).
+RECORD_AND_ARCHIVE_SQL = (
+    "select m.status, pgmq.archive(%s, %s::bigint) from private.record_delivery(%s, %s, %s, %s, %s) as m"
+)
+RECORD_AND_RETRY_SQL = (
+    "select m.status, pgmq.set_vt(%s, %s::bigint, %s)"
+    " from private.record_delivery(%s, 'queued', null, null, %s) as m"
+)
 
 
 def provider_key(message_id: uuid.UUID) -> str:
@@ -88,32 +95,30 @@ def deliver_message(job: Job) -> None:
             attempt=attempt,
         )
     except DeliveryError as error:
-        final = error.permanent or attempt >= job.max_attempts
-        with job.conn.transaction():
-            job.conn.execute(
-                RECORD_SQL,
-                [
-                    message_id,
-                    "failed" if final else "queued",
-                    error.provider if final else None,
-                    None,
-                    str(error),
-                ],
+        if error.permanent or attempt >= job.max_attempts:
+            record_and_archive(job, message_id, "failed", error.provider, None, str(error))
+            job.outcome = "failed"
+        else:
+            delay = retry_delay(
+                attempt, settings.worker_retry_base_seconds, settings.worker_retry_max_seconds
             )
-            if final:
-                job.archive()
-                job.outcome = "failed"
-            else:
-                job.retry_in(
-                    retry_delay(
-                        attempt, settings.worker_retry_base_seconds, settings.worker_retry_max_seconds
-                    )
-                )
+            job.conn.execute(
+                RECORD_AND_RETRY_SQL, [settings.queue_name, job.msg_id, delay, message_id, str(error)]
+            )
+            job.deferred = True
+            job.outcome = "retried"
         return
+    record_and_archive(job, message_id, "sent", result.provider, result.provider_message_id, None)
 
-    with job.conn.transaction():
-        job.conn.execute(RECORD_SQL, [message_id, "sent", result.provider, result.provider_message_id, None])
-        job.archive()
+
+def record_and_archive(
+    job: Job, message_id: uuid.UUID, status: str, provider: str, provider_id: str | None, error: str | None
+) -> None:
+    job.conn.execute(
+        RECORD_AND_ARCHIVE_SQL,
+        [job.settings.queue_name, job.msg_id, message_id, status, provider, provider_id, error],
+    )
+    job.archived = True
 
 
 def _not_claimed(job: Job, message_id: uuid.UUID, row: dict[str, Any] | None) -> None:
