@@ -13,7 +13,9 @@ from typing import Any
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
+from tests.edge_api_support import app_for
 from tests.message_support import (
     MessagingWorkspace,
     create_messaging_workspace,
@@ -23,6 +25,7 @@ from tests.message_support import (
 )
 from tests.stubs import ResendStub, SmtpStub, TwilioStub
 from tests.support import Actor, create_user, rpc, rpc_error
+from tests.test_edge_api_metrics import scrape
 from worker.handlers.messages import provider_key
 from worker.loop import run
 from worker.providers import ProviderChain, Providers, ResendProvider, SmtpProvider, TwilioProvider
@@ -504,3 +507,27 @@ def metrics(conn: psycopg.Connection) -> dict[tuple[str, tuple[tuple[str, str], 
         for family in families
         for sample in family["samples"]
     }
+
+
+def test_metrics_endpoint_shows_deliveries(
+    db_url: str,
+    queue: str,
+    autocommit_conn: psycopg.Connection,
+    place: MessagingWorkspace,
+    providers: Providers,
+) -> None:
+    def sent_by_resend() -> float:
+        with TestClient(app_for(db_url)) as client:  # a new app: nothing cached
+            samples = scrape(client)
+        return samples.get(
+            (
+                "careops_messages",
+                frozenset({"status": "sent", "provider": "resend", "channel": "email"}.items()),
+            ),
+            0,
+        )
+
+    before = sent_by_resend()
+    queue_messages(autocommit_conn, place, queue, 3)
+    assert burst(db_url, queue, providers).done == 3
+    assert sent_by_resend() == before + 3
