@@ -14,6 +14,13 @@ In the same run it measures:
     console email     worker processes sending through the console provider (logs on, to a file)
     50 ms stub        worker processes sending through the resend SDK to a local stub that
                       answers after 50 ms
+    console messages  deliver_message jobs for message rows (issue #9, end to end): claim the
+                      row, send through the console provider, record `sent` and archive
+    50 ms messages    the same through the resend SDK to the 50 ms stub
+
+Message rows are inserted before the clock starts (what book_appointment and the sweeps
+write); their deliver_message jobs are queued while the workers poll, and the clock stops when
+the last job is archived; every row must then be `sent` (and each key requested once at the stub).
 
 For each worker case and each process count, the jobs are queued at once (pgmq.send_batch)
 while the processes are already polling; the clock stops when the last job is archived.
@@ -40,6 +47,11 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.message_support import (  # noqa: E402
+    MessagingWorkspace,
+    create_messaging_workspace,
+    send_delivery_jobs,
+)
 from tests.stubs import ResendStub  # noqa: E402
 
 TARGET_CONSOLE_RATE = 1000
@@ -99,7 +111,9 @@ def worker_run(
     processes: int,
     concurrency: int,
     env: dict[str, str],
+    send: Callable[[], None] | None = None,
 ) -> float:
+    """`send` queues the jobs (default: `jobs` empty jobs of `kind`)."""
     logs = Path(tempfile.mkdtemp(prefix="bench-worker-"))
     environment = {
         **os.environ,
@@ -126,7 +140,10 @@ def worker_run(
     try:
         wait_for(lambda: all("worker on queue" in (logs / f"{n}.log").read_text() for n in range(processes)))
         started = time.perf_counter()
-        enqueue(conn, queue, kind, jobs)
+        if send is None:
+            enqueue(conn, queue, kind, jobs)
+        else:
+            send()
         wait_for(lambda: archived(conn, queue) >= jobs, timeout=600, pause=0.02)
         elapsed = time.perf_counter() - started
     finally:
@@ -139,6 +156,50 @@ def worker_run(
                 worker.kill()
     check_archived(conn, queue, jobs)
     return jobs / elapsed
+
+
+def insert_message_rows(conn: psycopg.Connection, place: MessagingWorkspace, count: int) -> list[uuid.UUID]:
+    """Queued outbound email rows, without their jobs (sent later, on the clock)."""
+    rows = conn.execute(
+        """
+        insert into public.messages (
+            workspace_id, conversation_id, direction, channel, kind, subject, body, recipient, status,
+            idempotency_key
+        )
+        select %s, %s, 'outbound', 'email', 'automated', 'Your visit', 'See you soon ' || n,
+            'guest@example.test', 'queued', %s || n
+        from generate_series(1, %s) as n
+        returning id
+        """,
+        [place.workspace_id, place.conversation_id, f"bench:{uuid.uuid4()}:", count],
+    ).fetchall()
+    conn.execute("analyze public.messages")
+    return [row[0] for row in rows]
+
+
+def message_run(
+    conn: psycopg.Connection,
+    db_url: str,
+    queue: str,
+    place: MessagingWorkspace,
+    jobs: int,
+    processes: int,
+    concurrency: int,
+    env: dict[str, str],
+) -> float:
+    ids = insert_message_rows(conn, place, jobs)
+
+    def send() -> None:
+        for start in range(0, jobs, 1000):
+            send_delivery_jobs(conn, queue, ids[start : start + 1000])
+
+    rate = worker_run(conn, db_url, queue, "deliver_message", jobs, processes, concurrency, env, send)
+    sent = conn.execute(
+        "select count(*) from public.messages where id = any(%s) and status = 'sent' and attempts = 1", [ids]
+    ).fetchone()[0]
+    if sent != jobs:
+        raise SystemExit(f"sanity check failed: {sent} of {jobs} message rows sent once")
+    return rate
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 60, pause: float = 0.05) -> None:
@@ -159,7 +220,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--processes", default="1,2,4", help="worker process counts to try")
     parser.add_argument("--concurrency", type=int, default=16, help="WORKER_CONCURRENCY, noop and console")
     parser.add_argument(
-        "--case", choices=["noop", "console", "stub"], action="append", help="default: all (raw always runs)"
+        "--case",
+        choices=["noop", "console", "stub", "messages", "stub-messages"],
+        action="append",
+        help="default: all (raw always runs)",
     )
     parser.add_argument("--stub-concurrency", type=int, default=32, help="WORKER_CONCURRENCY, 50 ms stub")
     args = parser.parse_args(argv)
@@ -171,7 +235,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     process_counts = [int(n) for n in args.processes.split(",")]
-    cases = set(args.case or ["noop", "console", "stub"])
+    cases = set(args.case or ["noop", "console", "stub", "messages", "stub-messages"])
     queue = f"bench_worker_{uuid.uuid4().hex[:8]}"
     rows: list[tuple[str, int, int, float]] = []
     with psycopg.connect(args.database_url, autocommit=True) as conn:
@@ -198,6 +262,12 @@ def main(argv: list[str]) -> int:
                     console,
                 )
                 rows.append(("console email", processes, args.concurrency, rate))
+            place = create_messaging_workspace(conn)
+            for processes in process_counts if "messages" in cases else []:
+                rate = message_run(
+                    conn, args.database_url, queue, place, args.jobs, processes, args.concurrency, console
+                )
+                rows.append(("console messages", processes, args.concurrency, rate))
             stub_counts = process_counts if "stub" in cases else []
             with ResendStub(delay_seconds=0.05) as stub:
                 slow = {"EMAIL_PROVIDERS": "resend", "RESEND_API_KEY": "re_bench", "RESEND_API_URL": stub.url}
@@ -215,6 +285,26 @@ def main(argv: list[str]) -> int:
                     rows.append(("50 ms stub", processes, args.stub_concurrency, rate))
                 if len(stub.requests) != args.stub_jobs * len(stub_counts):
                     raise SystemExit(f"sanity check failed: {len(stub.requests)} stub requests")
+                for processes in process_counts if "stub-messages" in cases else []:
+                    rate = message_run(
+                        conn,
+                        args.database_url,
+                        queue,
+                        place,
+                        args.stub_jobs,
+                        processes,
+                        args.stub_concurrency,
+                        slow,
+                    )
+                    rows.append(("50 ms messages", processes, args.stub_concurrency, rate))
+                message_keys = [
+                    key
+                    for request in stub.requests
+                    if (key := request.headers["Idempotency-Key"]).startswith("message:")
+                ]
+                expected = args.stub_jobs * len(process_counts if "stub-messages" in cases else [])
+                if len(message_keys) != expected or len(set(message_keys)) != expected:
+                    raise SystemExit("sanity check failed: a message requested twice at the stub")
         finally:
             conn.execute("select pgmq.drop_queue(%s)", [queue])
 
@@ -224,6 +314,13 @@ def main(argv: list[str]) -> int:
         print(f"{case:<18}{processes:>10}{concurrency:>10}{rate:>10.0f}{rate / raw:>8.2f}")
     best_console = max([rate for case, _, _, rate in rows if case == "console email"], default=0)
     best_stub = max([rate for case, _, _, rate in rows if case == "50 ms stub"], default=0)
+    best_messages = max([rate for case, _, _, rate in rows if case == "console messages"], default=0)
+    best_stub_messages = max([rate for case, _, _, rate in rows if case == "50 ms messages"], default=0)
+    print(
+        f"message rows, console: best {best_messages:.0f} msg/s (target >= {TARGET_CONSOLE_RATE}), "
+        f"{best_messages / raw:.2f}x raw (target >= {TARGET_RAW_RATIO}); "
+        f"50 ms stub: best {best_stub_messages:.0f} msg/s (target >= {TARGET_STUB_RATE})"
+    )
     print(
         f"\nconsole email best {best_console:.0f} jobs/s (target >= {TARGET_CONSOLE_RATE}), "
         f"{best_console / raw:.2f}x raw (target >= {TARGET_RAW_RATIO}); "

@@ -524,6 +524,24 @@ SPECS: dict[str, TableSpec] = {
             "owner": ALL,
         },
     ),
+    "alerts": TableSpec(
+        target=lambda w, ws: (
+            "id = (select a.id from public.alerts a where a.workspace_id = %s and a.text = 'Matrix alert')",
+            [w.workspaces[ws]],
+        ),
+        insert=lambda w, ws: (
+            "insert into public.alerts (workspace_id, kind, subject_type, subject_id, text)"
+            " values (%s, 'low_stock', 'inventory_item', gen_random_uuid(), 'New alert')",
+            [w.workspaces[ws]],
+        ),
+        update_set="text = text",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select"}),
+        },
+    ),
     "contacts": TableSpec(
         target=lambda w, ws: ("id = %s", [w.booking_rows[ws]["contact"]]),
         insert=lambda w, ws: (
@@ -559,24 +577,6 @@ SPECS: dict[str, TableSpec] = {
             "outsider": NONE,
             "staff": frozenset({"select", "update"}),
             "owner": frozenset({"select", "update"}),
-        },
-    ),
-    "alerts": TableSpec(
-        target=lambda w, ws: (
-            "id = (select a.id from public.alerts a where a.workspace_id = %s and a.text = 'Matrix alert')",
-            [w.workspaces[ws]],
-        ),
-        insert=lambda w, ws: (
-            "insert into public.alerts (workspace_id, kind, subject_type, subject_id, text)"
-            " values (%s, 'low_stock', 'inventory_item', gen_random_uuid(), 'New alert')",
-            [w.workspaces[ws]],
-        ),
-        update_set="text = text",
-        allowed={
-            "anon": NONE,
-            "outsider": NONE,
-            "staff": frozenset({"select"}),
-            "owner": frozenset({"select"}),
         },
     ),
     # Written by the database (triggers, queue_message) and the worker; members read them.
@@ -854,6 +854,10 @@ FUNCTION_EXECUTORS = {
     "accept_invitation": {"authenticated", "service_role"},
     "revoke_invitation": {"authenticated", "service_role"},
     "delete_workspace": {"authenticated", "service_role"},
+    "resolve_alert": {"authenticated", "service_role"},
+    "retry_failed_messages": {"authenticated", "service_role"},
+    "get_form": {"anon", "authenticated", "service_role"},
+    "submit_form": {"anon", "authenticated", "service_role"},
     "activate_workspace": {"authenticated", "service_role"},
     "workspace_activation_status": {"authenticated", "service_role"},
     "suspend_workspace": {"authenticated", "service_role"},

@@ -44,30 +44,49 @@ class Job:
     providers: Providers
     settings: Settings
     archived: bool = False
+    # Set by retry_in: the job stays on the queue, invisible for a while; the loop leaves it.
+    deferred: bool = False
+    # What the loop counts this job as (a BatchResult field) when the handler returns normally.
+    outcome: str = "done"
 
     def archive(self) -> None:
         """Archive the job now, on `conn` (inside the handler's transaction when there is one)."""
         self.conn.execute("select pgmq.archive(%s, %s::bigint)", [self.settings.queue_name, self.msg_id])
         self.archived = True
 
+    def retry_in(self, seconds: int, outcome: str = "retried") -> None:
+        """Leave the job queued and make it visible again after `seconds` (pgmq.set_vt), on
+        `conn`; for handlers that decide their own retries (own_transactions=True)."""
+        self.conn.execute(
+            "select pgmq.set_vt(%s, %s::bigint, %s)", [self.settings.queue_name, self.msg_id, max(0, seconds)]
+        )
+        self.deferred = True
+        self.outcome = outcome
+
     @property
     def last_attempt(self) -> bool:
         return self.attempt >= self.max_attempts
 
     def deliver(
-        self, message: Message, idempotency_key: str, message_id: str | None = None
+        self,
+        message: Message,
+        idempotency_key: str,
+        message_id: str | None = None,
+        attempt: int | None = None,
     ) -> ProviderResult:
         """Send through the channel's providers in order; one structured log line either way.
 
-        Raises DeliveryError (permanent, or AllProvidersFailed) for the loop's retry policy.
+        `attempt` overrides the job's (pgmq read_ct) when the attempts are counted elsewhere
+        (on a message row). Raises DeliveryError (permanent, or AllProvidersFailed).
         """
+        attempt = self.attempt if attempt is None else attempt
         started = time.monotonic()
         chain = self.providers.chain(message.channel)
         try:
             result = chain.send(message, idempotency_key)
         except DeliveryError as error:
-            outcome = "failed" if error.permanent or self.last_attempt else "retrying"
-            self._log(message, message_id, error.provider, outcome, started, error=error.detail)
+            outcome = "failed" if error.permanent or attempt >= self.max_attempts else "retrying"
+            self._log(message, message_id, error.provider, outcome, started, attempt, error=error.detail)
             raise
         self._log(
             message,
@@ -75,6 +94,7 @@ class Job:
             result.provider,
             "sent",
             started,
+            attempt,
             provider_message_id=result.provider_message_id,
         )
         return result
@@ -86,6 +106,7 @@ class Job:
         provider: str,
         outcome: str,
         started: float,
+        attempt: int,
         **extra: Any,
     ) -> None:
         line = {
@@ -96,7 +117,7 @@ class Job:
             "channel": message.channel,
             "provider": provider,
             "outcome": outcome,
-            "attempt": self.attempt,
+            "attempt": attempt,
             "latency_ms": round((time.monotonic() - started) * 1000, 1),
             **extra,
         }

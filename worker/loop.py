@@ -6,10 +6,11 @@ wrapping each SDK call in `to_thread`. Jobs are I/O-bound, so the GIL is not the
 takes its own connection from a psycopg pool (which reconnects after a database restart) and runs
 its handler and the archive in one transaction.
 
-Per job: the handler succeeds -> archived; MalformedJob or a malformed envelope -> archived and
-logged; a permanent DeliveryError, or any error on the last attempt -> archived and logged as
-failed; any other error -> back on the queue after retry_delay(attempt) via pgmq.set_vt; the loop
-itself never dies of a handler's error. Nothing is deleted: archived jobs stay in pgmq.a_<queue>.
+Per job: the handler succeeds -> archived (unless it deferred the job with `job.retry_in`);
+MalformedJob or a malformed envelope -> archived with a malformed_job alert, and logged; a
+permanent DeliveryError, or any error on the last attempt -> archived and logged as failed; any
+other error -> back on the queue after retry_delay(attempt) via pgmq.set_vt; the loop itself
+never dies of a handler's error. Nothing is deleted: archived jobs stay in pgmq.a_<queue>.
 """
 
 from __future__ import annotations
@@ -107,6 +108,17 @@ class QueueWorker:
     def _archive(self, conn: psycopg.Connection[Any], msg_id: int) -> None:
         conn.execute("select pgmq.archive(%s, %s::bigint)", [self.queue, msg_id])
 
+    def _archive_malformed(
+        self, conn: psycopg.Connection[Any], msg_id: int, kind: str | None, error: MalformedJob
+    ) -> None:
+        """Archived with a malformed_job system alert, together: nothing leaves unrecorded."""
+        with conn.transaction():
+            conn.execute(
+                "select private.raise_malformed_job_alert(%s, %s::bigint, %s, %s)",
+                [self.queue, msg_id, kind, str(error)],
+            )
+            self._archive(conn, msg_id)
+
     # --- one job ---------------------------------------------------------------------------
 
     def handle(self, message: dict[str, Any]) -> str:
@@ -124,7 +136,7 @@ class QueueWorker:
         try:
             kind, payload = parse_envelope(body)
         except MalformedJob as error:
-            self._archive(conn, msg_id)
+            self._archive_malformed(conn, msg_id, None, error)
             job_log(logging.ERROR, msg_id, "?", "malformed", attempt, error=str(error))
             return "malformed"
 
@@ -140,15 +152,15 @@ class QueueWorker:
         try:
             if manages_own_transactions(kind):
                 handler(job)
-                if not job.archived:
+                if not job.archived and not job.deferred:
                     job.archive()
             else:
                 with conn.transaction():
                     handler(job)
-                    if not job.archived:
+                    if not job.archived and not job.deferred:
                         job.archive()
         except MalformedJob as error:
-            self._archive(conn, msg_id)
+            self._archive_malformed(conn, msg_id, kind, error)
             job_log(logging.ERROR, msg_id, kind, "malformed", attempt, error=str(error))
             return "malformed"
         except Exception as error:
@@ -165,7 +177,7 @@ class QueueWorker:
             conn.execute("select pgmq.set_vt(%s, %s, %s)", [self.queue, msg_id, delay])
             job_log(logging.WARNING, msg_id, kind, "retrying", attempt, retry_in_s=delay, error=repr(error))
             return "retried"
-        return "done"
+        return job.outcome
 
 
 def open_pool(settings: Settings) -> psycopg_pool.ConnectionPool:

@@ -43,6 +43,7 @@ class EmailMessage:
     text: str
     html: str | None = None
     sender: str | None = None  # default: EMAIL_FROM
+    reply_to: str | None = None
 
     channel: Channel = "email"
 
@@ -51,6 +52,7 @@ class EmailMessage:
 class SmsMessage:
     to: str
     body: str
+    sender: str | None = None  # default: TWILIO_FROM_NUMBER
 
     channel: Channel = "sms"
 
@@ -221,6 +223,8 @@ class ResendProvider:
         }
         if message.html:
             params["html"] = message.html
+        if message.reply_to:
+            params["reply_to"] = [message.reply_to]
         try:
             sent = resend.Emails.send(params, {"idempotency_key": idempotency_key})  # type: ignore[arg-type]
         except resend.exceptions.ResendError as error:
@@ -267,6 +271,8 @@ class SmtpProvider:
         mime["To"] = message.to
         mime["Subject"] = message.subject
         mime["Message-ID"] = self.message_id(idempotency_key)
+        if message.reply_to:
+            mime["Reply-To"] = message.reply_to
         mime.set_content(message.text)
         if message.html:
             mime.add_alternative(message.html, subtype="html")
@@ -337,7 +343,9 @@ class TwilioProvider:
 
     def send(self, message: SmsMessage, idempotency_key: str) -> ProviderResult:
         try:
-            sent = self.client.messages.create(to=message.to, from_=self.from_number, body=message.body)
+            sent = self.client.messages.create(
+                to=message.to, from_=message.sender or self.from_number, body=message.body
+            )
         except TwilioRestException as error:
             permanent = error.code in TWILIO_PERMANENT_CODES or (
                 is_permanent_status(error.status) and error.code not in (20429, 20003)

@@ -109,6 +109,26 @@ begin
         ) as last_run on true
     ),
 
+    -- Outbound messages grouped once (a scan of messages per snapshot).
+    outbound as (
+        select
+            m.status,
+            coalesce(m.provider, 'none') as provider,
+            m.channel,
+            count(*) as messages,
+            coalesce(sum(greatest(m.attempts - 1, 0)), 0) as retries
+        from public.messages as m
+        where m.direction = 'outbound'
+        group by m.status, coalesce(m.provider, 'none'), m.channel
+    ),
+
+    open_alerts as (
+        select a.kind, count(*) as alerts
+        from public.alerts as a
+        where a.resolved_at is null
+        group by a.kind
+    ),
+
     -- Every family, listed even when it has no sample (so its HELP is always there).
     families (position, name, help) as (
         values
@@ -119,9 +139,16 @@ begin
             4, 'careops_cron_job_last_run_success',
             'Whether the last finished run of the pg_cron job succeeded (1) or failed (0).'
         ),
-        (5, 'careops_cron_job_last_run_age_seconds', 'Seconds since the last finished run of the pg_cron job ended.')
-        -- Families of later issues go here and in samples below: messages by status
-        -- and provider, deliveries retried, bookings created today.
+        (5, 'careops_cron_job_last_run_age_seconds', 'Seconds since the last finished run of the pg_cron job ended.'),
+        (
+            6, 'careops_messages',
+            'Outbound messages by status, provider (none before one delivered it) and channel.'
+        ),
+        (
+            7, 'careops_message_delivery_retries',
+            'Delivery attempts beyond the first, summed over outbound messages, by status and channel.'
+        ),
+        (8, 'careops_open_alerts', 'Open alerts by kind (malformed_job: system alerts without a workspace).')
     ),
 
     samples (name, labels, value) as (
@@ -153,6 +180,22 @@ begin
             round(extract(epoch from pg_catalog.clock_timestamp() - j.finished_at), 3)
         from jobs as j
         where j.finished_at is not null
+        union all
+        select
+            'careops_messages',
+            pg_catalog.jsonb_build_object('status', o.status, 'provider', o.provider, 'channel', o.channel),
+            o.messages::numeric
+        from outbound as o
+        union all
+        select
+            'careops_message_delivery_retries',
+            pg_catalog.jsonb_build_object('status', o.status, 'channel', o.channel),
+            sum(o.retries)::numeric
+        from outbound as o
+        group by o.status, o.channel
+        union all
+        select 'careops_open_alerts', pg_catalog.jsonb_build_object('kind', a.kind), a.alerts::numeric
+        from open_alerts as a
     )
 
     select pg_catalog.jsonb_agg(
