@@ -29,7 +29,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from booking import (  # noqa: E402
+from booking import (
     ANON_CLAIMS,
     BENCH_DB,
     PGBENCH_DB,
@@ -44,7 +44,7 @@ from booking import (  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 LANDED = ROOT / "supabase/migrations/20261126200200_book_appointment.sql"
 MESSAGE_FUNCTIONS = (
-    "private.booking_message_values(uuid [])",
+    "private.booking_message_values(uuid[])",
     "private.queue_booking_message(uuid, text, text)",
     "private.announce_new_booking()",
     "private.queue_welcome_message()",
@@ -159,11 +159,14 @@ def main(argv: list[str]) -> int:
                 offset = batch * (args.transactions + 60)
                 cpu = cpu_per_transaction(bench_url, booking(function, type_id, offset), args.transactions)
                 figures.setdefault(name, []).append(cpu or 0.0)
-        print(f"server CPU per transaction, one client, {args.transactions} transactions x {args.rounds} rounds")
+        print(
+            f"server CPU per transaction, one client, {args.transactions} transactions x {args.rounds} rounds"
+        )
         best = {name: min(values) for name, values in figures.items()}
         for name, values in figures.items():
             runs = " ".join(f"{v:.3f}" for v in values)
-            print(f"  {name:34} {runs} ms; min {best[name]:.3f} ms, tpcb/this {best['tpcb-like'] / best[name]:.2f}x")
+            ratio = best["tpcb-like"] / best[name]
+            print(f"  {name:34} {runs} ms; min {best[name]:.3f} ms, tpcb/this {ratio:.2f}x")
     finally:
         drop(args.admin_url, BENCH_DB)
         drop(args.admin_url, PGBENCH_DB)

@@ -10,7 +10,7 @@
 -- session, as the booking functions do. Bodies unchanged; a later `create or replace`
 -- of one of them must repeat the setting.
 
-alter function private.booking_message_values(uuid []) set plan_cache_mode = force_generic_plan;
+alter function private.booking_message_values(uuid[]) set plan_cache_mode = force_generic_plan;
 alter function private.queue_booking_message(uuid, text, text) set plan_cache_mode = force_generic_plan;
 alter function private.announce_new_booking() set plan_cache_mode = force_generic_plan;
 alter function private.queue_welcome_message() set plan_cache_mode = force_generic_plan;
