@@ -875,9 +875,6 @@ FUNCTION_EXECUTORS = {
     "reschedule_booking": {"anon", "authenticated", "service_role"},
     "cancel_workspace_booking": {"authenticated", "service_role"},
     "reschedule_workspace_booking": {"authenticated", "service_role"},
-    "resolve_alert": {"authenticated", "service_role"},
-    "get_form": {"anon", "authenticated", "service_role"},
-    "submit_form": {"anon", "authenticated", "service_role"},
 }
 
 
