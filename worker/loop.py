@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+import select
 import threading
+import time
+import weakref
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -180,15 +183,54 @@ class QueueWorker:
         return job.outcome
 
 
+class RecentUseCheck:
+    """The pool's checkout check, without a round-trip for a connection in steady use.
+
+    `ConnectionPool.check_connection` sends an empty query on every checkout: one round-trip
+    per job, a third of a message's. This check sends it only when it can tell something:
+    - the connection is closed or broken: refused, the pool replaces it;
+    - its socket has something to read while idle in the pool (the server closed it: a restart,
+      pg_terminate_backend, idle timeouts all send a FATAL error and/or EOF; or a notice):
+      the full check, which raises on a dead connection and consumes anything else;
+    - it was last checked out more than `idle_seconds` ago (a peer that vanished without
+      closing the socket, which only time reveals): the full check;
+    - otherwise (checked out moments ago, nothing on the socket): no round-trip.
+    A connection that dies in the remaining window fails its job's first statement; the job is
+    `interrupted` and comes back after its visibility timeout, as before this check.
+    """
+
+    def __init__(self, idle_seconds: float) -> None:
+        self.idle_seconds = idle_seconds
+        self._last_checkout: weakref.WeakKeyDictionary[psycopg.Connection[Any], float] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def __call__(self, conn: psycopg.Connection[Any]) -> None:
+        if conn.closed or conn.broken:
+            raise psycopg.OperationalError("the connection is closed")
+        now = time.monotonic()
+        last = self._last_checkout.get(conn)
+        if last is None or now - last > self.idle_seconds or _has_input(conn):
+            psycopg_pool.ConnectionPool.check_connection(conn)
+        self._last_checkout[conn] = now
+
+
+def _has_input(conn: psycopg.Connection[Any]) -> bool:
+    """Whether an idle connection's socket is readable (or errored) right now, without reading."""
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
+
+
 def open_pool(settings: Settings) -> psycopg_pool.ConnectionPool:
-    """One connection per job in flight plus the reader; checked on checkout, so a restarted
-    database costs no job (the pool reconnects in the background)."""
+    """One connection per job in flight plus the reader; checked on checkout (RecentUseCheck),
+    so a restarted database costs no job (the pool reconnects in the background)."""
     return psycopg_pool.ConnectionPool(
         str(settings.database_url),
         min_size=1,
         max_size=settings.worker_concurrency + 1,
         kwargs={"autocommit": True, "row_factory": dict_row, "application_name": APPLICATION_NAME},
-        check=psycopg_pool.ConnectionPool.check_connection,
+        check=RecentUseCheck(settings.worker_pool_check_idle_seconds),
         timeout=10,
         name=APPLICATION_NAME,
         open=True,

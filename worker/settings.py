@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     worker_retry_max_seconds: float = 3600
     # On SIGTERM/SIGINT: how long in-flight jobs may take to finish before they are released.
     worker_shutdown_grace_seconds: float = Field(20, ge=0)
+    # A pooled connection idle longer than this gets a round-trip check on checkout; one used more
+    # recently is checked without one (closed, broken, or something on its socket).
+    worker_pool_check_idle_seconds: float = Field(5, ge=0)
     # Extra modules to import for their @job handlers (comma-separated), e.g. for tests, benches.
     worker_imports: str = ""
     log_level: str = "INFO"
