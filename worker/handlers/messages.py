@@ -21,6 +21,7 @@ same key. See the README ("Message delivery") for the window that remains.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from datetime import timedelta
@@ -49,13 +50,19 @@ def provider_key(message_id: uuid.UUID) -> str:
     return f"message:{message_id}"
 
 
+@functools.lru_cache(maxsize=4)
+def parsed_sender(default_sender: str) -> tuple[str, str]:
+    """(name, address) of EMAIL_FROM, parsed once per process rather than twice per message."""
+    return parseaddr(default_sender)
+
+
 def outgoing(row: dict[str, Any], default_sender: str) -> Message:
     """The email or SMS a claimed row describes. Emails go from the workspace's sender name at the
     platform's EMAIL_FROM address (a verified sending domain) and reply to the workspace."""
     if row["channel"] == "sms":
         return SmsMessage(to=row["recipient"], body=row["body"], sender=row["sms_from_number"])
-    _, address = parseaddr(default_sender)
-    name = row["sender_name"] or parseaddr(default_sender)[0]
+    default_name, address = parsed_sender(default_sender)
+    name = row["sender_name"] or default_name
     return EmailMessage(
         to=row["recipient"],
         subject=row["subject"] or "",
