@@ -5,11 +5,11 @@
 -- insert, the deliver_message jobs, the conversation touch) was planned with the call's array
 -- (a custom plan) on every call: the plan does not depend on the values, so plan it once per
 -- session, as 20261128300100 does for the booking message functions. The same holds for the
--- sweep and for the job batch it calls. Bodies unchanged; a later `create or replace` of one
--- of them must repeat the setting.
+-- job batch it calls (its statement takes the payload array). (private.send_due_reminders
+-- needs nothing: its statements take no parameters, so plpgsql keeps their one plan.) Bodies
+-- unchanged; a later `create or replace` of one of them must repeat the setting.
 alter function private.queue_messages(private.message_request[]) set plan_cache_mode = force_generic_plan;
 alter function private.enqueue_jobs(text, jsonb[]) set plan_cache_mode = force_generic_plan;
-alter function private.send_due_reminders() set plan_cache_mode = force_generic_plan;
 
 -- bookings_workspace_id_starts_at_status_idx (20261128200000) has the same keys
 -- (workspace_id, starts_at) and carries status and practitioner_id besides: every query and the
