@@ -4,15 +4,17 @@ select plan(4);
 -- The message-writing functions plan their statements once per session
 -- (20261128300100, 20261128410000): a later `create or replace` that forgets the setting
 -- plans every booking's and every sweep's messages again.
-select ok(
-    'plan_cache_mode=force_generic_plan' = any(p.proconfig),
-    format('%s keeps plan_cache_mode = force_generic_plan', p.oid::regprocedure)
-)
+select
+    ok(
+        'plan_cache_mode=force_generic_plan' = any(p.proconfig),
+        format('%s keeps plan_cache_mode = force_generic_plan', p.oid::regprocedure)
+    )
 from pg_catalog.pg_proc as p
-where p.oid in (
-    'private.queue_messages(private.message_request[])'::regprocedure,
-    'private.enqueue_jobs(text, jsonb[])'::regprocedure
-)
+where
+    p.oid in (
+        'private.queue_messages(private.message_request[])'::regprocedure,
+        'private.enqueue_jobs(text, jsonb[])'::regprocedure
+    )
 order by p.oid::regprocedure::text;
 
 -- One index on bookings (workspace_id, starts_at): the covering one the dashboard reads, which
