@@ -227,9 +227,14 @@ def template_fingerprint(admin: psycopg.Connection) -> str | None:
 def kick_and(admin: psycopg.Connection, database: str, statement: sql.Composable) -> None:
     """Run a statement that needs `database` free of sessions (pg_cron reconnects within 1 s)."""
     for _ in range(50):
+        # A non-superuser (hosted-shaped postgres) may not signal superuser processes;
+        # DROP/ALTER DATABASE stops autovacuum workers by itself.
         admin.execute(
-            "select pg_terminate_backend(pid) from pg_stat_activity"
-            " where datname = %s and pid <> pg_backend_pid()",
+            "select pg_terminate_backend(a.pid) from pg_stat_activity as a"
+            " where a.datname = %s and a.pid <> pg_backend_pid()"
+            " and a.backend_type <> 'autovacuum worker'"
+            " and (current_setting('is_superuser') = 'on'"
+            "      or not exists (select 1 from pg_roles as r where r.oid = a.usesysid and r.rolsuper))",
             [database],
         )
         try:
