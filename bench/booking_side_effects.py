@@ -176,8 +176,7 @@ def main(argv: list[str]) -> int:
         parser.error("give ADMIN_URL or set TEST_DATABASE_URL")
 
     drops = [
-        sql.SQL("drop database if exists {}").format(sql.Identifier(name))
-        for name in (BENCH_DB, PGBENCH_DB)
+        sql.SQL("drop database if exists {}").format(sql.Identifier(name)) for name in (BENCH_DB, PGBENCH_DB)
     ]
     with psycopg.connect(with_database(args.admin_url, "template1"), autocommit=True) as admin:
         for name, drop in zip((BENCH_DB, PGBENCH_DB), drops, strict=True):
