@@ -359,9 +359,11 @@ begin
     )
     into v_families
     from families as f;
-    return v_families;
+    -- Business families (bookings, forms, messages today): 20261128090000_business_metrics.sql.
+    return v_families || private.business_metric_families(pg_catalog.now());
 end
 $$;
 
 comment on function private.metrics_snapshot() is
-'Database metrics as Prometheus gauge families [{name, help, samples: [{labels, value}]}]: pgmq queue depth and oldest message age, pg_cron jobs'' state and last run, outbound messages by status/provider/channel, delivery retries, open alerts by kind. service_role only.';
+'Database metrics as Prometheus gauge families [{name, help, samples: [{labels, value}]}]: pgmq queue depth and oldest message age, pg_cron jobs'' state and last run, outbound messages by status/provider/channel, delivery retries, open alerts by kind, and '
+'private.business_metric_families (bookings created, forms completed, messages sent today). service_role only.';
