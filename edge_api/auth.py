@@ -56,6 +56,23 @@ class TokenVerifier:
         self._issuer = settings.supabase_jwt_issuer
         self._leeway = settings.jwt_leeway_seconds
 
+    def can_verify_offline(self, token: str) -> bool:
+        """Whether `verify` needs no network: HS256 with the secret, or a `kid` already in the JWKS cache.
+
+        Malformed tokens count as offline too: they are refused without a fetch.
+        """
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            return True
+        algorithm = header.get("alg")
+        if algorithm not in ASYMMETRIC_ALGORITHMS or self._jwks is None:
+            return True
+        cached = self._jwks.jwk_set_cache.get() if self._jwks.jwk_set_cache is not None else None
+        if cached is None:
+            return False
+        return any(key.key_id == header.get("kid") for key in cached.keys)
+
     def _key_for(self, token: str, algorithm: str) -> Any:
         if algorithm == "HS256" and self._secret is not None:
             return self._secret

@@ -2,10 +2,11 @@
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
-from psycopg import AsyncConnection
+import psycopg
+from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
 from edge_api.settings import Settings
@@ -30,15 +31,25 @@ async def transaction_as(
 ) -> AsyncIterator[AsyncConnection]:
     """A pooled connection inside a transaction that runs as `role` with `claims`.
 
-    PostgREST's preamble in one statement: `set_config('role', …, true)` (= `set local
-    role`), `set_config('request.jwt.claims', …, true)`, and the statement timeout that
-    PostgREST takes from the role's settings. All end with the transaction, so the
-    connection goes back to the pool as the pool's own role; a failed request rolls back.
+    PostgREST's preamble: `set_config('role', …, true)` (= `set local role`),
+    `set_config('request.jwt.claims', …, true)`, and the statement timeout that PostgREST
+    takes from the role's settings. All end with the transaction, so the connection goes
+    back to the pool as the pool's own role; a failed request rolls back.
+
+    `begin` and the preamble travel as one simple-protocol message (values as quoted
+    literals, no parameters), so a request costs three round trips: that, its query, commit.
     """
-    async with pool.connection() as conn, conn.transaction():
-        await conn.execute(
-            "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true),"
-            " set_config('statement_timeout', %s, true)",
-            [role, json.dumps(claims), f"{statement_timeout_ms}ms"],
-        )
-        yield conn
+    preamble = sql.SQL(
+        "begin; select set_config('role', {}, true), set_config('request.jwt.claims', {}, true),"
+        " set_config('statement_timeout', {}, true)"
+    ).format(sql.Literal(role), sql.Literal(json.dumps(claims)), sql.Literal(f"{statement_timeout_ms}ms"))
+    async with pool.connection() as conn:
+        await conn.execute(preamble)
+        try:
+            yield conn
+        except BaseException:
+            # A broken connection cannot roll back; the pool then discards it.
+            with suppress(psycopg.Error):
+                await conn.execute("rollback")
+            raise
+        await conn.execute("commit")

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
@@ -14,15 +15,17 @@ from edge_api.errors import ApiError
 from edge_api.settings import Settings
 
 
-def app_settings(request: Request) -> Settings:
+# The plain look-ups are `async def` on purpose: FastAPI runs a sync dependency in its
+# threadpool, and a thread hop per dependency per request is most of a small request's cost.
+async def app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_pool(request: Request) -> AsyncConnectionPool:
+async def get_pool(request: Request) -> AsyncConnectionPool:
     return request.app.state.pool
 
 
-def get_token_verifier(request: Request) -> TokenVerifier:
+async def get_token_verifier(request: Request) -> TokenVerifier:
     return request.app.state.token_verifier
 
 
@@ -36,11 +39,16 @@ bearer_token = HTTPBearer(
 )
 
 
-def verified_user(
+async def verified_user(
     verifier: Annotated[TokenVerifier, Depends(get_token_verifier)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_token)],
 ) -> VerifiedUser:
-    """The caller, from a verified token; 401 otherwise. Sync: a JWKS fetch runs in the threadpool."""
+    """The caller, from a verified token; 401 otherwise.
+
+    A token the process can check with what it holds (the HS256 secret, or a signing key
+    already in the JWKS cache) is checked on the event loop: microseconds of CPU. One that
+    may need the JWKS fetched is checked in the threadpool, so a slow fetch blocks no one.
+    """
     if credentials is None:
         raise ApiError(
             401,
@@ -48,7 +56,10 @@ def verified_user(
             "Send the user's access token as `Authorization: Bearer <token>`.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return verifier.verify(credentials.credentials)
+    token = credentials.credentials
+    if verifier.can_verify_offline(token):
+        return verifier.verify(token)
+    return await run_in_threadpool(verifier.verify, token)
 
 
 CurrentUser = Annotated[VerifiedUser, Depends(verified_user)]

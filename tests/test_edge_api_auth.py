@@ -279,3 +279,17 @@ def test_a_malformed_workspace_id_is_400_invalid_parameter(client: TestClient, w
         "invalid_parameter",
     )
     assert_error(client.get("/dashboard/stats", headers=token), 400, "invalid_parameter")
+
+
+def test_only_tokens_that_may_need_the_key_set_fetched_leave_the_event_loop(
+    db_url: str, world: World, jwks: JwksServer
+) -> None:
+    """HS256 and cached keys are checked inline; an unknown `kid` (a fetch) goes to the threadpool."""
+    verifier = app_for(db_url, supabase_jwks_url=jwks.url).state.token_verifier
+    first, rotated = jwks.keys[0], new_key("ES256")
+    assert verifier.can_verify_offline(user_token(world.owner))
+    assert verifier.can_verify_offline("not a token")  # refused without a fetch
+    assert not verifier.can_verify_offline(first.sign(claims_of(world)))  # nothing cached yet
+    verifier.verify(first.sign(claims_of(world)))
+    assert verifier.can_verify_offline(first.sign(claims_of(world)))
+    assert not verifier.can_verify_offline(rotated.sign(claims_of(world)))  # unknown kid: a fetch

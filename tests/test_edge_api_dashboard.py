@@ -46,6 +46,8 @@ def test_owner_gets_the_numbers_of_the_seeded_workspace(client: TestClient, worl
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "private, no-store"
     body = response.json()
+    # The database's JSON is passed through unparsed: it must be exactly what the model documents.
+    assert DashboardStats.model_validate(body).model_dump(mode="json") == body
     today = body["workspace"].pop("today_local")
     practitioner_id = body["bookings"]["today_by_practitioner"][0]["practitioner_id"]
     assert today in {before.isoformat(), after.isoformat()}
