@@ -360,6 +360,18 @@ def test_sections_match_an_independent_computation(conn: psycopg.Connection, tim
         stats_at(conn, other_owner, seed.place.workspace_id, instant)
     assert refused.value.diag.message_primary == "not_found"
 
+    # The same numbers once the closed days are counted into private.dashboard_days, as the
+    # schedule does (tests/test_dashboard_days.py: how the counted days stay exact).
+    assert conn.execute("select private.fill_dashboard_days(%s)", [instant]).fetchone()[0] > 0
+    assert (
+        conn.execute(
+            "select count(*) from private.dashboard_days where workspace_id = %s and not stale",
+            [seed.place.workspace_id],
+        ).fetchone()[0]
+        >= 28
+    )
+    assert stats_at(conn, Actor.user(owner), seed.place.workspace_id, instant) == as_owner
+
 
 def test_an_empty_workspace_has_zeros_and_empty_lists(conn: psycopg.Connection) -> None:
     place = create_booking_workspace(conn, timezone="Pacific/Honolulu")
