@@ -236,3 +236,44 @@ def test_a_count_in_flight_never_overwrites_a_concurrent_mark(
         ).fetchone() == (False, 2)
     finally:
         drop_booking_workspace(autocommit_conn, place)
+
+
+def test_two_runs_at_once_write_each_day_once_with_the_same_counts(
+    db_url: str, autocommit_conn: psycopg.Connection
+) -> None:
+    """The second run waits on the rows the first is writing, then writes the same counts."""
+    place = create_booking_workspace(autocommit_conn, timezone="Europe/London", practitioners=1)
+    try:
+        contact_id = autocommit_conn.execute(
+            "insert into public.contacts (workspace_id, name, email, created_at)"
+            " values (%s, 'A', %s, now() - interval '9 days') returning id",
+            [place.workspace_id, f"a-{uuid.uuid4().hex[:6]}@example.test"],
+        ).fetchone()[0]
+        autocommit_conn.execute(
+            "insert into public.bookings (workspace_id, booking_type_id, practitioner_id, contact_id,"
+            " starts_at, ends_at, status)"
+            " select %s, %s, %s, %s, d, d + interval '30 minutes', 'completed'"
+            " from generate_series(date_trunc('hour', now()) - interval '20 days',"
+            " now() - interval '4 days', interval '1 day') as d",
+            [place.workspace_id, place.booking_type_id, place.practitioners[0], contact_id],
+        )
+
+        def count(conn: psycopg.Connection) -> int:
+            return conn.execute("select private.fill_dashboard_days()").fetchone()[0]
+
+        first, second = race_behind_lock(
+            db_url, autocommit_conn, (Actor.service(), count), (Actor.service(), count)
+        )
+        assert first > 0
+        assert isinstance(second, int)
+        rows = autocommit_conn.execute(
+            "select local_date, stale, bookings_completed, contacts_created from private.dashboard_days"
+            " where workspace_id = %s order by local_date",
+            [place.workspace_id],
+        ).fetchall()
+        assert len(rows) >= 28
+        assert sum(row[2] for row in rows) == 17  # 20 days ago .. 4 days ago, one a day
+        assert sum(row[3] for row in rows) == 1
+        assert not any(row[1] for row in rows)
+    finally:
+        drop_booking_workspace(autocommit_conn, place)
