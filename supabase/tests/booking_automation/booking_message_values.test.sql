@@ -20,7 +20,10 @@ values
 (
     'b1000000-0000-0000-0000-000000000001', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
     'b0000000-0000-0000-0000-000000000001',
-    (select p.id from public.practitioners as p where p.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'),
+    (
+        select p.id from public.practitioners as p
+        where p.workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa'
+    ),
     'c0000000-0000-0000-0000-00000000000a', '2030-11-03 05:30:00+00', '2030-11-03 06:15:00+00'
 ),
 (
@@ -30,7 +33,10 @@ values
 );
 
 select is(
-    (select v.template_values from private.booking_message_values(array['b1000000-0000-0000-0000-000000000001'::uuid]) as v),
+    (
+        select v.template_values
+        from private.booking_message_values(array['b1000000-0000-0000-0000-000000000001'::uuid]) as v
+    ),
     jsonb_build_object(
         'contact_name', 'Ann Lee',
         'workspace_name', 'North Clinic',

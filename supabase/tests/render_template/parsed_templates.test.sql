@@ -32,9 +32,14 @@ select is(private.template_placeholder_names(null), null, 'a null text has no na
 select is(private.template_placeholder_names('no placeholders'), '{}'::text[], 'a text without placeholders has none');
 
 -- Filling, against render_template.
-create temp table cases (template text, template_values jsonb, expected text, description text);
+create temp table cases (template_text text, template_values jsonb, expected text, description text);
 insert into cases values
-('{{a}} in the middle {{b}}', '{"a": "start", "b": "end"}', 'start in the middle end', 'placeholders at the start and the end'),
+(
+    '{{a}} in the middle {{b}}',
+    '{"a": "start", "b": "end"}',
+    'start in the middle end',
+    'placeholders at the start and the end'
+),
 ('{{a}}{{b}}{{a}}', '{"a": "1", "b": "2"}', '121', 'adjacent and repeated placeholders'),
 ('With {{unknown}}.', '{"a": "1"}', 'With .', 'a name without a value renders as empty text'),
 (
@@ -46,21 +51,31 @@ insert into cases values
 ('Hi {{ contact_name }}!', '{"contact_name": "Bo"}', 'Hi Bo!', 'blanks inside the braces'),
 (E'Hi {{\tcontact_name\n}}!', '{"contact_name": "Bo"}', 'Hi Bo!', 'tabs and line breaks inside the braces'),
 ('Plain text, 100% sure.', '{"a": "1"}', 'Plain text, 100% sure.', 'no placeholders, with a percent sign'),
-('%s %1$s %% {{a}} %', '{"a": "%s %2$s %%"}', '%s %1$s %% %s %2$s %% %', 'format codes in the text and in a value stay text'),
-('No placeholders here { {x} } {{X}} {{1a}}', '{"x": "no"}', 'No placeholders here { {x} } {{X}} {{1a}}', 'text that is not a placeholder stays'),
+(
+    '%s %1$s %% {{a}} %',
+    '{"a": "%s %2$s %%"}',
+    '%s %1$s %% %s %2$s %% %',
+    'format codes in the text and in a value stay text'
+),
+(
+    'No placeholders here { {x} } {{X}} {{1a}}',
+    '{"x": "no"}',
+    'No placeholders here { {x} } {{X}} {{1a}}',
+    'text that is not a placeholder stays'
+),
 ('{{{a}}}', '{"a": "1"}', '{1}', 'a placeholder inside extra braces'),
 ('Count: {{n}}', '{"n": 3}', 'Count: 3', 'non-text values render as their text'),
 ('Count: {{n}}', null, 'Count: ', 'null values render every placeholder empty'),
 ('', '{}', '', 'an empty text'),
 (E'Line 1\n{{a}}\nLine 3', '{"a": "two"}', E'Line 1\ntwo\nLine 3', 'line breaks in a body are kept');
 
-select is(pg_temp.fill(c.template, c.template_values), c.expected, 'parsed: ' || c.description)
+select is(pg_temp.fill(c.template_text, c.template_values), c.expected, 'parsed: ' || c.description)
 from cases as c;
 
 select is(
     (
         select count(*) from cases as c
-        where private.render_template(c.template, c.template_values) is distinct from c.expected
+        where private.render_template(c.template_text, c.template_values) is distinct from c.expected
     ),
     0::bigint,
     'render_template gives the same text in every case'
@@ -87,14 +102,25 @@ select is(
                     'manage_url', 'https://x.test/manage/abc',
                     'form_name', 'Intake', 'form_url', 'https://x.test/forms/t',
                     'item_name', 'Oil', 'quantity', 2, 'unit', 'l', 'threshold', 5,
-                    'inviter_name', 'Olive', 'role', 'staff', 'invite_url', 'https://x.test/i', 'expires_at_local', 'soon'
+                    'inviter_name',
+                    'Olive',
+                    'role',
+                    'staff',
+                    'invite_url',
+                    'https://x.test/i',
+                    'expires_at_local',
+                    'soon'
                 )
             ),
             ('{}'::jsonb)
         ) as v (template_values)
         where
-            pg_temp.fill(d.subject, v.template_values) is distinct from private.render_template(d.subject, v.template_values)
-            or pg_temp.fill(d.body, v.template_values) is distinct from private.render_template(d.body, v.template_values)
+            pg_temp.fill(d.subject, v.template_values) is distinct from private.render_template(
+                d.subject, v.template_values
+            )
+            or pg_temp.fill(d.body, v.template_values) is distinct from private.render_template(
+                d.body, v.template_values
+            )
     ),
     0::bigint,
     'every default subject and body renders the same as render_template'
@@ -169,10 +195,11 @@ select results_eq(
 );
 
 -- The rewritten writers keep planning once per session (20261128300100, 20261128410000).
-select ok(
-    'plan_cache_mode=force_generic_plan' = any(p.proconfig),
-    format('%s keeps plan_cache_mode = force_generic_plan', p.oid::regprocedure)
-)
+select
+    ok(
+        'plan_cache_mode=force_generic_plan' = any(p.proconfig),
+        format('%s keeps plan_cache_mode = force_generic_plan', p.oid::regprocedure)
+    )
 from pg_catalog.pg_proc as p
 where
     p.oid in (
