@@ -109,12 +109,12 @@ begin
             v.id as conversation_id,
             r.booking_id,
             r.template_kind,
-            ch.channel,
-            case ch.channel when 'email' then c.email else c.phone end as recipient,
+            t.channel,
+            case t.channel when 'email' then c.email else c.phone end as recipient,
             case
                 when v.automation_paused_until > now() then 'automation_paused'
-                when ch.channel = 'email' and c.email is null then 'no_email_address'
-                when ch.channel = 'sms' and c.phone is null then 'no_phone_number'
+                when t.channel = 'email' and c.email is null then 'no_email_address'
+                when t.channel = 'sms' and c.phone is null then 'no_phone_number'
             end as skip_reason,
             pg_catalog.format(
                 t.subject_format,
@@ -133,7 +133,7 @@ begin
                 )
             ) as body,
             case
-                when r.channel is null then r.idempotency_key || ':' || ch.channel else r.idempotency_key
+                when r.channel is null then r.idempotency_key || ':' || t.channel else r.idempotency_key
             end as idempotency_key,
             r.ordinal
         from unnest(p_requests) with ordinality as r (
@@ -141,11 +141,11 @@ begin
         )
         inner join public.contacts as c on r.contact_id = c.id
         inner join public.communication_settings as s on c.workspace_id = s.workspace_id
-        cross join lateral (values ('email', s.email_enabled), ('sms', s.sms_enabled)) as ch (channel, enabled)
-        inner join public.message_templates as t
-            on c.workspace_id = t.workspace_id and r.template_kind = t.kind and ch.channel = t.channel
+        inner join public.message_templates as t on c.workspace_id = t.workspace_id and r.template_kind = t.kind
         inner join public.conversations as v on c.workspace_id = v.workspace_id and c.id = v.contact_id
-        where ch.enabled and (r.channel is null or r.channel = ch.channel)
+        where
+            case t.channel when 'email' then s.email_enabled when 'sms' then s.sms_enabled else false end
+            and (r.channel is null or r.channel = t.channel)
     ),
 
     inserted as (
