@@ -1,5 +1,5 @@
 begin;
-select plan(30);
+select plan(31);
 
 -- Templates are parsed once (private.template_format, private.template_placeholder_names, kept in
 -- message_templates' generated columns) and filled with one format() call by
@@ -124,6 +124,33 @@ select is(
     ),
     0::bigint,
     'every default subject and body renders the same as render_template'
+);
+
+-- 2,000 random texts of placeholder pieces, stray braces, blanks and format codes (seeded).
+select setseed(0.42);
+create temp table random_texts as
+select (
+    select string_agg(q.pieces[1 + floor(random() * cardinality(q.pieces))::integer], '')
+    from generate_series(1, 1 + (g.n % 25)) as k (n)
+    cross join (
+        select array[
+            '{{', '}}', ' ', 'a', 'b', 'x_1', '%', '$', 's', 'Z', '{', '}', E'\n', E'\t', '1',
+            '{{a}}', '{{ b }}', '%1$s', '{{c}}'
+        ] as pieces
+    ) as q
+    where g.n > -k.n
+) as template_text
+from generate_series(1, 2000) as g (n);
+
+select is(
+    (
+        select count(*) from random_texts as t
+        where
+            pg_temp.fill(t.template_text, '{"a": "{{b}} %s", "b": "%%", "x_1": "X"}')
+            is distinct from private.render_template(t.template_text, '{"a": "{{b}} %s", "b": "%%", "x_1": "X"}')
+    ),
+    0::bigint,
+    '2,000 random texts render the same as render_template'
 );
 
 -- The generated columns follow the text, and queue_messages renders from them.
