@@ -132,53 +132,65 @@ class _Pending:
     outcome: Outcome
     finished: bool = False
     error: BaseException | None = None
+    # Set once: the outcome was recorded (finished) or this job runs the next statement.
+    woken: threading.Event = field(default_factory=threading.Event)
 
 
 class OutcomeRecorder:
     """Group commit of outcomes: a job whose send is done calls `record` and returns once its
     outcome is committed. If no record statement is running, it runs one with every outcome
-    waiting at that moment (its own included, on its own connection); otherwise it waits for
-    the running one to end, after which a waiting job whose outcome is still pending runs the
-    next with everything gathered meanwhile. So outcomes that finish together share one
-    statement, a slow send holds back nobody, and nothing waits longer than one statement
-    beyond its own. When the statement fails, the job that ran it raises its error and each
-    other job of the group records its outcome alone on its own connection."""
+    waiting at that moment (its own included, on its own connection); otherwise it waits. The
+    job that ran a statement wakes the jobs of its group and hands the next statement to the
+    first job that came meanwhile, which records everything gathered by then. So outcomes that
+    finish together share one statement, a slow send holds back nobody, nothing waits longer
+    than one statement beyond its own, and each job is woken once. When the statement fails,
+    the job that ran it raises its error and each other job of the group records its outcome
+    alone on its own connection."""
 
     def __init__(self) -> None:
-        self._condition = threading.Condition()
+        self._lock = threading.Lock()
         self._pending: list[_Pending] = []
         self._recording = False
 
     def record(self, conn: psycopg.Connection[Any], queue: str, outcome: Outcome) -> None:
         entry = _Pending(outcome)
-        group: list[_Pending] = []
-        with self._condition:
+        with self._lock:
             self._pending.append(entry)
-            while self._recording and not entry.finished:
-                self._condition.wait()
-            if not entry.finished:  # this job runs the next statement
-                self._recording = True
-                group, self._pending = self._pending, []
+            leads = not self._recording
+            self._recording = True
+        if not leads:
+            entry.woken.wait()
+            if entry.finished:
+                self._settle(entry, conn, queue)
+                return
+        with self._lock:  # this job runs the next statement
+            group, self._pending = self._pending, []
         error: BaseException | None = None
-        if group:
-            try:
-                record_outcomes(conn, queue, [pending.outcome for pending in group])
-            except BaseException as raised:
-                error = raised
-            with self._condition:
-                for pending in group:
-                    pending.finished, pending.error = True, error
-                self._recording = False
-                self._condition.notify_all()
-        if entry.error is None:
-            return
-        if entry.error is error:
-            raise entry.error
-        # Another job's statement failed: record this outcome alone on this job's connection,
-        # so what happens next (a retry, or `interrupted` on a broken connection) is this job's
-        # own. Recording twice is harmless (only a message being sent moves; archive and
-        # set_vt of a settled job do nothing).
-        record_outcomes(conn, queue, [outcome])
+        try:
+            record_outcomes(conn, queue, [pending.outcome for pending in group])
+        except BaseException as raised:
+            error = raised
+        with self._lock:
+            for pending in group:
+                pending.finished, pending.error = True, error
+            successor = self._pending[0] if self._pending else None
+            self._recording = successor is not None
+        for pending in group:
+            if pending is not entry:
+                pending.woken.set()
+        if successor is not None:
+            successor.woken.set()
+        if error is not None:
+            raise error
+
+    @staticmethod
+    def _settle(entry: _Pending, conn: psycopg.Connection[Any], queue: str) -> None:
+        if entry.error is not None:
+            # Another job's statement failed: record this outcome alone on this job's connection,
+            # so what happens next (a retry, or `interrupted` on a broken connection) is this
+            # job's own. Recording twice is harmless (only a message being sent moves; archive
+            # and set_vt of a settled job do nothing).
+            record_outcomes(conn, queue, [entry.outcome])
 
 
 _recorders: dict[str, OutcomeRecorder] = {}
