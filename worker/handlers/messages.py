@@ -121,8 +121,7 @@ def claim_messages(
     conn: psycopg.Connection[Any], message_ids: list[uuid.UUID], claim_timeout: timedelta
 ) -> dict[uuid.UUID, dict[str, Any]]:
     """One statement (committed before any send) claims every claimable message of the ids;
-    message id -> its claim row (claimed or why not); gone messages have none. The ids go in
-    sorted, so concurrent claims of overlapping batches lock rows in one order."""
+    message id -> its claim row (claimed or why not); gone messages have none."""
     rows = conn.execute(CLAIM_SQL, [sorted(set(message_ids)), claim_timeout]).fetchall()
     return {row["message_id"]: row for row in rows}
 
