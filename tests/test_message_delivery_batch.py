@@ -329,3 +329,33 @@ def test_only_the_worker_may_call_the_batch_functions(autocommit_conn: psycopg.C
             ).fetchone()[0]
         }
         assert executors == {"service_role"}, signature
+
+
+def test_when_the_claim_ahead_fails_the_jobs_claim_themselves(
+    db_url: str,
+    queue: str,
+    autocommit_conn: psycopg.Connection,
+    place: MessagingWorkspace,
+    providers: Providers,
+    smtp_stub: SmtpStub,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ids = queue_messages(autocommit_conn, place, queue, 3)
+    calls: list[int] = []
+    real = messages.claim_messages
+
+    def flaky(conn: psycopg.Connection, message_ids: list[uuid.UUID], timeout: timedelta) -> Any:
+        calls.append(len(message_ids))
+        if len(calls) == 1:
+            raise psycopg.errors.QueryCanceled("the reader's claim was cancelled")
+        return real(conn, message_ids, timeout)
+
+    monkeypatch.setattr(messages, "claim_messages", flaky)
+
+    totals = burst(db_url, queue, providers, worker_batch_size=10)
+
+    assert calls == [3, 3]  # the loop's claim ahead failed; the first job claimed for the batch
+    assert totals.done == 3
+    states = message_states(autocommit_conn, ids)
+    assert {(s["status"], s["attempts"]) for s in states.values()} == {("sent", 1)}
+    assert len(smtp_stub.received) == 3

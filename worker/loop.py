@@ -185,6 +185,19 @@ class QueueWorker:
             return "retried"
         return job.outcome
 
+    def prepare(self, contexts: dict[int, Any]) -> None:
+        """Right after a read, on the reader's connection: each batch context with a `prepare`
+        does its set-based work ahead of its jobs (e.g. claims their messages)."""
+        for context in {id(c): c for c in contexts.values()}.values():
+            prepare = getattr(context, "prepare", None)
+            if prepare is None:
+                continue
+            try:
+                with self.pool.connection() as conn:
+                    prepare(conn, self.settings)
+            except (psycopg.Error, psycopg_pool.PoolTimeout) as error:
+                log.warning("could not prepare a batch (%s); its jobs do it themselves", error)
+
     def release_unstarted(self, msg_ids: list[int], contexts: dict[int, Any]) -> None:
         """Shutdown: jobs read but never started. Their batch contexts settle what they hold
         first (e.g. undo the claims made for them), then the rest is made visible at once."""
@@ -335,6 +348,7 @@ def run(
                     wait(in_flight, return_when=FIRST_COMPLETED)
                 continue
             shared = batch_contexts(batch)
+            worker.prepare(shared)
             contexts.update(shared)
             for message in batch:
                 future = executor.submit(worker.handle, message, shared.get(message["msg_id"]))

@@ -46,6 +46,8 @@ from worker.registry import job
 from worker.retry import retry_delay
 from worker.settings import Settings
 
+log = logging.getLogger("worker")
+
 CLAIM_SQL = "select * from private.claim_message_deliveries(%s::uuid[], %s)"
 # Outcomes recorded and their jobs archived or delayed in one statement (one implicit transaction).
 RECORD_SQL = "select * from private.record_deliveries(%s, %s::jsonb)"
@@ -206,8 +208,9 @@ def recorder_for(queue: str) -> OutcomeRecorder:
 class DeliveryBatch:
     """The deliver_message jobs of one pgmq.read batch: one claim for all of their messages.
 
-    The first job of the batch to run claims every message of the batch
-    (private.claim_message_deliveries) on its connection; the others use that result. When two
+    The loop claims every message of the batch (private.claim_message_deliveries) right after
+    the read (`prepare`); if that failed, the first job of the batch to run claims on its own
+    connection. The jobs use that one result. When two
     jobs of the batch name the same message, the first (in read order) owns its claim and the
     other is skipped as a duplicate. A job that starts more than half the claim time-out after
     the claim (it waited for a thread) does not send: it releases its claim (the message goes
@@ -236,23 +239,34 @@ class DeliveryBatch:
         """(the message's claim row or None when gone, whether this job owns a claim)."""
         with self._lock:
             if not self._claimed:
-                self._settings = settings
-                try:
-                    self._rows = claim_messages(
-                        conn, list(self._owners), timedelta(seconds=settings.worker_claim_timeout_seconds)
-                    )
-                except BaseException:
-                    # Not shared: the next job of the batch tries again on its own connection,
-                    # so each job's error (and `interrupted` on a broken connection) is its own.
-                    self._settings = None
-                    raise
-                self._claimed = True
-                self._claimed_at = time.monotonic()
+                # Not claimed yet (or the claim failed): this job claims for the whole batch. An
+                # error is not shared: the next job of the batch tries again on its own
+                # connection, so each job's error (and `interrupted` on a broken one) is its own.
+                self._claim(conn, settings)
             row = self._rows.get(message_id)
             owner = self._owners.get(message_id) == msg_id
             if owner:
                 self._taken.add(msg_id)
             return row, owner
+
+    def prepare(self, conn: psycopg.Connection[Any], settings: Settings) -> None:
+        """Called by the loop right after the read, on the reader's connection: the claim is
+        made before the jobs start, so none of them waits for it. If it fails, the jobs claim
+        when they run, as above."""
+        with self._lock:
+            if not self._claimed and self._owners:
+                try:
+                    self._claim(conn, settings)
+                except psycopg.Error as error:
+                    log.warning("could not claim the batch's messages ahead (%s); its jobs will", error)
+
+    def _claim(self, conn: psycopg.Connection[Any], settings: Settings) -> None:
+        self._rows = claim_messages(
+            conn, list(self._owners), timedelta(seconds=settings.worker_claim_timeout_seconds)
+        )
+        self._settings = settings
+        self._claimed = True
+        self._claimed_at = time.monotonic()
 
     def claim_age(self) -> float:
         return time.monotonic() - self._claimed_at
