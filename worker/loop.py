@@ -186,8 +186,8 @@ class QueueWorker:
         return job.outcome
 
     def prepare(self, contexts: dict[int, Any]) -> None:
-        """Right after a read, on the reader's connection: each batch context with a `prepare`
-        does its set-based work ahead of its jobs (e.g. claims their messages)."""
+        """Right after a read (on the preparer thread): each batch context with a `prepare`
+        does its set-based work ahead of its jobs (e.g. claims their messages). Never raises."""
         for context in {id(c): c for c in contexts.values()}.values():
             prepare = getattr(context, "prepare", None)
             if prepare is None:
@@ -195,8 +195,8 @@ class QueueWorker:
             try:
                 with self.pool.connection() as conn:
                     prepare(conn, self.settings)
-            except (psycopg.Error, psycopg_pool.PoolTimeout) as error:
-                log.warning("could not prepare a batch (%s); its jobs do it themselves", error)
+            except Exception as error:
+                log.warning("could not prepare a batch (%r); its jobs do it themselves", error)
 
     def release_unstarted(self, msg_ids: list[int], contexts: dict[int, Any]) -> None:
         """Shutdown: jobs read but never started. Their batch contexts settle what they hold
@@ -276,12 +276,14 @@ def _has_input(conn: psycopg.Connection[Any]) -> bool:
 
 
 def open_pool(settings: Settings) -> psycopg_pool.ConnectionPool:
-    """One connection per job in flight plus the reader; checked on checkout (RecentUseCheck),
-    so a restarted database costs no job (the pool reconnects in the background)."""
+    """One connection per job in flight plus the reader's and the preparer's; checked on
+    checkout (RecentUseCheck), so a restarted database costs no job (the pool reconnects in the
+    background). The preparer takes its connection before a batch's lock: jobs holding
+    connections while they wait for that lock never keep it from finishing."""
     return psycopg_pool.ConnectionPool(
         str(settings.database_url),
         min_size=1,
-        max_size=settings.worker_concurrency + 1,
+        max_size=settings.worker_concurrency + 2,
         kwargs={"autocommit": True, "row_factory": dict_row, "application_name": APPLICATION_NAME},
         check=RecentUseCheck(settings.worker_pool_check_idle_seconds),
         timeout=10,
@@ -304,6 +306,9 @@ def run(
     in_flight: dict[Future[str], int] = {}
     contexts: dict[int, Any] = {}  # msg_id -> its batch context, while in flight
     executor = ThreadPoolExecutor(concurrency, thread_name_prefix="job")
+    # Batch contexts' set-based work ahead of their jobs (DeliveryBatch.prepare: the claim), off
+    # the reader's thread so the next read overlaps it. A job that starts first does it itself.
+    preparer = ThreadPoolExecutor(1, thread_name_prefix="prepare")
     pool = open_pool(settings)
 
     def collect(finished: set[Future[str]]) -> None:
@@ -348,12 +353,15 @@ def run(
                     wait(in_flight, return_when=FIRST_COMPLETED)
                 continue
             shared = batch_contexts(batch)
-            worker.prepare(shared)
+            if shared:
+                preparer.submit(worker.prepare, shared)
             contexts.update(shared)
             for message in batch:
                 future = executor.submit(worker.handle, message, shared.get(message["msg_id"]))
                 in_flight[future] = message["msg_id"]
     finally:
+        # No preparation may start after the shutdown released the jobs it would prepare.
+        preparer.shutdown(wait=True, cancel_futures=True)
         _shut_down(
             worker, executor, in_flight, contexts, collect, totals, settings.worker_shutdown_grace_seconds
         )

@@ -2,13 +2,14 @@
 
 Exactly-once effects over an at-least-once queue, with set-based database work per read batch:
 
-1. claim (autocommit), once for the whole read batch: the first of the batch's deliver_message
-   jobs to run calls private.claim_message_deliveries with every message id of the batch
-   (DeliveryBatch): queued -> sending, attempts + 1, claimed_at = now(), in one statement that
-   commits before any send. Only one worker wins a row's update, so two workers never both send
-   it. A `sending` row whose claim is older than WORKER_CLAIM_TIMEOUT_SECONDS (its worker died)
-   is taken over. Nothing to claim: the row is final or gone (the job is archived) or another
-   worker holds a live claim (the job comes back when that claim times out).
+1. claim (autocommit), once for the whole read batch: right after the read, the loop calls
+   private.claim_message_deliveries with every message id of the batch (DeliveryBatch.prepare;
+   if that fails, the first of the batch's jobs to run does it): queued -> sending,
+   attempts + 1, claimed_at = now(), in one statement that commits before any send. Only one
+   worker wins a row's update, so two workers never both send it. A `sending` row whose claim
+   is older than WORKER_CLAIM_TIMEOUT_SECONDS (its worker died) is taken over. Nothing to
+   claim: the row is final or gone (the job is archived) or another worker holds a live claim
+   (the job comes back when that claim times out).
 2. each job sends its own message, on its own thread (as many in flight as before), with the
    key `message:<id>` (Resend's Idempotency-Key, SMTP's Message-ID): a resend after a crash is
    dropped by the provider.
@@ -209,8 +210,8 @@ class DeliveryBatch:
     """The deliver_message jobs of one pgmq.read batch: one claim for all of their messages.
 
     The loop claims every message of the batch (private.claim_message_deliveries) right after
-    the read (`prepare`); if that failed, the first job of the batch to run claims on its own
-    connection. The jobs use that one result. When two
+    the read (`prepare`); if a job of the batch runs first, or that failed, the first job of the
+    batch to run claims on its own connection. The jobs use that one result. When two
     jobs of the batch name the same message, the first (in read order) owns its claim and the
     other is skipped as a duplicate. A job that starts more than half the claim time-out after
     the claim (it waited for a thread) does not send: it releases its claim (the message goes
@@ -250,9 +251,10 @@ class DeliveryBatch:
             return row, owner
 
     def prepare(self, conn: psycopg.Connection[Any], settings: Settings) -> None:
-        """Called by the loop right after the read, on the reader's connection: the claim is
-        made before the jobs start, so none of them waits for it. If it fails, the jobs claim
-        when they run, as above."""
+        """Called by the loop right after the read (on its preparer thread, with a connection
+        taken before this lock): the claim is made before the jobs start, so they need not
+        wait for it. A job that gets the lock first claims itself, and this does nothing; if
+        this fails, the jobs claim when they run, as above."""
         with self._lock:
             if not self._claimed and self._owners:
                 try:
