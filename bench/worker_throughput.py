@@ -15,7 +15,8 @@ In the same run it measures:
     50 ms stub        worker processes sending through the resend SDK to a local stub that
                       answers after 50 ms
     console messages  deliver_message jobs for message rows (issue #9, end to end): claim the
-                      row, send through the console provider, record `sent` and archive
+                      rows of a read batch in one statement, send each through the console
+                      provider, record `sent` and archive in grouped statements
     50 ms messages    the same through the resend SDK to the 50 ms stub
 
 Message rows are inserted before the clock starts (what book_appointment and the sweeps

@@ -48,6 +48,8 @@ class Job:
     deferred: bool = False
     # What the loop counts this job as (a BatchResult field) when the handler returns normally.
     outcome: str = "done"
+    # What the jobs of this kind in the same read batch share (registry.job's `batch`), or None.
+    batch: Any = None
 
     def archive(self) -> None:
         """Archive the job now, on `conn` (inside the handler's transaction when there is one)."""

@@ -31,7 +31,7 @@ from psycopg.rows import dict_row
 
 from worker.jobs import Job, MalformedJob, job_log
 from worker.providers import DeliveryError, Providers, build_providers
-from worker.registry import handler_for, manages_own_transactions
+from worker.registry import batch_factory_for, handler_for, manages_own_transactions
 from worker.retry import retry_delay
 from worker.settings import Settings
 
@@ -124,17 +124,20 @@ class QueueWorker:
 
     # --- one job ---------------------------------------------------------------------------
 
-    def handle(self, message: dict[str, Any]) -> str:
-        """Process one job read from the queue; returns its BatchResult outcome. Never raises."""
+    def handle(self, message: dict[str, Any], batch: Any = None) -> str:
+        """Process one job read from the queue; returns its BatchResult outcome. Never raises.
+        `batch`: what the jobs of its kind in its read batch share (see batch_contexts)."""
         msg_id, attempt = message["msg_id"], message["read_ct"]
         try:
             with self.pool.connection() as conn:
-                return self._handle(conn, msg_id, attempt, message["message"])
+                return self._handle(conn, msg_id, attempt, message["message"], batch)
         except Exception as error:
             job_log(logging.ERROR, msg_id, "?", "interrupted", attempt, error=repr(error))
             return "interrupted"
 
-    def _handle(self, conn: psycopg.Connection[Any], msg_id: int, attempt: int, body: Any) -> str:
+    def _handle(
+        self, conn: psycopg.Connection[Any], msg_id: int, attempt: int, body: Any, batch: Any = None
+    ) -> str:
         s = self.settings
         try:
             kind, payload = parse_envelope(body)
@@ -151,7 +154,7 @@ class QueueWorker:
             job_log(logging.INFO, msg_id, kind, "deferred", attempt, reason="no handler for this kind yet")
             return "deferred"
 
-        job = Job(conn, msg_id, kind, payload, attempt, s.worker_max_attempts, self.providers, s)
+        job = Job(conn, msg_id, kind, payload, attempt, s.worker_max_attempts, self.providers, s, batch=batch)
         try:
             if manages_own_transactions(kind):
                 handler(job)
@@ -181,6 +184,56 @@ class QueueWorker:
             job_log(logging.WARNING, msg_id, kind, "retrying", attempt, retry_in_s=delay, error=repr(error))
             return "retried"
         return job.outcome
+
+    def prepare(self, contexts: dict[int, Any]) -> None:
+        """Right after a read (on the preparer thread): each batch context with a `prepare`
+        does its set-based work ahead of its jobs (e.g. claims their messages). Never raises."""
+        for context in {id(c): c for c in contexts.values()}.values():
+            prepare = getattr(context, "prepare", None)
+            if prepare is None:
+                continue
+            try:
+                with self.pool.connection() as conn:
+                    prepare(conn, self.settings)
+            except Exception as error:
+                log.warning("could not prepare a batch (%r); its jobs do it themselves", error)
+
+    def release_unstarted(self, msg_ids: list[int], contexts: dict[int, Any]) -> None:
+        """Shutdown: jobs read but never started. Their batch contexts settle what they hold
+        first (e.g. undo the claims made for them), then the rest is made visible at once."""
+        remaining = list(msg_ids)
+        for context in {id(c): c for c in (contexts.get(m) for m in msg_ids) if c is not None}.values():
+            release = getattr(context, "release", None)
+            if release is None:
+                continue
+            try:
+                with self.pool.connection() as conn:
+                    settled = set(release(conn, [m for m in msg_ids if contexts.get(m) is context]))
+            except (psycopg.Error, psycopg_pool.PoolTimeout):
+                log.exception("could not release the batch's claims; they time out instead")
+                continue
+            remaining = [m for m in remaining if m not in settled]
+        self.release(remaining)
+
+
+def batch_contexts(batch: list[dict[str, Any]]) -> dict[int, Any]:
+    """msg_id -> the context its kind's batch factory built for the jobs of that kind in this
+    read batch (registry.job's `batch`); jobs of other kinds, or malformed, have none."""
+    by_kind: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for message in batch:
+        try:
+            kind, payload = parse_envelope(message["message"])
+        except MalformedJob:
+            continue
+        if batch_factory_for(kind) is not None:
+            by_kind.setdefault(kind, []).append((message["msg_id"], payload))
+    contexts: dict[int, Any] = {}
+    for kind, jobs in by_kind.items():
+        factory = batch_factory_for(kind)
+        assert factory is not None
+        context = factory(jobs)
+        contexts.update((msg_id, context) for msg_id, _ in jobs)
+    return contexts
 
 
 class RecentUseCheck:
@@ -223,12 +276,14 @@ def _has_input(conn: psycopg.Connection[Any]) -> bool:
 
 
 def open_pool(settings: Settings) -> psycopg_pool.ConnectionPool:
-    """One connection per job in flight plus the reader; checked on checkout (RecentUseCheck),
-    so a restarted database costs no job (the pool reconnects in the background)."""
+    """One connection per job in flight plus the reader's and the preparer's; checked on
+    checkout (RecentUseCheck), so a restarted database costs no job (the pool reconnects in the
+    background). The preparer takes its connection before a batch's lock: jobs holding
+    connections while they wait for that lock never keep it from finishing."""
     return psycopg_pool.ConnectionPool(
         str(settings.database_url),
         min_size=1,
-        max_size=settings.worker_concurrency + 1,
+        max_size=settings.worker_concurrency + 2,
         kwargs={"autocommit": True, "row_factory": dict_row, "application_name": APPLICATION_NAME},
         check=RecentUseCheck(settings.worker_pool_check_idle_seconds),
         timeout=10,
@@ -249,12 +304,16 @@ def run(
     # Read ahead up to one batch beyond the threads, so the next batch is there when a thread frees.
     outstanding_limit = concurrency + batch_size
     in_flight: dict[Future[str], int] = {}
+    contexts: dict[int, Any] = {}  # msg_id -> its batch context, while in flight
     executor = ThreadPoolExecutor(concurrency, thread_name_prefix="job")
+    # Batch contexts' set-based work ahead of their jobs (DeliveryBatch.prepare: the claim), off
+    # the reader's thread so the next read overlaps it. A job that starts first does it itself.
+    preparer = ThreadPoolExecutor(1, thread_name_prefix="prepare")
     pool = open_pool(settings)
 
     def collect(finished: set[Future[str]]) -> None:
         for future in finished:
-            in_flight.pop(future, None)
+            contexts.pop(in_flight.pop(future, -1), None)
             if not future.cancelled():
                 totals.add(future.result())
 
@@ -293,10 +352,19 @@ def run(
                         break
                     wait(in_flight, return_when=FIRST_COMPLETED)
                 continue
+            shared = batch_contexts(batch)
+            if shared:
+                preparer.submit(worker.prepare, shared)
+            contexts.update(shared)
             for message in batch:
-                in_flight[executor.submit(worker.handle, message)] = message["msg_id"]
+                future = executor.submit(worker.handle, message, shared.get(message["msg_id"]))
+                in_flight[future] = message["msg_id"]
     finally:
-        _shut_down(worker, executor, in_flight, collect, totals, settings.worker_shutdown_grace_seconds)
+        # No preparation may start after the shutdown released the jobs it would prepare.
+        preparer.shutdown(wait=True, cancel_futures=True)
+        _shut_down(
+            worker, executor, in_flight, contexts, collect, totals, settings.worker_shutdown_grace_seconds
+        )
         pool.close(timeout=1)
     log.info("worker stopped: %s", totals)
     return totals
@@ -306,6 +374,7 @@ def _shut_down(
     worker: QueueWorker,
     executor: ThreadPoolExecutor,
     in_flight: dict[Future[str], int],
+    contexts: dict[int, Any],
     collect: Any,
     totals: BatchResult,
     grace_seconds: float,
@@ -313,7 +382,7 @@ def _shut_down(
     """Jobs not started are released at once; running ones get the grace period, then are
     released (their threads are abandoned: the process should exit)."""
     not_started = [future for future in in_flight if future.cancel()]
-    worker.release([in_flight.pop(future) for future in not_started])
+    worker.release_unstarted([in_flight.pop(future) for future in not_started], contexts)
     totals.released += len(not_started)
     if in_flight:
         log.info("waiting up to %ss for %d jobs in flight", grace_seconds, len(in_flight))

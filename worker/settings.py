@@ -18,9 +18,10 @@ class Settings(BaseSettings):
     # keep it well above the slowest provider chain (providers x PROVIDER_TIMEOUT_SECONDS).
     worker_visibility_timeout_seconds: int = Field(60, gt=0)
     # A message row left in `sending` longer than this (its worker died mid-send) is taken over
-    # and sent again with the same idempotency key. Keep it above
-    # the slowest provider chain (providers x PROVIDER_TIMEOUT_SECONDS), or a live send can be
-    # repeated; a message whose worker died waits this long before it is sent again.
+    # and sent again with the same idempotency key. Keep it above twice
+    # the slowest provider chain (providers x PROVIDER_TIMEOUT_SECONDS): a read batch is claimed
+    # at once and a job that starts after half of it releases its claim instead of sending, so
+    # a send gets at least the other half; a message whose worker died waits this long.
     worker_claim_timeout_seconds: int = Field(60, gt=0)
     # The longest a read waits for a job; also the longest a shutdown waits for that read.
     worker_poll_seconds: int = Field(2, ge=0)
