@@ -142,7 +142,7 @@ def expected_bookings_today(url: str, seeded: Seeded) -> int:
 NO_SEQ_SCAN_OF = ("bookings", "messages", "contacts", "conversations", "form_submissions")
 
 
-def explain_dashboard_stats(url: str, seeded: Seeded, full: bool) -> None:
+def explain_dashboard_stats(url: str, seeded: Seeded, full: bool, check_scans: bool = True) -> None:
     """The plans of the statements inside dashboard_stats, as the owner, through auto_explain
     (nested statements, reported to this client as NOTICEs). Needs a superuser to LOAD it."""
     notices: list[str] = []
@@ -179,6 +179,9 @@ def explain_dashboard_stats(url: str, seeded: Seeded, full: bool) -> None:
             print(f"  {query[:100]}")
             for scan in scans:
                 print(f"      {scan}")
+    if not check_scans:
+        print("  (sequential scans not checked below the issue's size: small tables are rightly scanned)")
+        return
     for table in NO_SEQ_SCAN_OF:
         if any(f"Seq Scan on {table}" in plan for plan in plans):
             raise SanityError(f"dashboard_stats scans {table} sequentially")
@@ -380,7 +383,7 @@ def main(argv: list[str]) -> int:
             " + 200 pending invitations each"
         )
         load_large(url, seeded, args.scale)
-        explain_dashboard_stats(url, seeded, args.plans)
+        explain_dashboard_stats(url, seeded, args.plans, check_scans=args.scale >= 1.0)
         print(f"\nin the database alone ({api_database_url(args.admin_url)}):")
         print("  " + database_costs(api_database_url(args.admin_url), seeded))
         port = free_port()

@@ -9,13 +9,13 @@ a booking type with an intake form attached, SMS on) and measures, one after the
 `--seconds` each with `--clients` concurrent clients:
 
     pgbench          the built-in tpcb-like script (pgbench -M prepared) on its own database
-    bare inserts     the floor: a function that only writes what a booking must (upsert the
-                     contact by email, insert the booking with every constraint and trigger
-                     but the automation ones), no validation, through the same wrapper
     without effects  book_appointment as anon, the automation triggers disabled
     with effects     book_appointment as anon, every side effect on: a new contact's welcome,
                      the confirmation, the form submission and its request, the conversation,
                      email and SMS each, with their deliver_message jobs (6 messages, 6 jobs)
+    bare inserts     the floor: a function that only writes what a booking must (upsert the
+                     contact by email, insert the booking with every constraint and trigger
+                     but the automation ones), no validation, through the same wrapper
 
 The booking runs are pgbench too (a custom script, -M prepared, same clients and duration),
 so both sides of the ratio pay the same client costs. Each client books free slots of its own
@@ -292,15 +292,9 @@ def main(argv: list[str]) -> int:
             log(f"pgbench tpcb-like, {args.clients} clients, {args.seconds} s")
             tps = run_pgbench(args.admin_url, args.clients, args.seconds)
 
-            set_triggers(conn, enabled=False)
-            log("bare inserts (the floor), without side effects")
-            conn.execute("vacuum (analyze)")
-            bare, output_bare = run_booking_pgbench(
-                args.admin_url, args.clients, args.seconds, tomorrow, BARE_SCRIPT
-            )
-
             log("book_appointment without side effects")
             conn.execute("vacuum (analyze)")
+            set_triggers(conn, enabled=False)
             without, output_without = run_booking_pgbench(
                 args.admin_url, args.clients, args.seconds, tomorrow
             )
@@ -317,6 +311,15 @@ def main(argv: list[str]) -> int:
             jobs = conn.execute(
                 "select count(*) from pgmq.q_jobs where message ->> 'kind' = 'deliver_message'"
             ).fetchone()[0]
+
+            # Last: its slots run on past the types' booking horizon, which it does not check.
+            log("bare inserts (the floor), without side effects")
+            set_triggers(conn, enabled=False)
+            conn.execute("vacuum (analyze)")
+            bare, output_bare = run_booking_pgbench(
+                args.admin_url, args.clients, args.seconds, tomorrow, BARE_SCRIPT
+            )
+            set_triggers(conn, enabled=True)
     finally:
         if not args.keep:
             with psycopg.connect(with_database(args.admin_url, "template1"), autocommit=True) as admin:

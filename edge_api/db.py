@@ -7,6 +7,7 @@ from typing import Any
 
 import psycopg
 from psycopg import AsyncConnection, sql
+from psycopg.types.string import TextLoader
 from psycopg_pool import AsyncConnectionPool
 
 from edge_api.settings import Settings
@@ -25,31 +26,71 @@ def open_pool(settings: Settings) -> AsyncConnectionPool:
     )
 
 
+def preamble(role: str, claims: dict[str, Any], statement_timeout_ms: int) -> sql.Composed:
+    """`begin` and PostgREST's preamble, as one simple-protocol text (values as quoted literals).
+
+    `set_config('role', …, true)` is `set local role`; the claims go to
+    `request.jwt.claims`; the statement timeout is the one PostgREST takes from the role's
+    settings. All end with the transaction, so the connection goes back to the pool as the
+    pool's own role.
+    """
+    return sql.SQL(
+        "begin; select set_config('role', {}, true), set_config('request.jwt.claims', {}, true),"
+        " set_config('statement_timeout', {}, true)"
+    ).format(sql.Literal(role), sql.Literal(json.dumps(claims)), sql.Literal(f"{statement_timeout_ms}ms"))
+
+
+async def _roll_back(conn: AsyncConnection) -> None:
+    # A broken connection cannot roll back; the pool then discards it.
+    with suppress(psycopg.Error):
+        await conn.execute("rollback")
+
+
 @asynccontextmanager
 async def transaction_as(
     pool: AsyncConnectionPool, role: str, claims: dict[str, Any], statement_timeout_ms: int
 ) -> AsyncIterator[AsyncConnection]:
     """A pooled connection inside a transaction that runs as `role` with `claims`.
 
-    PostgREST's preamble: `set_config('role', …, true)` (= `set local role`),
-    `set_config('request.jwt.claims', …, true)`, and the statement timeout that PostgREST
-    takes from the role's settings. All end with the transaction, so the connection goes
-    back to the pool as the pool's own role; a failed request rolls back.
-
-    `begin` and the preamble travel as one simple-protocol message (values as quoted
-    literals, no parameters), so a request costs three round trips: that, its query, commit.
+    For requests of several statements: three round trips at least (the preamble, the
+    queries, commit); a failed request rolls back.
     """
-    preamble = sql.SQL(
-        "begin; select set_config('role', {}, true), set_config('request.jwt.claims', {}, true),"
-        " set_config('statement_timeout', {}, true)"
-    ).format(sql.Literal(role), sql.Literal(json.dumps(claims)), sql.Literal(f"{statement_timeout_ms}ms"))
     async with pool.connection() as conn:
-        await conn.execute(preamble)
+        await conn.execute(preamble(role, claims, statement_timeout_ms))
         try:
             yield conn
         except BaseException:
-            # A broken connection cannot roll back; the pool then discards it.
-            with suppress(psycopg.Error):
-                await conn.execute("rollback")
+            await _roll_back(conn)
             raise
         await conn.execute("commit")
+
+
+async def json_text_as(
+    pool: AsyncConnectionPool,
+    role: str,
+    claims: dict[str, Any],
+    statement_timeout_ms: int,
+    query: sql.Composable,
+) -> str:
+    """One single-statement request in one round trip: `begin`, the preamble, `query` and
+    `commit` travel as one simple-protocol message (so `query` carries its values as
+    literals). `query` returns one row whose first column is json or jsonb; its text comes
+    back as the server wrote it, never parsed. An error rolls back and propagates.
+    """
+    async with pool.connection() as conn:
+        cur = conn.cursor()
+        cur.adapters.register_loader("jsonb", TextLoader)
+        cur.adapters.register_loader("json", TextLoader)
+        try:
+            await cur.execute(
+                sql.SQL("{}; {}; commit").format(preamble(role, claims, statement_timeout_ms), query)
+            )
+        except BaseException:
+            await _roll_back(conn)
+            raise
+        # The results of begin, the preamble, the query and commit, in order.
+        cur.nextset()
+        cur.nextset()
+        row = await cur.fetchone()
+        assert row is not None, "the query returned no row"
+        return row[0]

@@ -1,16 +1,17 @@
 """FastAPI dependencies: settings, the pool, the verified user and a connection under the user's RLS."""
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
 from edge_api.auth import TokenVerifier, VerifiedUser
-from edge_api.db import transaction_as
+from edge_api.db import json_text_as, transaction_as
 from edge_api.errors import ApiError
 from edge_api.settings import Settings
 
@@ -76,3 +77,23 @@ async def user_connection(
 # scope="function": the transaction ends (and the connection returns to the pool)
 # as soon as the endpoint returns, before the response is sent.
 UserConnection = Annotated[AsyncConnection, Depends(user_connection, scope="function")]
+
+
+@dataclass(frozen=True)
+class UserQueries:
+    """Single-statement requests as `authenticated` with the user's claims, one round trip each."""
+
+    pool: AsyncConnectionPool
+    claims: dict[str, Any]
+    statement_timeout_ms: int
+
+    async def json_text(self, query: sql.Composable) -> str:
+        """The json that `query` (one row, one json or jsonb column) returns, as its text."""
+        return await json_text_as(self.pool, "authenticated", self.claims, self.statement_timeout_ms, query)
+
+
+async def user_queries(pool: Pool, user: CurrentUser, settings: AppSettings) -> UserQueries:
+    return UserQueries(pool, user.claims, settings.db_statement_timeout_ms)
+
+
+AsUser = Annotated[UserQueries, Depends(user_queries)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
@@ -13,9 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
-from edge_api.db import transaction_as
+from edge_api.db import json_text_as, transaction_as
 from edge_api.models import DashboardStats
 from tests.edge_api_support import World, app_for, bearer, committed_world, user_token
 from tests.support import Actor, User, create_user, rpc, rpc_error, run_as
@@ -340,3 +342,48 @@ def test_a_request_that_runs_too_long_is_cancelled(db_url: str) -> None:
 
     with pytest.raises(psycopg.errors.QueryCanceled):
         asyncio.run(scenario())
+
+
+def test_a_one_round_trip_request_runs_as_the_user_and_leaves_nothing_on_the_pooled_connection(
+    db_url: str,
+) -> None:
+    """json_text_as (the dashboard's path): the same preamble, query and commit in one message;
+    a failing query rolls back, and the pooled connection comes back as the pool's own role."""
+    user_id = uuid.uuid4()
+    claims = {"sub": str(user_id), "role": "authenticated", "aud": "authenticated"}
+    inside_query = sql.SQL(
+        "select jsonb_build_object('user', current_user, 'uid', auth.uid(), 'timeout',"
+        " current_setting('statement_timeout'), 'pid', pg_backend_pid(), 'quote', {})"
+    ).format(sql.Literal('it\'s {"not"} parsed'))
+
+    async def scenario() -> tuple[str, str, tuple]:
+        async with AsyncConnectionPool(db_url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
+            inside = await json_text_as(pool, "authenticated", claims, 8000, inside_query)
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                await json_text_as(
+                    pool, "authenticated", claims, 8000, sql.SQL("select private.metrics_snapshot()")
+                )
+            with pytest.raises(psycopg.errors.QueryCanceled):
+                await json_text_as(
+                    pool, "authenticated", claims, 50, sql.SQL("select pg_sleep(1)::text::jsonb")
+                )
+            async with pool.connection() as conn:  # max_size=1: the very same connection
+                after = await (
+                    await conn.execute(
+                        "select current_user, current_setting('request.jwt.claims', true), pg_backend_pid(),"
+                        " current_setting('statement_timeout')"
+                    )
+                ).fetchone()
+                status = conn.info.transaction_status.name
+        return inside, status, after
+
+    inside, status, after = asyncio.run(scenario())
+    assert isinstance(inside, str)  # the server's text, not parsed
+    body = json.loads(inside)
+    assert (body["user"], body["uid"], body["timeout"]) == ("authenticated", str(user_id), "8s")
+    assert body["quote"] == 'it\'s {"not"} parsed'
+    assert status == "IDLE"
+    assert after[2] == body["pid"]
+    assert after[0] != "authenticated"
+    assert after[1] in (None, "")
+    assert after[3] != "8s"
