@@ -49,12 +49,15 @@ from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_db import seed_history  # noqa: E402
 from dbctl import TEMPLATE_DB, kick_and, with_database  # noqa: E402
 
 BENCH_DB = "careops_bench_booking"
 PGBENCH_DB = "careops_bench_pgbench"
 TARGET_RATIO = 0.75
+HISTORY_PER_PRACTITIONER = 1000  # past bookings the throughput workspace starts with
 TARGET_P95_MS = 20.0
 ANON_CLAIMS = '{"role":"anon"}'
 
@@ -257,6 +260,7 @@ def throughput(
         workspace_id, type_id = seed_workspace(
             conn, "bench-throughput", "UTC", "00:00", "24:00", 7, practitioners
         )
+        seed_history(conn, workspace_id, type_id, HISTORY_PER_PRACTITIONER)
         conn.execute("create schema bench")
         conn.execute("create sequence bench.slot")
         base = conn.execute(
@@ -304,7 +308,7 @@ def throughput(
         made = conn.execute("select last_value from bench.slot").fetchone()[0]
         booked = conn.execute(
             "select count(*) from public.bookings b join public.workspaces w on w.id = b.workspace_id"
-            " where w.slug = 'bench-throughput'"
+            " where w.slug = 'bench-throughput' and b.starts_at > now()"  # not the seeded history
         ).fetchone()[0]
         overlaps = conn.execute(
             "select count(*) from public.bookings a join public.bookings b"

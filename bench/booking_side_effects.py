@@ -5,8 +5,8 @@
 ADMIN_URL is a superuser URL of the test cluster (default: $TEST_DATABASE_URL). The
 benchmark clones the migrated template `careops_template` into `careops_bench_booking`,
 makes one active workspace per client (its owner as the practitioner, open day and night,
-a booking type with an intake form attached, SMS on) and measures, one after the other, for
-`--seconds` each with `--clients` concurrent clients:
+a booking type with an intake form attached, SMS on, 1,000 past bookings) and measures,
+one after the other, for `--seconds` each with `--clients` concurrent clients:
 
     pgbench          the built-in tpcb-like script (pgbench -M prepared) on its own database
     without effects  book_appointment as anon, the automation triggers disabled
@@ -43,8 +43,10 @@ from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
+from bench_db import seed_history  # noqa: E402
 from dbctl import TEMPLATE_DB, kick_and, with_database  # noqa: E402
 
 from tests.booking_support import create_booking_workspace  # noqa: E402
@@ -52,6 +54,8 @@ from tests.booking_support import create_booking_workspace  # noqa: E402
 BENCH_DB = "careops_bench_booking"
 PGBENCH_DB = "careops_bench_pgbench"
 TARGET_RATIO = 0.75
+HISTORY_PER_WORKSPACE = 1000  # past bookings each workspace starts with
+DELIVERY_JOBS = "select count(*) from pgmq.q_jobs where message ->> 'kind' = 'deliver_message'"
 AUTOMATION_TRIGGERS = {
     "public.contacts": ["contacts_queue_welcome_message"],
     "public.bookings": ["bookings_announce_new_booking"],
@@ -270,6 +274,7 @@ def main(argv: list[str]) -> int:
                     " sms_from_number = '+33612345678' where workspace_id = %s",
                     [place.workspace_id],
                 )
+                seed_history(conn, place.workspace_id, place.booking_type_id, HISTORY_PER_WORKSPACE)
                 places.append(place)
             conn.execute(
                 "create table public.bench_targets"
@@ -300,6 +305,8 @@ def main(argv: list[str]) -> int:
             )
             set_triggers(conn, enabled=True)
             booked_before = conn.execute("select count(*) from public.bookings").fetchone()[0]
+            messages_before = conn.execute("select count(*) from public.messages").fetchone()[0]
+            jobs_before = conn.execute(DELIVERY_JOBS).fetchone()[0]
 
             log("book_appointment with every side effect")
             conn.execute("vacuum (analyze)")
@@ -307,10 +314,8 @@ def main(argv: list[str]) -> int:
                 args.admin_url, args.clients, args.seconds, tomorrow
             )
             booked = conn.execute("select count(*) from public.bookings").fetchone()[0] - booked_before
-            messages = conn.execute("select count(*) from public.messages").fetchone()[0]
-            jobs = conn.execute(
-                "select count(*) from pgmq.q_jobs where message ->> 'kind' = 'deliver_message'"
-            ).fetchone()[0]
+            messages = conn.execute("select count(*) from public.messages").fetchone()[0] - messages_before
+            jobs = conn.execute(DELIVERY_JOBS).fetchone()[0] - jobs_before
 
             # Last: its slots run on past the types' booking horizon, which it does not check.
             log("bare inserts (the floor), without side effects")
