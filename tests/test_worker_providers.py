@@ -267,3 +267,14 @@ def test_misconfiguration_fails_at_start(overrides: dict[str, str], message: str
 def test_worker_settings_refuse_nonsense(overrides: dict[str, int]) -> None:
     with pytest.raises(ValueError, match=r"worker_concurrency|WORKER_RETRY_MAX_SECONDS"):
         settings(**overrides)
+
+
+def test_the_console_keeps_only_its_newest_messages() -> None:
+    console = ConsoleProvider("email")
+    for n in range(ConsoleProvider.KEEP + 5):
+        console.send(EMAIL, f"k{n}")
+    assert len(console.sent) == ConsoleProvider.KEEP
+    assert [entry[1] for entry in (console.sent[0], console.sent[-1])] == [
+        "k5",
+        f"k{ConsoleProvider.KEEP + 4}",
+    ]

@@ -14,6 +14,7 @@ import logging
 import smtplib
 import ssl
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from email.message import EmailMessage as MimeMessage
 from email.utils import parseaddr
@@ -142,13 +143,18 @@ class Providers:
 
 
 class ConsoleProvider:
-    """Records instead of sending: the default when no keys are set, so `make dev` delivers."""
+    """Records instead of sending: the default when no keys are set, so `make dev` delivers.
+
+    The log line is the record; `sent` keeps only the newest `KEEP` messages (for tests and
+    a debugger), so a worker left running under `make dev` does not grow without bound.
+    """
 
     name = "console"
+    KEEP = 1000
 
     def __init__(self, channel: Channel) -> None:
         self.channel = channel
-        self.sent: list[tuple[Message, str, str]] = []
+        self.sent: deque[tuple[Message, str, str]] = deque(maxlen=self.KEEP)
 
     def send(self, message: Message, idempotency_key: str) -> ProviderResult:
         message_id = f"console-{uuid.uuid4()}"
