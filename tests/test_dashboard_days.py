@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 from tests.booking_support import create_booking_workspace, drop_booking_workspace
-from tests.support import Actor, race_behind_lock, run_as
+from tests.support import Actor, error_of, race_behind_lock, run_as
 from tests.test_dashboard_sections import Seed, seed_workspace
 
 
@@ -146,6 +146,11 @@ def test_a_workspace_that_changes_zone_stops_using_days_cut_in_the_old_one(conn:
     assert stats(conn, seed) == live_stats(conn, seed)
 
 
+def refusal(conn: psycopg.Connection, actor: Actor, query: str, params: list) -> str | None:
+    error = error_of(conn, actor, query, params)
+    return error.diag.message_primary if error else None
+
+
 def test_members_read_their_own_workspaces_days_only(conn: psycopg.Connection) -> None:
     at = conn.execute("select now()").fetchone()[0]
     mine = seed_workspace(conn, "UTC", at, seeded(14))
@@ -156,19 +161,10 @@ def test_members_read_their_own_workspaces_days_only(conn: psycopg.Connection) -
     for member in mine.place.users[:2]:  # the owner and a staff member
         assert run_as(conn, Actor.user(member), query, both) == [(mine.place.workspace_id,)]
     assert len(run_as(conn, Actor.service(), query, both)) == 2
-    assert psycopg_error(conn, Actor.anon(), query, both) == "permission denied for schema private"
-    assert psycopg_error(conn, Actor.user(mine.place.users[0]), "delete from private.dashboard_days", []) == (
+    assert refusal(conn, Actor.anon(), query, both) == "permission denied for schema private"
+    assert refusal(conn, Actor.user(mine.place.users[0]), "delete from private.dashboard_days", []) == (
         "permission denied for table dashboard_days"
     )
-
-
-def psycopg_error(conn: psycopg.Connection, actor: Actor, query: str, params: list) -> str | None:
-    try:
-        with conn.transaction():
-            run_as(conn, actor, query, params)
-    except psycopg.Error as exc:
-        return exc.diag.message_primary
-    return None
 
 
 def test_a_count_in_flight_never_overwrites_a_concurrent_mark(

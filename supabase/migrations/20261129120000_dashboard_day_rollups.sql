@@ -32,6 +32,15 @@ create table private.dashboard_days (
 comment on table private.dashboard_days is
 'Per workspace and closed local day: bookings by outcome (by start), contacts created, forms completed. Filled by private.fill_dashboard_days; marked stale by writes to that day; read by dashboard_stats under RLS.';
 
+comment on column private.dashboard_days.timezone is
+'The zone local_date was cut in; rows of another zone than the workspace''s are not read.';
+comment on column private.dashboard_days.stale is
+'A write touched this day after it was counted: dashboard_stats counts the day live until the next fill.';
+comment on column private.dashboard_days.marks is
+'How many writes marked this day; a recount replaces the row only if it is still what the recount read.';
+comment on column private.dashboard_days.counted_at is
+'When the counts were taken; rows older than a day are counted again.';
+
 revoke all on private.dashboard_days from public, anon, authenticated;
 alter table private.dashboard_days enable row level security;
 grant select on private.dashboard_days to authenticated, service_role;
