@@ -38,7 +38,7 @@ SUPABASE := node_modules/.bin/supabase
 SQL_DIRS := supabase/migrations supabase/tests supabase/seed.sql supabase/compat
 PY_DIRS := edge_api worker tests scripts bench
 
-.PHONY: help tools db migrate seed dev api worker test test-db test-sql test-py lint format bench \
+.PHONY: help tools db migrate seed dev api worker test test-db test-sql test-py lint format bench schema \
 	migration-list stop clean lock
 
 help: ## list the targets
@@ -95,13 +95,22 @@ test-sql: ## pgTAP files in supabase/tests (what `supabase test db` runs)
 test-py: ## the pytest suite against the test database
 	@TEST_DATABASE_URL="$(TEST_DATABASE_URL)" $(VENV)/pytest $(PYTEST_ARGS)
 
-lint: tools ## sqlfluff, ruff check + format --check, supabase db lint (plpgsql_check)
+SCHEMA_DIR := docs/schema
+ERRORS_DOC := docs/errors.md
+TEST_ADMIN_DB_URL := $(LOCAL_TEST_ADMIN_URL)
+
+schema: test-db ## write docs/schema (one file per object) and docs/errors.md's code table from the migrations
+	@$(PY) scripts/schema.py tree "$(TEST_ADMIN_DB_URL)" $(SCHEMA_DIR)
+	@$(PY) scripts/schema.py errors "$(TEST_ADMIN_DB_URL)" $(ERRORS_DOC)
+
+lint: tools ## sqlfluff, ruff check + format --check, supabase db lint (plpgsql_check), docs/schema up to date
 	@$(VENV)/sqlfluff lint $(SQL_DIRS)
 	@$(VENV)/ruff check $(PY_DIRS)
 	@$(VENV)/ruff format --check $(PY_DIRS)
 	@$(MAKE) --no-print-directory test-db
 	@$(SUPABASE) db lint --db-url "$(call cli_url,$(TEST_DATABASE_URL))" --workdir . \
 		--schema public,private --level warning --fail-on warning
+	@$(PY) scripts/schema.py check "$(TEST_ADMIN_DB_URL)" $(SCHEMA_DIR) $(ERRORS_DOC)
 
 format: tools ## apply sqlfluff fix and ruff format
 	@$(VENV)/sqlfluff fix $(SQL_DIRS)

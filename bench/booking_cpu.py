@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -42,7 +43,8 @@ from booking import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-LANDED = ROOT / "supabase/migrations/20261126200200_book_appointment.sql"
+# The book_appointment before the leaner one, read from history: the migrations were squashed since.
+LANDED = ("57e0c31", "supabase/migrations/20261126200200_book_appointment.sql")
 MESSAGE_FUNCTIONS = (
     "private.booking_message_values(uuid[])",
     "private.queue_booking_message(uuid, text, text)",
@@ -57,7 +59,11 @@ Transaction = Callable[[int], list[str]]
 
 
 def landed_book_appointment() -> str:
-    text = LANDED.read_text()
+    revision, path = LANDED
+    git = shutil.which("git") or "git"
+    text = subprocess.run(  # noqa: S603 (a fixed revision and path of this repository)
+        [git, "-C", str(ROOT), "show", f"{revision}:{path}"], check=True, capture_output=True, text=True
+    ).stdout
     start = text.index("create function public.book_appointment(")
     end = text.index("$$;", text.index("as $$", start) + 5) + 3
     return (

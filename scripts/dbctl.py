@@ -1,6 +1,7 @@
 """Database side of the local stack: compatibility layer, pgmq, migrations, seed, test DB.
 
-    dbctl.py up URL [ADMIN_URL]       prepare + migrate + seed (make dev)
+    dbctl.py up URL [ADMIN_URL]       prepare + migrate + seed (make dev); with ADMIN_URL, a local
+                                      database whose applied migrations changed is rebuilt first
     dbctl.py prepare URL [ADMIN_URL]  compat layer and pgmq where the database is not Supabase
     dbctl.py migrate URL              supabase db push (the real CLI)
     dbctl.py seed URL                 load supabase/seed.sql (local databases only, unless ALLOW_DEMO_SEED=1)
@@ -281,7 +282,52 @@ def test_db(url: str, admin_url: str) -> None:
     log(f"fresh test database: {with_database(url, CRON_DB)}")
 
 
+def squeezed(text: str) -> str:
+    """A migration's text as the CLI's recorded statements and the file both reduce to."""
+    return "".join(ch for ch in text if not ch.isspace() and ch != ";")
+
+
+def changed_migrations(url: str) -> list[str]:
+    """Applied migrations whose file changed or is gone: the CLI records each version's statements
+    in supabase_migrations.schema_migrations, and `db push` only ever adds versions."""
+    local = {path.name.split("_", 1)[0]: path for path in (SUPABASE_DIR / "migrations").glob("*.sql")}
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not conn.execute(
+            "select to_regclass('supabase_migrations.schema_migrations') is not null"
+        ).fetchone()[0]:
+            return []
+        applied = conn.execute(
+            "select version, name, statements from supabase_migrations.schema_migrations order by version"
+        ).fetchall()
+    changed = []
+    for version, name, statements in applied:
+        path = local.get(version)
+        if path is None:
+            changed.append(f"{version}_{name} (no longer in supabase/migrations)")
+        elif squeezed("".join(statements or [])) != squeezed(path.read_text()):
+            changed.append(f"{path.name} (its text changed since it was applied)")
+    return changed
+
+
+def rebuild(url: str, admin_url: str, changed: list[str]) -> None:
+    """Until the first hosted release definitions are edited in place: a local dev database whose
+    applied migrations changed is dropped and built again from the migrations and the seed."""
+    database = database_of(url)
+    log(
+        "applied migrations changed, rebuilding the local dev database with its seed:\n    "
+        + "\n    ".join(changed)
+    )
+    with psycopg.connect(with_database(admin_url, "template1"), autocommit=True) as admin:
+        kick_and(admin, database, sql.SQL("drop database if exists {}").format(sql.Identifier(database)))
+        admin.execute(sql.SQL("create database {} owner postgres").format(sql.Identifier(database)))
+
+
 def up(url: str, admin_url: str | None = None) -> None:
+    changed = changed_migrations(url)
+    if changed and admin_url:
+        rebuild(url, admin_url, changed)
+    elif changed:
+        sys.exit("applied migrations differ from supabase/migrations:\n  " + "\n  ".join(changed))
     prepare(url, admin_url)
     migrate(url)
     seed_if_allowed(url)

@@ -1,0 +1,1714 @@
+-- Booking: contacts, bookings, open slots, book, cancel and reschedule.
+--
+-- One migration per domain, each in the same section order. Until the first hosted release a
+-- definition is changed here, in place (README, "Migrations"); docs/schema/ shows every object.
+-- ==============================================================================================
+--
+-- Contacts and bookings: who books, and the practitioner time a booking holds.
+--
+-- A booking stores the time it blocks, buffers included (blocked_period), and an
+-- exclusion constraint (btree_gist) makes two live bookings of one practitioner
+-- that overlap impossible, whatever the code path: the database settles races,
+-- not a read-then-write check. Cancelled bookings leave the constraint and free
+-- their time. Status changes go through functions (cancel, reschedule, complete),
+-- so staff update only the notes directly.
+--
+-- Open slots: which start times a booking type offers, DST-correct, and get_available_slots (anon).
+--
+-- The rules (docs/booking.md, and tests/slot_reference.py implements them on its own):
+-- - A practitioner's windows on a local date are that date's override windows when the
+--   date has overrides (an override without times is a day off), else the weekly rules of
+--   its ISO weekday; a workspace closure removes the date for everyone.
+-- - Candidate starts are local wall-clock times on the window's grid: window start +
+--   k * slot interval. A local time the clock skips (spring forward) is never offered; a
+--   local time the clock shows twice (fall back) is offered once, at its first occurrence.
+-- - A window bound is the first instant the clock shows it; a bound inside a gap is read
+--   with the offset in force before the gap (RFC 5545, as PostgreSQL does).
+-- - [start, start + duration) lies in [window start, window end) in real time; the
+--   blocked time [start - buffer before, end + buffer after) overlaps no live booking of
+--   the practitioner; start >= now + minimum notice; start <= now + maximum days ahead
+--   (in 24-hour days); with a daily capacity, a local date that holds that many live
+--   bookings of the type offers nothing.
+--
+-- book_appointment (anon): one transaction that validates, picks a practitioner, reuses
+-- or creates the contact and inserts the booking. The exclusion constraint on bookings
+-- settles races: a request that loses a practitioner to a concurrent booking tries the
+-- next free one, and is refused (slot_unavailable) only when nobody is left.
+--
+-- Cancel and reschedule: by manage token (anon, the customer) and by booking id
+-- (staff and owners of the workspace). Both paths share one implementation and its rules:
+-- only confirmed bookings that have not started; a cancellation frees the time; a move
+-- is atomic (the new slot is taken, with the same practitioner when free or another who
+-- performs the type, or nothing changes). A move keeps the booking's id and manage token.
+
+-- Functions the tables below use in constraints and generated columns -------------------
+
+-- Bookings ----------------------------------------------------------------------
+
+-- Minute arithmetic on timestamptz does not depend on the session's time zone, so
+-- this is immutable and may define a generated column. plpgsql, not sql: a SQL function
+-- with SET search_path is parsed and planned again in every statement that calls it.
+create function private.blocked_period(
+    p_starts_at timestamptz, p_ends_at timestamptz, p_buffer_before_minutes integer, p_buffer_after_minutes integer
+)
+returns tstzrange
+language plpgsql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+as $$
+begin
+    return pg_catalog.tstzrange(
+        p_starts_at - p_buffer_before_minutes * interval '1 minute',
+        p_ends_at + p_buffer_after_minutes * interval '1 minute',
+        '[)'
+    );
+end
+$$;
+
+comment on function private.blocked_period(timestamptz, timestamptz, integer, integer) is
+'The time a booking holds its practitioner: [start - buffer before, end + buffer after).';
+
+-- Tables --------------------------------------------------------------------------------
+
+-- Contacts ----------------------------------------------------------------------
+create table public.contacts (
+    id uuid primary key default gen_random_uuid(),
+    workspace_id uuid not null references public.workspaces (id) on delete cascade,
+    name text not null,
+    email text,
+    phone text,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now(),
+    email_bounced_at timestamptz,
+    source text not null default 'direct'  -- noqa: RF04
+    constraint contacts_source_known check (source in ('direct', 'inbound')),  -- noqa: RF04
+    constraint contacts_workspace_id_id_key unique (workspace_id, id),
+    constraint contacts_workspace_id_email_key unique (workspace_id, email),
+    constraint contacts_name_is_clean check (private.is_clean_text(name, 120)),
+    constraint contacts_email_is_normalized check (email is null or email = private.normalize_email(email)),
+    constraint contacts_phone_is_e164 check (phone is null or phone ~ '^\+[1-9][0-9]{6,14}$'),
+    constraint contacts_email_or_phone check (email is not null or phone is not null)
+);
+
+comment on table public.contacts is
+'People who book or write to a workspace. One contact per email address and workspace.';
+
+comment on column public.contacts.source is
+'direct (booked, or added by staff) or inbound (wrote to the workspace first: no welcome message).';
+
+comment on column public.contacts.email_bounced_at is
+'When email to this address bounced or was marked as spam: no email goes to it until the address changes.';
+
+comment on column public.contacts.email is 'Trimmed and lower-cased; the same email in a workspace is the same contact.';
+
+comment on column public.contacts.phone is 'E.164 (+ and 7 to 15 digits), see private.normalize_phone.';
+
+comment on constraint contacts_workspace_id_id_key on public.contacts is
+'Target of composite foreign keys, so rows that point at a contact stay in its workspace.';
+
+create table public.bookings (
+    id uuid primary key default gen_random_uuid(),
+    workspace_id uuid not null references public.workspaces (id) on delete cascade,
+    booking_type_id uuid not null,
+    practitioner_id uuid,
+    contact_id uuid not null,
+    starts_at timestamptz not null,
+    ends_at timestamptz not null,
+    buffer_before_minutes integer not null default 0,
+    buffer_after_minutes integer not null default 0,
+    blocked_period tstzrange not null generated always as (
+        private.blocked_period(starts_at, ends_at, buffer_before_minutes, buffer_after_minutes)
+    ) stored,
+    status text not null default 'confirmed',
+    notes text,
+    manage_token_hash bytea,
+    created_by uuid references auth.users (id) on delete set null,
+    cancelled_at timestamptz,
+    cancelled_by uuid references auth.users (id) on delete set null,
+    cancellation_reason text,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now(),
+    closed_at timestamptz,
+    closed_by uuid references auth.users (id) on delete set null,
+    constraint bookings_manage_token_hash_key unique (manage_token_hash),
+    -- Target of composite foreign keys, so rows that point at a booking stay in its workspace.
+    constraint bookings_workspace_id_id_key unique (workspace_id, id),
+    constraint bookings_booking_type_fkey foreign key (workspace_id, booking_type_id)
+    references public.booking_types (workspace_id, id),
+    constraint bookings_practitioner_fkey foreign key (workspace_id, practitioner_id)
+    references public.practitioners (workspace_id, id) on delete set null (practitioner_id),
+    constraint bookings_contact_fkey foreign key (workspace_id, contact_id)
+    references public.contacts (workspace_id, id),
+    constraint bookings_status_known check (status in ('confirmed', 'cancelled', 'completed', 'no_show')),
+    constraint bookings_ends_after_start check (ends_at > starts_at),
+    constraint bookings_buffer_range check (
+        buffer_before_minutes between 0 and 240 and buffer_after_minutes between 0 and 240
+    ),
+    constraint bookings_cancelled_when_cancelled check ((status = 'cancelled') = (cancelled_at is not null)),
+    constraint bookings_notes_are_clean check (notes is null or private.is_clean_multiline_text(notes, 2000)),
+    constraint bookings_reason_is_clean check (
+        cancellation_reason is null or private.is_clean_multiline_text(cancellation_reason, 500)
+    ),
+    constraint bookings_no_overlap exclude using gist (
+        practitioner_id with =,
+        blocked_period with &&
+    ) where (status <> 'cancelled')
+);
+
+comment on table public.bookings is
+'Appointments: one contact, one booking type, held by one practitioner. Live bookings of a practitioner never '
+'overlap, buffers included (bookings_no_overlap).';
+
+comment on column public.bookings.closed_by is 'The member who marked it completed or no_show.';
+
+comment on column public.bookings.closed_at is 'When staff marked it completed or no_show; null otherwise.';
+
+comment on column public.bookings.practitioner_id is
+'Who holds the booking; null only when that practitioner was removed (the booking stays as history).';
+
+comment on column public.bookings.buffer_before_minutes is
+'The booking type''s buffer before, copied when booked: later edits of the type do not move existing bookings.';
+
+comment on column public.bookings.buffer_after_minutes is
+'The booking type''s buffer after, copied when booked.';
+
+comment on column public.bookings.blocked_period is
+'[starts_at - buffer before, ends_at + buffer after): the practitioner time the booking holds.';
+
+comment on column public.bookings.status is
+'confirmed, cancelled (frees the time), completed or no_show; changed only through functions.';
+
+comment on column public.bookings.manage_token_hash is
+'sha256 of the manage token given to the customer for cancel/reschedule; the token is never stored.';
+
+comment on column public.bookings.created_by is 'The signed-in user who booked; null for the public booking page.';
+
+comment on column public.bookings.cancelled_by is 'The signed-in user who cancelled; null when the customer did.';
+
+comment on constraint bookings_no_overlap on public.bookings is
+'Two live bookings of one practitioner never overlap, buffers included: the database refuses the second.';
+
+-- Indexes -------------------------------------------------------------------------------
+
+create index bookings_practitioner_id_starts_at_idx on public.bookings (practitioner_id, starts_at);
+
+create index bookings_booking_type_id_starts_at_idx on public.bookings (booking_type_id, starts_at);
+
+create index bookings_contact_id_starts_at_idx on public.bookings (contact_id, starts_at);
+
+-- Functions -----------------------------------------------------------------------------
+
+create function private.validate_contact()
+returns trigger
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+    new.name := private.clean_text(new.name, 120, 'invalid_name');
+    if new.email is not null then
+        new.email := private.normalize_email(new.email);
+        if new.email is null then
+            perform private.raise_error('invalid_email');
+        end if;
+    end if;
+    if new.phone is not null and pg_catalog.btrim(new.phone) = '' then
+        new.phone := null;
+    elsif new.phone is not null then
+        new.phone := private.normalize_phone(new.phone);
+        if new.phone is null then
+            perform private.raise_error('invalid_phone');
+        end if;
+    end if;
+    if new.email is null and new.phone is null then
+        perform private.raise_error('invalid_email', 'A contact needs an email address or a phone number.');
+    end if;
+    return new;
+end
+$$;
+
+comment on function private.validate_contact() is
+'Trigger: trims the name, normalises email and phone; raises invalid_name, invalid_email or invalid_phone.';
+
+-- Every write to a booking first locks its practitioner's row (both, in id order, when a
+-- move changes practitioner). So two transactions never insert overlapping bookings of one
+-- practitioner at the same moment: the exclusion constraint then never waits on an
+-- uncommitted booking, where two concurrent inserters could wait for each other (a
+-- deadlock). book_appointment tries each practitioner in a savepoint, whose rollback
+-- releases the lock before it tries the next, so a transaction waits for a practitioner
+-- while holding no other.
+create function private.lock_booking_practitioners()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    if tg_op = 'UPDATE' and old.practitioner_id is distinct from new.practitioner_id then
+        perform 1 from public.practitioners as p
+        where p.id in (old.practitioner_id, new.practitioner_id)
+        order by p.id
+        for no key update of p;
+    else
+        perform 1 from public.practitioners as p where p.id = new.practitioner_id for no key update of p;
+    end if;
+    return new;
+end
+$$;
+
+comment on function private.lock_booking_practitioners() is
+'Trigger: locks the practitioner row(s) of a booking being written, so overlapping writers queue instead of deadlocking.';
+
+create function private.validate_booking_notes()
+returns trigger
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+    if new.notes is not null and pg_catalog.btrim(new.notes) = '' then
+        new.notes := null;
+    elsif new.notes is not null then
+        new.notes := private.clean_multiline_text(new.notes, 2000, 'invalid_notes');
+    end if;
+    return new;
+end
+$$;
+
+comment on function private.validate_booking_notes() is
+'Trigger: trims the notes (empty becomes null) or raises invalid_notes.';
+
+create function private.validate_booking_limit()
+returns trigger
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+    if new.max_active_bookings_per_email is null or new.max_active_bookings_per_email not between 1 and 100 then
+        perform private.raise_error('invalid_booking_limit');
+    end if;
+    return new;
+end
+$$;
+
+comment on function private.validate_booking_limit() is
+'Trigger: raises invalid_booking_limit unless the per-email limit is 1 to 100.';
+
+-- Local wall-clock time -> instant --------------------------------------------------
+
+-- The first instant at which the zone's clock shows p_local, or null when it never does
+-- (a spring-forward gap). PostgreSQL reads an ambiguous local time as its later
+-- occurrence; the earlier one is the same wall time with the offset in force two hours
+-- before (longer than any DST shift), when that lands on the same wall time.
+create function private.first_instant(p_local timestamp, p_timezone text)
+returns timestamptz
+language plpgsql
+stable
+parallel safe
+security invoker
+set search_path = ''
+as $$
+declare
+    v_later timestamptz := p_local at time zone p_timezone;
+    v_before timestamptz;
+    v_earlier timestamptz;
+begin
+    if v_later is null or (v_later at time zone p_timezone) <> p_local then
+        return null;
+    end if;
+    v_before := v_later - interval '2 hours';
+    v_earlier := (p_local - ((v_before at time zone p_timezone) - (v_before at time zone 'UTC'))) at time zone 'UTC';
+    if v_earlier < v_later and (v_earlier at time zone p_timezone) = p_local then
+        return v_earlier;
+    end if;
+    return v_later;
+end
+$$;
+
+comment on function private.first_instant(timestamp, text) is
+'First instant the zone''s clock shows the local time; null when a DST gap skips it.';
+
+-- A window bound: its first occurrence, or inside a gap the offset from before the gap.
+create function private.window_bound(p_local timestamp, p_timezone text)
+returns timestamptz
+language plpgsql
+stable
+parallel safe
+security invoker
+set search_path = ''
+as $$
+begin
+    return coalesce(private.first_instant(p_local, p_timezone), p_local at time zone p_timezone);
+end
+$$;
+
+comment on function private.window_bound(timestamp, text) is
+'Instant of a window''s local start or end: first occurrence; in a DST gap, the offset from before the gap.';
+
+-- Whether a DST change (or any offset change) comes within three hours of the local
+-- date: only such dates need the careful conversions above.
+create function private.is_irregular_day(p_date date, p_timezone text)
+returns boolean
+language plpgsql
+stable
+parallel safe
+security invoker
+set search_path = ''
+as $$
+declare
+    v_before_day timestamptz := (p_date::timestamp at time zone p_timezone) - interval '3 hours';
+    v_after_day timestamptz := ((p_date + 1)::timestamp at time zone p_timezone) + interval '3 hours';
+begin
+    return (v_before_day at time zone p_timezone) - (v_before_day at time zone 'UTC')
+    <> (v_after_day at time zone p_timezone) - (v_after_day at time zone 'UTC');
+end
+$$;
+
+comment on function private.is_irregular_day(date, text) is
+'Whether the zone''s UTC offset changes within three hours of the local date (a DST change day).';
+
+-- Open slots ----------------------------------------------------------------------------
+create function private.available_slots(
+    p_workspace_id uuid,
+    p_booking_type_id uuid,
+    p_from date,
+    p_to date,
+    p_practitioner_id uuid,
+    p_now timestamptz
+)
+returns table (starts_at timestamptz, ends_at timestamptz, practitioner_ids uuid[])
+language plpgsql
+stable
+security definer
+set search_path = ''
+-- Plans of these queries do not depend on the values: plan once, not per call.
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_timezone text;
+    v_type public.booking_types;
+    v_duration interval;
+    v_earliest timestamptz;
+    v_latest timestamptz;
+    v_first date;
+    v_last date;
+    v_scope tstzrange;
+begin
+    select w.timezone into v_timezone from public.workspaces as w where w.id = p_workspace_id;
+    select t.* into v_type from public.booking_types as t
+    where t.id = p_booking_type_id and t.workspace_id = p_workspace_id;
+    if v_timezone is null or v_type.id is null or p_from is null or p_to is null then
+        return;
+    end if;
+    v_duration := v_type.duration_minutes * interval '1 minute';
+    v_earliest := p_now + v_type.min_notice_minutes * interval '1 minute';
+    v_latest := p_now + v_type.max_days_ahead * interval '1440 minutes';
+    v_first := greatest(p_from, (v_earliest at time zone v_timezone)::date);
+    v_last := least(p_to, (v_latest at time zone v_timezone)::date);
+    if v_first > v_last then
+        return;
+    end if;
+    v_scope := pg_catalog.tstzrange(
+        (v_first::timestamp at time zone v_timezone) - interval '1 day',
+        ((v_last + 1)::timestamp at time zone v_timezone) + interval '1 day'
+    );
+
+    return query
+    with
+    days as (
+        select
+            d::date as local_date,
+            private.is_irregular_day(d::date, v_timezone) as irregular
+        from pg_catalog.generate_series(v_first::timestamp, v_last::timestamp, interval '1 day') as d
+        where not exists (
+            select 1 from public.workspace_closures as c
+            where c.workspace_id = p_workspace_id and c.closed_on = d::date
+        )
+    ),
+    performers as (
+        select p.id
+        from public.booking_type_practitioners as btp
+        inner join public.practitioners as p on btp.practitioner_id = p.id
+        where
+            btp.booking_type_id = v_type.id
+            and p.workspace_id = p_workspace_id
+            and p.active
+            and (p_practitioner_id is null or p.id = p_practitioner_id)
+    ),
+    local_windows as (
+        select pf.id as practitioner_id, days.local_date, days.irregular, o.start_time, o.end_time
+        from performers as pf
+        cross join days
+        inner join public.availability_overrides as o
+            on pf.id = o.practitioner_id and days.local_date = o.override_date
+        where o.start_time is not null
+        union all
+        select pf.id as practitioner_id, days.local_date, days.irregular, r.start_time, r.end_time
+        from performers as pf
+        cross join days
+        inner join public.availability_rules as r
+            on pf.id = r.practitioner_id and r.weekday = extract(isodow from days.local_date)
+        where not exists (
+            select 1 from public.availability_overrides as o
+            where o.practitioner_id = pf.id and o.override_date = days.local_date
+        )
+    ),
+    windows as (
+        select
+            lw.practitioner_id,
+            lw.local_date,
+            lw.irregular,
+            lw.local_date + lw.start_time as local_start,
+            lw.local_date + lw.end_time as local_end,
+            case
+                when lw.irregular then private.window_bound(lw.local_date + lw.start_time, v_timezone)
+                else (lw.local_date + lw.start_time) at time zone v_timezone
+            end as opens,
+            case
+                when lw.irregular then private.window_bound(lw.local_date + lw.end_time, v_timezone)
+                else (lw.local_date + lw.end_time) at time zone v_timezone
+            end as closes
+        from local_windows as lw
+    ),
+    -- On a regular day the offset is the same all day: step in real time from the
+    -- window's opening instant. On a DST change day, step on the local grid and convert
+    -- each local time (skipped ones become null, repeated ones their first occurrence).
+    candidates as (
+        select w.practitioner_id, w.local_date, w.opens, w.closes, g.slot_start
+        from windows as w
+        cross join lateral pg_catalog.generate_series(
+            w.opens, w.closes - v_duration, v_type.slot_interval_minutes * interval '1 minute'
+        ) as g (slot_start)
+        where not w.irregular
+        union all
+        select
+            w.practitioner_id,
+            w.local_date,
+            w.opens,
+            w.closes,
+            private.first_instant(g.local_slot, v_timezone) as slot_start
+        from windows as w
+        cross join lateral pg_catalog.generate_series(
+            w.local_start, w.local_end, v_type.slot_interval_minutes * interval '1 minute'
+        ) as g (local_slot)
+        where w.irregular and g.local_slot < w.local_end
+    ),
+    busy as (
+        select b.practitioner_id, pg_catalog.range_agg(b.blocked_period) as periods
+        from public.bookings as b
+        where
+            b.practitioner_id in (select pf.id from performers as pf)
+            and b.status <> 'cancelled'
+            and b.starts_at > lower(v_scope) - interval '20 hours'
+            and b.starts_at < upper(v_scope) + interval '4 hours'
+            and (b.blocked_period && v_scope) is true
+        group by b.practitioner_id
+    ),
+    full_days as (
+        select (b.starts_at at time zone v_timezone)::date as local_date
+        from public.bookings as b
+        where
+            v_type.daily_capacity is not null
+            and b.booking_type_id = v_type.id
+            and b.status <> 'cancelled'
+            and b.starts_at >= lower(v_scope)
+            and b.starts_at < upper(v_scope)
+        group by 1
+        having count(*) >= v_type.daily_capacity
+    )
+    select c.slot_start, c.slot_start + v_duration, pg_catalog.array_agg(c.practitioner_id order by c.practitioner_id)
+    from candidates as c
+    left join busy on c.practitioner_id = busy.practitioner_id
+    where
+        c.slot_start is not null
+        and c.slot_start >= c.opens
+        and c.slot_start + v_duration <= c.closes
+        and c.slot_start >= v_earliest
+        and c.slot_start <= v_latest
+        and c.local_date not in (select fd.local_date from full_days as fd)
+        and (
+            busy.periods is null
+            or not busy.periods && pg_catalog.tstzrange(
+                c.slot_start - v_type.buffer_before_minutes * interval '1 minute',
+                c.slot_start + v_duration + v_type.buffer_after_minutes * interval '1 minute',
+                '[)'
+            )
+        )
+    group by c.slot_start
+    order by c.slot_start;
+end
+$$;
+
+comment on function private.available_slots(uuid, uuid, date, date, uuid, timestamptz) is
+'Open starts of a booking type for local dates p_from..p_to as seen at p_now, with the practitioners free '
+'for each (optionally one practitioner). The rules are in docs/booking.md.';
+
+-- Resolves what a public booking page names: an active workspace by slug, an active
+-- booking type of it, and optionally one of the practitioners who perform it.
+-- Raises one not_found for all of them, so drafts and other tenants do not leak.
+create function private.public_booking_target(
+    p_workspace_slug text,
+    p_booking_type_id uuid,
+    p_practitioner_id uuid,
+    out workspace_id uuid,
+    out timezone text,
+    out max_active_bookings_per_email integer
+)
+language plpgsql
+stable
+security definer
+set search_path = ''
+-- Plans of these queries do not depend on the values: plan once, not per call.
+set plan_cache_mode = force_generic_plan
+as $$
+begin
+    select w.id, w.timezone, w.max_active_bookings_per_email
+    into workspace_id, timezone, max_active_bookings_per_email
+    from public.workspaces as w
+    where
+        char_length(p_workspace_slug) <= 100
+        and w.slug = pg_catalog.lower(pg_catalog.btrim(p_workspace_slug))
+        and w.status = 'active';
+    if workspace_id is null then
+        perform private.raise_error('not_found', 'No active workspace has this address.');
+    end if;
+    if not exists (
+        select 1 from public.booking_types as t
+        where t.id = p_booking_type_id and t.workspace_id = public_booking_target.workspace_id and t.active
+    ) then
+        perform private.raise_error('not_found', 'This workspace offers no such booking type.');
+    end if;
+    if p_practitioner_id is not null and not exists (
+        select 1
+        from public.booking_type_practitioners as btp
+        inner join public.practitioners as p on btp.practitioner_id = p.id
+        where btp.booking_type_id = p_booking_type_id and p.id = p_practitioner_id and p.active
+    ) then
+        perform private.raise_error('not_found', 'Nobody by this id performs this booking type.');
+    end if;
+end
+$$;
+
+comment on function private.public_booking_target(text, uuid, uuid) is
+'The active workspace and active booking type a public request names, or not_found.';
+
+create function public.get_available_slots(
+    p_workspace_slug text,
+    p_booking_type_id uuid,
+    p_from date,
+    p_to date,
+    p_staff_id uuid default null
+)
+returns table (starts_at timestamptz, ends_at timestamptz, practitioner_ids uuid[])
+language plpgsql
+stable
+security definer
+set search_path = ''
+-- Plans of these queries do not depend on the values: plan once, not per call.
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_workspace_id uuid;
+begin
+    select t.workspace_id into v_workspace_id
+    from private.public_booking_target(p_workspace_slug, p_booking_type_id, p_staff_id) as t;
+    if p_from is null or p_to is null or p_from > p_to then
+        perform private.raise_error('invalid_range');
+    end if;
+    if p_to - p_from >= 62 then
+        perform private.raise_error('range_too_long');
+    end if;
+    return query
+    select s.starts_at, s.ends_at, s.practitioner_ids
+    from private.available_slots(
+        v_workspace_id, p_booking_type_id, p_from, p_to, p_staff_id, pg_catalog.now()
+    ) as s;
+end
+$$;
+
+comment on function public.get_available_slots(text, uuid, date, date, uuid) is
+'Public booking page: open start times of an active workspace''s booking type for the local dates p_from..p_to '
+'(at most 62 days), with the ids of the practitioners free for each; p_staff_id narrows to one practitioner. '
+'Errors: not_found, invalid_range, range_too_long.';
+
+-- Practitioners whose hours offer p_starts_at for the booking type (grid, window, DST
+-- rules of available_slots), bookings aside; optionally only p_practitioner_id.
+create function private.practitioners_in_hours(
+    p_workspace_id uuid,
+    p_timezone text,
+    p_booking_type public.booking_types,
+    p_starts_at timestamptz,
+    p_practitioner_id uuid
+)
+returns uuid[]
+language plpgsql
+stable
+security definer
+set search_path = ''
+-- Plans of these queries do not depend on the values: plan once, not per call.
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_local timestamp := p_starts_at at time zone p_timezone;
+    v_date date := (p_starts_at at time zone p_timezone)::date;
+    v_irregular boolean := private.is_irregular_day((p_starts_at at time zone p_timezone)::date, p_timezone);
+    v_result uuid [];
+begin
+    -- The second occurrence of a repeated local time is never offered.
+    if v_irregular and private.first_instant(v_local, p_timezone) is distinct from p_starts_at then
+        return '{}'::uuid [];
+    end if;
+    if exists (
+        select 1 from public.workspace_closures as c
+        where c.workspace_id = p_workspace_id and c.closed_on = v_date
+    ) then
+        return '{}'::uuid [];
+    end if;
+    with
+    performers as (
+        select p.id
+        from public.booking_type_practitioners as btp
+        inner join public.practitioners as p on btp.practitioner_id = p.id
+        where
+            btp.booking_type_id = p_booking_type.id
+            and p.workspace_id = p_workspace_id
+            and p.active
+            and (p_practitioner_id is null or p.id = p_practitioner_id)
+    ),
+    local_windows as (
+        select pf.id as practitioner_id, o.start_time, o.end_time
+        from performers as pf
+        inner join public.availability_overrides as o on pf.id = o.practitioner_id
+        where o.override_date = v_date and o.start_time is not null
+        union all
+        select pf.id as practitioner_id, r.start_time, r.end_time
+        from performers as pf
+        inner join public.availability_rules as r on pf.id = r.practitioner_id
+        where
+            r.weekday = extract(isodow from v_date)
+            and not exists (
+                select 1 from public.availability_overrides as o
+                where o.practitioner_id = pf.id and o.override_date = v_date
+            )
+    )
+    select coalesce(pg_catalog.array_agg(distinct lw.practitioner_id), '{}') into v_result
+    from local_windows as lw
+    where
+        v_local >= v_date + lw.start_time
+        and v_local < v_date + lw.end_time
+        and extract(epoch from v_local - (v_date + lw.start_time)) % (p_booking_type.slot_interval_minutes * 60) = 0
+        and p_starts_at >= case
+            when v_irregular then private.window_bound(v_date + lw.start_time, p_timezone)
+            else (v_date + lw.start_time) at time zone p_timezone
+        end
+        and p_starts_at + p_booking_type.duration_minutes * interval '1 minute' <= case
+            when v_irregular then private.window_bound(v_date + lw.end_time, p_timezone)
+            else (v_date + lw.end_time) at time zone p_timezone
+        end;
+    return v_result;
+end
+$$;
+
+comment on function private.practitioners_in_hours(uuid, text, public.booking_types, timestamptz, uuid) is
+'Practitioners whose hours offer this start for the booking type (grid, window, closures, DST), bookings aside.';
+
+-- The practitioners who can take a booking of the type at p_starts_at, in the order to
+-- try them: p_preferred_id first when free, then the fair rule (fewest live bookings
+-- that local day, then the lowest id). Raises too_soon, too_far_ahead,
+-- outside_availability or slot_unavailable. p_moving_booking_id is the booking being
+-- rescheduled (it does not count against itself). Volatile: it takes the daily
+-- capacity lock and must see what committed before it got it.
+create function private.bookable_practitioners(
+    p_workspace_id uuid,
+    p_timezone text,
+    p_booking_type public.booking_types,
+    p_starts_at timestamptz,
+    p_practitioner_id uuid,
+    p_preferred_id uuid,
+    p_moving_booking_id uuid
+)
+returns uuid[]
+language plpgsql
+volatile
+security definer
+set search_path = ''
+-- Plans of these queries do not depend on the values: plan once, not per call.
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_date date;
+    v_day tstzrange;
+    v_blocked tstzrange;
+    v_in_hours uuid [];
+    v_result uuid [];
+begin
+    if p_starts_at is null then
+        perform private.raise_error('outside_availability', 'A start time is required.');
+    end if;
+    if p_starts_at < pg_catalog.now() + p_booking_type.min_notice_minutes * interval '1 minute' then
+        perform private.raise_error('too_soon');
+    end if;
+    if p_starts_at > pg_catalog.now() + p_booking_type.max_days_ahead * interval '1440 minutes' then
+        perform private.raise_error('too_far_ahead');
+    end if;
+    v_in_hours := private.practitioners_in_hours(
+        p_workspace_id, p_timezone, p_booking_type, p_starts_at, p_practitioner_id
+    );
+    if cardinality(v_in_hours) = 0 then
+        perform private.raise_error('outside_availability');
+    end if;
+    v_date := (p_starts_at at time zone p_timezone)::date;
+    v_day := pg_catalog.tstzrange(
+        private.window_bound(v_date::timestamp, p_timezone), private.window_bound((v_date + 1)::timestamp, p_timezone)
+    );
+    if p_booking_type.daily_capacity is not null then
+        -- One booking of the type per local day at a time, so the count below stays true.
+        perform pg_catalog.pg_advisory_xact_lock(
+            pg_catalog.hashtextextended(p_booking_type.id::text || '/' || v_date::text, 0)
+        );
+        if (
+            select count(*) from public.bookings as b
+            where
+                b.booking_type_id = p_booking_type.id
+                and b.status <> 'cancelled'
+                and b.starts_at >= lower(v_day)
+                and b.starts_at < upper(v_day)
+                and b.id is distinct from p_moving_booking_id
+        ) >= p_booking_type.daily_capacity then
+            perform private.raise_error('slot_unavailable', 'The booking type is fully booked that day.');
+        end if;
+    end if;
+    v_blocked := private.blocked_period(
+        p_starts_at,
+        p_starts_at + p_booking_type.duration_minutes * interval '1 minute',
+        p_booking_type.buffer_before_minutes,
+        p_booking_type.buffer_after_minutes
+    );
+    select pg_catalog.array_agg(c.id order by c.id is distinct from p_preferred_id, c.taken, c.id) into v_result
+    from (
+        select
+            candidate.id,
+            (
+                select count(*) from public.bookings as b
+                where
+                    b.practitioner_id = candidate.id
+                    and b.status <> 'cancelled'
+                    and b.starts_at >= lower(v_day)
+                    and b.starts_at < upper(v_day)
+                    and b.id is distinct from p_moving_booking_id
+            ) as taken
+        from pg_catalog.unnest(v_in_hours) as candidate (id)
+        where not exists (
+            select 1 from public.bookings as b
+            where
+                b.practitioner_id = candidate.id
+                and b.status <> 'cancelled'
+                -- Bounds on starts_at (a booking is at most 720 minutes plus two 240-minute
+                -- buffers) let the btree (practitioner_id, starts_at) find the few rows; the
+                -- overlap test is a filter on them (`is true` keeps the planner off the
+                -- slower gist probe of bookings_no_overlap).
+                and b.starts_at > lower(v_blocked) - interval '20 hours'
+                and b.starts_at < upper(v_blocked) + interval '4 hours'
+                and (b.blocked_period && v_blocked) is true
+                and b.id is distinct from p_moving_booking_id
+        )
+    ) as c;
+    if v_result is null then
+        perform private.raise_error('slot_unavailable');
+    end if;
+    return v_result;
+end
+$$;
+
+comment on function private.bookable_practitioners(
+    uuid, text, public.booking_types, timestamptz, uuid, uuid, uuid
+) is
+'Free practitioners for a start, in the order to try them (preferred, then fewest bookings that day, then id). '
+'Errors: outside_availability, too_soon, too_far_ahead, slot_unavailable.';
+
+-- One attempt to insert a booking for one practitioner; null booking_id when an
+-- overlapping booking committed first. Without p_wait it gives up at once (skipped) when
+-- another transaction is booking this practitioner right now. The function body is a
+-- savepoint: when the insert fails, the practitioner's lock taken here (and by the
+-- bookings_lock_practitioners trigger) is released before the caller tries the next one.
+create function private.try_booking(
+    p_workspace_id uuid,
+    p_booking_type public.booking_types,
+    p_practitioner_id uuid,
+    p_contact_id uuid,
+    p_starts_at timestamptz,
+    p_notes text,
+    p_manage_token_hash bytea,
+    p_wait boolean,
+    out booking_id uuid,
+    out skipped boolean
+)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+set plan_cache_mode = force_generic_plan
+as $$
+begin
+    skipped := false;
+    if not p_wait then
+        perform 1 from public.practitioners as p where p.id = p_practitioner_id for no key update skip locked;
+        if not found then
+            skipped := true;
+            return;
+        end if;
+    end if;
+    insert into public.bookings as b (
+        workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
+        buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by
+    )
+    values (
+        p_workspace_id, p_booking_type.id, p_practitioner_id, p_contact_id, p_starts_at,
+        p_starts_at + p_booking_type.duration_minutes * interval '1 minute',
+        p_booking_type.buffer_before_minutes, p_booking_type.buffer_after_minutes, p_notes,
+        p_manage_token_hash, (select auth.uid())
+    )
+    returning b.id into booking_id;
+exception when exclusion_violation then
+    booking_id := null;
+end
+$$;
+
+comment on function private.try_booking(
+    uuid, public.booking_types, uuid, uuid, timestamptz, text, bytea, boolean
+) is
+'Inserts a booking for one practitioner, or returns no id when the time is taken (or, without p_wait, when '
+'the practitioner is being booked concurrently: skipped).';
+
+create function public.book_appointment(
+    p_workspace_slug text,
+    p_booking_type_id uuid,
+    p_starts_at timestamptz,
+    p_name text,
+    p_email text,
+    p_phone text default null,
+    p_notes text default null,
+    p_staff_id uuid default null,
+    out booking_id uuid,
+    out starts_at timestamptz,
+    out ends_at timestamptz,
+    out practitioner_id uuid,
+    out practitioner_name text,
+    out manage_token text
+)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+-- Plans of these queries do not depend on the values: plan once, not per call.
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_workspace_id uuid;
+    v_timezone text;
+    v_limit integer;
+    v_type public.booking_types;
+    v_name text;
+    v_email text;
+    v_phone text;
+    v_notes text;
+    v_local timestamp;
+    v_date date;
+    v_irregular boolean;
+    v_day_start timestamptz;
+    v_day_end timestamptz;
+    v_blocked tstzrange;
+    v_in_hours boolean;
+    v_candidates uuid [];
+    v_candidate uuid;
+    v_contact_id uuid;
+    v_new_contact boolean;
+    v_token_hash bytea;
+    v_waiting uuid [] := '{}'::uuid [];
+begin
+    -- The active workspace and its active booking type (private.public_booking_target).
+    select w.id, w.timezone, w.max_active_bookings_per_email
+    into v_workspace_id, v_timezone, v_limit
+    from public.workspaces as w
+    where
+        char_length(p_workspace_slug) <= 100
+        and w.slug = pg_catalog.lower(pg_catalog.btrim(p_workspace_slug))
+        and w.status = 'active';
+    if v_workspace_id is null then
+        perform private.raise_error('not_found', 'No active workspace has this address.');
+    end if;
+    select bt.* into v_type
+    from public.booking_types as bt
+    where bt.id = p_booking_type_id and bt.workspace_id = v_workspace_id and bt.active;
+    if v_type.id is null then
+        perform private.raise_error('not_found', 'This workspace offers no such booking type.');
+    end if;
+    if p_staff_id is not null and not exists (
+        select 1
+        from public.booking_type_practitioners as btp
+        inner join public.practitioners as p on btp.practitioner_id = p.id
+        where btp.booking_type_id = p_booking_type_id and p.id = p_staff_id and p.active
+    ) then
+        perform private.raise_error('not_found', 'Nobody by this id performs this booking type.');
+    end if;
+
+    -- Length first, so an oversized field costs nothing more (PostgREST does not cap a body).
+    if char_length(p_name) > 1000 then
+        perform private.raise_error('invalid_name');
+    end if;
+    if char_length(p_email) > 1000 then
+        perform private.raise_error('invalid_email');
+    end if;
+    if char_length(p_notes) > 10000 then
+        perform private.raise_error('invalid_notes');
+    end if;
+    v_name := private.clean_text(p_name, 120, 'invalid_name');
+    v_email := private.normalize_email(p_email);
+    if v_email is null then
+        perform private.raise_error('invalid_email');
+    end if;
+    if p_phone is not null and pg_catalog.btrim(p_phone) <> '' then
+        v_phone := private.normalize_phone(p_phone);
+        if v_phone is null then
+            perform private.raise_error('invalid_phone');
+        end if;
+    end if;
+    if p_notes is not null and pg_catalog.btrim(p_notes) <> '' then
+        v_notes := private.clean_multiline_text(p_notes, 2000, 'invalid_notes');
+    end if;
+
+    -- The slot (private.bookable_practitioners with private.practitioners_in_hours).
+    if p_starts_at is null then
+        perform private.raise_error('outside_availability', 'A start time is required.');
+    end if;
+    if p_starts_at < pg_catalog.now() + v_type.min_notice_minutes * interval '1 minute' then
+        perform private.raise_error('too_soon');
+    end if;
+    if p_starts_at > pg_catalog.now() + v_type.max_days_ahead * interval '1440 minutes' then
+        perform private.raise_error('too_far_ahead');
+    end if;
+    v_local := p_starts_at at time zone v_timezone;
+    v_date := v_local::date;
+    v_irregular := private.is_irregular_day(v_date, v_timezone);
+    -- The second occurrence of a repeated local time is never offered.
+    if v_irregular and private.first_instant(v_local, v_timezone) is distinct from p_starts_at then
+        perform private.raise_error('outside_availability');
+    end if;
+    -- On a day without an offset change a local bound is plain `at time zone`
+    -- (private.window_bound gives the same there).
+    if v_irregular then
+        v_day_start := private.window_bound(v_date::timestamp, v_timezone);
+        v_day_end := private.window_bound((v_date + 1)::timestamp, v_timezone);
+    else
+        v_day_start := v_date::timestamp at time zone v_timezone;
+        v_day_end := (v_date + 1)::timestamp at time zone v_timezone;
+    end if;
+    v_blocked := pg_catalog.tstzrange(
+        p_starts_at - v_type.buffer_before_minutes * interval '1 minute',
+        p_starts_at + (v_type.duration_minutes + v_type.buffer_after_minutes) * interval '1 minute',
+        '[)'
+    );
+    if v_type.daily_capacity is not null then
+        -- One booking of the type per local day at a time, so the count below stays true
+        -- (taken before the statement below, so its fair order sees what committed before).
+        perform pg_catalog.pg_advisory_xact_lock(
+            pg_catalog.hashtextextended(v_type.id::text || '/' || v_date::text, 0)
+        );
+    end if;
+    -- In hours: on the type's grid inside a window of the day (an override replaces the
+    -- weekly rules), no closure. Candidates: those of them with no live booking in the way,
+    -- in fair order (fewest live bookings that local day, then id). Both in one statement;
+    -- the candidates only order the attempts, the exclusion constraint settles races.
+    with
+    performers as (
+        select p.id
+        from public.booking_type_practitioners as btp
+        inner join public.practitioners as p on btp.practitioner_id = p.id
+        where
+            btp.booking_type_id = v_type.id
+            and p.workspace_id = v_workspace_id
+            and p.active
+            and (p_staff_id is null or p.id = p_staff_id)
+    ),
+    local_windows as (
+        select pf.id as practitioner_id, o.start_time, o.end_time
+        from performers as pf
+        inner join public.availability_overrides as o on pf.id = o.practitioner_id
+        where o.override_date = v_date and o.start_time is not null
+        union all
+        select pf.id as practitioner_id, r.start_time, r.end_time
+        from performers as pf
+        inner join public.availability_rules as r on pf.id = r.practitioner_id
+        where
+            r.weekday = extract(isodow from v_date)
+            and not exists (
+                select 1 from public.availability_overrides as o
+                where o.practitioner_id = pf.id and o.override_date = v_date
+            )
+    ),
+    in_hours as (
+        select distinct lw.practitioner_id as id
+        from local_windows as lw
+        where
+            v_local >= v_date + lw.start_time
+            and v_local < v_date + lw.end_time
+            and extract(epoch from v_local - (v_date + lw.start_time)) % (v_type.slot_interval_minutes * 60) = 0
+            and p_starts_at >= case
+                when v_irregular then private.window_bound(v_date + lw.start_time, v_timezone)
+                else (v_date + lw.start_time) at time zone v_timezone
+            end
+            and p_starts_at + v_type.duration_minutes * interval '1 minute' <= case
+                when v_irregular then private.window_bound(v_date + lw.end_time, v_timezone)
+                else (v_date + lw.end_time) at time zone v_timezone
+            end
+            and not exists (
+                select 1 from public.workspace_closures as c
+                where c.workspace_id = v_workspace_id and c.closed_on = v_date
+            )
+    )
+    select
+        exists (select 1 from in_hours),
+        (
+            select pg_catalog.array_agg(c.id order by c.taken, c.id)
+            from (
+                select
+                    h.id,
+                    (
+                        select count(*) from public.bookings as b
+                        where
+                            b.practitioner_id = h.id
+                            and b.status <> 'cancelled'
+                            and b.starts_at >= v_day_start
+                            and b.starts_at < v_day_end
+                    ) as taken
+                from in_hours as h
+                where not exists (
+                    select 1 from public.bookings as b
+                    where
+                        b.practitioner_id = h.id
+                        and b.status <> 'cancelled'
+                        -- See private.bookable_practitioners: btree bounds, overlap as a filter.
+                        and b.starts_at > lower(v_blocked) - interval '20 hours'
+                        and b.starts_at < upper(v_blocked) + interval '4 hours'
+                        and (b.blocked_period && v_blocked) is true
+                )
+            ) as c
+        )
+    into v_in_hours, v_candidates;
+    if not v_in_hours then
+        perform private.raise_error('outside_availability');
+    end if;
+    if v_type.daily_capacity is not null then
+        if (
+            select count(*) from public.bookings as b
+            where
+                b.booking_type_id = v_type.id
+                and b.status <> 'cancelled'
+                and b.starts_at >= v_day_start
+                and b.starts_at < v_day_end
+        ) >= v_type.daily_capacity then
+            perform private.raise_error('slot_unavailable', 'The booking type is fully booked that day.');
+        end if;
+    end if;
+    if v_candidates is null then
+        perform private.raise_error('slot_unavailable');
+    end if;
+
+    -- Same email in the same workspace is the same contact; a missing phone is filled in.
+    -- The row lock serialises bookings of one email address, so the limit below holds.
+    insert into public.contacts as c (workspace_id, name, email, phone)
+    values (v_workspace_id, v_name, v_email, v_phone)
+    on conflict on constraint contacts_workspace_id_email_key
+    do update set phone = coalesce(c.phone, excluded.phone)
+    returning c.id, c.xmax = 0 into v_contact_id, v_new_contact;
+
+    -- A contact created just now holds no bookings yet.
+    if not v_new_contact and (
+        select count(*) from public.bookings as b
+        where b.contact_id = v_contact_id and b.status = 'confirmed' and b.starts_at > pg_catalog.now()
+    ) >= v_limit then
+        perform private.raise_error('booking_limit_reached');
+    end if;
+
+    manage_token := private.new_token();
+    v_token_hash := pg_catalog.sha256(pg_catalog.convert_to(manage_token, 'UTF8'));
+    ends_at := p_starts_at + v_type.duration_minutes * interval '1 minute';
+    -- First pass: practitioners nobody is booking at this very moment, in the fair order,
+    -- so concurrent "anyone" requests spread instead of queueing. Second pass: the ones
+    -- that were busy, waiting for them. Each attempt is a savepoint: when the insert fails,
+    -- the practitioner's lock (taken here and by the bookings_lock_practitioners trigger)
+    -- is released before the next one is tried.
+    foreach v_candidate in array v_candidates loop
+        begin
+            perform 1 from public.practitioners as p where p.id = v_candidate for no key update skip locked;
+            if found then
+                insert into public.bookings as b (
+                    workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
+                    buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by
+                )
+                values (
+                    v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
+                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes, v_token_hash,
+                    (select auth.uid())
+                )
+                returning b.id into booking_id;
+            else
+                v_waiting := v_waiting || v_candidate;
+            end if;
+        exception when exclusion_violation then
+            booking_id := null;
+        end;
+        if booking_id is not null then
+            practitioner_id := v_candidate;
+            exit;
+        end if;
+    end loop;
+    if booking_id is null then
+        foreach v_candidate in array v_waiting loop
+            begin
+                insert into public.bookings as b (
+                    workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
+                    buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by
+                )
+                values (
+                    v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
+                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes, v_token_hash,
+                    (select auth.uid())
+                )
+                returning b.id into booking_id;
+            exception when exclusion_violation then
+                booking_id := null;
+            end;
+            if booking_id is not null then
+                practitioner_id := v_candidate;
+                exit;
+            end if;
+        end loop;
+    end if;
+    if booking_id is null then
+        perform private.raise_error('slot_unavailable');
+    end if;
+
+    starts_at := p_starts_at;
+    select pr.full_name into practitioner_name
+    from public.practitioners as p
+    inner join public.profiles as pr on p.user_id = pr.id
+    where p.id = book_appointment.practitioner_id;
+end
+$$;
+
+comment on function public.book_appointment(text, uuid, timestamptz, text, text, text, text, uuid) is
+'Public booking: books p_starts_at of an active booking type for the named person (email required, phone in '
+'international format, optional notes), with p_staff_id or the fair pick of the free practitioners, and returns '
+'the booking and its manage token (shown once). Errors: not_found, invalid_name, invalid_email, invalid_phone, '
+'invalid_notes, outside_availability, too_soon, too_far_ahead, slot_unavailable, booking_limit_reached.';
+
+-- Locks the booking and checks that it may still change; returns it.
+create function private.lock_changeable_booking(p_booking_id uuid)
+returns public.bookings
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_booking public.bookings;
+begin
+    select b.* into v_booking from public.bookings as b where b.id = p_booking_id for no key update;
+    if v_booking.id is null then
+        perform private.raise_error('not_found', 'No booking matches.');
+    end if;
+    if v_booking.status = 'cancelled' then
+        perform private.raise_error('booking_cancelled');
+    end if;
+    if v_booking.status <> 'confirmed' or v_booking.starts_at <= pg_catalog.now() then
+        perform private.raise_error('booking_past');
+    end if;
+    return v_booking;
+end
+$$;
+
+comment on function private.lock_changeable_booking(uuid) is
+'Locks a booking that may still change, or raises not_found, booking_cancelled or booking_past.';
+
+create function private.cancel_booking(p_booking_id uuid, p_reason text, p_cancelled_by uuid)
+returns public.bookings
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_reason text;
+    v_booking public.bookings;
+begin
+    perform private.lock_changeable_booking(p_booking_id);
+    if char_length(p_reason) > 10000 then
+        perform private.raise_error('invalid_reason');
+    end if;
+    if p_reason is not null and pg_catalog.btrim(p_reason) <> '' then
+        v_reason := private.clean_multiline_text(p_reason, 500, 'invalid_reason');
+    end if;
+    update public.bookings as b
+    set status = 'cancelled', cancelled_at = pg_catalog.now(), cancelled_by = p_cancelled_by,
+        cancellation_reason = v_reason
+    where b.id = p_booking_id
+    returning b.* into v_booking;
+    return v_booking;
+end
+$$;
+
+comment on function private.cancel_booking(uuid, text, uuid) is
+'Cancels a confirmed future booking (its time is free again). Errors: not_found, booking_cancelled, booking_past, '
+'invalid_reason.';
+
+create function private.reschedule_booking(p_booking_id uuid, p_new_starts_at timestamptz, p_practitioner_id uuid)
+returns public.bookings
+language plpgsql
+volatile
+security definer
+set search_path = ''
+-- Plans of these queries do not depend on the values: plan once, not per call.
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_booking public.bookings := private.lock_changeable_booking(p_booking_id);
+    v_workspace public.workspaces;
+    v_type public.booking_types;
+    v_candidates uuid [];
+    v_candidate uuid;
+    v_moved public.bookings;
+begin
+    select w.* into v_workspace from public.workspaces as w where w.id = v_booking.workspace_id;
+    if v_workspace.status <> 'active' then
+        perform private.raise_error('workspace_inactive');
+    end if;
+    select t.* into v_type from public.booking_types as t where t.id = v_booking.booking_type_id;
+    if p_practitioner_id is not null and not exists (
+        select 1
+        from public.booking_type_practitioners as btp
+        inner join public.practitioners as p on btp.practitioner_id = p.id
+        where btp.booking_type_id = v_type.id and p.id = p_practitioner_id and p.active
+    ) then
+        perform private.raise_error('not_found', 'Nobody by this id performs this booking type.');
+    end if;
+    v_candidates := private.bookable_practitioners(
+        v_workspace.id, v_workspace.timezone, v_type, p_new_starts_at, p_practitioner_id,
+        v_booking.practitioner_id, v_booking.id
+    );
+    foreach v_candidate in array v_candidates loop
+        begin
+            update public.bookings as b
+            set
+                starts_at = p_new_starts_at,
+                ends_at = p_new_starts_at + v_type.duration_minutes * interval '1 minute',
+                buffer_before_minutes = v_type.buffer_before_minutes,
+                buffer_after_minutes = v_type.buffer_after_minutes,
+                practitioner_id = v_candidate
+            where b.id = v_booking.id
+            returning b.* into v_moved;
+            exit;
+        exception when exclusion_violation then
+            -- A concurrent booking took this practitioner first: try the next one.
+            null;
+        end;
+    end loop;
+    if v_moved.id is null then
+        perform private.raise_error('slot_unavailable');
+    end if;
+    return v_moved;
+end
+$$;
+
+comment on function private.reschedule_booking(uuid, timestamptz, uuid) is
+'Moves a confirmed future booking to a new start under the booking rules, same practitioner first; all or nothing. '
+'Errors: not_found, booking_cancelled, booking_past, workspace_inactive, outside_availability, too_soon, '
+'too_far_ahead, slot_unavailable.';
+
+-- The booking a manage token opens, or not_found.
+create function private.booking_id_by_token(p_token text)
+returns uuid
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v_booking_id uuid;
+begin
+    if p_token is not null and char_length(p_token) between 1 and 200 then
+        select b.id into v_booking_id from public.bookings as b where b.manage_token_hash = private.token_hash(p_token);
+    end if;
+    if v_booking_id is null then
+        perform private.raise_error('not_found', 'No booking matches this link.');
+    end if;
+    return v_booking_id;
+end
+$$;
+
+comment on function private.booking_id_by_token(text) is
+'The booking whose manage token this is, or not_found.';
+
+-- The booking of the caller's workspace (staff or owner), or not_found/forbidden.
+create function private.workspace_booking_id(p_booking_id uuid)
+returns uuid
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v_workspace_id uuid;
+begin
+    if (select auth.uid()) is null then
+        perform private.raise_error('not_authenticated');
+    end if;
+    select b.workspace_id into v_workspace_id from public.bookings as b where b.id = p_booking_id;
+    if v_workspace_id is null or not private.is_member(v_workspace_id) then
+        perform private.raise_error('not_found', 'No such booking in your workspaces.');
+    end if;
+    perform private.require_role(v_workspace_id, 'staff');
+    return p_booking_id;
+end
+$$;
+
+comment on function private.workspace_booking_id(uuid) is
+'The booking id when the caller is staff or owner of its workspace; else not_authenticated or not_found.';
+
+-- Public (manage token) -------------------------------------------------------------------
+create function public.cancel_booking(
+    p_token text,
+    p_reason text default null,
+    out booking_id uuid,
+    out status text,
+    out starts_at timestamptz
+)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_booking public.bookings;
+begin
+    v_booking := private.cancel_booking(private.booking_id_by_token(p_token), p_reason, null);
+    booking_id := v_booking.id;
+    status := v_booking.status;
+    starts_at := v_booking.starts_at;
+end
+$$;
+
+comment on function public.cancel_booking(text, text) is
+'The customer cancels with the manage token from book_appointment. Errors: not_found, booking_cancelled, '
+'booking_past, invalid_reason.';
+
+create function public.reschedule_booking(
+    p_token text,
+    p_new_starts_at timestamptz,
+    out booking_id uuid,
+    out starts_at timestamptz,
+    out ends_at timestamptz,
+    out practitioner_id uuid,
+    out practitioner_name text
+)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_booking public.bookings;
+begin
+    v_booking := private.reschedule_booking(private.booking_id_by_token(p_token), p_new_starts_at, null);
+    booking_id := v_booking.id;
+    starts_at := v_booking.starts_at;
+    ends_at := v_booking.ends_at;
+    practitioner_id := v_booking.practitioner_id;
+    select pr.full_name into practitioner_name
+    from public.practitioners as p
+    inner join public.profiles as pr on p.user_id = pr.id
+    where p.id = v_booking.practitioner_id;
+end
+$$;
+
+comment on function public.reschedule_booking(text, timestamptz) is
+'The customer moves a booking with its manage token (the token stays valid). Errors: not_found, '
+'booking_cancelled, booking_past, workspace_inactive, outside_availability, too_soon, too_far_ahead, '
+'slot_unavailable.';
+
+-- Staff and owners (booking id, under their membership) -------------------------------------
+create function public.cancel_workspace_booking(
+    p_booking_id uuid,
+    p_reason text default null,
+    out booking_id uuid,
+    out status text,
+    out starts_at timestamptz
+)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_booking public.bookings;
+begin
+    v_booking := private.cancel_booking(
+        private.workspace_booking_id(p_booking_id), p_reason, (select auth.uid())
+    );
+    booking_id := v_booking.id;
+    status := v_booking.status;
+    starts_at := v_booking.starts_at;
+end
+$$;
+
+comment on function public.cancel_workspace_booking(uuid, text) is
+'Staff or an owner cancels a booking of their workspace. Errors: not_authenticated, not_found, booking_cancelled, '
+'booking_past, invalid_reason.';
+
+create function public.reschedule_workspace_booking(
+    p_booking_id uuid,
+    p_new_starts_at timestamptz,
+    p_staff_id uuid default null,
+    out booking_id uuid,
+    out starts_at timestamptz,
+    out ends_at timestamptz,
+    out practitioner_id uuid,
+    out practitioner_name text
+)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_booking public.bookings;
+begin
+    v_booking := private.reschedule_booking(
+        private.workspace_booking_id(p_booking_id), p_new_starts_at, p_staff_id
+    );
+    booking_id := v_booking.id;
+    starts_at := v_booking.starts_at;
+    ends_at := v_booking.ends_at;
+    practitioner_id := v_booking.practitioner_id;
+    select pr.full_name into practitioner_name
+    from public.practitioners as p
+    inner join public.profiles as pr on p.user_id = pr.id
+    where p.id = v_booking.practitioner_id;
+end
+$$;
+
+comment on function public.reschedule_workspace_booking(uuid, timestamptz, uuid) is
+'Staff or an owner moves a booking of their workspace under the booking rules (p_staff_id picks the practitioner). '
+'Errors: not_authenticated, not_found, booking_cancelled, booking_past, workspace_inactive, outside_availability, '
+'too_soon, too_far_ahead, slot_unavailable.';
+
+-- Triggers ------------------------------------------------------------------------------
+
+create trigger contacts_touch_updated_at
+before update on public.contacts
+for each row execute function private.touch_updated_at();
+
+create trigger contacts_validate
+before insert or update of name, email, phone on public.contacts
+for each row execute function private.validate_contact();
+
+create trigger bookings_touch_updated_at
+before update on public.bookings
+for each row execute function private.touch_updated_at();
+
+create trigger bookings_lock_practitioners
+before insert or update on public.bookings
+for each row execute function private.lock_booking_practitioners();
+
+create trigger bookings_validate_notes
+before insert or update of notes on public.bookings
+for each row when (new.notes is not null)
+execute function private.validate_booking_notes();
+
+create trigger workspaces_validate_booking_limit
+before insert or update of max_active_bookings_per_email on public.workspaces
+for each row execute function private.validate_booking_limit();
+
+-- Row level security, policies and Realtime ---------------------------------------------
+
+alter table public.contacts enable row level security;
+
+create policy "members read their workspaces' contacts"
+on public.contacts for select to authenticated
+using (workspace_id = any((select private.member_workspace_ids())::uuid[]));
+
+create policy "members add contacts"
+on public.contacts for insert to authenticated
+with check (workspace_id = any((select private.member_workspace_ids())::uuid[]));
+
+create policy "members update contacts"
+on public.contacts for update to authenticated
+using (workspace_id = any((select private.member_workspace_ids())::uuid[]))
+with check (workspace_id = any((select private.member_workspace_ids())::uuid[]));
+
+create policy "owners delete contacts"
+on public.contacts for delete to authenticated
+using (workspace_id = any((select private.owner_workspace_ids())::uuid[]));
+
+alter table public.bookings enable row level security;
+
+create policy "members read their workspaces' bookings"
+on public.bookings for select to authenticated
+using (workspace_id = any((select private.member_workspace_ids())::uuid[]));
+
+create policy "members update their workspaces' bookings"
+on public.bookings for update to authenticated
+using (workspace_id = any((select private.member_workspace_ids())::uuid[]))
+with check (workspace_id = any((select private.member_workspace_ids())::uuid[]));
+
+-- Staff follow bookings live (Supabase Realtime), where the publication exists.
+do $$
+begin
+    if exists (select 1 from pg_catalog.pg_publication where pubname = 'supabase_realtime') then
+        alter publication supabase_realtime add table public.bookings;
+    end if;
+end
+$$;
+
+-- Grants --------------------------------------------------------------------------------
+
+revoke all on public.contacts from anon, authenticated;
+
+grant select, delete on public.contacts to authenticated;
+
+grant insert (workspace_id, name, email, phone) on public.contacts to authenticated;
+
+grant update (name, email, phone) on public.contacts to authenticated;
+
+grant all on public.contacts to service_role;
+
+revoke execute on function private.blocked_period(timestamptz, timestamptz, integer, integer) from public;
+
+grant execute on function private.blocked_period(timestamptz, timestamptz, integer, integer)
+to authenticated, service_role;
+
+revoke all on public.bookings from anon, authenticated;
+
+grant select on public.bookings to authenticated;
+
+grant update (notes) on public.bookings to authenticated;
+
+grant all on public.bookings to service_role;
+
+revoke execute on function private.lock_booking_practitioners() from public;
+
+grant update (max_active_bookings_per_email) on public.workspaces to authenticated;
+
+revoke execute on function
+private.first_instant(timestamp, text),
+private.window_bound(timestamp, text),
+private.is_irregular_day(date, text)
+from public;
+
+grant execute on function
+private.first_instant(timestamp, text),
+private.window_bound(timestamp, text),
+private.is_irregular_day(date, text)
+to authenticated, service_role;
+
+revoke execute on function private.available_slots(uuid, uuid, date, date, uuid, timestamptz) from public;
+
+grant execute on function private.available_slots(uuid, uuid, date, date, uuid, timestamptz) to service_role;
+
+revoke execute on function private.public_booking_target(text, uuid, uuid) from public;
+
+grant execute on function private.public_booking_target(text, uuid, uuid) to service_role;
+
+revoke execute on function public.get_available_slots(text, uuid, date, date, uuid) from public;
+
+grant execute on function public.get_available_slots(text, uuid, date, date, uuid)
+to anon, authenticated, service_role;
+
+revoke execute on function
+private.practitioners_in_hours(uuid, text, public.booking_types, timestamptz, uuid),
+private.bookable_practitioners(uuid, text, public.booking_types, timestamptz, uuid, uuid, uuid)
+from public;
+
+grant execute on function
+private.practitioners_in_hours(uuid, text, public.booking_types, timestamptz, uuid),
+private.bookable_practitioners(uuid, text, public.booking_types, timestamptz, uuid, uuid, uuid)
+to service_role;
+
+revoke execute on function private.try_booking(
+    uuid, public.booking_types, uuid, uuid, timestamptz, text, bytea, boolean
+) from public;
+
+grant execute on function private.try_booking(
+    uuid, public.booking_types, uuid, uuid, timestamptz, text, bytea, boolean
+) to service_role;
+
+revoke execute on function public.book_appointment(text, uuid, timestamptz, text, text, text, text, uuid)
+from public;
+
+grant execute on function public.book_appointment(text, uuid, timestamptz, text, text, text, text, uuid)
+to anon, authenticated, service_role;
+
+revoke execute on function
+private.lock_changeable_booking(uuid),
+private.cancel_booking(uuid, text, uuid),
+private.reschedule_booking(uuid, timestamptz, uuid),
+private.booking_id_by_token(text),
+private.workspace_booking_id(uuid)
+from public;
+
+grant execute on function
+private.lock_changeable_booking(uuid),
+private.cancel_booking(uuid, text, uuid),
+private.reschedule_booking(uuid, timestamptz, uuid),
+private.booking_id_by_token(text),
+private.workspace_booking_id(uuid)
+to service_role;
+
+revoke execute on function
+public.cancel_booking(text, text),
+public.reschedule_booking(text, timestamptz),
+public.cancel_workspace_booking(uuid, text),
+public.reschedule_workspace_booking(uuid, timestamptz, uuid)
+from public;
+
+grant execute on function
+public.cancel_booking(text, text),
+public.reschedule_booking(text, timestamptz)
+to anon, authenticated, service_role;
+
+grant execute on function
+public.cancel_workspace_booking(uuid, text),
+public.reschedule_workspace_booking(uuid, timestamptz, uuid)
+to authenticated, service_role;
+
+-- Data ----------------------------------------------------------------------------------
+
+insert into private.error_codes (code, http_status, description) values
+(
+    'invalid_notes',
+    400,
+    'Notes have at most 2000 characters, at least one visible, no control characters but line breaks and tabs.'
+),
+('invalid_booking_limit', 400, 'The limit of active bookings per email address is 1 to 100.'),
+('invalid_range', 400, 'A date range needs a first and a last date, the first not after the last.'),
+('range_too_long', 400, 'A slot search covers at most 62 days.'),
+(
+    'outside_availability',
+    400,
+    'The start is not one the booking type offers: not on its grid, or outside every practitioner''s hours.'
+),
+('too_soon', 400, 'The start is closer than the booking type''s minimum notice.'),
+('too_far_ahead', 400, 'The start is further ahead than the booking type allows.'),
+('slot_unavailable', 409, 'Nobody who performs the booking type is free at that time any more.'),
+('booking_limit_reached', 409, 'This email address already holds as many upcoming bookings as the workspace allows.'),
+('booking_cancelled', 409, 'The booking is already cancelled.'),
+('booking_past', 409, 'The booking has started or is over; it can no longer change.'),
+('workspace_inactive', 409, 'The workspace does not take bookings at the moment.'),
+(
+    'invalid_reason',
+    400,
+    'A reason has at most 500 characters, at least one visible, no control characters but line breaks and tabs.'
+);

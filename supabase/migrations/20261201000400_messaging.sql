@@ -1,0 +1,1422 @@
+-- Messaging: conversations, messages, rendering, what bookings send, delivery.
+--
+-- One migration per domain, each in the same section order. Until the first hosted release a
+-- definition is changed here, in place (README, "Migrations"); docs/schema/ shows every object.
+-- ==============================================================================================
+--
+-- Template rendering: placeholders {{name}} filled from a jsonb of values, in one pass.
+--
+-- Templates are validated on write (only the placeholders of their kind), so a
+-- placeholder without a value can only be one whose value is missing for this
+-- message (a booking without a practitioner name, say): it renders as empty text.
+-- One pass means a value is never rendered again: a customer named "{{manage_link}}"
+-- stays that text and cannot pull another value into the message.
+--
+-- Conversations and messages: what the database decided to send (or received), and the one
+-- function that queues a message: render, check, insert, enqueue, in the caller's transaction.
+--
+-- The worker delivers: private.claim_message moves a queued message to sending and
+-- returns what to send; private.record_delivery stores the outcome. A job on the queue
+-- carries only {"message_id": ...}, never text or a secret.
+--
+-- What contacts and bookings set off, in the transaction that makes the change:
+-- a new contact gets a welcome; a new booking a confirmation, its conversation and one form
+-- request per attached form; a cancelled or moved booking a notice; a sweep every 30 minutes
+-- sends the reminders. Every message is idempotent per cause (see messages.idempotency_key).
+--
+-- Message delivery by the worker: a claim with the worker's own time-out, alerts for malformed
+-- jobs, requeueing failed messages, and delivery figures for /metrics.
+--
+-- The worker's deliver_message handler (worker/handlers/messages.py) per job:
+--   1. private.claim_message_delivery(id, timeout): queued -> sending (attempts + 1), or a
+--      sending row whose claim is older than the time-out (its worker died) taken over;
+--      otherwise the row's state, so the job is archived (final) or comes back later;
+--   2. sends through the channel's providers with the message's idempotency key;
+--   3. private.record_delivery (sent | failed | queued to retry) and the job's archive or
+--      pgmq.set_vt, in one transaction.
+--
+-- Message delivery per read batch: one statement claims every claimable row of a pgmq.read
+-- batch, one statement records a group of outcomes and archives (or delays) their jobs.
+--
+-- The worker's deliver_message handler (worker/handlers/messages.py) used one
+-- claim_message_delivery call and one record_delivery + pgmq.archive statement per message:
+-- four statements and two plpgsql calls per message. Now, per read batch:
+--   1. private.claim_message_deliveries(ids, timeout): the claim of private.claim_message_delivery
+--      for every id at once (committed before any send, as before);
+--   2. each message is sent on its own thread, as before;
+--   3. private.record_deliveries(queue, outcomes): the outcomes that are ready (group commit
+--      across the worker's jobs in flight) recorded as record_delivery does, and their jobs
+--      archived (sent, failed) or made visible again later (queued to retry, released) in the
+--      same transaction.
+-- The single-message functions stay (tests, the inbox, requeue paths call record_delivery).
+--
+-- Templates parsed once, when they are written, not once per message (issue #8: the reminder
+-- sweep writes 2,000 messages; rendering each with private.render_template, a regexp split and
+-- a regexp match per call, was ~100 ms of it).
+--
+-- Each subject and body keeps its parsed form in stored generated columns, so it can never
+-- disagree with the text: a format() string (the literal text, '%' doubled, and '%<n>$s' for the
+-- n-th placeholder) and the placeholder names in order. private.queue_messages fills it with one
+-- format() call per message: the values are arguments, never parsed again, so rendering stays
+-- one pass (a customer named "{{manage_link}}" stays that text). The text is the same as
+-- private.render_template's byte for byte: the same pattern splits the template, a placeholder
+-- without a value renders as empty text (format's %s of null), and text that is not a
+-- placeholder stays as it is.
+
+-- Types ---------------------------------------------------------------------------------
+
+-- What to queue: a template kind for a contact, with its placeholder values, on one channel or
+-- (channel null) on every channel; the idempotency key then gets ':<channel>' appended.
+create type private.message_request as (
+    contact_id uuid,
+    template_kind text,
+    channel text,
+    template_values jsonb,
+    idempotency_key text,
+    booking_id uuid
+);
+
+comment on type private.message_request is
+'One automated message to queue for a contact (channel null: every channel; the key then ends in :<channel>).';
+
+-- Tables --------------------------------------------------------------------------------
+
+create table public.conversations (
+    id uuid primary key default gen_random_uuid(),
+    workspace_id uuid not null references public.workspaces (id) on delete cascade,
+    contact_id uuid not null,
+    unread_count integer not null default 0 check (unread_count >= 0),
+    last_message_at timestamptz,
+    automation_paused_until timestamptz,
+    automation_paused_by uuid references auth.users (id) on delete set null,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now(),
+    constraint conversations_one_per_contact unique (workspace_id, contact_id),
+    constraint conversations_workspace_id_id_key unique (workspace_id, id),
+    constraint conversations_contact_fkey foreign key (workspace_id, contact_id)
+    references public.contacts (workspace_id, id) on delete cascade
+);
+
+comment on table public.conversations is
+'One thread per contact and workspace: every message to or from the contact, with unread count and automation pause.';
+
+comment on column public.conversations.unread_count is 'Inbound messages staff have not read yet.';
+
+comment on column public.conversations.last_message_at is 'When the last message was queued or received (inbox order).';
+
+comment on column public.conversations.automation_paused_until is
+'While in the future, automated messages to this contact are recorded as skipped (a staff reply pauses; infinity until resumed).';
+
+comment on column public.conversations.automation_paused_by is 'The member whose reply paused automation.';
+
+create table public.messages (
+    id uuid primary key default gen_random_uuid(),
+    workspace_id uuid not null references public.workspaces (id) on delete cascade,
+    conversation_id uuid,
+    recipient_user_id uuid references auth.users (id) on delete set null,
+    booking_id uuid,
+    direction text not null check (direction in ('inbound', 'outbound')),
+    channel text not null check (channel in ('email', 'sms')),
+    kind text not null check (kind in ('automated', 'manual')),
+    template_kind text check (template_kind in (
+        'welcome', 'booking_confirmation', 'booking_cancelled', 'booking_rescheduled', 'reminder',
+        'form_request', 'form_overdue', 'low_stock', 'staff_invitation'
+    )),
+    subject text check (char_length(subject) <= 1000),
+    body text not null check (char_length(body) <= 20000),
+    recipient text check (char_length(recipient) <= 320),
+    status text not null check (
+        status in ('queued', 'sending', 'sent', 'delivered', 'bounced', 'complained', 'failed', 'skipped', 'received')
+    ),
+    skip_reason text check (
+        skip_reason in (
+            'automation_paused', 'no_email_address', 'no_phone_number', 'booking_cancelled', 'email_bounced'
+        )
+    ),
+    provider text check (char_length(provider) <= 63),
+    provider_message_id text check (char_length(provider_message_id) <= 255),
+    attempts integer not null default 0 check (attempts >= 0),
+    last_error text check (char_length(last_error) <= 2000),
+    idempotency_key text not null check (char_length(idempotency_key) between 1 and 255),
+    created_at timestamptz not null default now(),
+    claimed_at timestamptz,
+    sent_at timestamptz,
+    delivered_at timestamptz,
+    failed_at timestamptz,
+    updated_at timestamptz not null default now(),
+    constraint messages_idempotency_key_key unique (workspace_id, idempotency_key),
+    constraint messages_conversation_fkey foreign key (workspace_id, conversation_id)
+    references public.conversations (workspace_id, id) on delete cascade,
+    constraint messages_booking_fkey foreign key (booking_id) references public.bookings (id) on delete set null,
+    constraint messages_skipped_have_a_reason check ((status = 'skipped') = (skip_reason is not null)),
+    constraint messages_to_a_contact_or_a_member check (
+        (conversation_id is not null) or (direction = 'outbound' and recipient_user_id is not null)
+    ),
+    constraint messages_outbound_statuses check (
+        (direction = 'inbound' and status = 'received') or (direction = 'outbound' and status <> 'received')
+    )
+);
+
+comment on table public.messages is
+'Every message in or out: automated ones are queued by the database, the worker delivers and records the outcome here.';
+
+comment on column public.messages.skip_reason is
+'Why a message was not sent: automation_paused, no_email_address, no_phone_number, booking_cancelled, email_bounced.';
+
+comment on column public.messages.status is
+'queued -> sending -> sent -> delivered, or failed; bounced or complained (delivery events); skipped (never sent, see skip_reason); received (inbound).';
+
+comment on column public.messages.conversation_id is 'The contact''s conversation; null for notices to members (low stock, overdue forms).';
+
+comment on column public.messages.recipient_user_id is 'For notices to members: the member it goes to.';
+
+comment on column public.messages.booking_id is 'The booking that caused it, if any.';
+
+comment on column public.messages.kind is 'automated (queued by the database) or manual (written by staff).';
+
+comment on column public.messages.template_kind is 'Which template rendered it (automated messages).';
+
+comment on column public.messages.subject is 'Email subject; null for SMS.';
+
+comment on column public.messages.body is 'The rendered text, as sent.';
+
+comment on column public.messages.recipient is 'Email address or E.164 number it goes to (or came from); null when the contact has none.';
+
+comment on column public.messages.provider is 'Who delivered it (resend, smtp, twilio, console).';
+
+comment on column public.messages.provider_message_id is 'The provider''s id, for delivery webhooks.';
+
+comment on column public.messages.attempts is 'Delivery attempts so far (claims by the worker).';
+
+comment on column public.messages.idempotency_key is
+'Unique per workspace: the same cause never queues a second message (e.g. reminder:<booking>:<start>:email).';
+
+comment on column public.messages.claimed_at is 'When the worker last claimed it for delivery.';
+
+-- Reminders ----------------------------------------------------------------------------------
+
+-- Which start of which booking was reminded. Keyed by the start: a booking that moves is due
+-- again for its new start, with nothing to reset, and the bookings table is never written.
+create table private.booking_reminders (
+    booking_id uuid not null references public.bookings (id) on delete cascade,
+    starts_at timestamptz not null,
+    reminded_at timestamptz not null default now(),
+    primary key (booking_id, starts_at)
+);
+
+comment on table private.booking_reminders is
+'Reminders sent: one row per booking and start (private.send_due_reminders); a moved booking is reminded again for its new start.';
+
+-- Indexes -------------------------------------------------------------------------------
+
+create index conversations_workspace_id_last_message_at_idx
+on public.conversations (workspace_id, last_message_at desc nulls last);
+
+create index conversations_automation_paused_by_idx
+on public.conversations (automation_paused_by) where (automation_paused_by is not null);
+
+create index messages_conversation_id_created_at_idx on public.messages (conversation_id, created_at desc);
+
+create index messages_workspace_id_created_at_idx on public.messages (workspace_id, created_at desc);
+
+create index messages_booking_id_idx on public.messages (booking_id) where (booking_id is not null);
+
+create index messages_recipient_user_id_idx on public.messages (recipient_user_id)
+where (recipient_user_id is not null);
+
+create index messages_provider_message_id_idx on public.messages (provider, provider_message_id)
+where (provider_message_id is not null);
+
+-- The sweep reads the confirmed bookings of the next 24 hours by start: it costs what is in
+-- that window, not the table.
+create index bookings_confirmed_starts_at_idx on public.bookings (starts_at) where (status = 'confirmed');
+
+-- Functions -----------------------------------------------------------------------------
+
+-- plpgsql, not sql: a non-inlined SQL function is planned again on every call, plpgsql keeps
+-- its plan (a sweep renders thousands of messages).
+create function private.render_template(p_text text, p_values jsonb)
+returns text
+language plpgsql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+as $$
+begin
+    if p_text is null or pg_catalog.strpos(p_text, '{{') = 0 then
+        return p_text;
+    end if;
+    -- The text between placeholders and the placeholders themselves, split by the same
+    -- pattern: literal n is followed by placeholder n (the last literal by none).
+    return (
+    with literals as (
+        select s.part, s.ordinal
+        from pg_catalog.regexp_split_to_table(p_text, '\{\{\s*([a-z][a-z0-9_]*)\s*\}\}')
+            with ordinality as s (part, ordinal)
+    ),
+
+    placeholders as (
+        select m.match[1] as name, m.ordinal
+        from pg_catalog.regexp_matches(p_text, '\{\{\s*([a-z][a-z0-9_]*)\s*\}\}', 'g')
+            with ordinality as m (match, ordinal)
+    )
+
+    select pg_catalog.string_agg(
+        l.part || coalesce(coalesce(p_values, '{}'::jsonb) ->> p.name, ''), '' order by l.ordinal
+    )
+    from literals as l
+    left join placeholders as p on l.ordinal = p.ordinal
+    );
+end
+$$;
+
+comment on function private.render_template(text, jsonb) is
+'Fills every {{name}} of a template with p_values ->> name (empty when absent), in one pass: values are never re-rendered.';
+
+-- How a time reaches a customer: the workspace's wall clock, in a format that reads the
+-- same in every language (ISO date, 24-hour time), with the zone named.
+create function private.format_local_time(p_at timestamptz, p_timezone text)
+returns text
+language plpgsql
+stable
+parallel safe
+security invoker
+set search_path = ''
+as $$
+begin
+    return pg_catalog.to_char(p_at at time zone p_timezone, 'YYYY-MM-DD HH24:MI') || ' (' || p_timezone || ')';
+end
+$$;
+
+comment on function private.format_local_time(timestamptz, text) is
+'A time as customers read it: "2026-12-01 14:30 (Europe/Paris)", wall clock of the given IANA zone.';
+
+-- Queueing ---------------------------------------------------------------------------------
+create function private.conversation_for_contact(p_workspace_id uuid, p_contact_id uuid)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_conversation_id uuid;
+begin
+    select c.id into v_conversation_id
+    from public.conversations as c
+    where c.workspace_id = p_workspace_id and c.contact_id = p_contact_id;
+    if v_conversation_id is null then
+        insert into public.conversations (workspace_id, contact_id)
+        values (p_workspace_id, p_contact_id)
+        on conflict (workspace_id, contact_id) do nothing
+        returning id into v_conversation_id;
+    end if;
+    if v_conversation_id is null then
+        -- A concurrent transaction created it first.
+        select c.id into v_conversation_id
+        from public.conversations as c
+        where c.workspace_id = p_workspace_id and c.contact_id = p_contact_id;
+    end if;
+    return v_conversation_id;
+end
+$$;
+
+comment on function private.conversation_for_contact(uuid, uuid) is
+'The contact''s conversation in the workspace, created on first use (one per contact, race-safe).';
+
+-- Inserts the message (queued or skipped) unless its idempotency key is taken, and
+-- enqueues its delivery when queued. Returns the message id (the existing one for a
+-- taken key), or null when nothing was written (channel off, no template).
+create function private.insert_message(
+    p_workspace_id uuid,
+    p_conversation_id uuid,
+    p_recipient_user_id uuid,
+    p_booking_id uuid,
+    p_template_kind text,
+    p_channel text,
+    p_recipient text,
+    p_skip_reason text,
+    p_values jsonb,
+    p_idempotency_key text
+)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_template public.message_templates;
+    v_message_id uuid;
+begin
+    select t.* into v_template
+    from public.message_templates as t
+    where t.workspace_id = p_workspace_id and t.kind = p_template_kind and t.channel = p_channel;
+    if not found then
+        return null;
+    end if;
+    insert into public.messages (
+        workspace_id, conversation_id, recipient_user_id, booking_id, direction, channel, kind, template_kind,
+        subject, body, recipient, status, skip_reason, idempotency_key
+    )
+    values (
+        p_workspace_id, p_conversation_id, p_recipient_user_id, p_booking_id, 'outbound', p_channel, 'automated',
+        p_template_kind,
+        private.render_template(v_template.subject, p_values),
+        private.render_template(v_template.body, p_values),
+        p_recipient,
+        case when p_skip_reason is null then 'queued' else 'skipped' end,
+        p_skip_reason,
+        p_idempotency_key
+    )
+    on conflict (workspace_id, idempotency_key) do nothing
+    returning id into v_message_id;
+    if v_message_id is null then
+        select m.id into v_message_id
+        from public.messages as m
+        where m.workspace_id = p_workspace_id and m.idempotency_key = p_idempotency_key;
+        return v_message_id;
+    end if;
+    if p_skip_reason is null then
+        perform private.enqueue_job('deliver_message', pg_catalog.jsonb_build_object('message_id', v_message_id));
+    end if;
+    if p_conversation_id is not null then
+        update public.conversations as c
+        set last_message_at = now()
+        where c.id = p_conversation_id and c.last_message_at is distinct from now();
+    end if;
+    return v_message_id;
+end
+$$;
+
+comment on function private.insert_message(uuid, uuid, uuid, uuid, text, text, text, text, jsonb, text) is
+'Renders the workspace''s template, inserts the message (queued, or skipped with a reason) once per idempotency key and enqueues deliver_message for a queued one.';
+
+-- Many jobs at once (one pgmq.send_batch): sweeps queue hundreds of messages per statement.
+create function private.enqueue_jobs(p_kind text, p_payloads jsonb[])
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+set plan_cache_mode = force_generic_plan
+as $$
+begin
+    if coalesce(pg_catalog.cardinality(p_payloads), 0) = 0 then
+        return 0;
+    end if;
+    return (
+        select count(*)::integer
+        from pgmq.send_batch(
+            'jobs',
+            array(
+                select pg_catalog.jsonb_build_object('kind', p_kind, 'payload', p.payload)
+                from unnest(p_payloads) with ordinality as p (payload, ordinal)
+                order by p.ordinal
+            )
+        )
+    );
+end
+$$;
+
+comment on function private.enqueue_jobs(text, jsonb[]) is
+'Puts one job {kind, payload} per payload on the jobs queue in one batch; returns how many.';
+
+-- The writer: the same statement, rendering from the parsed columns.
+create function private.queue_messages(p_requests private.message_request[])
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+set plan_cache_mode = force_generic_plan
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_written integer;
+begin
+    -- Every contact written to has its conversation (race-safe: the unique index decides).
+    insert into public.conversations (workspace_id, contact_id)
+    select distinct c.workspace_id, c.id
+    from unnest(p_requests) as r
+    inner join public.contacts as c on r.contact_id = c.id
+    on conflict (workspace_id, contact_id) do nothing;
+
+    with candidates as (
+        select
+            c.workspace_id,
+            v.id as conversation_id,
+            r.booking_id,
+            r.template_kind,
+            t.channel,
+            case t.channel when 'email' then c.email else c.phone end as recipient,
+            case
+                when v.automation_paused_until > now() then 'automation_paused'
+                when t.channel = 'email' and c.email is null then 'no_email_address'
+                when t.channel = 'sms' and c.phone is null then 'no_phone_number'
+            end as skip_reason,
+            pg_catalog.format(
+                t.subject_format,
+                variadic array(
+                    select r.template_values ->> n.name
+                    from unnest(t.subject_placeholders) with ordinality as n (name, ordinal)
+                    order by n.ordinal
+                )
+            ) as subject,
+            pg_catalog.format(
+                t.body_format,
+                variadic array(
+                    select r.template_values ->> n.name
+                    from unnest(t.body_placeholders) with ordinality as n (name, ordinal)
+                    order by n.ordinal
+                )
+            ) as body,
+            case
+                when r.channel is null then r.idempotency_key || ':' || t.channel else r.idempotency_key
+            end as idempotency_key,
+            r.ordinal
+        from unnest(p_requests) with ordinality as r (
+            contact_id, template_kind, channel, template_values, idempotency_key, booking_id, ordinal
+        )
+        inner join public.contacts as c on r.contact_id = c.id
+        inner join public.communication_settings as s on c.workspace_id = s.workspace_id
+        inner join public.message_templates as t on c.workspace_id = t.workspace_id and r.template_kind = t.kind
+        inner join public.conversations as v on c.workspace_id = v.workspace_id and c.id = v.contact_id
+        where
+            case t.channel when 'email' then s.email_enabled when 'sms' then s.sms_enabled else false end
+            and (r.channel is null or r.channel = t.channel)
+    ),
+
+    inserted as (
+        insert into public.messages (
+            workspace_id, conversation_id, booking_id, direction, channel, kind, template_kind,
+            subject, body, recipient, status, skip_reason, idempotency_key
+        )
+        select
+            d.workspace_id, d.conversation_id, d.booking_id, 'outbound', d.channel, 'automated', d.template_kind,
+            d.subject, d.body, d.recipient,
+            case when d.skip_reason is null then 'queued' else 'skipped' end,
+            d.skip_reason, d.idempotency_key
+        from candidates as d
+        order by d.ordinal, d.channel
+        on conflict (workspace_id, idempotency_key) do nothing
+        returning id, conversation_id, status
+    ),
+
+    jobs as (
+        select private.enqueue_jobs(
+            'deliver_message',
+            array(
+                select pg_catalog.jsonb_build_object('message_id', i.id)
+                from inserted as i where i.status = 'queued' order by i.id
+            )
+        ) as enqueued
+    ),
+
+    touched as (
+        update public.conversations as v
+        set last_message_at = now()
+        where
+            v.id in (select i.conversation_id from inserted as i where i.status = 'queued')
+            and v.last_message_at is distinct from now()
+        returning v.id
+    )
+
+    select (select count(*) from inserted)::integer
+    into v_written
+    from jobs
+    where jobs.enqueued >= 0 and (select count(*) from touched) >= 0;
+    return v_written;
+end
+$$;
+
+comment on function private.queue_messages(private.message_request[]) is
+'Queues automated messages to contacts in the caller''s transaction, set-based: renders the workspace''s template per request and channel (from its parsed columns, one pass); nothing when the channel is off or has no template; skipped with a reason (automation_paused, no_email_address, no_phone_number) when it cannot go; else queued with a deliver_message job {"message_id"}. Idempotent per key; returns how many messages it wrote.';
+
+create function private.queue_message(
+    p_contact_id uuid,
+    p_template_kind text,
+    p_channel text,
+    p_values jsonb,
+    p_idempotency_key text,
+    p_booking_id uuid default null
+)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+    perform private.queue_messages(
+        array[
+            row(p_contact_id, p_template_kind, p_channel, p_values, p_idempotency_key, p_booking_id)
+        ]::private.message_request[]
+    );
+    return (
+        select m.id
+        from public.messages as m
+        inner join public.contacts as c on m.workspace_id = c.workspace_id
+        where c.id = p_contact_id and m.idempotency_key = p_idempotency_key
+    );
+end
+$$;
+
+comment on function private.queue_message(uuid, text, text, jsonb, text, uuid) is
+'One automated message to a contact on one channel (see private.queue_messages); returns its id (also when the key was used before), or null when nothing was written (channel off, no template).';
+
+create function private.queue_member_notice(
+    p_workspace_id uuid, p_user_id uuid, p_template_kind text, p_values jsonb, p_idempotency_key text
+)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_email text;
+begin
+    if not coalesce(
+        (select s.email_enabled from public.communication_settings as s where s.workspace_id = p_workspace_id),
+        false
+    ) then
+        return null;
+    end if;
+    select p.email into v_email
+    from public.profiles as p
+    inner join public.workspace_members as m on p.id = m.user_id
+    where m.workspace_id = p_workspace_id and m.user_id = p_user_id;
+    if not found then
+        return null;
+    end if;
+    return private.insert_message(
+        p_workspace_id, null, p_user_id, null, p_template_kind, 'email', v_email,
+        case when v_email is null then 'no_email_address' end, p_values, p_idempotency_key
+    );
+end
+$$;
+
+comment on function private.queue_member_notice(uuid, uuid, text, jsonb, text) is
+'Queues an email notice (low_stock, form_overdue) to a member of the workspace; idempotent per key; nothing when email is off.';
+
+create function private.claim_message_deliveries(p_message_ids uuid[], p_claim_timeout interval)
+returns table (
+    claimed boolean,
+    status text,
+    retry_in_seconds integer,
+    message_id uuid,
+    workspace_id uuid,
+    channel text,
+    recipient text,
+    subject text,
+    body text,
+    attempts integer,
+    idempotency_key text,
+    sender_name text,
+    sender_email text,
+    reply_to_email text,
+    sms_from_number text
+)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_claimed uuid[];
+begin
+    -- A message about a booking cancelled since it was queued is not sent (the cancellation
+    -- notice itself is); it becomes skipped and its job archived.
+    update public.messages as m
+    set status = 'skipped', skip_reason = 'booking_cancelled'
+    from public.bookings as b
+    where
+        m.id = any(p_message_ids)
+        and m.status = 'queued'
+        and b.id = m.booking_id
+        and b.status = 'cancelled'
+        and m.template_kind is distinct from 'booking_cancelled';
+    -- One update with the status in its where: a row another worker claims at the same moment
+    -- is re-checked after its lock is released and not taken (two workers never both win).
+    with claimed as (
+        update public.messages as m
+        set status = 'sending', attempts = m.attempts + 1, claimed_at = now()
+        where
+            m.id = any(p_message_ids)
+            and m.direction = 'outbound'
+            and (m.status = 'queued' or (m.status = 'sending' and m.claimed_at <= now() - p_claim_timeout))
+        returning m.id
+    )
+
+    select coalesce(array_agg(c.id), '{}') into v_claimed from claimed as c;
+
+    return query
+    select
+        true, m.status, null::integer, m.id, m.workspace_id, m.channel, m.recipient, m.subject, m.body,
+        m.attempts, m.idempotency_key,
+        coalesce(s.sender_name, w.name), s.sender_email, coalesce(s.reply_to_email, s.sender_email),
+        s.sms_from_number
+    from public.messages as m
+    inner join public.workspaces as w on m.workspace_id = w.id
+    left join public.communication_settings as s on m.workspace_id = s.workspace_id
+    where m.id = any(v_claimed);
+    -- The rest, in a new snapshot (so a row claimed by another worker meanwhile shows sending):
+    -- final (archive the job), being sent by another worker (come back when that claim times
+    -- out), or no row at all (gone).
+    return query
+    select
+        false, m.status,
+        case
+            when m.status = 'sending'
+                then greatest(1, ceil(extract(epoch from m.claimed_at + p_claim_timeout - now()))::integer)
+        end,
+        m.id, m.workspace_id, m.channel, null::text, null::text, null::text, m.attempts, m.idempotency_key,
+        null::text, null::text, null::text, null::text
+    from public.messages as m
+    where m.id = any(p_message_ids) and m.id <> all(v_claimed);
+end
+$$;
+
+comment on function private.claim_message_deliveries(uuid[], interval) is
+'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true); a queued one whose booking was cancelled since becomes skipped (booking_cancelled). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
+
+create function private.claim_message(p_message_id uuid)
+returns table (
+    message_id uuid,
+    workspace_id uuid,
+    channel text,
+    recipient text,
+    subject text,
+    body text,
+    attempts integer,
+    sender_name text,
+    sender_email text,
+    reply_to_email text,
+    sms_from_number text
+)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+    -- A claim older than 10 minutes is taken over (the worker crashed).
+    return query
+    select
+        c.message_id, c.workspace_id, c.channel, c.recipient, c.subject, c.body, c.attempts,
+        c.sender_name, c.sender_email, c.reply_to_email, c.sms_from_number
+    from private.claim_message_deliveries(array[p_message_id], interval '10 minutes') as c
+    where c.claimed;
+end
+$$;
+
+comment on function private.claim_message(uuid) is
+'Worker: moves a queued message to sending (attempts + 1) and returns what to send with the workspace''s sender details; no row when it is already claimed, sent, skipped or gone, or when its booking was cancelled since (then it becomes skipped: booking_cancelled). A claim older than 10 minutes can be taken over.';
+
+create function private.record_delivery(
+    p_message_id uuid,
+    p_status text,
+    p_provider text default null,
+    p_provider_message_id text default null,
+    p_error text default null
+)
+returns public.messages
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_message public.messages;
+begin
+    if p_status is null or p_status not in ('sent', 'delivered', 'failed', 'queued') then
+        raise exception 'a delivery outcome is sent, delivered, failed or queued (to retry), not %', p_status
+        using errcode = '22023';
+    end if;
+    select m.* into v_message from public.messages as m where m.id = p_message_id for update;
+    if not found then
+        perform private.raise_error('not_found', 'No such message.');
+    end if;
+    -- Only moves forward: sending -> sent | failed | queued (retry); sending | sent -> delivered.
+    if not (
+        (v_message.status = 'sending' and p_status in ('sent', 'failed', 'queued', 'delivered'))
+        or (v_message.status = 'sent' and p_status = 'delivered')
+    ) then
+        return v_message;
+    end if;
+    update public.messages as m
+    set
+        status = p_status,
+        provider = coalesce(p_provider, m.provider),
+        provider_message_id = coalesce(p_provider_message_id, m.provider_message_id),
+        last_error = case when p_error is null then m.last_error else left(p_error, 2000) end,
+        sent_at = case when p_status in ('sent', 'delivered') then coalesce(m.sent_at, now()) else m.sent_at end,
+        delivered_at = case when p_status = 'delivered' then now() else m.delivered_at end,
+        failed_at = case when p_status = 'failed' then now() else m.failed_at end
+    where m.id = p_message_id
+    returning m.* into v_message;
+    if p_status = 'failed' then
+        perform private.raise_alert(
+            v_message.workspace_id, 'message_failed', 'message', v_message.id,
+            left(
+                format(
+                    'The %s %s to %s could not be delivered after %s attempts.',
+                    v_message.channel,
+                    replace(coalesce(v_message.template_kind, 'message'), '_', ' '),
+                    coalesce(v_message.recipient, 'nobody'),
+                    v_message.attempts
+                ),
+                500
+            ),
+            'critical'
+        );
+    end if;
+    return v_message;
+end
+$$;
+
+comment on function private.record_delivery(uuid, text, text, text, text) is
+'Worker: stores a delivery outcome on a message being sent: sent, delivered, failed (final: raises a message_failed alert) or queued (to retry), with provider, provider id and error. Outcomes that would move a message backwards are ignored (the row is returned as it is). Errors: not_found.';
+
+create function private.booking_message_values(p_booking_ids uuid[])
+returns table (booking_id uuid, template_values jsonb)
+language plpgsql
+stable
+security definer
+set search_path = ''
+set plan_cache_mode = force_generic_plan
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_base_url text := private.public_url('');
+    v_manage_token text := nullif(pg_catalog.current_setting('careops.manage_token', true), '');
+begin
+    -- plpgsql keeps this plan; a non-inlined SQL function is planned on every call.
+    return query
+    select
+        b.id,
+        pg_catalog.jsonb_build_object(
+            'contact_name', c.name,
+            'workspace_name', w.name,
+            'booking_type_name', t.name,
+            'practitioner_name', coalesce(nullif(p.full_name, ''), w.name),
+            -- private.format_local_time(b.starts_at, w.timezone), inline
+            'starts_at_local',
+            pg_catalog.to_char(b.starts_at at time zone w.timezone, 'YYYY-MM-DD HH24:MI') || ' (' || w.timezone || ')',
+            'ends_at_local',
+            pg_catalog.to_char(b.ends_at at time zone w.timezone, 'YYYY-MM-DD HH24:MI') || ' (' || w.timezone || ')',
+            'location', coalesce(t.location, w.name),
+            'manage_url', coalesce(v_base_url || '/manage/' || v_manage_token, v_base_url || '/' || w.slug)
+        )
+    from public.bookings as b
+    inner join public.workspaces as w on b.workspace_id = w.id
+    inner join public.contacts as c on b.contact_id = c.id
+    inner join public.booking_types as t on b.booking_type_id = t.id
+    left join public.practitioners as pr on b.practitioner_id = pr.id
+    left join public.profiles as p on pr.user_id = p.id
+    where b.id = any(p_booking_ids);
+end
+$$;
+
+comment on function private.booking_message_values(uuid[]) is
+'The placeholder values of booking messages, per booking: contact, workspace, type, practitioner, local start and end, location, manage link.';
+
+create function private.queue_booking_message(p_booking_id uuid, p_template_kind text, p_cause text)
+returns void
+language plpgsql
+volatile
+security definer
+set search_path = ''
+set plan_cache_mode = force_generic_plan
+as $$
+begin
+    perform private.queue_messages(
+        array(
+            select row(
+                b.contact_id, p_template_kind, null, v.template_values,
+                format('%s:%s:%s', p_template_kind, b.id, p_cause), b.id
+            )::private.message_request
+            from public.bookings as b
+            inner join private.booking_message_values(array[p_booking_id]) as v on b.id = v.booking_id
+        )
+    );
+end
+$$;
+
+comment on function private.queue_booking_message(uuid, text, text) is
+'Queues a booking message of a kind on every channel it can go; p_cause makes the idempotency key (e.g. the start it is about).';
+
+-- Someone who wrote first gets an answer from a person, not an automated welcome.
+create function private.queue_welcome_message()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+set plan_cache_mode = force_generic_plan
+as $$
+begin
+    if new.source = 'inbound' then
+        return null;
+    end if;
+    perform private.queue_messages(
+        array[
+            row(
+                new.id, 'welcome', null,
+                pg_catalog.jsonb_build_object(
+                    'contact_name', new.name,
+                    'workspace_name', (select w.name from public.workspaces as w where w.id = new.workspace_id)
+                ),
+                format('welcome:%s', new.id), null
+            )
+        ]::private.message_request[]
+    );
+    return null;
+end
+$$;
+
+comment on function private.queue_welcome_message() is
+'Trigger: a new contact gets the welcome message on every channel it can, unless they wrote first (source inbound).';
+
+-- New booking -> conversation, confirmation, form requests ----------------------------------
+
+-- One trigger for the event: the booking's values are read once and every message
+-- (confirmation, one request per form) is queued in one call.
+create function private.announce_new_booking()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_form record;
+    v_token text;
+    v_submission_id uuid;
+    v_values jsonb;
+    v_requests private.message_request[];
+begin
+    -- The conversation exists even when every channel is off.
+    perform private.conversation_for_contact(new.workspace_id, new.contact_id);
+    select v.template_values into v_values from private.booking_message_values(array[new.id]) as v;
+    v_requests := array[
+        row(
+            new.contact_id, 'booking_confirmation', null, v_values, format('booking_confirmation:%s:booked', new.id),
+            new.id
+        )::private.message_request
+    ];
+    for v_form in
+        select f.id, f.name
+        from public.booking_type_forms as btf
+        inner join public.intake_forms as f on btf.form_id = f.id
+        where btf.booking_type_id = new.booking_type_id and f.active
+        order by f.name, f.id
+    loop
+        v_token := private.new_token();
+        insert into public.form_submissions (workspace_id, form_id, booking_id, contact_id, token_hash)
+        values (new.workspace_id, v_form.id, new.id, new.contact_id, private.token_hash(v_token))
+        on conflict (booking_id, form_id) do nothing
+        returning id into v_submission_id;
+        continue when v_submission_id is null;
+        v_requests := v_requests || row(
+            new.contact_id, 'form_request', null,
+            v_values || pg_catalog.jsonb_build_object(
+                'form_name', v_form.name, 'form_url', private.public_url('/forms/' || v_token)
+            ),
+            format('form_request:%s', v_submission_id), new.id
+        )::private.message_request;
+    end loop;
+    perform private.queue_messages(v_requests);
+    return null;
+end
+$$;
+
+comment on function private.announce_new_booking() is
+'Trigger: a new confirmed booking creates or reuses the contact''s conversation, queues the confirmation, and makes one pending form submission per active form attached to its type, each requested with its fill-in link.';
+
+-- Cancelled / moved -> notice -----------------------------------------------------------------
+create function private.queue_cancellation_notice()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    perform private.queue_booking_message(new.id, 'booking_cancelled', 'cancelled');
+    return null;
+end
+$$;
+
+comment on function private.queue_cancellation_notice() is
+'Trigger: a booking that becomes cancelled sends the customer a cancellation notice.';
+
+create function private.queue_reschedule_notice()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    perform private.queue_booking_message(
+        new.id, 'booking_rescheduled', pg_catalog.to_char(new.starts_at at time zone 'UTC', 'YYYYMMDD"T"HH24MISS"Z"')
+    );
+    return null;
+end
+$$;
+
+comment on function private.queue_reschedule_notice() is
+'Trigger: a confirmed booking moved to another start sends the customer the new time (once per new start).';
+
+-- Which bookings a sweep reminds: confirmed, starting within 24 hours (never past), not yet
+-- reminded for this start, and either booked at least 24 hours ahead or booked at least 12
+-- hours ago. A booking made less than 12 hours ago for the next day has just had its
+-- confirmation, with the same content: it is not reminded.
+create function private.send_due_reminders()
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_requests private.message_request[];
+begin
+    -- Set-based: one statement records the due reminders (a concurrent sweep waits on the
+    -- primary key, then records nothing), one queues all their messages.
+    with due as (
+        select b.id, b.starts_at
+        from public.bookings as b
+        where
+            b.status = 'confirmed'
+            and b.starts_at > now()
+            and b.starts_at <= now() + interval '24 hours'
+            and (b.starts_at - b.created_at >= interval '24 hours' or b.created_at <= now() - interval '12 hours')
+            and not exists (
+                select 1 from private.booking_reminders as r
+                where r.booking_id = b.id and r.starts_at = b.starts_at
+            )
+    ),
+
+    reminded as (
+        insert into private.booking_reminders (booking_id, starts_at)
+        select d.id, d.starts_at from due as d
+        order by d.starts_at, d.id
+        on conflict (booking_id, starts_at) do nothing
+        returning booking_id, starts_at
+    )
+
+    select array_agg(
+        row(
+            b.contact_id, 'reminder', null, v.template_values,
+            format(
+                'reminder:%s:%s', b.id, pg_catalog.to_char(r.starts_at at time zone 'UTC', 'YYYYMMDD"T"HH24MISS"Z"')
+            ),
+            b.id
+        )::private.message_request
+        order by r.starts_at, b.id
+    )
+    into v_requests
+    from reminded as r
+    inner join public.bookings as b on r.booking_id = b.id
+    inner join private.booking_message_values(array(select d.id from due as d)) as v on b.id = v.booking_id;
+    if v_requests is null then
+        return 0;
+    end if;
+    perform private.queue_messages(v_requests);
+    return pg_catalog.cardinality(v_requests);
+end
+$$;
+
+comment on function private.send_due_reminders() is
+'Every 30 minutes (careops_send_due_reminders): queues the reminder (email and SMS where possible) of each confirmed booking starting in the next 24 hours, once per start; bookings made less than 12 hours ago for the next day are not reminded. Returns how many bookings were reminded. Safe to run twice or concurrently.';
+
+create function private.raise_malformed_job_alert(p_queue text, p_msg_id bigint, p_job_kind text, p_error text)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    -- The same job always maps to the same subject, so raising twice (a crash before the
+    -- archive) keeps one alert.
+    v_subject_id uuid := pg_catalog.md5(p_queue || ':' || p_msg_id::text)::uuid;
+    v_text text := left(
+        pg_catalog.btrim(
+            pg_catalog.regexp_replace(
+                format(
+                    'Job %s on queue %s (%s) can never be processed and was archived: %s',
+                    p_msg_id, p_queue, coalesce(p_job_kind, 'no kind'), coalesce(p_error, 'malformed')
+                ),
+                U&'[\0001-\001F\007F-\009F\2028\2029\202A-\202E\2066-\2069]+',
+                ' ',
+                'g'
+            )
+        ),
+        500
+    );
+    v_alert_id uuid;
+begin
+    v_text := pg_catalog.rtrim(v_text);
+    insert into public.alerts (workspace_id, kind, severity, subject_type, subject_id, text)
+    values (null, 'malformed_job', 'critical', 'job', v_subject_id, v_text)
+    on conflict (kind, subject_type, subject_id) where (workspace_id is null and resolved_at is null) do nothing
+    returning id into v_alert_id;
+    if v_alert_id is null then
+        select a.id into v_alert_id
+        from public.alerts as a
+        where
+            a.workspace_id is null
+            and a.kind = 'malformed_job'
+            and a.subject_type = 'job'
+            and a.subject_id = v_subject_id
+            and a.resolved_at is null;
+    end if;
+    return v_alert_id;
+end
+$$;
+
+comment on function private.raise_malformed_job_alert(text, bigint, text, text) is
+'Worker: opens a critical malformed_job system alert (no workspace) for a job it archives unprocessed; once per queue and job id. Returns the open alert''s id.';
+
+create function private.claim_message_delivery(p_message_id uuid, p_claim_timeout interval)
+returns table (
+    claimed boolean,
+    status text,
+    retry_in_seconds integer,
+    message_id uuid,
+    workspace_id uuid,
+    channel text,
+    recipient text,
+    subject text,
+    body text,
+    attempts integer,
+    idempotency_key text,
+    sender_name text,
+    sender_email text,
+    reply_to_email text,
+    sms_from_number text
+)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+    return query select * from private.claim_message_deliveries(array[p_message_id], p_claim_timeout);
+end
+$$;
+
+comment on function private.claim_message_delivery(uuid, interval) is
+'Worker: moves an outbound queued message to sending (attempts + 1), or takes over a sending one claimed longer than p_claim_timeout ago, and returns what to send (claimed true). A queued message whose booking was cancelled since becomes skipped (booking_cancelled), as in private.claim_message. Otherwise returns the row''s status with claimed false (and, while another worker''s claim is live, retry_in_seconds until it times out); no row when the message is gone.';
+
+-- Owners (and service_role) requeue failed messages.
+create function public.retry_failed_messages(p_workspace_id uuid, p_message_ids uuid[] default null)
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_requeued uuid[];
+begin
+    if (select auth.role()) is distinct from 'service_role' then
+        perform private.require_role(p_workspace_id, 'owner');
+    elsif not exists (select 1 from public.workspaces as w where w.id = p_workspace_id) then
+        perform private.raise_error('not_found', 'No such workspace.');
+    end if;
+
+    with requeued as (
+        update public.messages as m
+        set status = 'queued', attempts = 0, claimed_at = null, failed_at = null
+        where
+            m.workspace_id = p_workspace_id
+            and m.direction = 'outbound'
+            and m.status = 'failed'
+            and (p_message_ids is null or m.id = any(p_message_ids))
+        returning m.id
+    )
+
+    select coalesce(array_agg(r.id order by r.id), '{}') into v_requeued from requeued as r;
+
+    perform private.enqueue_jobs(
+        'deliver_message',
+        array(select pg_catalog.jsonb_build_object('message_id', r.id) from unnest(v_requeued) as r (id))
+    );
+    update public.alerts as a
+    set resolved_at = now(), resolved_by = (select auth.uid())
+    where
+        a.workspace_id = p_workspace_id
+        and a.kind = 'message_failed'
+        and a.subject_type = 'message'
+        and a.subject_id = any(v_requeued)
+        and a.resolved_at is null;
+    return pg_catalog.cardinality(v_requeued);
+end
+$$;
+
+comment on function public.retry_failed_messages(uuid, uuid[]) is
+'Owners and service_role: puts failed outbound messages of the workspace (all, or those of p_message_ids) back on the queue with their attempts reset, and resolves their message_failed alerts. Ids that are not failed messages of the workspace are ignored. Returns how many were requeued. Errors: not_authenticated, not_found, forbidden.';
+
+create function private.record_deliveries(p_queue text, p_outcomes jsonb)
+returns table (message_id uuid, status text)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_bad text;
+    v_ids uuid[];
+    v_statuses text[];
+    v_delayed record;
+begin
+    if pg_catalog.jsonb_typeof(p_outcomes) is distinct from 'array' then
+        raise exception 'delivery outcomes are a json array, not %', coalesce(pg_catalog.jsonb_typeof(p_outcomes), 'null')
+        using errcode = '22023';
+    end if;
+    select pg_catalog.format('%s', o) into v_bad
+    from pg_catalog.jsonb_to_recordset(p_outcomes) as o (
+        job_id bigint, message_id uuid, status text, retry_in_seconds integer
+    )
+    where
+        o.job_id is null
+        or o.message_id is null
+        or o.status is null
+        or o.status not in ('sent', 'failed', 'queued', 'released')
+        or (o.status in ('queued', 'released') and o.retry_in_seconds is null)
+    limit 1;
+    if v_bad is not null then
+        raise exception 'a delivery outcome has a job_id, a message_id, a status (sent, failed, queued or released) and, when queued or released, retry_in_seconds: %', v_bad
+        using errcode = '22023';
+    end if;
+
+    -- The outcomes, as private.record_delivery records one: only a message being sent moves
+    -- (sending -> sent | failed | queued); released (shutdown before the send) undoes the claim.
+    -- A message that is gone or no longer sending is left as it is; its job is still archived.
+    with
+    outcomes as (
+        select distinct on (o.message_id) o.*
+        from pg_catalog.jsonb_to_recordset(p_outcomes) as o (
+            job_id bigint, message_id uuid, status text, provider text, provider_message_id text, error text
+        )
+        order by o.message_id
+    ),
+
+    recorded as (
+        update public.messages as m
+        set
+            status = case when o.status = 'released' then 'queued' else o.status end,
+            attempts = case when o.status = 'released' then greatest(m.attempts - 1, 0) else m.attempts end,
+            claimed_at = case when o.status = 'released' then null else m.claimed_at end,
+            provider = coalesce(o.provider, m.provider),
+            provider_message_id = coalesce(o.provider_message_id, m.provider_message_id),
+            last_error = case when o.error is null then m.last_error else left(o.error, 2000) end,
+            sent_at = case when o.status = 'sent' then coalesce(m.sent_at, now()) else m.sent_at end,
+            failed_at = case when o.status = 'failed' then now() else m.failed_at end
+        from outcomes as o
+        where m.id = o.message_id and m.status = 'sending'
+        returning m.id, m.status
+    )
+
+    select coalesce(array_agg(r.id), '{}'), coalesce(array_agg(r.status), '{}') into v_ids, v_statuses
+    from recorded as r;
+
+    -- A final failure raises the workspace's message_failed alert, as record_delivery does.
+    perform private.raise_alert(
+        m.workspace_id, 'message_failed', 'message', m.id,
+        left(
+            format(
+                'The %s %s to %s could not be delivered after %s attempts.',
+                m.channel,
+                replace(coalesce(m.template_kind, 'message'), '_', ' '),
+                coalesce(m.recipient, 'nobody'),
+                m.attempts
+            ),
+            500
+        ),
+        'critical'
+    )
+    from unnest(v_ids, v_statuses) as r (id, status)
+    inner join public.messages as m on r.id = m.id
+    where r.status = 'failed';
+
+    -- The jobs, in the same transaction: archived with a final outcome, visible again later
+    -- otherwise (a retry after its backoff, or at once when released).
+    perform pgmq.archive(
+        p_queue,
+        array(
+            select o.job_id
+            from pg_catalog.jsonb_to_recordset(p_outcomes) as o (job_id bigint, status text)
+            where o.status in ('sent', 'failed')
+        )
+    );
+    for v_delayed in
+        select o.job_id, o.retry_in_seconds
+        from pg_catalog.jsonb_to_recordset(p_outcomes) as o (job_id bigint, status text, retry_in_seconds integer)
+        where o.status in ('queued', 'released')
+    loop
+        perform pgmq.set_vt(p_queue, v_delayed.job_id, greatest(v_delayed.retry_in_seconds, 0));
+    end loop;
+
+    return query select r.id, r.status from unnest(v_ids, v_statuses) as r (id, status);
+end
+$$;
+
+comment on function private.record_deliveries(text, jsonb) is
+'Worker: records a group of delivery outcomes [{job_id, message_id, status, provider, provider_message_id, error, retry_in_seconds}] and settles their pgmq jobs on p_queue in one transaction. status sent or failed (final: a message_failed alert, as private.record_delivery) archives the job; queued (retry) puts the message back with its error and hides the job for retry_in_seconds; released (not sent: the worker stops) undoes the claim (attempts - 1) and hides the job for retry_in_seconds. Only messages being sent move; the others (gone, final) are left as they are, their jobs archived or delayed all the same. Returns the messages it moved, with their new status. Errors: 22023 for a malformed outcome (nothing is written).';
+
+-- Triggers ------------------------------------------------------------------------------
+
+create trigger conversations_touch_updated_at
+before update on public.conversations
+for each row execute function private.touch_updated_at();
+
+create trigger messages_touch_updated_at
+before update on public.messages
+for each row execute function private.touch_updated_at();
+
+create trigger contacts_queue_welcome_message
+after insert on public.contacts
+for each row execute function private.queue_welcome_message();
+
+create trigger bookings_announce_new_booking
+after insert on public.bookings
+for each row when (new.status = 'confirmed')
+execute function private.announce_new_booking();
+
+create trigger bookings_queue_cancellation_notice
+after update of status on public.bookings
+for each row when (old.status is distinct from 'cancelled' and new.status = 'cancelled')
+execute function private.queue_cancellation_notice();
+
+create trigger bookings_queue_reschedule_notice
+after update of starts_at on public.bookings
+for each row when (new.status = 'confirmed' and old.starts_at is distinct from new.starts_at)
+execute function private.queue_reschedule_notice();
+
+-- Row level security, policies and Realtime ---------------------------------------------
+
+alter table public.conversations enable row level security;
+
+alter table public.messages enable row level security;
+
+create policy "members read their workspaces' conversations"
+on public.conversations for select to authenticated
+using (workspace_id = any((select private.member_workspace_ids())::uuid[]));
+
+create policy "members read their workspaces' messages"
+on public.messages for select to authenticated
+using (workspace_id = any((select private.member_workspace_ids())::uuid[]));
+
+-- Reached only through security definer functions; RLS with no policy is a second lock.
+alter table private.booking_reminders enable row level security;
+
+-- Grants --------------------------------------------------------------------------------
+
+revoke execute on function
+private.render_template(text, jsonb),
+private.format_local_time(timestamptz, text)
+from public;
+
+grant execute on function
+private.render_template(text, jsonb),
+private.format_local_time(timestamptz, text)
+to service_role;
+
+-- Members read. Writes go through functions (queue_message here; send_message, mark read and
+-- resume in the inbox work): who paused, counts and statuses stay honest.
+revoke all on public.conversations from anon, authenticated;
+
+grant select on public.conversations to authenticated;
+
+grant all on public.conversations to service_role;
+
+revoke all on public.messages from anon, authenticated;
+
+grant select on public.messages to authenticated;
+
+grant all on public.messages to service_role;
+
+revoke execute on function
+private.conversation_for_contact(uuid, uuid),
+private.insert_message(uuid, uuid, uuid, uuid, text, text, text, text, jsonb, text),
+private.enqueue_jobs(text, jsonb[]),
+private.queue_messages(private.message_request[]),
+private.queue_message(uuid, text, text, jsonb, text, uuid),
+private.queue_member_notice(uuid, uuid, text, jsonb, text),
+private.claim_message(uuid),
+private.record_delivery(uuid, text, text, text, text)
+from public;
+
+grant execute on function
+private.conversation_for_contact(uuid, uuid),
+private.insert_message(uuid, uuid, uuid, uuid, text, text, text, text, jsonb, text),
+private.enqueue_jobs(text, jsonb[]),
+private.queue_messages(private.message_request[]),
+private.queue_message(uuid, text, text, jsonb, text, uuid),
+private.queue_member_notice(uuid, uuid, text, jsonb, text),
+private.claim_message(uuid),
+private.record_delivery(uuid, text, text, text, text)
+to service_role;
+
+revoke all on private.booking_reminders from public, anon, authenticated;
+
+grant select on private.booking_reminders to service_role;
+
+revoke execute on function
+private.booking_message_values(uuid[]),
+private.queue_booking_message(uuid, text, text),
+private.queue_welcome_message(),
+private.announce_new_booking(),
+private.queue_cancellation_notice(),
+private.queue_reschedule_notice(),
+private.send_due_reminders()
+from public;
+
+grant execute on function
+private.booking_message_values(uuid[]),
+private.queue_booking_message(uuid, text, text),
+private.send_due_reminders()
+to service_role;
+
+revoke execute on function
+private.raise_malformed_job_alert(text, bigint, text, text),
+private.claim_message_delivery(uuid, interval),
+public.retry_failed_messages(uuid, uuid[])
+from public, anon, authenticated;
+
+grant execute on function
+private.raise_malformed_job_alert(text, bigint, text, text),
+private.claim_message_delivery(uuid, interval)
+to service_role;
+
+grant execute on function public.retry_failed_messages(uuid, uuid[]) to authenticated, service_role;
+
+revoke execute on function
+private.claim_message_deliveries(uuid[], interval),
+private.record_deliveries(text, jsonb)
+from public, anon, authenticated;
+
+grant execute on function
+private.claim_message_deliveries(uuid[], interval),
+private.record_deliveries(text, jsonb)
+to service_role;
+
+-- Owners update subject and body as authenticated: the generated columns run these as them.
+revoke execute on function private.template_format(text), private.template_placeholder_names(text) from public;
+
+grant execute on function private.template_format(text), private.template_placeholder_names(text)
+to authenticated, service_role;
+
+-- Schedules (pg_cron) -------------------------------------------------------------------
+
+select cron.unschedule(j.jobid)
+from cron.job as j
+where j.jobname = 'careops_send_due_reminders';
+
+select cron.schedule('careops_send_due_reminders', '*/30 * * * *', 'select private.send_due_reminders()');
+
+-- Data ----------------------------------------------------------------------------------
