@@ -287,10 +287,10 @@ def squeezed(text: str) -> str:
     return "".join(ch for ch in text if not ch.isspace() and ch != ";")
 
 
-def changed_migrations(url: str) -> list[str]:
+def changed_migrations(url: str, directory: Path = SUPABASE_DIR / "migrations") -> list[str]:
     """Applied migrations whose file changed or is gone: the CLI records each version's statements
     in supabase_migrations.schema_migrations, and `db push` only ever adds versions."""
-    local = {path.name.split("_", 1)[0]: path for path in (SUPABASE_DIR / "migrations").glob("*.sql")}
+    local = {path.name.split("_", 1)[0]: path for path in directory.glob("*.sql")}
     with psycopg.connect(url, autocommit=True) as conn:
         if not conn.execute(
             "select to_regclass('supabase_migrations.schema_migrations') is not null"
