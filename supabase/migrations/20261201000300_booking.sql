@@ -43,8 +43,6 @@
 
 -- Functions the tables below use in constraints and generated columns -------------------
 
--- Bookings ----------------------------------------------------------------------
-
 -- Minute arithmetic on timestamptz does not depend on the session's time zone, so
 -- this is immutable and may define a generated column. plpgsql, not sql: a SQL function
 -- with SET search_path is parsed and planned again in every statement that calls it.
@@ -72,7 +70,6 @@ comment on function private.blocked_period(timestamptz, timestamptz, integer, in
 
 -- Tables --------------------------------------------------------------------------------
 
--- Contacts ----------------------------------------------------------------------
 create table public.contacts (
     id uuid primary key default gen_random_uuid(),
     workspace_id uuid not null references public.workspaces (id) on delete cascade,
