@@ -33,63 +33,37 @@ import argparse
 import json
 import os
 import random
-import re
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
-from psycopg import sql
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from bench_db import seed_history  # noqa: E402
-from dbctl import TEMPLATE_DB, kick_and, with_database  # noqa: E402
+from harness import (
+    SanityError,
+    check,
+    clone_template,
+    cpu_per_transaction,
+    create_empty,
+    drop_database,
+    limit_line,
+    median,
+    p95,
+    pgbench_init,
+    pgbench_run,
+    ratio_line,
+    seed_history,
+    tpcb_like,
+    with_database,
+)
 
 BENCH_DB = "careops_bench_booking"
 PGBENCH_DB = "careops_bench_pgbench"
 TARGET_RATIO = 0.75
 HISTORY_PER_PRACTITIONER = 1000  # past bookings the throughput workspace starts with
 TARGET_P95_MS = 20.0
+THREADS = 2  # pgbench -j
 ANON_CLAIMS = '{"role":"anon"}'
-
-
-class SanityError(Exception):
-    pass
-
-
-def check(condition: bool, message: str) -> None:
-    if not condition:
-        raise SanityError(message)
-
-
-def recreate(admin_url: str, name: str, template: str | None) -> str:
-    with psycopg.connect(with_database(admin_url, "template1"), autocommit=True) as admin:
-        admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-        if template is None:
-            admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-        else:
-            kick_and(
-                admin,
-                template,
-                sql.SQL("create database {} template {}").format(
-                    sql.Identifier(name), sql.Identifier(template)
-                ),
-            )
-    return with_database(admin_url, name)
-
-
-def drop(admin_url: str, name: str) -> None:
-    with psycopg.connect(with_database(admin_url, "template1"), autocommit=True) as admin:
-        admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
 SEED_WORKSPACE = """
@@ -214,48 +188,12 @@ commit;
 """
 
 
-def pgbench_env(admin_url: str) -> dict[str, str]:
-    parts = urlsplit(admin_url)
-    env = dict(os.environ)
-    env.update(
-        PGHOST=parts.hostname or "127.0.0.1",
-        PGPORT=str(parts.port or 5432),
-        PGUSER=parts.username or "postgres",
-        PGPASSWORD=parts.password or "",
-    )
-    return env
-
-
-def pgbench(env: dict[str, str], database: str, args: list[str]) -> float:
-    done = subprocess.run(  # noqa: S603 (fixed program, arguments from this script)
-        ["pgbench", *args, database],  # noqa: S607 (pgbench from the PostgreSQL packages on PATH)
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SanityError(f"pgbench failed: {done.stderr.strip()[-800:]}")
-    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", done.stdout)
-    check(match is not None, f"no tps in pgbench output: {done.stdout[-400:]}")
-    failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
-    check(failed is None or failed.group(1) == "0", f"pgbench transactions failed: {done.stdout[-400:]}")
-    assert match is not None
-    return float(match.group(1))
-
-
 def throughput(
     admin_url: str, bench_url: str, clients: int, seconds: int, scale: int, practitioners: int, named: bool
 ) -> tuple[list, list]:
-    env = pgbench_env(admin_url)
-    recreate(admin_url, PGBENCH_DB, None)
+    pgbench_url = create_empty(admin_url, PGBENCH_DB)
     print(f"  pgbench -i -s {scale} ...", flush=True)
-    subprocess.run(  # noqa: S603 (fixed program, arguments from this script)
-        ["pgbench", "-i", "-q", "-s", str(scale), PGBENCH_DB],  # noqa: S607 (pgbench on PATH)
-        env=env,
-        capture_output=True,
-        check=True,
-    )
+    pgbench_init(pgbench_url, scale)
     with psycopg.connect(bench_url, autocommit=True) as conn:
         workspace_id, type_id = seed_workspace(
             conn, "bench-throughput", "UTC", "00:00", "24:00", 7, practitioners
@@ -282,28 +220,20 @@ def throughput(
         else ""
     )
     script = BOOKING_SCRIPT.format(claims=ANON_CLAIMS, type_id=type_id, base=base.isoformat(), staff=staff)
-    common = ["-n", "-c", str(clients), "-j", "2", "-T", str(seconds)]
     tpcb: list[float] = []
     booking: list[float] = []
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
-        handle.write(script)
-        script_path = handle.name
-    try:
-        # Warm-up, not counted: caches, plans, the first autovacuum of the fresh tables.
-        warm = ["-n", "-c", str(clients), "-j", "2", "-T", "3"]
-        pgbench(env, PGBENCH_DB, warm)
-        pgbench(env, BENCH_DB, [*warm, "-f", script_path])
-        for order in (("tpcb", "booking"), ("booking", "tpcb")):
-            for kind in order:
-                if kind == "tpcb":
-                    tps = pgbench(env, PGBENCH_DB, common)
-                    tpcb.append(tps)
-                else:
-                    tps = pgbench(env, BENCH_DB, [*common, "-f", script_path])
-                    booking.append(tps)
-                print(f"  {kind:8} {tps:8.1f} tps", flush=True)
-    finally:
-        Path(script_path).unlink()
+    # Warm-up, not counted: caches, plans, the first autovacuum of the fresh tables.
+    pgbench_run(pgbench_url, clients, 3, THREADS)
+    pgbench_run(bench_url, clients, 3, THREADS, script)
+    for order in (("tpcb", "booking"), ("booking", "tpcb")):
+        for kind in order:
+            if kind == "tpcb":
+                tps = pgbench_run(pgbench_url, clients, seconds, THREADS)
+                tpcb.append(tps)
+            else:
+                tps = pgbench_run(bench_url, clients, seconds, THREADS, script)
+                booking.append(tps)
+            print(f"  {kind:8} {tps:8.1f} tps", flush=True)
     with psycopg.connect(bench_url) as conn:
         made = conn.execute("select last_value from bench.slot").fetchone()[0]
         booked = conn.execute(
@@ -325,7 +255,7 @@ def throughput(
     print(
         f"  sanity: {booked} bookings for {made} transactions, none overlapping, {spread} practitioners used"
     )
-    tpcb_cpu, booking_cpu = server_cpu(bench_url, with_database(admin_url, PGBENCH_DB), type_id, 1000)
+    tpcb_cpu, booking_cpu = server_cpu(bench_url, pgbench_url, type_id, 1000)
     if tpcb_cpu is not None and booking_cpu is not None:
         print(
             f"  server CPU per transaction, one client: tpcb-like {tpcb_cpu:.3f} ms,"
@@ -334,52 +264,11 @@ def throughput(
     return tpcb, booking
 
 
-def backend_cpu_seconds(pid: int) -> float | None:
-    """utime + stime of a server process, when the server runs on this machine."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_per_transaction(url: str, transaction: Any, count: int) -> float | None:
-    """Server CPU milliseconds per transaction over `count` transactions on one connection
-    (after 50 unmeasured ones): a figure that other load on the machine does not move much."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        pid = conn.execute("select pg_backend_pid()").fetchone()[0]
-        for i in range(50):
-            for statement in transaction(i):
-                conn.execute(statement)
-        before = backend_cpu_seconds(pid)
-        for i in range(50, 50 + count):
-            for statement in transaction(i):
-                conn.execute(statement)
-        after = backend_cpu_seconds(pid)
-    if before is None or after is None:
-        return None
-    return (after - before) / count * 1e3
-
-
 def server_cpu(
     bench_url: str, pgbench_url: str, type_id: Any, count: int
 ) -> tuple[float | None, float | None]:
     """Server CPU per tpcb-like transaction and per booking, one client, the scripts' statements."""
-    rng = random.Random(7)
     claims = f"select set_config('request.jwt.claims', '{ANON_CLAIMS}', true)"
-
-    def tpcb(_: int) -> list[str]:
-        aid, tid, delta = rng.randint(1, 100_000), rng.randint(1, 10), rng.randint(-5000, 5000)
-        return [
-            "begin",
-            f"update pgbench_accounts set abalance = abalance + {delta} where aid = {aid}",
-            f"select abalance from pgbench_accounts where aid = {aid}",
-            f"update pgbench_tellers set tbalance = tbalance + {delta} where tid = {tid}",
-            f"update pgbench_branches set bbalance = bbalance + {delta} where bid = 1",
-            "insert into pgbench_history (tid, bid, aid, delta, mtime)"
-            f" values ({tid}, 1, {aid}, {delta}, current_timestamp)",
-            "end",
-        ]
 
     def booking(i: int) -> list[str]:
         return [
@@ -395,7 +284,9 @@ def server_cpu(
             "commit",
         ]
 
-    return cpu_per_transaction(pgbench_url, tpcb, count), cpu_per_transaction(bench_url, booking, count)
+    return cpu_per_transaction(pgbench_url, tpcb_like(), count), cpu_per_transaction(
+        bench_url, booking, count
+    )
 
 
 def latency(bench_url: str, iterations: int, warmup: int, seed: int) -> tuple[list[float], list[float], str]:
@@ -449,11 +340,6 @@ def latency(bench_url: str, iterations: int, warmup: int, seed: int) -> tuple[li
     return call_ms, request_ms, plan
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Booking throughput next to pgbench; slot search latency.")
     parser.add_argument("admin_url", nargs="?", default=os.environ.get("TEST_DATABASE_URL"))
@@ -482,14 +368,9 @@ def main(argv: list[str]) -> int:
     summaries: list[str] = []
     with psycopg.connect(with_database(args.admin_url, "template1")) as conn:
         version = conn.execute("select current_setting('server_version')").fetchone()[0]
-        check(
-            conn.execute("select count(*) from pg_database where datname = %s", [TEMPLATE_DB]).fetchone()[0]
-            == 1,
-            f"no {TEMPLATE_DB}: run `make test-db` first",
-        )
     print(f"PostgreSQL {version}, {os.cpu_count()} CPUs (client and server on this machine)")
     try:
-        bench_url = recreate(args.admin_url, BENCH_DB, TEMPLATE_DB)
+        bench_url = clone_template(args.admin_url, BENCH_DB)
         if args.only in (None, "throughput"):
             mode = "each client its own practitioner" if args.named else "anyone"
             print(
@@ -505,11 +386,15 @@ def main(argv: list[str]) -> int:
                 args.practitioners,
                 args.named,
             )
-            ratio = statistics.mean(booking) / statistics.mean(tpcb)
-            verdict = "PASS" if ratio >= TARGET_RATIO else "MISS"
             summaries.append(
-                f"book_appointment {statistics.mean(booking):.1f} tps / pgbench tpcb-like"
-                f" {statistics.mean(tpcb):.1f} tps = {ratio:.2f}x (target >= {TARGET_RATIO}x) {verdict}"
+                ratio_line(
+                    "book_appointment",
+                    sum(booking) / len(booking),
+                    "pgbench tpcb-like",
+                    sum(tpcb) / len(tpcb),
+                    TARGET_RATIO,
+                    "tps",
+                )
             )
         if args.only in (None, "latency"):
             print(
@@ -517,24 +402,25 @@ def main(argv: list[str]) -> int:
             )
             call_ms, request_ms, plan = latency(bench_url, args.iterations, args.warmup, args.seed)
             print(plan)
-            p95 = percentile(call_ms, 0.95)
-            verdict = "PASS" if p95 <= TARGET_P95_MS else "MISS"
             print(
-                f"  call median {statistics.median(call_ms):.2f} ms, p95 {p95:.2f} ms;"
-                f" request median {statistics.median(request_ms):.2f} ms,"
-                f" p95 {percentile(request_ms, 0.95):.2f} ms"
+                f"  call median {median(call_ms):.2f} ms, p95 {p95(call_ms):.2f} ms;"
+                f" request median {median(request_ms):.2f} ms, p95 {p95(request_ms):.2f} ms"
             )
             summaries.append(
-                f"get_available_slots 31 days p95 {p95:.2f} ms (median {statistics.median(call_ms):.2f} ms)"
-                f" (target <= {TARGET_P95_MS:.0f} ms) {verdict}"
+                limit_line(
+                    "get_available_slots 31 days p95",
+                    p95(call_ms),
+                    TARGET_P95_MS,
+                    detail=f"median {median(call_ms):.2f} ms",
+                )
             )
     except SanityError as exc:
         print(f"\nsanity check failed: {exc}", file=sys.stderr)
         return 1
     finally:
         if not args.keep:
-            drop(args.admin_url, BENCH_DB)
-            drop(args.admin_url, PGBENCH_DB)
+            drop_database(args.admin_url, BENCH_DB)
+            drop_database(args.admin_url, PGBENCH_DB)
     print()
     print("\n".join(summaries))
     return 0

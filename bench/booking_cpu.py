@@ -18,28 +18,22 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import psycopg
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from booking import (
-    ANON_CLAIMS,
-    BENCH_DB,
-    PGBENCH_DB,
-    TEMPLATE_DB,
+from booking import ANON_CLAIMS, BENCH_DB, PGBENCH_DB, seed_workspace
+from harness import (
+    Transaction,
+    clone_template,
     cpu_per_transaction,
-    drop,
-    pgbench_env,
-    recreate,
-    seed_workspace,
+    create_empty,
+    drop_database,
+    pgbench_init,
+    tpcb_like,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +49,6 @@ AUTOMATION_TRIGGERS = (
     ("public.contacts", "contacts_queue_welcome_message"),
     ("public.bookings", "bookings_announce_new_booking"),
 )
-Transaction = Callable[[int], list[str]]
 
 
 def landed_book_appointment() -> str:
@@ -94,25 +87,6 @@ def booking(function: str, type_id: Any, offset: int) -> Transaction:
     return transaction
 
 
-def tpcb() -> Transaction:
-    rng = random.Random(7)
-
-    def transaction(_: int) -> list[str]:
-        aid, tid, delta = rng.randint(1, 100_000), rng.randint(1, 10), rng.randint(-5000, 5000)
-        return [
-            "begin",
-            f"update pgbench_accounts set abalance = abalance + {delta} where aid = {aid}",
-            f"select abalance from pgbench_accounts where aid = {aid}",
-            f"update pgbench_tellers set tbalance = tbalance + {delta} where tid = {tid}",
-            f"update pgbench_branches set bbalance = bbalance + {delta} where bid = 1",
-            "insert into pgbench_history (tid, bid, aid, delta, mtime)"
-            f" values ({tid}, 1, {aid}, {delta}, current_timestamp)",
-            "end",
-        ]
-
-    return transaction
-
-
 def configure(url: str, side_effects: bool, kept_plans: bool) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         for table, trigger in AUTOMATION_TRIGGERS:
@@ -128,15 +102,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--transactions", type=int, default=400)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
-    bench_url = recreate(args.admin_url, BENCH_DB, TEMPLATE_DB)
-    pgbench_url = recreate(args.admin_url, PGBENCH_DB, None)
+    bench_url = clone_template(args.admin_url, BENCH_DB)
+    pgbench_url = create_empty(args.admin_url, PGBENCH_DB)
     try:
-        subprocess.run(  # noqa: S603 (fixed program, arguments from this script)
-            ["pgbench", "-i", "-q", "-s", "16", PGBENCH_DB],  # noqa: S607 (pgbench on PATH)
-            env=pgbench_env(args.admin_url),
-            capture_output=True,
-            check=True,
-        )
+        pgbench_init(pgbench_url, 16)
         with psycopg.connect(bench_url, autocommit=True) as conn:
             _, type_id = seed_workspace(conn, "bench-throughput", "UTC", "00:00", "24:00", 7, 5)
             conn.execute("create schema bench")
@@ -154,7 +123,7 @@ def main(argv: list[str]) -> int:
         figures: dict[str, list[float]] = {}
         batch = 0
         for _ in range(args.rounds):
-            cpu = cpu_per_transaction(pgbench_url, tpcb(), args.transactions)
+            cpu = cpu_per_transaction(pgbench_url, tpcb_like(), args.transactions)
             if cpu is None:
                 print("no /proc for the server: run it on the database machine", file=sys.stderr)
                 return 1
@@ -174,8 +143,8 @@ def main(argv: list[str]) -> int:
             ratio = best["tpcb-like"] / best[name]
             print(f"  {name:34} {runs} ms; min {best[name]:.3f} ms, tpcb/this {ratio:.2f}x")
     finally:
-        drop(args.admin_url, BENCH_DB)
-        drop(args.admin_url, PGBENCH_DB)
+        drop_database(args.admin_url, BENCH_DB)
+        drop_database(args.admin_url, PGBENCH_DB)
     return 0
 
 

@@ -22,16 +22,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
-from pathlib import Path
 
 import psycopg
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from bench_db import drop_database, recreate_database
+from harness import clone_template, drop_database, median, p95
 
 BENCH_DB = "careops_bench_inbox"
 WORKSPACES = 50
@@ -137,10 +132,6 @@ def plan_of(
     return "\n".join(row[0] for row in rows)
 
 
-def p95(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=20)[18]
-
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -150,7 +141,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
 
-    url = recreate_database(args.admin_url, BENCH_DB)
+    url = clone_template(args.admin_url, BENCH_DB)
     failed = False
     try:
         # No prepared statements: a cached plan would ignore the baseline's planner settings.
@@ -181,10 +172,10 @@ def main(argv: list[str]) -> int:
                 timed(conn, claims, query, params, False, 10)  # warm-up
                 indexed = timed(conn, claims, query, params, False, args.iterations)
                 baseline = timed(conn, claims, query, params, True, max(10, args.iterations // 10))
-                ratio = statistics.median(indexed) / statistics.median(baseline)
+                ratio = median(indexed) / median(baseline)
                 print(
-                    f"| {name} | {statistics.median(indexed):.3f} | {p95(indexed):.3f} |"
-                    f" {statistics.median(baseline):.3f} | {ratio:.3f}x |"
+                    f"| {name} | {median(indexed):.3f} | {p95(indexed):.3f} |"
+                    f" {median(baseline):.3f} | {ratio:.3f}x |"
                 )
                 plans[name] = plan_of(conn, claims, query, params)
                 plans[f"{name}, no index"] = plan_of(conn, claims, query, params, baseline=True)

@@ -23,18 +23,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
-from pathlib import Path
 
 import psycopg
-from psycopg import sql
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from dbctl import TEMPLATE_DB, kick_and, with_database  # noqa: E402
+from harness import clone_template, drop_database, limit_line, median, p95
 
 BENCH_DB = "careops_bench_reminders"
 WORKSPACES = 100
@@ -175,11 +168,6 @@ def explain(conn: psycopg.Connection) -> str:
     return "\n".join(row[0] for row in rows)
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -191,20 +179,11 @@ def main(argv: list[str]) -> int:
     if not args.admin_url:
         parser.error("give ADMIN_URL or set TEST_DATABASE_URL")
 
-    drop = sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(BENCH_DB))
-    with psycopg.connect(with_database(args.admin_url, "template1"), autocommit=True) as admin:
-        admin.execute(drop)
-        kick_and(
-            admin,
-            TEMPLATE_DB,
-            sql.SQL("create database {} template {}").format(
-                sql.Identifier(BENCH_DB), sql.Identifier(TEMPLATE_DB)
-            ),
-        )
+    url = clone_template(args.admin_url, BENCH_DB)
     results: list[tuple[str, int, int, list[float]]] = []
     failed = False
     try:
-        with psycopg.connect(with_database(args.admin_url, BENCH_DB), autocommit=True) as conn:
+        with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("set session_replication_role = replica")  # seeding only: no triggers
             started = time.perf_counter()
             seed_tenants(conn)
@@ -239,18 +218,17 @@ def main(argv: list[str]) -> int:
             plan = explain(conn)
     finally:
         if not args.keep:
-            with psycopg.connect(with_database(args.admin_url, "template1"), autocommit=True) as admin:
-                kick_and(admin, BENCH_DB, drop)
+            drop_database(args.admin_url, BENCH_DB)
 
     expected = {"100k total, 1,000 due": 1000, "1M total, 1,000 due": 1000, "1M total, 100 due": 100}
-    baseline = statistics.median(results[0][3])
+    baseline = median(results[0][3])
     print()
     print(f"{'point':<24} {'bookings':>10} {'reminded':>9} {'median':>10} {'p95':>10} {'ratio':>7}")
     for label, total, reminded, samples in results:
-        median = statistics.median(samples)
+        middle = median(samples)
         print(
-            f"{label:<24} {total:>10,} {reminded:>9,} {median:>8.1f}ms {percentile(samples, 0.95):>8.1f}ms"
-            f" {median / baseline:>6.2f}x"
+            f"{label:<24} {total:>10,} {reminded:>9,} {middle:>8.1f}ms {p95(samples):>8.1f}ms"
+            f" {middle / baseline:>6.2f}x"
         )
         if reminded != expected[label]:
             print(f"SANITY: {label} reminded {reminded}, expected {expected[label]}")
@@ -261,12 +239,15 @@ def main(argv: list[str]) -> int:
     if "Seq Scan on bookings" in plan or "bookings_confirmed_starts_at_idx" not in plan:
         print("SANITY: the sweep does not use bookings_confirmed_starts_at_idx")
         failed = True
-    per_booking = statistics.median(results[1][3]) / 1000
-    verdict = "PASS" if statistics.median(results[1][3]) <= TARGET_MS else "MISS"
+    per_booking = median(results[1][3]) / 1000
     print()
     print(
-        f"reminder sweep, 1M bookings, 1,000 due: {statistics.median(results[1][3]):.1f} ms"
-        f" ({per_booking:.3f} ms per reminded booking, email + SMS); target <= {TARGET_MS:.0f} ms {verdict}"
+        limit_line(
+            "reminder sweep, 1M bookings, 1,000 due: median",
+            median(results[1][3]),
+            TARGET_MS,
+            detail=f"{per_booking:.3f} ms per reminded booking, email + SMS",
+        )
     )
     return 1 if failed else 0
 

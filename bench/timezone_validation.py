@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import time
 
 import psycopg
+from harness import median as median_of
+from harness import p95 as p95_of
 
 NAMES = ["Europe/Paris", "UTC", "posix/Europe/Paris", "localtime", "Not/A_Zone"]
 CURRENT = "select private.is_valid_timezone(%s)"
@@ -62,10 +63,10 @@ def main() -> None:
         valid = {name: conn.execute(CURRENT, [name]).fetchone()[0] for name in NAMES}
 
     def median(variant: str, name: str) -> float:
-        return statistics.median(samples[(variant, name)])
+        return median_of(samples[(variant, name)])
 
     def p95(variant: str, name: str) -> float:
-        return statistics.quantiles(samples[(variant, name)], n=20)[-1]
+        return p95_of(samples[(variant, name)])
 
     good = median("is_valid_timezone", NAMES[0])
     print(f"time zone validation, {args.iterations} calls per name and variant (ms per call, round trip)")

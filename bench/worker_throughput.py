@@ -48,6 +48,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from harness import limit_line, ratio_line  # noqa: E402
+
 from tests.message_support import (  # noqa: E402
     MessagingWorkspace,
     create_messaging_workspace,
@@ -317,16 +319,21 @@ def main(argv: list[str]) -> int:
     best_stub = max([rate for case, _, _, rate in rows if case == "50 ms stub"], default=0)
     best_messages = max([rate for case, _, _, rate in rows if case == "console messages"], default=0)
     best_stub_messages = max([rate for case, _, _, rate in rows if case == "50 ms messages"], default=0)
-    print(
-        f"message rows, console: best {best_messages:.0f} msg/s (target >= {TARGET_CONSOLE_RATE}), "
-        f"{best_messages / raw:.2f}x raw (target >= {TARGET_RAW_RATIO}); "
-        f"50 ms stub: best {best_stub_messages:.0f} msg/s (target >= {TARGET_STUB_RATE})"
-    )
-    print(
-        f"\nconsole email best {best_console:.0f} jobs/s (target >= {TARGET_CONSOLE_RATE}), "
-        f"{best_console / raw:.2f}x raw (target >= {TARGET_RAW_RATIO}); "
-        f"50 ms stub best {best_stub:.0f} jobs/s (target >= {TARGET_STUB_RATE})"
-    )
+    print()
+    raw_name = "raw per-message loop"
+    for line in (
+        limit_line(
+            "message rows, console: best", best_messages, TARGET_CONSOLE_RATE, "msg/s", False, digits=0
+        ),
+        ratio_line("message rows, console: best", best_messages, raw_name, raw, TARGET_RAW_RATIO, digits=0),
+        limit_line(
+            "message rows, 50 ms stub: best", best_stub_messages, TARGET_STUB_RATE, "msg/s", False, digits=0
+        ),
+        limit_line("console email: best", best_console, TARGET_CONSOLE_RATE, "jobs/s", False, digits=0),
+        ratio_line("console email: best", best_console, raw_name, raw, TARGET_RAW_RATIO, digits=0),
+        limit_line("50 ms stub: best", best_stub, TARGET_STUB_RATE, "jobs/s", False, digits=0),
+    ):
+        print(line)
     return 0
 
 
