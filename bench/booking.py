@@ -13,7 +13,9 @@ clones the migrated template `careops_template` into `careops_bench_booking` and
      (begin; request.jwt.claims; set local role anon; select * from book_appointment(named
      arguments); commit), every transaction on a distinct free slot (a sequence numbers
      them; one nextval inside the transaction), as "anyone" (the database picks one of 5
-     practitioners open all day in UTC), a new email each time (so a new contact each time).
+     practitioners open all day in UTC), a new email each time (so a new contact each time):
+     all clients book into the one workspace (bench/booking_side_effects.py sets that
+     against one workspace per client).
    It prints both tps and booking/tpcb-like (target >= 0.75), then checks that every
    transaction booked (the bookings table holds exactly pgbench's count, no two overlap).
    After a 3-second warm-up of each (not counted), the pair runs twice in alternating order
