@@ -21,7 +21,11 @@ def open_pool(settings: Settings) -> AsyncConnectionPool:
         min_size=settings.db_pool_min_size,
         max_size=settings.db_pool_max_size,
         timeout=settings.db_pool_timeout_seconds,
-        kwargs={"autocommit": True, "application_name": "careops-edge-api"},
+        kwargs={
+            "autocommit": True,
+            "application_name": "careops-edge-api",
+            "prepare_threshold": settings.prepare_threshold,
+        },
         open=False,
     )
 

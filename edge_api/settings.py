@@ -4,6 +4,8 @@ from typing import Annotated, Literal
 from pydantic import AnyHttpUrl, Field, PostgresDsn, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# Supavisor's transaction-mode port on hosted Supabase (session mode and direct: 5432).
+SUPAVISOR_TRANSACTION_PORT = 6543
 # The secret every `supabase start` signs with; dev tokens refuse any other.
 LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"  # noqa: S105 (public)
 
@@ -14,6 +16,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: PostgresDsn
+    # Behind a transaction-mode pooler (Supavisor's port 6543, PgBouncer pool_mode = transaction)
+    # each transaction may get another server connection: no server-side prepared statements
+    # then. Unset: on when DATABASE_URL's port is 6543.
+    database_transaction_pooler: bool | None = None
     db_pool_min_size: int = Field(default=1, ge=0)
     db_pool_max_size: int = Field(default=10, ge=1)
     # How long a request waits for a pooled connection before answering 503.
@@ -67,6 +73,7 @@ class Settings(BaseSettings):
         "webhook_public_base_url",
         "supabase_jwks_url",
         "supabase_jwt_issuer",
+        "database_transaction_pooler",
         mode="before",
     )
     @classmethod
@@ -79,6 +86,14 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @property
+    def prepare_threshold(self) -> int | None:
+        """psycopg's prepare_threshold: None (never prepare) behind a transaction pooler."""
+        pooled = self.database_transaction_pooler
+        if pooled is None:
+            pooled = any(host.get("port") == SUPAVISOR_TRANSACTION_PORT for host in self.database_url.hosts())
+        return None if pooled else 5
 
     @model_validator(mode="after")
     def _some_way_to_verify_tokens(self) -> "Settings":

@@ -4,7 +4,8 @@
 # second run, or a run after a crash, only does what is missing.
 #
 #   scripts/provision.sh tools              packages (unless DATABASE_URL), .venv, node_modules
-#   scripts/provision.sh packages           PostgreSQL 15, pg_cron, pgTAP, plpgsql_check (apt)
+#   scripts/provision.sh packages           PostgreSQL 15, pg_cron, pgTAP, plpgsql_check, PgBouncer,
+#                                           promtool (apt)
 #   scripts/provision.sh cluster NAME PORT  create/start a cluster (pg_cron on)
 #   scripts/provision.sh stop NAME          stop a cluster if it runs
 #   scripts/provision.sh restart NAME       restart a running cluster
@@ -26,19 +27,25 @@ need_packages() {
     command -v pg_createcluster >/dev/null &&
     command -v pg_prove >/dev/null &&
     [ -f $ext/pg_cron.control ] && [ -f $ext/pgtap.control ] &&
-    [ -f $ext/plpgsql_check.control ] && [ -f $ext/btree_gist.control ]
+    [ -f $ext/plpgsql_check.control ] && [ -f $ext/btree_gist.control ] &&
+    [ -x /usr/sbin/pgbouncer ] && command -v promtool >/dev/null
 }
 
 ensure_packages() {
   need_packages && return 0
-  log "installing PostgreSQL $PG_MAJOR with pg_cron, pgTAP, plpgsql_check (apt)"
+  log "installing PostgreSQL $PG_MAJOR with pg_cron, pgTAP, plpgsql_check, PgBouncer, promtool (apt)"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends \
     postgresql-$PG_MAJOR postgresql-client-$PG_MAJOR postgresql-contrib \
     postgresql-$PG_MAJOR-cron postgresql-$PG_MAJOR-pgtap \
     postgresql-$PG_MAJOR-plpgsql-check libtap-parser-sourcehandler-pgtap-perl \
-    ca-certificates >/dev/null
+    pgbouncer prometheus ca-certificates >/dev/null
+  # Only their programs are used (the test tooling starts its own PgBouncer, `make lint` runs
+  # promtool): the services the packages may have started are not part of the stack.
+  for service in pgbouncer prometheus; do
+    $SUDO service "$service" stop >/dev/null 2>&1 || true
+  done
 }
 
 ensure_python() {

@@ -97,6 +97,21 @@ def test_kill_9_mid_batch_twenty_times_sends_each_message_once_and_loses_none(
 def test_several_processes_on_one_queue_send_each_message_once(
     db_url: str, queue: str, autocommit_conn: psycopg.Connection, processes: int, tmp_path: Path
 ) -> None:
+    deliver_with_processes(db_url, queue, autocommit_conn, processes, tmp_path)
+
+
+def deliver_with_processes(
+    worker_url: str,
+    queue: str,
+    autocommit_conn: psycopg.Connection,
+    processes: int,
+    tmp_path: Path,
+    messages: int = 120,
+    **env: str,
+) -> None:
+    """`processes` workers (4 in flight each) connected to `worker_url` drain `messages` message
+    rows of one workspace: each is sent exactly once (one request per key at the provider, one
+    claim), none is lost, no job is left, and more than one process did some of the work."""
     place = create_messaging_workspace(autocommit_conn)
     logs = [tmp_path / f"worker-{n}.log" for n in range(processes)]
     with ResendStub(delay_seconds=0.02) as stub:
@@ -105,18 +120,19 @@ def test_several_processes_on_one_queue_send_each_message_once(
             with log.open("w") as out:
                 workers.append(
                     start_worker(
-                        db_url,
+                        worker_url,
                         queue,
                         WORKER_CONCURRENCY="4",
                         EMAIL_PROVIDERS="resend",
                         RESEND_API_KEY="re_test",
                         RESEND_API_URL=stub.url,
                         stdout=out,
+                        **env,
                     )
                 )
         try:
             eventually(lambda: all("worker on queue" in log.read_text() for log in logs))
-            ids = queue_messages(autocommit_conn, place, queue, 120)
+            ids = queue_messages(autocommit_conn, place, queue, messages)
             eventually(lambda: statuses(autocommit_conn, ids) == Counter(sent=len(ids)), timeout=60)
             eventually(lambda: jobs_left(autocommit_conn, queue) == 0)
             for worker in workers:

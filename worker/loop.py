@@ -284,7 +284,12 @@ def open_pool(settings: Settings) -> psycopg_pool.ConnectionPool:
         str(settings.database_url),
         min_size=1,
         max_size=settings.worker_concurrency + 2,
-        kwargs={"autocommit": True, "row_factory": dict_row, "application_name": APPLICATION_NAME},
+        kwargs={
+            "autocommit": True,
+            "row_factory": dict_row,
+            "application_name": APPLICATION_NAME,
+            "prepare_threshold": settings.prepare_threshold,
+        },
         check=RecentUseCheck(settings.worker_pool_check_idle_seconds),
         timeout=10,
         name=APPLICATION_NAME,

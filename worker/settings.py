@@ -1,7 +1,10 @@
 from typing import Self
 
-from pydantic import Field, PostgresDsn, model_validator
+from pydantic import Field, PostgresDsn, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Supavisor's transaction-mode port on hosted Supabase (session mode and direct: 5432).
+SUPAVISOR_TRANSACTION_PORT = 6543
 
 
 class Settings(BaseSettings):
@@ -10,6 +13,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_prefix="", extra="ignore")
 
     database_url: PostgresDsn
+    # Behind a transaction-mode pooler (Supavisor's port 6543, PgBouncer pool_mode = transaction)
+    # each transaction may get another server connection: no server-side prepared statements
+    # then. Unset: on when DATABASE_URL's port is 6543.
+    database_transaction_pooler: bool | None = None
     queue_name: str = "jobs"
     worker_batch_size: int = Field(10, gt=0)
     # Jobs in flight at once (one thread and one database connection each).
@@ -67,11 +74,24 @@ class Settings(BaseSettings):
     twilio_from_number: str = ""
     twilio_api_url: str = "https://api.twilio.com"
 
+    @field_validator("database_transaction_pooler", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
     @model_validator(mode="after")
     def retry_cap_above_base(self) -> Self:
         if self.worker_retry_max_seconds < self.worker_retry_base_seconds:
             raise ValueError("WORKER_RETRY_MAX_SECONDS must be at least WORKER_RETRY_BASE_SECONDS")
         return self
+
+    @property
+    def prepare_threshold(self) -> int | None:
+        """psycopg's prepare_threshold: None (never prepare) behind a transaction pooler."""
+        pooled = self.database_transaction_pooler
+        if pooled is None:
+            pooled = any(host.get("port") == SUPAVISOR_TRANSACTION_PORT for host in self.database_url.hosts())
+        return None if pooled else 5
 
     def imports(self) -> list[str]:
         return [name.strip() for name in self.worker_imports.split(",") if name.strip()]
