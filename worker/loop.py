@@ -29,6 +29,7 @@ import psycopg
 import psycopg_pool
 from psycopg.rows import dict_row
 
+from worker import metrics
 from worker.jobs import Job, MalformedJob, job_log
 from worker.providers import DeliveryError, Providers, build_providers
 from worker.registry import batch_factory_for, handler_for, manages_own_transactions
@@ -130,10 +131,12 @@ class QueueWorker:
         msg_id, attempt = message["msg_id"], message["read_ct"]
         try:
             with self.pool.connection() as conn:
-                return self._handle(conn, msg_id, attempt, message["message"], batch)
+                outcome = self._handle(conn, msg_id, attempt, message["message"], batch)
         except Exception as error:
             job_log(logging.ERROR, msg_id, "?", "interrupted", attempt, error=repr(error))
-            return "interrupted"
+            outcome = "interrupted"
+        metrics.JOBS.labels(kind_label(message["message"]), outcome).inc()
+        return outcome
 
     def _handle(
         self, conn: psycopg.Connection[Any], msg_id: int, attempt: int, body: Any, batch: Any = None
@@ -214,6 +217,12 @@ class QueueWorker:
                 continue
             remaining = [m for m in remaining if m not in settled]
         self.release(remaining)
+
+
+def kind_label(body: Any) -> str:
+    """A job's kind as a metric label: a kind with a registered handler, or `other` (bounded)."""
+    kind = body.get("kind") if isinstance(body, dict) else None
+    return kind if isinstance(kind, str) and handler_for(kind) is not None else "other"
 
 
 def batch_contexts(batch: list[dict[str, Any]]) -> dict[int, Any]:
@@ -303,6 +312,7 @@ def run(
     """Drain the queue until `stop` is set; in burst mode, until nothing is visible or in flight."""
     import_handlers(settings)
     providers = providers or build_providers(settings)
+    metrics.serve(settings.worker_metrics_port, settings.worker_metrics_address)
     totals = BatchResult()
     concurrency = max(1, settings.worker_concurrency)
     batch_size = max(1, settings.worker_batch_size)

@@ -30,6 +30,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client as TwilioClient
 
+from worker.metrics import FALLBACKS, PROVIDER_SENDS
 from worker.settings import Settings
 
 log = logging.getLogger("worker.providers")
@@ -117,15 +118,22 @@ class ProviderChain:
 
     def send(self, message: Message, idempotency_key: str) -> ProviderResult:
         errors: list[DeliveryError] = []
-        for provider in self.providers:
+        for position, provider in enumerate(self.providers):
             try:
-                return provider.send(message, idempotency_key)
+                result = provider.send(message, idempotency_key)
             except DeliveryError as error:
                 if error.permanent:
+                    PROVIDER_SENDS.labels(self.channel, provider.name, "rejected").inc()
                     raise
                 errors.append(error)
             except Exception as error:  # a provider bug must not stop the fallback
                 errors.append(DeliveryError(provider.name, f"unexpected {error!r}"))
+            else:
+                PROVIDER_SENDS.labels(self.channel, provider.name, "ok").inc()
+                if position:
+                    FALLBACKS.labels(self.channel, provider.name).inc()
+                return result
+            PROVIDER_SENDS.labels(self.channel, provider.name, "error").inc()
             log.warning("%s failed for %s, trying the next provider", provider.name, idempotency_key)
         raise AllProvidersFailed(errors)
 

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # Extra modules to import for their @job handlers (comma-separated), e.g. for tests, benches.
     worker_imports: str = ""
     log_level: str = "INFO"
+    # GET /metrics of this process (worker/metrics.py) on this port; 0: not served.
+    worker_metrics_port: int = Field(0, ge=0, le=65535)
+    worker_metrics_address: str = "127.0.0.1"
 
     # --- delivery ------------------------------------------------------------------------------
     # Provider order per channel, comma-separated. Empty: every provider whose keys are set
