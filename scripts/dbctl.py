@@ -37,6 +37,8 @@ from psycopg.conninfo import conninfo_to_dict
 ROOT = Path(__file__).resolve().parent.parent
 SUPABASE_DIR = ROOT / "supabase"
 COMPAT_SQL = SUPABASE_DIR / "compat" / "supabase_compat.sql"
+# What scripts/provision.sh wraps pgmq into as a local extension (made as on hosted).
+PGMQ_EXTENSION_SQL = SUPABASE_DIR / "compat" / "pgmq_extension.sql"
 SEED_SQL = SUPABASE_DIR / "seed.sql"
 SUPABASE_CLI = ROOT / "node_modules" / ".bin" / "supabase"
 TEMPLATE_DB = "careops_template"
@@ -88,15 +90,13 @@ def prepare(url: str, admin_url: str | None = None) -> None:
         if not any(has_pgmq):
             log(f"installing pgmq {get_embedded_sql_version()} from the SQL the pgmq package embeds")
     if not any(has_pgmq):
-        install_pgmq_as_on_hosted(admin_url)
+        install_pgmq_without_extension(admin_url)
 
 
-def install_pgmq_as_on_hosted(admin_url: str) -> None:
-    """pgmq owned by postgres, schema included: what hosted Supabase ends up with when the
-    schema is created by postgres before `create extension pgmq` (README, "Deploy to hosted
-    Supabase") and supabase/postgres' pgmq after-create script hands every extension object
-    to postgres. The superuser makes the schema; the SQL runs as postgres.
-    """
+def install_pgmq_without_extension(admin_url: str) -> None:
+    """Only where no pgmq extension is available (a plain PostgreSQL that scripts/provision.sh did
+    not set up; local clusters have pgmq as an extension made like hosted's): pgmq's SQL owned by
+    postgres, schema included, the end state of the foundation migration on hosted."""
     with psycopg.connect(admin_url, autocommit=False) as conn:
         conn.execute("create schema if not exists pgmq authorization postgres")
         conn.execute("set role postgres")
@@ -137,24 +137,18 @@ def pgmq_problem(conn: psycopg.Connection, schema: str = "pgmq") -> str | None:
     )
 
 
-def prepare_pgmq(url: str) -> None:
-    """Before the first push to a Supabase database: pgmq's schema made by the migration role, so
-    the foundation's `create extension pgmq` installs into a schema that role owns."""
+def check_pgmq(url: str) -> None:
+    """Before a push: stop with an explanation where pgmq was enabled before the migrations with a
+    schema the migration role cannot create queues in (hosted: enabled from the dashboard, so the
+    platform admin made the schema). The foundation migration makes the schema itself otherwise."""
     with psycopg.connect(url, autocommit=True) as conn:
-        needs_schema = conn.execute(
-            "select not exists (select 1 from pg_namespace where nspname = 'pgmq')"
-            " and exists (select 1 from pg_available_extensions where name = 'pgmq')"
-        ).fetchone()[0]
-        if needs_schema:
-            log("creating schema pgmq as the migration role before pgmq is enabled")
-            conn.execute("create schema pgmq")
         problem = pgmq_problem(conn)
     if problem:
         sys.exit(problem)
 
 
 def migrate(url: str) -> None:
-    prepare_pgmq(url)
+    check_pgmq(url)
     result = supabase_cli("db", "push", "--db-url", cli_url(url), "--yes")
     output = (result.stderr + result.stdout).strip()
     if result.returncode != 0:
@@ -211,7 +205,7 @@ def seed_if_allowed(url: str) -> None:
 
 def source_fingerprint() -> str:
     digest = hashlib.sha256(get_embedded_sql_version().encode())
-    for path in [COMPAT_SQL, *sorted((SUPABASE_DIR / "migrations").glob("*.sql"))]:
+    for path in [COMPAT_SQL, PGMQ_EXTENSION_SQL, *sorted((SUPABASE_DIR / "migrations").glob("*.sql"))]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

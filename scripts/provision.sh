@@ -6,7 +6,8 @@
 #   scripts/provision.sh tools              packages (unless DATABASE_URL), .venv, node_modules
 #   scripts/provision.sh packages           PostgreSQL 15, pg_cron, pgTAP, plpgsql_check, PgBouncer,
 #                                           promtool (apt)
-#   scripts/provision.sh cluster NAME PORT  create/start a cluster (pg_cron on)
+#   scripts/provision.sh cluster NAME PORT  create/start a cluster (pg_cron on); pgmq as a local
+#                                           extension like hosted's (needs .venv: `tools` first)
 #   scripts/provision.sh stop NAME          stop a cluster if it runs
 #   scripts/provision.sh restart NAME       restart a running cluster
 set -euo pipefail
@@ -174,6 +175,36 @@ start_cluster() {
   $SUDO pg_ctlcluster $PG_MAJOR "$name" start
 }
 
+# pgmq as a local extension made like hosted's (supabase/compat/pgmq_extension.sql says how):
+# the install SQL the pgmq package in .venv embeds, between that file's before and after parts.
+ensure_pgmq_extension() {
+  local ext=/usr/share/postgresql/$PG_MAJOR/extension wrapper=$ROOT/supabase/compat/pgmq_extension.sql
+  local version script control built
+  version=$("$ROOT/.venv/bin/python" -c 'from pgmq.install import get_embedded_sql_version as v; print(v())')
+  script=$ext/pgmq--$version.sql
+  control=$ext/pgmq.control
+  built=$(mktemp)
+  {
+    sed -n '1,/^-- @PGMQ_INSTALL_SQL@$/p' "$wrapper"
+    "$ROOT/.venv/bin/python" -c 'from pgmq.install import get_embedded_install_sql as s; print(s())'
+    sed -n '/^-- @PGMQ_INSTALL_SQL@$/,$p' "$wrapper"
+  } >"$built"
+  if [ -f "$script" ] && cmp -s "$built" "$script" && grep -qx "default_version = '$version'" "$control"; then
+    rm -f "$built"
+    return 0
+  fi
+  log "installing pgmq $version as a local extension (made as on hosted Supabase)"
+  $SUDO install -m 0644 "$built" "$script"
+  rm -f "$built"
+  $SUDO tee "$control" >/dev/null <<EOF
+# Managed by scripts/provision.sh from supabase/compat/pgmq_extension.sql.
+comment = 'pgmq $version from the pgmq Python package, installed as hosted Supabase installs pgmq'
+default_version = '$version'
+relocatable = false
+trusted = true
+EOF
+}
+
 psql_local() {
   local port=$1
   shift
@@ -202,6 +233,7 @@ case "${1:-}" in
     ;;
   cluster)
     ensure_packages
+    ensure_pgmq_extension
     ensure_cluster "$2" "$3"
     ;;
   packages) ensure_packages ;;

@@ -49,6 +49,18 @@ grant service_role to postgres;
 grant pg_monitor to postgres;
 grant pg_read_all_data to postgres;
 grant pg_signal_backend to postgres;
+-- supautils lets postgres (its privileged_role) set a few superuser-only settings: supabase/postgres
+-- ansible/files/postgresql_config/supautils.conf.j2, supautils.privileged_role_allowed_configs =
+-- 'pgaudit.log, ..., pgaudit.role, session_replication_role, track_io_timing'. PostgreSQL 15's
+-- GRANT SET ON PARAMETER gives postgres exactly those (pgaudit is not installed here), and no
+-- other role. Not mirrored, so stricter here than there: supautils (2.9 and later) also lets
+-- postgres create event triggers (which then skip superusers); PostgreSQL has no grant for that.
+-- (In a DO block only because sqlfluff does not parse GRANT SET ON PARAMETER.)
+do $supautils$
+begin
+    grant set on parameter session_replication_role, track_io_timing to postgres;
+end
+$supautils$;
 alter role anon set statement_timeout = '3s';
 alter role authenticated set statement_timeout = '8s';
 alter role authenticator set statement_timeout = '8s';

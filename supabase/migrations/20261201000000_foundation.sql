@@ -36,12 +36,17 @@ create extension if not exists btree_gist with schema extensions;
 
 create extension if not exists pgcrypto with schema extensions;
 
--- pgmq is an extension on Supabase; on a plain PostgreSQL scripts/dbctl.py
--- installs the SQL the pgmq package embeds before migrations run.
+-- pgmq is an extension on Supabase. There `create extension pgmq` runs as the platform admin
+-- (supautils), which would own a schema pgmq it had to create, and the platform's after-create
+-- script hands pgmq's objects to postgres but not the schema: pgmq.create below would be denied.
+-- So the schema is made here first, as the migration role. Locally the extension is made the
+-- same way (supabase/compat/pgmq_extension.sql); on a plain PostgreSQL without it,
+-- scripts/dbctl.py installs the SQL the pgmq package embeds before migrations run.
 do $pgmq$
 begin
     if exists (select 1 from pg_catalog.pg_available_extensions where name = 'pgmq') then
-        create extension if not exists pgmq;
+        create schema if not exists pgmq;
+        create extension if not exists pgmq with schema pgmq;
     elsif not exists (select 1 from pg_catalog.pg_namespace where nspname = 'pgmq') then
         raise exception 'pgmq is neither an available extension nor installed as SQL'
         using hint = 'run scripts/dbctl.py prepare against this database first';
