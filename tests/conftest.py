@@ -44,6 +44,7 @@ def user(conn: psycopg.Connection) -> User:
 
 
 CRON_PROBE_JOB = "careops-stack-probe"
+FAILING_CRON_PROBE_JOB = "careops-stack-probe-fails"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -58,9 +59,12 @@ def cron_probe(db_url: str) -> Iterator[str]:
             "select cron.schedule(%s, '* * * * *', %s)",
             [CRON_PROBE_JOB, "insert into stack_probe.cron_ticks default values"],
         )
+        # A job whose every run fails, for the failed-runs metric (test_stack).
+        connection.execute("select cron.schedule(%s, '* * * * *', 'select 1 / 0')", [FAILING_CRON_PROBE_JOB])
     yield CRON_PROBE_JOB
     with psycopg.connect(db_url, autocommit=True) as connection:
         connection.execute("select cron.unschedule(%s)", [CRON_PROBE_JOB])
+        connection.execute("select cron.unschedule(%s)", [FAILING_CRON_PROBE_JOB])
         connection.execute("drop schema stack_probe cascade")
 
 

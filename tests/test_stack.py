@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.conftest import FAILING_CRON_PROBE_JOB
 from tests.support import Actor, User, acting_as, error_of, mint_jwt, run_as
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -272,6 +273,31 @@ def test_pg_cron_runs_a_scheduled_job(autocommit_conn: psycopg.Connection, cron_
     ).fetchone()
     assert ticks >= 1
     assert status == ("succeeded",)
+
+
+@pytest.mark.slow
+def test_a_failing_cron_run_shows_in_the_metrics(autocommit_conn: psycopg.Connection) -> None:
+    """The session scheduled a job that always fails (conftest): once pg_cron has run it,
+    private.metrics_snapshot() counts the failure (what CareOpsCronJobFailing alerts on)."""
+
+    def sample(family: str) -> float | None:
+        families = run_as(autocommit_conn, Actor.service(), "select private.metrics_snapshot()")[0][0]
+        return next(
+            (
+                float(s["value"])
+                for f in families
+                if f["name"] == family
+                for s in f["samples"]
+                if s["labels"].get("job") == FAILING_CRON_PROBE_JOB
+            ),
+            None,
+        )
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not sample("careops_cron_job_failed_runs_last_hour"):
+        time.sleep(1)
+    assert (sample("careops_cron_job_failed_runs_last_hour") or 0) >= 1
+    assert sample("careops_cron_job_last_run_success") == 0
 
 
 def test_seed_loads_and_reloads(conn: psycopg.Connection) -> None:
