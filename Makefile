@@ -96,6 +96,8 @@ test-py: ## the pytest suite against the test database
 	@TEST_DATABASE_URL="$(TEST_DATABASE_URL)" $(VENV)/pytest $(PYTEST_ARGS)
 
 SCHEMA_DIR := docs/schema
+# Alert rules, their unit tests and a scrape configuration (docs/operations.md).
+PROMETHEUS_DIR := ops/prometheus
 ERRORS_DOC := docs/errors.md
 TEST_ADMIN_DB_URL := $(LOCAL_TEST_ADMIN_URL)
 
@@ -103,8 +105,11 @@ schema: test-db ## write docs/schema (one file per object) and docs/errors.md's 
 	@$(PY) scripts/schema.py tree "$(TEST_ADMIN_DB_URL)" $(SCHEMA_DIR)
 	@$(PY) scripts/schema.py errors "$(TEST_ADMIN_DB_URL)" $(ERRORS_DOC)
 
-lint: tools ## sqlfluff, ruff check + format --check, supabase db lint (plpgsql_check), docs/schema up to date
+lint: tools ## sqlfluff, ruff, promtool (ops/prometheus), supabase db lint (plpgsql_check), docs/schema up to date
 	@$(VENV)/sqlfluff lint $(SQL_DIRS)
+	@promtool check rules $(PROMETHEUS_DIR)/careops.rules.yml
+	@promtool test rules $(PROMETHEUS_DIR)/careops.rules.test.yml
+	@promtool check config $(PROMETHEUS_DIR)/prometheus.yml
 	@$(VENV)/ruff check $(PY_DIRS)
 	@$(VENV)/ruff format --check $(PY_DIRS)
 	@$(MAKE) --no-print-directory test-db

@@ -1,7 +1,7 @@
 """Worker throughput: jobs/s through `python -m worker` processes vs a raw pgmq loop.
 
     .venv/bin/python bench/worker_throughput.py [DATABASE_URL] [--jobs 4000] [--stub-jobs 1500]
-        [--processes 1,2,4] [--concurrency 16] [--stub-concurrency 32]
+        [--processes 1,2,4] [--concurrency 16] [--stub-concurrency 32] [--pooler POOL_SIZE]
 
 DATABASE_URL (default: $TEST_DATABASE_URL) is a migrated database with pgmq; the benchmark
 creates its own queue `bench_worker_<random>` there and drops it at the end.
@@ -19,6 +19,10 @@ In the same run it measures:
                       provider, record `sent` and archive in grouped statements
     50 ms messages    the same through the resend SDK to the 50 ms stub
 
+With --pooler N the worker processes connect through a real PgBouncer in transaction mode
+(tests/pooler.py, N server connections, DATABASE_TRANSACTION_POOLER=true), as behind hosted
+Supabase's Supavisor on port 6543; the benchmark's own connection stays direct.
+
 Message rows are inserted before the clock starts (what book_appointment and the sweeps
 write); their deliver_message jobs are queued while the workers poll, and the clock stops when
 the last job is archived; every row must then be `sent` (and each key requested once at the stub).
@@ -32,6 +36,7 @@ whatever the figures, 1 only when a sanity check fails (a job not archived exact
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -55,6 +60,7 @@ from tests.message_support import (  # noqa: E402
     create_messaging_workspace,
     send_delivery_jobs,
 )
+from tests.pooler import PgBouncer  # noqa: E402
 from tests.stubs import ResendStub  # noqa: E402
 
 TARGET_CONSOLE_RATE = 1000
@@ -105,6 +111,10 @@ def check_archived(conn: psycopg.Connection, queue: str, jobs: int) -> None:
     reset(conn, queue)
 
 
+# Set by main() with --pooler: the workers' DATABASE_URL is PgBouncer's then.
+POOLER_ENV: dict[str, str] = {}
+
+
 def worker_run(
     conn: psycopg.Connection,
     db_url: str,
@@ -126,6 +136,7 @@ def worker_run(
         "WORKER_CONCURRENCY": str(concurrency),
         "WORKER_BATCH_SIZE": "10",
         "WORKER_POLL_SECONDS": "1",
+        **POOLER_ENV,
         **env,
     }
     workers = []
@@ -229,6 +240,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="default: all (raw always runs)",
     )
     parser.add_argument("--stub-concurrency", type=int, default=32, help="WORKER_CONCURRENCY, 50 ms stub")
+    parser.add_argument("--pooler", type=int, default=0, help="workers through PgBouncer with this pool size")
     args = parser.parse_args(argv)
     if not args.database_url:
         parser.error("give DATABASE_URL or set TEST_DATABASE_URL")
@@ -241,6 +253,23 @@ def main(argv: list[str]) -> int:
     cases = set(args.case or ["noop", "console", "stub", "messages", "stub-messages"])
     queue = f"bench_worker_{uuid.uuid4().hex[:8]}"
     rows: list[tuple[str, int, int, float]] = []
+    with contextlib.ExitStack() as stack:
+        if args.pooler:
+            bouncer = stack.enter_context(PgBouncer(args.database_url, pool_size=args.pooler))
+            POOLER_ENV.update(DATABASE_URL=bouncer.url, DATABASE_TRANSACTION_POOLER="true")
+            print(f"workers through PgBouncer (transaction mode, {args.pooler} server connections)")
+        run_cases(args, cases, process_counts, queue, rows)
+    report(args, rows)
+    return 0
+
+
+def run_cases(
+    args: argparse.Namespace,
+    cases: set[str],
+    process_counts: list[int],
+    queue: str,
+    rows: list[tuple[str, int, int, float]],
+) -> None:
     with psycopg.connect(args.database_url, autocommit=True) as conn:
         conn.execute("select pgmq.create(%s)", [queue])
         try:
@@ -311,6 +340,9 @@ def main(argv: list[str]) -> int:
         finally:
             conn.execute("select pgmq.drop_queue(%s)", [queue])
 
+
+def report(args: argparse.Namespace, rows: list[tuple[str, int, int, float]]) -> None:
+    raw = rows[0][3]
     print(f"\nworker throughput (jobs/s; ratio to the raw per-message loop, {args.jobs} jobs per run)")
     print(f"{'case':<18}{'processes':>10}{'in flight':>10}{'jobs/s':>10}{'x raw':>8}")
     for case, processes, concurrency, rate in rows:
@@ -334,7 +366,6 @@ def main(argv: list[str]) -> int:
         limit_line("50 ms stub: best", best_stub, TARGET_STUB_RATE, "jobs/s", False, digits=0),
     ):
         print(line)
-    return 0
 
 
 if __name__ == "__main__":
