@@ -127,6 +127,7 @@ bench: test-db ## benchmarks under bench/ (prints figures and ratios)
 	@$(PY) bench/timezone_validation.py "$(TEST_DATABASE_URL)"
 	@$(PY) bench/api_load.py "$(LOCAL_TEST_ADMIN_URL)" $(API_BENCH_ARGS)
 	@$(PY) bench/worker_throughput.py "$(TEST_DATABASE_URL)"
+	@$(PY) bench/queue_archive.py "$(TEST_DATABASE_URL)"
 	@$(PY) bench/booking.py "$(LOCAL_TEST_DATABASE_URL)" $(BOOKING_BENCH_ARGS)
 	@$(PY) bench/booking_side_effects.py "$(LOCAL_TEST_DATABASE_URL)"
 	@$(PY) bench/booking_cpu.py "$(LOCAL_TEST_DATABASE_URL)"
