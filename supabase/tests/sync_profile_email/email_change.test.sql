@@ -6,7 +6,7 @@ select tests.create_user('22222222-2222-2222-2222-222222222222', 'sam@example.te
 
 -- Age the profile so that the update is visible in updated_at. The touch trigger
 -- would reset updated_at to now(), so it is off for this one update: postgres owns
--- the table (session_replication_role would need a superuser, or supautils on hosted).
+-- the table (no session_replication_role: that would turn off every trigger).
 alter table public.profiles disable trigger profiles_touch_updated_at;
 update public.profiles
 set updated_at = '2026-01-01 00:00:00+00', created_at = '2026-01-01 00:00:00+00'
