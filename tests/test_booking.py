@@ -91,7 +91,7 @@ def test_anon_books_and_gets_a_manage_token(conn: psycopg.Connection) -> None:
     )
 
 
-def test_same_email_is_the_same_contact_and_only_empty_fields_are_filled(conn: psycopg.Connection) -> None:
+def test_same_email_is_the_same_contact_and_a_booking_never_changes_it(conn: psycopg.Connection) -> None:
     place = create_booking_workspace(conn)
     book(conn, place, day_after_tomorrow(10), email="sam@example.test", p_name="Sam First")
     book(
@@ -106,7 +106,13 @@ def test_same_email_is_the_same_contact_and_only_empty_fields_are_filled(conn: p
     contacts = conn.execute(
         "select name, phone from public.contacts where workspace_id = %s", [place.workspace_id]
     ).fetchall()
-    assert contacts == [("Sam First", "+14155550100")]
+    # Anonymous input never changes an existing contact (issue 17): the phones stay on their bookings.
+    assert contacts == [("Sam First", None)]
+    phones = conn.execute(
+        "select contact_phone from public.bookings where workspace_id = %s order by starts_at",
+        [place.workspace_id],
+    ).fetchall()
+    assert phones == [(None,), ("+14155550100",), ("+33612345678",)]
     other = create_booking_workspace(conn)
     book(conn, other, day_after_tomorrow(10), email="sam@example.test")
     assert (

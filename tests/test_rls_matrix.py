@@ -186,6 +186,16 @@ def add_inbox_rows(conn: psycopg.Connection, world: World) -> None:
             " values ('twilio', %s, 'sms.received', 'unroutable', %s)",
             [f"matrix-{ws}-{workspace_id}", workspace_id],
         )
+        conn.execute(
+            "insert into public.unroutable_messages (provider, event_id, channel, sender, recipients, body)"
+            " values ('twilio', %s, 'sms', '+447700900999', '{+447700900998}', 'Hello?')",
+            [f"matrix-{ws}-{workspace_id}"],
+        )
+        conn.execute(
+            "insert into public.sender_identities (workspace_id, kind, value, status)"
+            " values (%s, 'sms_number', %s, 'verified')",
+            [workspace_id, "+4477009" + "".join(secrets.choice("0123456789") for _ in range(5))],
+        )
 
 
 def add_form_submissions(conn: psycopg.Connection, world: World) -> None:
@@ -676,6 +686,40 @@ SPECS: dict[str, TableSpec] = {
             "outsider": NONE,
             "staff": NONE,
             "owner": NONE,
+        },
+    ),
+    # Inbound no workspace receives: operators (service_role) only.
+    "unroutable_messages": TableSpec(
+        target=lambda w, ws: ("event_id = %s", [f"matrix-{ws}-{w.workspaces[ws]}"]),
+        insert=lambda w, ws: (
+            "with e as (insert into public.webhook_events (provider, event_id, event_type, outcome)"
+            " values ('twilio', %s, 'sms.received', 'unroutable') returning provider, event_id)"
+            " insert into public.unroutable_messages (provider, event_id, channel, recipients, body)"
+            " select e.provider, e.event_id, 'sms', '{}', 'x' from e",
+            [secrets.token_hex(8)],
+        ),
+        update_set="body = body",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": NONE,
+            "owner": NONE,
+        },
+    ),
+    # Owners request and remove; only the platform verifies (status has no grant).
+    "sender_identities": TableSpec(
+        target=lambda w, ws: ("workspace_id = %s and kind = 'sms_number'", [w.workspaces[ws]]),
+        insert=lambda w, ws: (
+            "insert into public.sender_identities (workspace_id, kind, value)"
+            " values (%s, 'email_domain', %s)",
+            [w.workspaces[ws], f"matrix-{secrets.token_hex(4)}.example.test"],
+        ),
+        update_set="status = status",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select", "insert", "delete"}),
         },
     ),
 }

@@ -132,6 +132,7 @@ create table public.bookings (
     updated_at timestamptz not null default now(),
     closed_at timestamptz,
     closed_by uuid references auth.users (id) on delete set null,
+    contact_phone text constraint bookings_contact_phone_is_e164 check (contact_phone ~ '^\+[1-9][0-9]{6,14}$'),
     constraint bookings_manage_token_hash_key unique (manage_token_hash),
     -- Target of composite foreign keys, so rows that point at a booking stay in its workspace.
     constraint bookings_workspace_id_id_key unique (workspace_id, id),
@@ -160,6 +161,10 @@ create table public.bookings (
 comment on table public.bookings is
 'Appointments: one contact, one booking type, held by one practitioner. Live bookings of a practitioner never '
 'overlap, buffers included (bookings_no_overlap).';
+
+comment on column public.bookings.contact_phone is
+'The phone number given with this booking when it is not the contact''s own (an anonymous booking never changes '
+'an existing contact): this booking''s SMS go to it. Staff adopt it by writing it to contacts.phone.';
 
 comment on column public.bookings.closed_by is 'The member who marked it completed or no_show.';
 
@@ -926,6 +931,7 @@ declare
     v_candidate uuid;
     v_contact_id uuid;
     v_new_contact boolean;
+    v_booking_phone text;
     v_token_hash bytea;
     v_waiting uuid [] := '{}'::uuid [];
 begin
@@ -1117,13 +1123,21 @@ begin
         perform private.raise_error('slot_unavailable');
     end if;
 
-    -- Same email in the same workspace is the same contact; a missing phone is filled in.
-    -- The row lock serialises bookings of one email address, so the limit below holds.
+    -- Same email in the same workspace is the same contact. An anonymous caller may create a
+    -- contact but never changes one: a phone given for an existing contact is this booking's
+    -- number (bookings.contact_phone), not the contact's. The row lock serialises bookings of
+    -- one email address, so the limit below holds.
     insert into public.contacts as c (workspace_id, name, email, phone)
     values (v_workspace_id, v_name, v_email, v_phone)
-    on conflict on constraint contacts_workspace_id_email_key
-    do update set phone = coalesce(c.phone, excluded.phone)
-    returning c.id, c.xmax = 0 into v_contact_id, v_new_contact;
+    on conflict on constraint contacts_workspace_id_email_key do nothing
+    returning c.id into v_contact_id;
+    v_new_contact := v_contact_id is not null;
+    if not v_new_contact then
+        select c.id, nullif(v_phone, c.phone) into v_contact_id, v_booking_phone
+        from public.contacts as c
+        where c.workspace_id = v_workspace_id and c.email = v_email
+        for update;
+    end if;
 
     -- A contact created just now holds no bookings yet.
     if not v_new_contact and (
@@ -1147,12 +1161,13 @@ begin
             if found then
                 insert into public.bookings as b (
                     workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
-                    buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by
+                    buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by,
+                    contact_phone
                 )
                 values (
                     v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
                     v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes, v_token_hash,
-                    (select auth.uid())
+                    (select auth.uid()), v_booking_phone
                 )
                 returning b.id into booking_id;
             else
@@ -1171,12 +1186,13 @@ begin
             begin
                 insert into public.bookings as b (
                     workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
-                    buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by
+                    buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by,
+                    contact_phone
                 )
                 values (
                     v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
                     v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes, v_token_hash,
-                    (select auth.uid())
+                    (select auth.uid()), v_booking_phone
                 )
                 returning b.id into booking_id;
             exception when exclusion_violation then
@@ -1203,7 +1219,9 @@ $$;
 comment on function public.book_appointment(text, uuid, timestamptz, text, text, text, text, uuid) is
 'Public booking: books p_starts_at of an active booking type for the named person (email required, phone in '
 'international format, optional notes), with p_staff_id or the fair pick of the free practitioners, and returns '
-'the booking and its manage token (shown once). Errors: not_found, invalid_name, invalid_email, invalid_phone, '
+'the booking and its manage token (shown once). It creates a contact for a new email address but never changes an '
+'existing one: a phone given for an existing contact is kept on the booking (contact_phone) and gets that booking''s '
+'SMS. Errors: not_found, invalid_name, invalid_email, invalid_phone, '
 'invalid_notes, outside_availability, too_soon, too_far_ahead, slot_unavailable, booking_limit_reached.';
 
 -- Locks the booking and checks that it may still change; returns it.

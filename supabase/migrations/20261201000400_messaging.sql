@@ -193,6 +193,50 @@ comment on column public.messages.idempotency_key is
 
 comment on column public.messages.claimed_at is 'When the worker last claimed it for delivery.';
 
+-- Sender identities ----------------------------------------------------------------------------
+
+-- A number or address belongs to one workspace and is used only once the platform verified it.
+create table public.sender_identities (
+    id uuid primary key default gen_random_uuid(),
+    workspace_id uuid not null references public.workspaces (id) on delete cascade,
+    kind text not null check (kind in ('sms_number', 'email_address', 'email_domain', 'inbound_address')),
+    value text not null constraint sender_identities_value_fits_kind check (  -- noqa: RF04
+        case kind
+            when 'sms_number' then value ~ '^\+[1-9][0-9]{6,14}$'
+            when 'email_domain'
+                then
+                    char_length(value) <= 253
+                    and value ~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$'
+            else char_length(value) <= 254 and value = private.normalize_email(value)
+        end
+    ),
+    status text not null default 'requested' check (status in ('requested', 'verified', 'revoked')),
+    requested_by uuid references auth.users (id) on delete set null,
+    verified_at timestamptz,
+    revoked_at timestamptz,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now(),
+    constraint sender_identities_verified_have_verified_at check (status <> 'verified' or verified_at is not null),
+    constraint sender_identities_revoked_have_revoked_at check (status <> 'revoked' or revoked_at is not null)
+);
+
+comment on table public.sender_identities is
+'Numbers and addresses a workspace sends from or receives at. Owners request one; only the platform (service_role) '
+'marks it verified, after proving the workspace controls it. Outbound uses only verified ones (else the platform '
+'default), inbound is routed only to the active workspace holding the verified one.';
+
+comment on column public.sender_identities.kind is
+'sms_number (E.164, sends and receives SMS), email_address (sends, and receives replies), email_domain (sends from '
+'any address of it), inbound_address (receives email only).';
+
+comment on column public.sender_identities.value is
+'Normalised: E.164 for numbers, lower-case for addresses and domains.';
+
+comment on column public.sender_identities.status is
+'requested (by an owner, not used), verified (by the platform; one workspace per value), revoked (no longer used).';
+
+comment on column public.sender_identities.requested_by is 'The owner who asked for it.';
+
 -- Reminders ----------------------------------------------------------------------------------
 
 -- Which start of which booking was reminded. Keyed by the start: a booking that moves is due
@@ -230,6 +274,19 @@ where (provider_message_id is not null);
 -- The sweep reads the confirmed bookings of the next 24 hours by start: it costs what is in
 -- that window, not the table.
 create index bookings_confirmed_starts_at_idx on public.bookings (starts_at) where (status = 'confirmed');
+
+-- One workspace per verified number, address or domain (an email_address and an inbound_address
+-- are the same mailbox). Requests are not unique across workspaces, so nobody can hold a value
+-- hostage by asking for it first; the platform verifies only the one that proved control.
+create unique index sender_identities_one_verified_owner
+on public.sender_identities ((case kind when 'inbound_address' then 'email_address' else kind end), value)
+where (status = 'verified');
+
+create unique index sender_identities_one_live_per_workspace
+on public.sender_identities (workspace_id, kind, value) where (status <> 'revoked');
+
+create index sender_identities_requested_by_idx on public.sender_identities (requested_by)
+where (requested_by is not null);
 
 -- Functions -----------------------------------------------------------------------------
 
@@ -450,11 +507,12 @@ begin
             r.booking_id,
             r.template_kind,
             t.channel,
-            case t.channel when 'email' then c.email else c.phone end as recipient,
+            -- A booking's SMS go to the number given with it when that is not the contact's own.
+            case t.channel when 'email' then c.email else coalesce(b.contact_phone, c.phone) end as recipient,
             case
                 when v.automation_paused_until > now() then 'automation_paused'
                 when t.channel = 'email' and c.email is null then 'no_email_address'
-                when t.channel = 'sms' and c.phone is null then 'no_phone_number'
+                when t.channel = 'sms' and coalesce(b.contact_phone, c.phone) is null then 'no_phone_number'
             end as skip_reason,
             pg_catalog.format(
                 t.subject_format,
@@ -483,6 +541,7 @@ begin
         inner join public.communication_settings as s on c.workspace_id = s.workspace_id
         inner join public.message_templates as t on c.workspace_id = t.workspace_id and r.template_kind = t.kind
         inner join public.conversations as v on c.workspace_id = v.workspace_id and c.id = v.contact_id
+        left join public.bookings as b on r.booking_id = b.id
         where
             case t.channel when 'email' then s.email_enabled when 'sms' then s.sms_enabled else false end
             and (r.channel is null or r.channel = t.channel)
@@ -601,6 +660,142 @@ $$;
 comment on function private.queue_member_notice(uuid, uuid, text, jsonb, text) is
 'Queues an email notice (low_stock, form_overdue) to a member of the workspace; idempotent per key; nothing when email is off.';
 
+-- Sender identities ------------------------------------------------------------------------------
+
+create function private.validate_sender_identity()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    if tg_op = 'INSERT' then
+        if char_length(new.value) > 320 then
+            perform private.raise_error('invalid_sender_identity');
+        end if;
+        new.value := case new.kind
+            when 'sms_number' then private.normalize_phone(new.value)
+            when 'email_domain' then pg_catalog.lower(pg_catalog.btrim(new.value))
+            else private.normalize_email(new.value)
+        end;
+        if new.value is null or (
+            new.kind = 'email_domain'
+            and new.value !~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$'
+        ) then
+            perform private.raise_error(case new.kind when 'sms_number' then 'invalid_phone' else 'invalid_sender_identity' end);
+        end if;
+        new.requested_by := coalesce(new.requested_by, (select auth.uid()));
+    elsif new.kind is distinct from old.kind or new.value is distinct from old.value
+        or new.workspace_id is distinct from old.workspace_id then
+        perform private.raise_error('invalid_sender_identity', 'Request a new identity instead of changing one.');
+    end if;
+    if new.status = 'verified' then
+        new.verified_at := coalesce(new.verified_at, pg_catalog.now());
+    elsif new.status = 'revoked' then
+        new.revoked_at := coalesce(new.revoked_at, pg_catalog.now());
+    end if;
+    -- Someone else's verified value cannot be requested (the unique index refuses a second verification).
+    if new.status <> 'revoked' and exists (
+        select 1 from public.sender_identities as i
+        where
+            i.status = 'verified'
+            and i.workspace_id <> new.workspace_id
+            and i.value = new.value
+            and (case i.kind when 'inbound_address' then 'email_address' else i.kind end)
+            = (case new.kind when 'inbound_address' then 'email_address' else new.kind end)
+    ) then
+        perform private.raise_error('sender_identity_taken');
+    end if;
+    return new;
+end
+$$;
+
+comment on function private.validate_sender_identity() is
+'Trigger: normalises a requested identity (E.164, lower-case address or domain), stamps verified_at/revoked_at, and '
+'refuses a value another workspace holds verified. Raises invalid_phone, invalid_sender_identity, sender_identity_taken.';
+
+-- What a workspace's messages go out as: the settings' sender address and number, each only when
+-- the platform verified it for this workspace; null means the platform's default identity.
+create function private.workspace_senders(p_workspace_id uuid)
+returns table (from_email text, reply_to_email text, sms_from_number text)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    return query
+    select
+        -- Sending from an address needs its domain verified (the provider signs for the domain).
+        case when exists (
+            select 1 from public.sender_identities as i
+            where
+                i.workspace_id = p_workspace_id and i.status = 'verified' and i.kind = 'email_domain'
+                and i.value = pg_catalog.split_part(s.sender_email, '@', 2)
+        ) then s.sender_email end,
+        coalesce(
+            s.reply_to_email,
+            case when exists (
+                select 1 from public.sender_identities as i
+                where
+                    i.workspace_id = p_workspace_id and i.status = 'verified'
+                    and (
+                        (i.kind in ('email_address', 'inbound_address') and i.value = s.sender_email)
+                        or (i.kind = 'email_domain' and i.value = pg_catalog.split_part(s.sender_email, '@', 2))
+                    )
+            ) then s.sender_email end
+        ),
+        case when exists (
+            select 1 from public.sender_identities as i
+            where
+                i.workspace_id = p_workspace_id and i.status = 'verified' and i.kind = 'sms_number'
+                and i.value = s.sms_from_number
+        ) then s.sms_from_number end
+    from public.communication_settings as s
+    where s.workspace_id = p_workspace_id;
+end
+$$;
+
+comment on function private.workspace_senders(uuid) is
+'The workspace''s outbound identities as the worker uses them: From address (sender_email when its domain is a verified '
+'email_domain), Reply-To (reply_to_email, else a verified sender_email) and SMS number (sms_from_number when verified); '
+'null: the platform''s default (EMAIL_FROM, TWILIO_FROM_NUMBER).';
+
+-- Inbound goes to the one active workspace holding a verified identity it was sent to; never by age.
+create function private.receiving_workspace(p_channel text, p_to text[])
+returns uuid
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    return (
+        select i.workspace_id
+        from unnest(p_to) with ordinality as t (address, ordinal)
+        inner join public.sender_identities as i
+            on i.value = case p_channel
+                when 'sms' then private.normalize_phone(t.address)
+                else private.normalize_email(t.address)
+            end
+        inner join public.workspaces as w on i.workspace_id = w.id
+        where
+            i.status = 'verified'
+            and w.status = 'active'
+            and case p_channel
+                when 'sms' then i.kind = 'sms_number'
+                else i.kind in ('email_address', 'inbound_address')
+            end
+        order by t.ordinal
+        limit 1
+    );
+end
+$$;
+
+comment on function private.receiving_workspace(text, text[]) is
+'The active workspace whose verified sms_number (sms) or email_address/inbound_address (email) is one of p_to, in '
+'the order of p_to; null when none is.';
+
 create function private.claim_message_deliveries(p_message_ids uuid[], p_claim_timeout interval)
 returns table (
     claimed boolean,
@@ -656,11 +851,12 @@ begin
     select
         true, m.status, null::integer, m.id, m.workspace_id, m.channel, m.recipient, m.subject, m.body,
         m.attempts, m.idempotency_key,
-        coalesce(s.sender_name, w.name), s.sender_email, coalesce(s.reply_to_email, s.sender_email),
-        s.sms_from_number
+        coalesce(s.sender_name, w.name), v.from_email, v.reply_to_email, v.sms_from_number
     from public.messages as m
     inner join public.workspaces as w on m.workspace_id = w.id
     left join public.communication_settings as s on m.workspace_id = s.workspace_id
+    -- Only identities the platform verified for this workspace; else its default.
+    left join lateral private.workspace_senders(m.workspace_id) as v on true
     where m.id = any(v_claimed);
     -- The rest, in a new snapshot (so a row claimed by another worker meanwhile shows sending):
     -- final (archive the job), being sent by another worker (come back when that claim times
@@ -1297,6 +1493,14 @@ after update of starts_at on public.bookings
 for each row when (new.status = 'confirmed' and old.starts_at is distinct from new.starts_at)
 execute function private.queue_reschedule_notice();
 
+create trigger sender_identities_validate
+before insert or update on public.sender_identities
+for each row execute function private.validate_sender_identity();
+
+create trigger sender_identities_touch_updated_at
+before update on public.sender_identities
+for each row execute function private.touch_updated_at();
+
 -- Row level security, policies and Realtime ---------------------------------------------
 
 alter table public.conversations enable row level security;
@@ -1310,6 +1514,20 @@ using (workspace_id = any((select private.member_workspace_ids())::uuid[]));
 create policy "members read their workspaces' messages"
 on public.messages for select to authenticated
 using (workspace_id = any((select private.member_workspace_ids())::uuid[]));
+
+alter table public.sender_identities enable row level security;
+
+create policy "members read their workspaces' sender identities"
+on public.sender_identities for select to authenticated
+using (workspace_id = any((select private.member_workspace_ids())::uuid[]));
+
+create policy "owners request sender identities"
+on public.sender_identities for insert to authenticated
+with check (workspace_id = any((select private.owner_workspace_ids())::uuid[]) and status = 'requested');
+
+create policy "owners remove sender identities"
+on public.sender_identities for delete to authenticated
+using (workspace_id = any((select private.owner_workspace_ids())::uuid[]));
 
 -- Reached only through security definer functions; RLS with no policy is a second lock.
 alter table private.booking_reminders enable row level security;
@@ -1405,6 +1623,27 @@ private.claim_message_deliveries(uuid[], interval),
 private.record_deliveries(text, jsonb)
 to service_role;
 
+-- Owners request (the status stays requested: no column grant) and remove; only the platform
+-- (service_role) marks one verified or revoked.
+revoke all on public.sender_identities from anon, authenticated;
+
+grant select, delete on public.sender_identities to authenticated;
+
+grant insert (workspace_id, kind, value) on public.sender_identities to authenticated;
+
+grant all on public.sender_identities to service_role;
+
+revoke execute on function
+private.validate_sender_identity(),
+private.workspace_senders(uuid),
+private.receiving_workspace(text, text[])
+from public;
+
+grant execute on function
+private.workspace_senders(uuid),
+private.receiving_workspace(text, text[])
+to service_role;
+
 -- Owners update subject and body as authenticated: the generated columns run these as them.
 revoke execute on function private.template_format(text), private.template_placeholder_names(text) from public;
 
@@ -1420,3 +1659,11 @@ where j.jobname = 'careops_send_due_reminders';
 select cron.schedule('careops_send_due_reminders', '*/30 * * * *', 'select private.send_due_reminders()');
 
 -- Data ----------------------------------------------------------------------------------
+
+insert into private.error_codes (code, http_status, description) values
+(
+    'invalid_sender_identity',
+    400,
+    'Not a valid sender identity: an email address or a domain name (example.com); an SMS number is invalid_phone.'
+),
+('sender_identity_taken', 409, 'Another workspace holds this number or address, verified.');

@@ -192,6 +192,27 @@ comment on column public.webhook_events.event_type is 'sms.received, or Resend''
 comment on column public.webhook_events.outcome is
 'received (an inbound message), status_updated, unknown_message (no message has that provider id), unroutable (no workspace receives at that address), ignored (a type that changes nothing).';
 
+-- Inbound that no workspace receives: kept for operators, never shown to a workspace.
+create table public.unroutable_messages (
+    provider text not null,
+    event_id text not null,
+    channel text not null check (channel in ('email', 'sms')),
+    sender text check (char_length(sender) <= 320),
+    recipients text[] not null check (cardinality(recipients) <= 50),
+    subject text check (char_length(subject) <= 1000),
+    body text not null check (char_length(body) <= 20000),
+    received_at timestamptz not null default now(),
+    primary key (provider, event_id),
+    constraint unroutable_messages_event_fkey foreign key (provider, event_id)
+    references public.webhook_events (provider, event_id) on delete cascade
+);
+
+comment on table public.unroutable_messages is
+'Inbound SMS and email sent to a number or address that no active workspace holds verified: kept (not lost) for '
+'operators (service_role), counted by /metrics (careops_unroutable_inbound_messages). Members never see them.';
+
+comment on column public.unroutable_messages.recipients is 'The numbers or addresses it was sent to, as the provider gave them.';
+
 -- Indexes -------------------------------------------------------------------------------
 
 -- At most one open alert per kind and subject: raise_alert relies on it to stay idempotent under concurrency.
@@ -1159,23 +1180,16 @@ begin
         return pg_catalog.jsonb_build_object('outcome', 'duplicate');
     end if;
     v_from := case p_channel when 'sms' then private.normalize_phone(p_from) else private.normalize_email(p_from) end;
-    -- The workspace that receives at one of the addressed numbers or addresses (the oldest
-    -- one if two share it).
-    select s.workspace_id into v_workspace_id
-    from public.communication_settings as s
-    inner join public.workspaces as w on s.workspace_id = w.id
-    where
-        case p_channel
-            when 'sms' then s.sms_from_number = any(
-                array(select private.normalize_phone(t) from unnest(p_to) as t)
-            )
-            else s.sender_email = any(array(select private.normalize_email(t) from unnest(p_to) as t))
-        end
-    order by w.created_at, w.id
-    limit 1;
+    -- The active workspace holding a verified identity it was sent to (one per value).
+    v_workspace_id := private.receiving_workspace(p_channel, p_to);
     if v_workspace_id is null or v_from is null then
         update public.webhook_events as e set outcome = 'unroutable'
         where e.provider = p_provider and e.event_id = p_event_id;
+        insert into public.unroutable_messages (provider, event_id, channel, sender, recipients, subject, body)
+        values (
+            p_provider, p_event_id, p_channel, left(p_from, 320), coalesce(p_to[1:50], '{}'),
+            case when p_channel = 'email' then left(p_subject, 1000) end, left(coalesce(p_body, ''), 20000)
+        );
         return pg_catalog.jsonb_build_object('outcome', 'unroutable');
     end if;
 
@@ -1237,7 +1251,7 @@ end
 $$;
 
 comment on function private.receive_inbound_message(text, text, text, text, text[], text, text, text) is
-'edge_api (service_role), after verifying the webhook: an SMS or email a customer wrote, attached to their conversation in the workspace that receives at p_to (matched by phone or email; an unknown sender becomes a contact with source inbound and no welcome). Raises the unread count. Returns {"outcome": received | duplicate | unroutable, ...}; a duplicate event id writes nothing.';
+'edge_api (service_role), after verifying the webhook: an SMS or email a customer wrote, attached to their conversation in the active workspace holding a verified identity in p_to (private.receiving_workspace; matched by the contact''s own phone or email; an unknown sender becomes a contact with source inbound and no welcome). Raises the unread count. Inbound no workspace receives is kept in unroutable_messages. Returns {"outcome": received | duplicate | unroutable, ...}; a duplicate event id writes nothing.';
 
 create function private.record_delivery_event(
     p_event_id text, p_event_type text, p_provider_message_id text
@@ -1374,6 +1388,8 @@ using (workspace_id = any((select private.member_workspace_ids())::uuid[]));
 
 alter table public.webhook_events enable row level security;
 
+alter table public.unroutable_messages enable row level security;
+
 -- Grants --------------------------------------------------------------------------------
 
 -- Members read; resolving goes through resolve_alert (who and when are set by the database).
@@ -1470,6 +1486,10 @@ to authenticated, service_role;
 revoke all on public.webhook_events from anon, authenticated;
 
 grant all on public.webhook_events to service_role;
+
+revoke all on public.unroutable_messages from anon, authenticated;
+
+grant all on public.unroutable_messages to service_role;
 
 revoke execute on function
 private.skip_bounced_email(),

@@ -653,7 +653,11 @@ begin
             7, 'careops_message_delivery_retries',
             'Delivery attempts beyond the first, summed over outbound messages, by status and channel.'
         ),
-        (8, 'careops_open_alerts', 'Open alerts by kind (malformed_job: system alerts without a workspace).')
+        (8, 'careops_open_alerts', 'Open alerts by kind (malformed_job: system alerts without a workspace).'),
+        (
+            9, 'careops_unroutable_inbound_messages',
+            'Inbound SMS and email no active workspace receives (kept in unroutable_messages), by channel.'
+        )
     ),
 
     samples (name, labels, value) as (
@@ -701,6 +705,10 @@ begin
         union all
         select 'careops_open_alerts', pg_catalog.jsonb_build_object('kind', a.kind), a.alerts::numeric
         from open_alerts as a
+        union all
+        select 'careops_unroutable_inbound_messages', pg_catalog.jsonb_build_object('channel', u.channel), count(*)
+        from public.unroutable_messages as u
+        group by u.channel
     )
 
     select pg_catalog.jsonb_agg(
@@ -728,7 +736,7 @@ end
 $$;
 
 comment on function private.metrics_snapshot() is
-'Database metrics as Prometheus gauge families [{name, help, samples: [{labels, value}]}]: pgmq queue depth and oldest message age, pg_cron jobs'' state and last run, outbound messages by status/provider/channel, delivery retries, open alerts by kind, and '
+'Database metrics as Prometheus gauge families [{name, help, samples: [{labels, value}]}]: pgmq queue depth and oldest message age, pg_cron jobs'' state and last run, outbound messages by status/provider/channel, delivery retries, open alerts by kind, inbound no workspace receives, and '
 'private.business_metric_families (bookings created, forms completed, messages sent today). service_role only.';
 
 -- Marking ---------------------------------------------------------------------------------

@@ -67,12 +67,15 @@ def parsed_sender(default_sender: str) -> tuple[str, str]:
 
 
 def outgoing(row: dict[str, Any], default_sender: str) -> Message:
-    """The email or SMS a claimed row describes. Emails go from the workspace's sender name at the
-    platform's EMAIL_FROM address (a verified sending domain) and reply to the workspace."""
+    """The email or SMS a claimed row describes. The claim returns only identities the platform
+    verified for the workspace (private.workspace_senders): emails go from the workspace's sender
+    name at its address on a verified domain, else at the platform's EMAIL_FROM address, and reply
+    to the workspace; SMS go from its verified number, else TWILIO_FROM_NUMBER."""
     if row["channel"] == "sms":
         return SmsMessage(to=row["recipient"], body=row["body"], sender=row["sms_from_number"])
-    default_name, address = parsed_sender(default_sender)
+    default_name, default_address = parsed_sender(default_sender)
     name = row["sender_name"] or default_name
+    address = row["sender_email"] or default_address
     return EmailMessage(
         to=row["recipient"],
         subject=row["subject"] or "",

@@ -36,11 +36,12 @@ begin
     select
         true, m.status, null::integer, m.id, m.workspace_id, m.channel, m.recipient, m.subject, m.body,
         m.attempts, m.idempotency_key,
-        coalesce(s.sender_name, w.name), s.sender_email, coalesce(s.reply_to_email, s.sender_email),
-        s.sms_from_number
+        coalesce(s.sender_name, w.name), v.from_email, v.reply_to_email, v.sms_from_number
     from public.messages as m
     inner join public.workspaces as w on m.workspace_id = w.id
     left join public.communication_settings as s on m.workspace_id = s.workspace_id
+    -- Only identities the platform verified for this workspace; else its default.
+    left join lateral private.workspace_senders(m.workspace_id) as v on true
     where m.id = any(v_claimed);
     -- The rest, in a new snapshot (so a row claimed by another worker meanwhile shows sending):
     -- final (archive the job), being sent by another worker (come back when that claim times

@@ -70,7 +70,11 @@ begin
             7, 'careops_message_delivery_retries',
             'Delivery attempts beyond the first, summed over outbound messages, by status and channel.'
         ),
-        (8, 'careops_open_alerts', 'Open alerts by kind (malformed_job: system alerts without a workspace).')
+        (8, 'careops_open_alerts', 'Open alerts by kind (malformed_job: system alerts without a workspace).'),
+        (
+            9, 'careops_unroutable_inbound_messages',
+            'Inbound SMS and email no active workspace receives (kept in unroutable_messages), by channel.'
+        )
     ),
 
     samples (name, labels, value) as (
@@ -118,6 +122,10 @@ begin
         union all
         select 'careops_open_alerts', pg_catalog.jsonb_build_object('kind', a.kind), a.alerts::numeric
         from open_alerts as a
+        union all
+        select 'careops_unroutable_inbound_messages', pg_catalog.jsonb_build_object('channel', u.channel), count(*)
+        from public.unroutable_messages as u
+        group by u.channel
     )
 
     select pg_catalog.jsonb_agg(
@@ -146,7 +154,7 @@ $$;
 
 ALTER FUNCTION private.metrics_snapshot() OWNER TO postgres;
 
-COMMENT ON FUNCTION private.metrics_snapshot() IS 'Database metrics as Prometheus gauge families [{name, help, samples: [{labels, value}]}]: pgmq queue depth and oldest message age, pg_cron jobs'' state and last run, outbound messages by status/provider/channel, delivery retries, open alerts by kind, and private.business_metric_families (bookings created, forms completed, messages sent today). service_role only.';
+COMMENT ON FUNCTION private.metrics_snapshot() IS 'Database metrics as Prometheus gauge families [{name, help, samples: [{labels, value}]}]: pgmq queue depth and oldest message age, pg_cron jobs'' state and last run, outbound messages by status/provider/channel, delivery retries, open alerts by kind, inbound no workspace receives, and private.business_metric_families (bookings created, forms completed, messages sent today). service_role only.';
 
 REVOKE ALL ON FUNCTION private.metrics_snapshot() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.metrics_snapshot() TO service_role;

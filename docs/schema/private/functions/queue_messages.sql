@@ -22,11 +22,12 @@ begin
             r.booking_id,
             r.template_kind,
             t.channel,
-            case t.channel when 'email' then c.email else c.phone end as recipient,
+            -- A booking's SMS go to the number given with it when that is not the contact's own.
+            case t.channel when 'email' then c.email else coalesce(b.contact_phone, c.phone) end as recipient,
             case
                 when v.automation_paused_until > now() then 'automation_paused'
                 when t.channel = 'email' and c.email is null then 'no_email_address'
-                when t.channel = 'sms' and c.phone is null then 'no_phone_number'
+                when t.channel = 'sms' and coalesce(b.contact_phone, c.phone) is null then 'no_phone_number'
             end as skip_reason,
             pg_catalog.format(
                 t.subject_format,
@@ -55,6 +56,7 @@ begin
         inner join public.communication_settings as s on c.workspace_id = s.workspace_id
         inner join public.message_templates as t on c.workspace_id = t.workspace_id and r.template_kind = t.kind
         inner join public.conversations as v on c.workspace_id = v.workspace_id and c.id = v.contact_id
+        left join public.bookings as b on r.booking_id = b.id
         where
             case t.channel when 'email' then s.email_enabled when 'sms' then s.sms_enabled else false end
             and (r.channel is null or r.channel = t.channel)

@@ -16,23 +16,16 @@ begin
         return pg_catalog.jsonb_build_object('outcome', 'duplicate');
     end if;
     v_from := case p_channel when 'sms' then private.normalize_phone(p_from) else private.normalize_email(p_from) end;
-    -- The workspace that receives at one of the addressed numbers or addresses (the oldest
-    -- one if two share it).
-    select s.workspace_id into v_workspace_id
-    from public.communication_settings as s
-    inner join public.workspaces as w on s.workspace_id = w.id
-    where
-        case p_channel
-            when 'sms' then s.sms_from_number = any(
-                array(select private.normalize_phone(t) from unnest(p_to) as t)
-            )
-            else s.sender_email = any(array(select private.normalize_email(t) from unnest(p_to) as t))
-        end
-    order by w.created_at, w.id
-    limit 1;
+    -- The active workspace holding a verified identity it was sent to (one per value).
+    v_workspace_id := private.receiving_workspace(p_channel, p_to);
     if v_workspace_id is null or v_from is null then
         update public.webhook_events as e set outcome = 'unroutable'
         where e.provider = p_provider and e.event_id = p_event_id;
+        insert into public.unroutable_messages (provider, event_id, channel, sender, recipients, subject, body)
+        values (
+            p_provider, p_event_id, p_channel, left(p_from, 320), coalesce(p_to[1:50], '{}'),
+            case when p_channel = 'email' then left(p_subject, 1000) end, left(coalesce(p_body, ''), 20000)
+        );
         return pg_catalog.jsonb_build_object('outcome', 'unroutable');
     end if;
 
@@ -95,7 +88,7 @@ $$;
 
 ALTER FUNCTION private.receive_inbound_message(p_provider text, p_event_id text, p_channel text, p_from text, p_to text[], p_subject text, p_body text, p_sender_name text) OWNER TO postgres;
 
-COMMENT ON FUNCTION private.receive_inbound_message(p_provider text, p_event_id text, p_channel text, p_from text, p_to text[], p_subject text, p_body text, p_sender_name text) IS 'edge_api (service_role), after verifying the webhook: an SMS or email a customer wrote, attached to their conversation in the workspace that receives at p_to (matched by phone or email; an unknown sender becomes a contact with source inbound and no welcome). Raises the unread count. Returns {"outcome": received | duplicate | unroutable, ...}; a duplicate event id writes nothing.';
+COMMENT ON FUNCTION private.receive_inbound_message(p_provider text, p_event_id text, p_channel text, p_from text, p_to text[], p_subject text, p_body text, p_sender_name text) IS 'edge_api (service_role), after verifying the webhook: an SMS or email a customer wrote, attached to their conversation in the active workspace holding a verified identity in p_to (private.receiving_workspace; matched by the contact''s own phone or email; an unknown sender becomes a contact with source inbound and no welcome). Raises the unread count. Inbound no workspace receives is kept in unroutable_messages. Returns {"outcome": received | duplicate | unroutable, ...}; a duplicate event id writes nothing.';
 
 REVOKE ALL ON FUNCTION private.receive_inbound_message(p_provider text, p_event_id text, p_channel text, p_from text, p_to text[], p_subject text, p_body text, p_sender_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.receive_inbound_message(p_provider text, p_event_id text, p_channel text, p_from text, p_to text[], p_subject text, p_body text, p_sender_name text) TO service_role;

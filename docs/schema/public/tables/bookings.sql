@@ -22,8 +22,10 @@ CREATE TABLE public.bookings (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     closed_at timestamp with time zone,
     closed_by uuid,
+    contact_phone text,
     CONSTRAINT bookings_buffer_range CHECK ((((buffer_before_minutes >= 0) AND (buffer_before_minutes <= 240)) AND ((buffer_after_minutes >= 0) AND (buffer_after_minutes <= 240)))),
     CONSTRAINT bookings_cancelled_when_cancelled CHECK (((status = 'cancelled'::text) = (cancelled_at IS NOT NULL))),
+    CONSTRAINT bookings_contact_phone_is_e164 CHECK ((contact_phone ~ '^\+[1-9][0-9]{6,14}$'::text)),
     CONSTRAINT bookings_ends_after_start CHECK ((ends_at > starts_at)),
     CONSTRAINT bookings_notes_are_clean CHECK (((notes IS NULL) OR private.is_clean_multiline_text(notes, 2000))),
     CONSTRAINT bookings_reason_is_clean CHECK (((cancellation_reason IS NULL) OR private.is_clean_multiline_text(cancellation_reason, 500))),
@@ -53,6 +55,8 @@ COMMENT ON COLUMN public.bookings.cancelled_by IS 'The signed-in user who cancel
 COMMENT ON COLUMN public.bookings.closed_at IS 'When staff marked it completed or no_show; null otherwise.';
 
 COMMENT ON COLUMN public.bookings.closed_by IS 'The member who marked it completed or no_show.';
+
+COMMENT ON COLUMN public.bookings.contact_phone IS 'The phone number given with this booking when it is not the contact''s own (an anonymous booking never changes an existing contact): this booking''s SMS go to it. Staff adopt it by writing it to contacts.phone.';
 
 ALTER TABLE ONLY public.bookings
     ADD CONSTRAINT bookings_manage_token_hash_key UNIQUE (manage_token_hash);

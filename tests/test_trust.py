@@ -1,0 +1,437 @@
+"""Messaging patients can trust (issue 17), tried as an attacker would: anonymous RPCs as
+PostgREST calls them and signed webhooks over HTTP.
+
+- anonymous input never rewrites an existing contact (a phone given with a booking is that
+  booking's number); a text from a number no contact holds starts its own conversation;
+- sender identities: a number or address is verified for one workspace by the platform before
+  it is used; inbound goes only to the active workspace holding it verified, the rest is kept
+  for operators; outbound uses only verified identities or the platform default;
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.booking_support import BookingWorkspace, book, create_booking_workspace, drop_booking_workspace
+from tests.edge_api_support import app_for
+from tests.message_support import create_messaging_workspace, queue_messages
+from tests.stubs import ResendStub, SmtpStub, TwilioStub
+from tests.support import Actor, error_of, run_as
+from tests.test_message_delivery import SENDER, burst
+from tests.test_webhooks import TWILIO_TOKEN, TWILIO_URL, twilio_signature
+from worker.providers import ProviderChain, Providers, ResendProvider, TwilioProvider
+
+
+def next_slot(days: int = 1, hour: int = 10) -> datetime:
+    day = datetime.now(UTC).date() + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def random_number(prefix: str = "+336") -> str:
+    return prefix + "".join(secrets.choice("0123456789") for _ in range(8))
+
+
+@dataclass
+class Clinic:
+    place: BookingWorkspace
+    sms_number: str
+    email_address: str
+    event_ids: list[str]
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.place.workspace_id
+
+    def sms(self, sender: str, body: str, **extra: str) -> dict[str, str]:
+        sid = f"SM{uuid.uuid4().hex}"
+        self.event_ids.append(sid)
+        return {
+            "MessageSid": sid,
+            "AccountSid": "AC" + "0" * 32,
+            "From": sender,
+            "To": self.sms_number,
+            "Body": body,
+            "NumMedia": "0",
+            **extra,
+        }
+
+
+def make_clinic(conn: psycopg.Connection) -> Clinic:
+    """A committed active workspace with email and SMS on, receiving at a number it owns."""
+    place = create_booking_workspace(conn)
+    number = random_number()
+    address = f"hello-{place.slug}@clinic.example.test"
+    conn.execute(
+        "update public.communication_settings set sms_enabled = true, sms_from_number = %s,"
+        " sender_email = %s where workspace_id = %s",
+        [number, address, place.workspace_id],
+    )
+    verify(conn, place.workspace_id, "sms_number", number)
+    verify(conn, place.workspace_id, "email_address", address)
+    return Clinic(place, number, address, [])
+
+
+def verify(conn: psycopg.Connection, workspace_id: uuid.UUID, kind: str, value: str) -> None:
+    """What the platform does once the workspace proved it controls the value (service_role)."""
+    run_as(
+        conn,
+        Actor.service(),
+        "insert into public.sender_identities (workspace_id, kind, value, status)"
+        " values (%s, %s, %s, 'verified')",
+        [workspace_id, kind, value],
+    )
+
+
+def drop_clinic(conn: psycopg.Connection, clinic: Clinic) -> None:
+    conn.execute("delete from public.webhook_events where event_id = any(%s)", [clinic.event_ids])
+    conn.execute(
+        "delete from pgmq.q_jobs where message -> 'payload' ->> 'message_id' in"
+        " (select id::text from public.messages where workspace_id = %s)",
+        [clinic.id],
+    )
+    drop_booking_workspace(conn, clinic.place)
+
+
+@pytest.fixture
+def clinic(db_url: str) -> Iterator[Clinic]:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        made = make_clinic(conn)
+        yield made
+        drop_clinic(conn, made)
+
+
+@pytest.fixture
+def client(db_url: str) -> Iterator[TestClient]:
+    with TestClient(app_for(db_url, twilio_auth_token=TWILIO_TOKEN)) as test_client:
+        yield test_client
+
+
+def post_sms(client: TestClient, params: dict[str, str]) -> Any:
+    """A Twilio webhook call, signed with the account's auth token."""
+    return client.post(
+        "/webhooks/twilio/sms",
+        content=urlencode(params),
+        headers={
+            "content-type": "application/x-www-form-urlencoded",
+            "x-twilio-signature": twilio_signature(TWILIO_URL, params),
+        },
+    )
+
+
+# --- 2. Anonymous input never rewrites someone else's contact ------------------------------------
+
+
+def test_an_anonymous_booking_never_changes_an_existing_contact(conn: psycopg.Connection) -> None:
+    place = create_booking_workspace(conn)
+    conn.execute(
+        "update public.communication_settings set sms_enabled = true where workspace_id = %s",
+        [place.workspace_id],
+    )
+    patient, number_patient = "pat@example.test", "+33611111111"
+    without_phone = "no-phone@example.test"
+    conn.execute(
+        "insert into public.contacts (workspace_id, name, email, phone) values"
+        " (%s, 'Pat Patient', %s, %s), (%s, 'Nora Nophone', %s, null)",
+        [place.workspace_id, patient, number_patient, place.workspace_id, without_phone],
+    )
+    before = conn.execute(
+        "select id, name, email, phone, updated_at from public.contacts where workspace_id = %s"
+        " order by email",
+        [place.workspace_id],
+    ).fetchall()
+
+    stranger = "+33799999999"
+    booked = [
+        book(conn, place, next_slot(hour=10), email=" PAT@example.test ", p_name="Mallory", p_phone=stranger),
+        book(conn, place, next_slot(hour=11), email=without_phone, p_name="Mallory", p_phone=stranger),
+    ]
+
+    after = conn.execute(
+        "select id, name, email, phone, updated_at from public.contacts where workspace_id = %s"
+        " order by email",
+        [place.workspace_id],
+    ).fetchall()
+    assert after == before
+    # The number given is the booking's, and only that booking's SMS go to it.
+    rows = conn.execute(
+        "select b.contact_phone, m.channel, m.recipient, m.status from public.bookings b"
+        " join public.messages m on m.booking_id = b.id where b.id = any(%s) order by b.starts_at, m.channel",
+        [[row["booking_id"] for row in booked]],
+    ).fetchall()
+    assert rows == [
+        (stranger, "email", patient, "queued"),
+        (stranger, "sms", stranger, "queued"),
+        (stranger, "email", without_phone, "queued"),
+        (stranger, "sms", stranger, "queued"),
+    ]
+    # The patient's own booking (no phone given) texts the patient's number, not the stranger's.
+    own = book(conn, place, next_slot(hour=12), email=patient)
+    assert conn.execute(
+        "select b.contact_phone, m.recipient from public.bookings b"
+        " join public.messages m on m.booking_id = b.id where b.id = %s and m.channel = 'sms'",
+        [own["booking_id"]],
+    ).fetchone() == (None, number_patient)
+
+    # Staff adopt the booking's number when the patient confirms it is theirs.
+    staff = place.users[0]
+    run_as(
+        conn,
+        Actor.user(staff),
+        "update public.contacts c set phone = b.contact_phone from public.bookings b"
+        " where b.id = %s and c.id = b.contact_id",
+        [booked[1]["booking_id"]],
+    )
+    assert conn.execute(
+        "select phone from public.contacts where email = %s and workspace_id = %s",
+        [without_phone, place.workspace_id],
+    ).fetchone() == (stranger,)
+
+
+def test_a_text_from_a_number_given_with_a_booking_never_joins_the_patients_conversation(
+    client: TestClient, autocommit_conn: psycopg.Connection, clinic: Clinic
+) -> None:
+    patient = f"pat-{clinic.place.slug}@example.test"
+    patient_id = autocommit_conn.execute(
+        "insert into public.contacts (workspace_id, name, email) values (%s, 'Pat Patient', %s) returning id",
+        [clinic.id, patient],
+    ).fetchone()[0]
+    stranger = random_number("+337")
+    book(autocommit_conn, clinic.place, next_slot(), email=patient, p_name="Mallory", p_phone=stranger)
+
+    answer = post_sms(client, clinic.sms(stranger, "What time is my appointment again?"))
+    assert answer.status_code == 200
+    sender = autocommit_conn.execute(
+        "select c.id, c.source, v.id from public.contacts c"
+        " join public.conversations v on v.contact_id = c.id where c.workspace_id = %s and c.phone = %s",
+        [clinic.id, stranger],
+    ).fetchall()
+    assert len(sender) == 1
+    assert sender[0][0] != patient_id
+    assert sender[0][1] == "inbound"
+    inbound_in_patients = autocommit_conn.execute(
+        "select count(*) from public.messages m join public.conversations v on v.id = m.conversation_id"
+        " where v.contact_id = %s and m.direction = 'inbound'",
+        [patient_id],
+    ).fetchone()[0]
+    assert inbound_in_patients == 0
+
+
+# --- 1. A number or address belongs to exactly one workspace ---------------------------------------
+
+
+def inbound_counts(conn: psycopg.Connection, workspace_id: uuid.UUID) -> tuple[int, int]:
+    return conn.execute(
+        "select (select count(*) from public.messages where workspace_id = %(ws)s and direction = 'inbound'),"
+        " (select count(*) from public.contacts where workspace_id = %(ws)s)",
+        {"ws": workspace_id},
+    ).fetchone()
+
+
+def test_a_copied_number_or_address_never_receives_another_workspaces_patients(
+    client: TestClient, autocommit_conn: psycopg.Connection, clinic: Clinic
+) -> None:
+    # An older workspace (never activated, and an active one) copies the victim's number and address.
+    squatters = [make_clinic(autocommit_conn), make_clinic(autocommit_conn)]
+    try:
+        for squatter, status in zip(squatters, ("draft", "active"), strict=True):
+            autocommit_conn.execute(
+                "update public.workspaces set status = %s, created_at = now() - interval '1 year'"
+                " where id = %s",
+                [status, squatter.id],
+            )
+            owner = Actor.user(squatter.place.users[0])
+            run_as(
+                autocommit_conn,
+                owner,
+                "update public.communication_settings set sms_from_number = %s, sender_email = %s"
+                " where workspace_id = %s",
+                [clinic.sms_number, clinic.email_address, squatter.id],
+            )
+            # Asking for the victim's verified number is refused outright.
+            assert (
+                rpc_error_of(
+                    autocommit_conn,
+                    owner,
+                    "insert into public.sender_identities (workspace_id, kind, value)"
+                    " values (%s, 'sms_number', %s)",
+                    [squatter.id, clinic.sms_number],
+                )
+                == "sender_identity_taken"
+            )
+
+        answer = post_sms(client, clinic.sms("+33712345678", "My results came back, call me"))
+        assert answer.status_code == 200
+        assert inbound_counts(autocommit_conn, clinic.id) == (1, 1)
+        for squatter in squatters:
+            assert inbound_counts(autocommit_conn, squatter.id) == (0, 0)
+    finally:
+        for squatter in squatters:
+            drop_clinic(autocommit_conn, squatter)
+
+
+def rpc_error_of(conn: psycopg.Connection, actor: Actor, query: str, params: list[Any]) -> str | None:
+    error = error_of(conn, actor, query, params)
+    return None if error is None else error.diag.message_primary
+
+
+def test_inbound_no_active_verified_workspace_holds_is_kept_for_operators_and_counted(
+    client: TestClient, autocommit_conn: psycopg.Connection, clinic: Clinic
+) -> None:
+    def metric() -> float:
+        families = autocommit_conn.execute("select private.metrics_snapshot()").fetchone()[0]
+        (family,) = [f for f in families if f["name"] == "careops_unroutable_inbound_messages"]
+        return sum(s["value"] for s in family["samples"] if s["labels"] == {"channel": "sms"})
+
+    before = metric()
+    # Requested, not verified: not routed.
+    requested = random_number("+4420")
+    run_as(
+        autocommit_conn,
+        Actor.user(clinic.place.users[0]),
+        "insert into public.sender_identities (workspace_id, kind, value) values (%s, 'sms_number', %s)",
+        [clinic.id, requested],
+    )
+    first = dict(clinic.sms("+33712345678", "Hello?"), To=requested)
+    clinic.event_ids.append(first["MessageSid"])
+    assert post_sms(client, first).status_code == 200
+    # Verified, but the workspace is no longer active: not routed either.
+    autocommit_conn.execute("update public.workspaces set status = 'draft' where id = %s", [clinic.id])
+    second = clinic.sms("+33712345678", "Anyone there?")
+    assert post_sms(client, second).status_code == 200
+
+    assert inbound_counts(autocommit_conn, clinic.id) == (0, 0)
+    kept = autocommit_conn.execute(
+        "select u.recipients, u.body, e.outcome from public.unroutable_messages u"
+        " join public.webhook_events e using (provider, event_id) where u.event_id = any(%s)"
+        " order by u.received_at",
+        [[first["MessageSid"], second["MessageSid"]]],
+    ).fetchall()
+    assert kept == [
+        ([requested], "Hello?", "unroutable"),
+        ([clinic.sms_number], "Anyone there?", "unroutable"),
+    ]
+    assert metric() == before + 2
+
+
+def test_owners_request_identities_and_only_the_platform_verifies_them(conn: psycopg.Connection) -> None:
+    place = create_booking_workspace(conn, practitioners=2)
+    owner, staff = Actor.user(place.users[0]), Actor.user(place.users[1])
+    ws = place.workspace_id
+    insert = (
+        "insert into public.sender_identities (workspace_id, kind, value) values (%s, %s, %s)"
+        " returning id, value, status"
+    )
+    ((identity_id, value, status),) = run_as(conn, owner, insert, [ws, "sms_number", "+44 20 7946 0958"])
+    assert (value, status) == ("+442079460958", "requested")
+    run_as(conn, owner, insert, [ws, "email_domain", " Clinic.Example.TEST "])
+    assert run_as(conn, staff, "select kind, value, status from public.sender_identities order by kind") == [
+        ("email_domain", "clinic.example.test", "requested"),
+        ("sms_number", "+442079460958", "requested"),
+    ]
+    # Bad values have a code and write nothing; members cannot verify, staff cannot request.
+    count = "select count(*) from public.sender_identities where workspace_id = %s"
+    before = conn.execute(count, [ws]).fetchone()
+    for kind, bad, code in [
+        ("sms_number", "07946 0958", "invalid_phone"),
+        ("email_address", "not-an-address", "invalid_sender_identity"),
+        ("email_domain", "-bad-.example", "invalid_sender_identity"),
+        ("email_domain", "x" * 400, "invalid_sender_identity"),
+    ]:
+        assert rpc_error_of(conn, owner, insert, [ws, kind, bad]) == code
+    assert "permission denied" in rpc_error_of(
+        conn,
+        owner,
+        "insert into public.sender_identities (workspace_id, kind, value, status)"
+        " values (%s, 'sms_number', '+447700900001', 'verified')",
+        [ws],
+    )
+    assert "permission denied" in rpc_error_of(
+        conn, owner, "update public.sender_identities set status = 'verified' where id = %s", [identity_id]
+    )
+    assert "row-level security" in rpc_error_of(conn, staff, insert, [ws, "sms_number", "+447700900002"])
+    assert conn.execute(count, [ws]).fetchone() == before
+
+    run_as(
+        conn,
+        Actor.service(),
+        "update public.sender_identities set status = 'verified' where id = %s",
+        [identity_id],
+    )
+    assert conn.execute(
+        "select status, verified_at is not null from public.sender_identities where id = %s", [identity_id]
+    ).fetchone() == ("verified", True)
+    # Another workspace can neither request it nor be verified for it.
+    other = create_booking_workspace(conn)
+    assert (
+        rpc_error_of(
+            conn, Actor.user(other.users[0]), insert, [other.workspace_id, "sms_number", "+442079460958"]
+        )
+        == "sender_identity_taken"
+    )
+    assert (
+        rpc_error_of(
+            conn,
+            Actor.service(),
+            "insert into public.sender_identities (workspace_id, kind, value, status)"
+            " values (%s, 'sms_number', '+442079460958', 'verified')",
+            [other.workspace_id],
+        )
+        == "sender_identity_taken"
+    )
+
+
+def test_outbound_uses_only_verified_identities_or_the_platform_default(
+    db_url: str,
+    autocommit_conn: psycopg.Connection,
+    resend_stub: ResendStub,
+    smtp_stub: SmtpStub,
+    twilio_stub: TwilioStub,
+) -> None:
+    queue = f"trust_test_{uuid.uuid4().hex[:8]}"
+    autocommit_conn.execute("select pgmq.create(%s)", [queue])
+    victim = create_messaging_workspace(autocommit_conn)
+    attacker = create_messaging_workspace(autocommit_conn)
+    try:
+        victim_number, victim_address = autocommit_conn.execute(
+            "select sms_from_number, sender_email from public.communication_settings where workspace_id = %s",
+            [victim.workspace_id],
+        ).fetchone()
+        # The attacker's owner writes the victim's number and address into its own settings.
+        run_as(
+            autocommit_conn,
+            Actor.user(attacker.owner),
+            "update public.communication_settings set sms_from_number = %s, sender_email = %s,"
+            " reply_to_email = null where workspace_id = %s",
+            [victim_number, victim_address, attacker.workspace_id],
+        )
+        # The victim's domain is verified too: its mail goes from its own address.
+        verify(autocommit_conn, victim.workspace_id, "email_domain", victim_address.split("@")[1])
+        for place in (attacker, victim):
+            queue_messages(autocommit_conn, place, queue, 1)
+            queue_messages(autocommit_conn, place, queue, 1, channel="sms")
+        providers = Providers(
+            ProviderChain("email", [ResendProvider("re_test", resend_stub.url, SENDER, 0.5)]),
+            ProviderChain("sms", [TwilioProvider("ACtest", "token", "+15005550001", 0.5, twilio_stub.url)]),
+        )
+        totals = burst(db_url, queue, providers)
+        assert (totals.done, totals.failed) == (4, 0)
+        senders = {(m["from"], tuple(m.get("reply_to") or ())) for m in resend_stub.delivered}
+        assert senders == {
+            (f"{attacker.name} <no-reply@careops.test>", ()),
+            (f"{victim.name} <{victim_address}>", (victim_address,)),
+        }
+        assert sorted(m["From"] for m in twilio_stub.delivered) == sorted(["+15005550001", victim_number])
+    finally:
+        autocommit_conn.execute("select pgmq.drop_queue(%s)", [queue])
+        for place in (victim, attacker):
+            autocommit_conn.execute("delete from public.workspaces where id = %s", [place.workspace_id])
