@@ -192,6 +192,11 @@ def add_inbox_rows(conn: psycopg.Connection, world: World) -> None:
             [f"matrix-{ws}-{workspace_id}"],
         )
         conn.execute(
+            "insert into public.sms_opt_outs (workspace_id, phone, keyword)"
+            " values (%s, '+447700900997', 'STOP')",
+            [workspace_id],
+        )
+        conn.execute(
             "insert into public.sender_identities (workspace_id, kind, value, status)"
             " values (%s, 'sms_number', %s, 'verified')",
             [workspace_id, "+4477009" + "".join(secrets.choice("0123456789") for _ in range(5))],
@@ -688,6 +693,21 @@ SPECS: dict[str, TableSpec] = {
             "owner": NONE,
         },
     ),
+    # Numbers that texted STOP: members read, inbound SMS writes.
+    "sms_opt_outs": TableSpec(
+        target=lambda w, ws: ("workspace_id = %s", [w.workspaces[ws]]),
+        insert=lambda w, ws: (
+            "insert into public.sms_opt_outs (workspace_id, phone, keyword) values (%s, %s, 'STOP')",
+            [w.workspaces[ws], "+4477009" + "".join(secrets.choice("0123456789") for _ in range(5))],
+        ),
+        update_set="keyword = keyword",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select"}),
+        },
+    ),
     # Inbound no workspace receives: operators (service_role) only.
     "unroutable_messages": TableSpec(
         target=lambda w, ws: ("event_id = %s", [f"matrix-{ws}-{w.workspaces[ws]}"]),
@@ -919,6 +939,8 @@ FUNCTION_EXECUTORS = {
     "reschedule_booking": {"anon", "authenticated", "service_role"},
     "cancel_workspace_booking": {"authenticated", "service_role"},
     "reschedule_workspace_booking": {"authenticated", "service_role"},
+    # A computed field of contacts (select=*,sms_opted_out), under the caller's RLS.
+    "sms_opted_out": {"authenticated", "service_role"},
 }
 
 

@@ -6,6 +6,7 @@ PostgREST calls them and signed webhooks over HTTP.
 - sender identities: a number or address is verified for one workspace by the platform before
   it is used; inbound goes only to the active workspace holding it verified, the rest is kept
   for operators; outbound uses only verified identities or the platform default;
+- SMS STOP/START/HELP (and Twilio's OptOutType), email complaints suppressing like bounces;
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ from tests.message_support import create_messaging_workspace, queue_messages
 from tests.stubs import ResendStub, SmtpStub, TwilioStub
 from tests.support import Actor, error_of, run_as
 from tests.test_message_delivery import SENDER, burst
-from tests.test_webhooks import TWILIO_TOKEN, TWILIO_URL, twilio_signature
+from tests.test_webhooks import (
+    SVIX_SECRET,
+    TWILIO_TOKEN,
+    TWILIO_URL,
+    resend_event,
+    svix_headers,
+    twilio_signature,
+)
 from worker.providers import ProviderChain, Providers, ResendProvider, TwilioProvider
 
 
@@ -112,7 +120,8 @@ def clinic(db_url: str) -> Iterator[Clinic]:
 
 @pytest.fixture
 def client(db_url: str) -> Iterator[TestClient]:
-    with TestClient(app_for(db_url, twilio_auth_token=TWILIO_TOKEN)) as test_client:
+    app = app_for(db_url, twilio_auth_token=TWILIO_TOKEN, resend_webhook_secret=SVIX_SECRET)
+    with TestClient(app) as test_client:
         yield test_client
 
 
@@ -435,3 +444,127 @@ def test_outbound_uses_only_verified_identities_or_the_platform_default(
         autocommit_conn.execute("select pgmq.drop_queue(%s)", [queue])
         for place in (victim, attacker):
             autocommit_conn.execute("delete from public.workspaces where id = %s", [place.workspace_id])
+
+
+# --- 5. SMS opt-out --------------------------------------------------------------------------------
+
+
+def sms_state(conn: psycopg.Connection, clinic: Clinic, phone: str) -> Any:
+    return conn.execute(
+        "select keyword, opt_out_type from public.sms_opt_outs where workspace_id = %s and phone = %s",
+        [clinic.id, phone],
+    ).fetchone()
+
+
+def test_stop_start_and_help_by_sms(
+    client: TestClient, autocommit_conn: psycopg.Connection, clinic: Clinic
+) -> None:
+    conn = autocommit_conn
+    phone = random_number("+337")
+    email = f"pat-{clinic.place.slug}@example.test"
+    contact_id = conn.execute(
+        "insert into public.contacts (workspace_id, name, email, phone) values (%s, 'Pat', %s, %s)"
+        " returning id",
+        [clinic.id, email, phone],
+    ).fetchone()[0]
+    first = book(conn, clinic.place, next_slot(hour=9), email=email)
+    queued_before = conn.execute(
+        "select id from public.messages where booking_id = %s and channel = 'sms'", [first["booking_id"]]
+    ).fetchone()[0]
+
+    # Not the whole message: an ordinary message.
+    assert post_sms(client, clinic.sms(phone, "stop sending me reminders at night")).status_code == 200
+    assert sms_state(conn, clinic, phone) is None
+    assert post_sms(client, clinic.sms(phone, "  Stop \n")).status_code == 200
+    assert sms_state(conn, clinic, phone) == ("STOP", None)
+
+    # What was queued before the STOP is not sent; what is queued after is skipped with the reason.
+    claimed = conn.execute(
+        "select claimed from private.claim_message_deliveries(%s, interval '1 minute')", [[queued_before]]
+    ).fetchall()
+    assert claimed == [(False,)]
+    second = book(conn, clinic.place, next_slot(hour=10), email=email)
+    assert (
+        conn.execute(
+            "select m.status, m.skip_reason from public.messages m where m.id = %s or (m.booking_id = %s and"
+            " m.channel = 'sms')",
+            [queued_before, second["booking_id"]],
+        ).fetchall()
+        == [("skipped", "sms_opted_out")] * 2
+    )
+    # Staff see it on the contact and cannot text the number.
+    staff = Actor.user(clinic.place.users[0])
+    assert run_as(
+        conn, staff, "select c.sms_opted_out from public.contacts c where c.id = %s", [contact_id]
+    ) == [(True,)]
+    conversation_id = conn.execute(
+        "select id from public.conversations where contact_id = %s", [contact_id]
+    ).fetchone()[0]
+    count = "select count(*) from public.messages where workspace_id = %s"
+    before = conn.execute(count, [clinic.id]).fetchone()
+    assert (
+        rpc_error_of(
+            conn,
+            staff,
+            "select public.send_message(p_conversation_id => %s, p_body => 'Hi', p_channel => 'sms')",
+            [conversation_id],
+        )
+        == "sms_opted_out"
+    )
+    assert conn.execute(count, [clinic.id]).fetchone() == before
+
+    # HELP is answered even now, with the business name and how to reach it.
+    assert post_sms(client, clinic.sms(phone, "help")).status_code == 200
+    help_reply = conn.execute(
+        "select status, body from public.messages where workspace_id = %s"
+        " and idempotency_key like 'sms\\_help:%%'",
+        [clinic.id],
+    ).fetchone()
+    assert help_reply[0] == "queued"
+    assert help_reply[1].startswith(f"Clinic {clinic.place.slug.removeprefix('book-')}: for help, write to ")
+    assert clinic.email_address in help_reply[1]
+    assert "Reply STOP" in help_reply[1]
+
+    # START opts back in.
+    assert post_sms(client, clinic.sms(phone, "Start")).status_code == 200
+    assert sms_state(conn, clinic, phone) is None
+    third = book(conn, clinic.place, next_slot(hour=11), email=email)
+    assert conn.execute(
+        "select status from public.messages where booking_id = %s and channel = 'sms'", [third["booking_id"]]
+    ).fetchone() == ("queued",)
+
+    # Twilio's Advanced Opt-Out names the keyword (a custom one, here) and is recorded.
+    assert post_sms(client, clinic.sms(phone, "ARRET", OptOutType="STOP")).status_code == 200
+    assert sms_state(conn, clinic, phone) == ("ARRET", "STOP")
+
+
+def test_a_spam_complaint_over_the_signed_webhook_suppresses_email_like_a_bounce(
+    client: TestClient, autocommit_conn: psycopg.Connection, clinic: Clinic
+) -> None:
+    conn = autocommit_conn
+    email = f"cal-{clinic.place.slug}@example.test"
+    contact_id = conn.execute(
+        "insert into public.contacts (workspace_id, name, email) values (%s, 'Cal', %s) returning id",
+        [clinic.id, email],
+    ).fetchone()[0]
+    resend_id = str(uuid.uuid4())
+    message_id = conn.execute(
+        "insert into public.messages (workspace_id, conversation_id, direction, channel, kind, subject, body,"
+        " recipient, status, provider, provider_message_id, idempotency_key)"
+        " select %s, private.conversation_for_contact(%s, %s), 'outbound', 'email', 'manual', 'Hi', 'Hello',"
+        " %s, 'sent', 'resend', %s, 'test:complaint' returning id",
+        [clinic.id, clinic.id, contact_id, email, resend_id],
+    ).fetchone()[0]
+    body = resend_event("email.complained", {"email_id": resend_id, "to": [email]})
+    event_id = f"msg_{uuid.uuid4().hex}"
+    clinic.event_ids.append(event_id)
+    answer = client.post("/webhooks/resend", content=body, headers=svix_headers(body, event_id))
+    assert (answer.status_code, answer.json()) == (200, {"outcome": "status_updated"})
+    assert conn.execute("select status from public.messages where id = %s", [message_id]).fetchone() == (
+        "complained",
+    )
+    booked = book(conn, clinic.place, next_slot(), email=email)
+    assert conn.execute(
+        "select status, skip_reason from public.messages where booking_id = %s and channel = 'email'",
+        [booked["booking_id"]],
+    ).fetchone() == ("skipped", "email_bounced")

@@ -80,7 +80,8 @@ async def _body(request: Request) -> bytes:
 
 @twilio_router.post("/twilio/sms", responses=_ERRORS, response_class=Response)
 async def twilio_inbound_sms(request: Request, settings: AppSettings, pool: Pool) -> Response:
-    """An SMS a customer sent to a workspace's number (Twilio's messaging webhook, POST form)."""
+    """An SMS a customer sent to a workspace's number (Twilio's messaging webhook, POST form).
+    STOP/START/HELP (or Twilio's OptOutType) opt the number out, back in, or get the HELP reply."""
     assert settings.twilio_auth_token is not None  # mounted only when set
     # Parsed here (application/x-www-form-urlencoded): no multipart dependency for a form of text fields.
     try:
@@ -99,8 +100,9 @@ async def twilio_inbound_sms(request: Request, settings: AppSettings, pool: Pool
     outcome = await _call(
         pool,
         settings,
-        "select private.receive_inbound_message('twilio', %s, 'sms', %s, array[%s], null, %s)",
-        [sid, sender, to, params.get("Body", "")],
+        "select private.receive_inbound_message('twilio', %s, 'sms', %s, array[%s], null, %s, null, %s)",
+        # OptOutType: STOP, START or HELP when the number's Advanced Opt-Out recognised a keyword.
+        [sid, sender, to, params.get("Body", ""), params.get("OptOutType") or None],
     )
     log.info("twilio sms %s: %s", sid, outcome["outcome"])
     return Response(EMPTY_TWIML, media_type="text/xml")

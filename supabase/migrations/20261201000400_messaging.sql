@@ -130,7 +130,8 @@ create table public.messages (
     ),
     skip_reason text check (
         skip_reason in (
-            'automation_paused', 'no_email_address', 'no_phone_number', 'booking_cancelled', 'email_bounced'
+            'automation_paused', 'no_email_address', 'no_phone_number', 'booking_cancelled', 'email_bounced',
+            'sms_opted_out'
         )
     ),
     provider text check (char_length(provider) <= 63),
@@ -161,7 +162,8 @@ comment on table public.messages is
 'Every message in or out: automated ones are queued by the database, the worker delivers and records the outcome here.';
 
 comment on column public.messages.skip_reason is
-'Why a message was not sent: automation_paused, no_email_address, no_phone_number, booking_cancelled, email_bounced.';
+'Why a message was not sent: automation_paused, no_email_address, no_phone_number, booking_cancelled, email_bounced, '
+'sms_opted_out (the number texted STOP).';
 
 comment on column public.messages.status is
 'queued -> sending -> sent -> delivered, or failed; bounced or complained (delivery events); skipped (never sent, see skip_reason); received (inbound).';
@@ -833,6 +835,17 @@ begin
         and b.id = m.booking_id
         and b.status = 'cancelled'
         and m.template_kind is distinct from 'booking_cancelled';
+    -- Nor an SMS to a number that texted STOP since it was queued (the HELP reply aside).
+    update public.messages as m
+    set status = 'skipped', skip_reason = 'sms_opted_out'
+    from public.sms_opt_outs as o
+    where
+        m.id = any(p_message_ids)
+        and m.status = 'queued'
+        and m.channel = 'sms'
+        and o.workspace_id = m.workspace_id
+        and o.phone = m.recipient
+        and m.idempotency_key not like 'sms\_help:%';
     -- One update with the status in its where: a row another worker claims at the same moment
     -- is re-checked after its lock is released and not taken (two workers never both win).
     with claimed as (
@@ -876,7 +889,7 @@ end
 $$;
 
 comment on function private.claim_message_deliveries(uuid[], interval) is
-'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true); a queued one whose booking was cancelled since becomes skipped (booking_cancelled). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
+'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true); a queued one whose booking was cancelled since becomes skipped (booking_cancelled), an SMS to a number that texted STOP since becomes skipped (sms_opted_out). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
 
 create function private.claim_message(p_message_id uuid)
 returns table (

@@ -192,6 +192,28 @@ comment on column public.webhook_events.event_type is 'sms.received, or Resend''
 comment on column public.webhook_events.outcome is
 'received (an inbound message), status_updated, unknown_message (no message has that provider id), unroutable (no workspace receives at that address), ignored (a type that changes nothing).';
 
+-- SMS opt-outs ------------------------------------------------------------------------------------
+create table public.sms_opt_outs (
+    workspace_id uuid not null references public.workspaces (id) on delete cascade,
+    phone text not null check (phone ~ '^\+[1-9][0-9]{6,14}$'),
+    keyword text not null check (char_length(keyword) between 1 and 20),
+    opt_out_type text check (char_length(opt_out_type) <= 20),
+    message_id uuid references public.messages (id) on delete set null,
+    opted_out_at timestamptz not null default now(),
+    primary key (workspace_id, phone)
+);
+
+comment on table public.sms_opt_outs is
+'Numbers that texted STOP (STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT) to the workspace: no SMS of any kind goes to them '
+'until they text START (YES, UNSTOP), which removes the row. Members read; written only by inbound SMS.';
+
+comment on column public.sms_opt_outs.keyword is 'What they wrote (upper-cased), e.g. STOP.';
+
+comment on column public.sms_opt_outs.opt_out_type is
+'Twilio''s OptOutType parameter (STOP) when the number''s Advanced Opt-Out sent it; null otherwise.';
+
+comment on column public.sms_opt_outs.message_id is 'The inbound message that opted the number out.';
+
 -- Inbound that no workspace receives: kept for operators, never shown to a workspace.
 create table public.unroutable_messages (
     provider text not null,
@@ -266,6 +288,8 @@ where (sender_email is not null);
 create index webhook_events_workspace_id_idx on public.webhook_events (workspace_id) where (workspace_id is not null);
 
 create index webhook_events_message_id_idx on public.webhook_events (message_id) where (message_id is not null);
+
+create index sms_opt_outs_message_id_idx on public.sms_opt_outs (message_id) where (message_id is not null);
 
 -- One open system alert per kind and subject (the other unique index skips null workspaces).
 create unique index alerts_one_open_system_alert_per_subject
@@ -867,6 +891,12 @@ begin
     if p_channel = 'email' and v_contact.email_bounced_at is not null then
         perform private.raise_error('email_bounced');
     end if;
+    if p_channel = 'sms' and exists (
+        select 1 from public.sms_opt_outs as o
+        where o.workspace_id = v_conversation.workspace_id and o.phone = v_recipient
+    ) then
+        perform private.raise_error('sms_opted_out');
+    end if;
     if p_channel = 'email' and v_subject is null then
         v_subject := (
             select format('Message from %s', coalesce(v_settings.sender_name, w.name))
@@ -898,7 +928,7 @@ end
 $$;
 
 comment on function public.send_message(uuid, text, text, text) is
-'Staff and owners: a manual message to the conversation''s contact by email or sms, queued for the worker (deliver_message), which pauses automated messages to that contact for communication_settings.automation_pause_hours (null: until resume_automation). Errors: not_authenticated, not_found, invalid_channel, invalid_body, invalid_subject, channel_disabled, no_contact_address, email_bounced.';
+'Staff and owners: a manual message to the conversation''s contact by email or sms, queued for the worker (deliver_message), which pauses automated messages to that contact for communication_settings.automation_pause_hours (null: until resume_automation). Errors: not_authenticated, not_found, invalid_channel, invalid_body, invalid_subject, channel_disabled, no_contact_address, email_bounced, sms_opted_out.';
 
 create function public.resume_automation(p_conversation_id uuid)
 returns public.conversations
@@ -1129,6 +1159,115 @@ $$;
 comment on function private.skip_bounced_email() is
 'Trigger: an email queued to an address that bounced is recorded as skipped (email_bounced) and never delivered.';
 
+-- SMS keywords (CTIA, TCPA; UK PECR): the whole message, case-insensitive. Twilio's Advanced
+-- Opt-Out sends OptOutType (STOP, START, HELP) for the keywords it recognised, custom ones too.
+create function private.sms_keyword(p_body text, p_opt_out_type text default null)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+    v_word text := pg_catalog.upper(pg_catalog.btrim(coalesce(p_body, ''), e' \t\r\n'));
+begin
+    if pg_catalog.upper(p_opt_out_type) in ('STOP', 'START', 'HELP') then
+        return pg_catalog.upper(p_opt_out_type);
+    end if;
+    return case
+        when v_word in ('STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT') then 'STOP'
+        when v_word in ('START', 'YES', 'UNSTOP') then 'START'
+        when v_word = 'HELP' then 'HELP'
+    end;
+end
+$$;
+
+comment on function private.sms_keyword(text, text) is
+'STOP, START or HELP when an inbound SMS is that keyword (the whole message, case-insensitive: STOP, STOPALL, '
+'UNSUBSCRIBE, CANCEL, END, QUIT / START, YES, UNSTOP / HELP) or Twilio''s OptOutType says so; null otherwise.';
+
+-- HELP is answered even to an opted-out number (carriers require it) and during an automation pause.
+create function private.queue_sms_help_reply(
+    p_workspace_id uuid, p_conversation_id uuid, p_phone text, p_event_id text
+)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_message_id uuid;
+begin
+    insert into public.messages (
+        workspace_id, conversation_id, direction, channel, kind, body, recipient, status, idempotency_key
+    )
+    select
+        w.id, p_conversation_id, 'outbound', 'sms', 'automated',
+        left(
+            format(
+                '%s: for help, write to %s or visit %s. Reply STOP to stop texts, START to receive them again.',
+                coalesce(s.sender_name, w.name),
+                coalesce(s.reply_to_email, s.sender_email, 'us'),
+                private.public_url('/' || w.slug)
+            ),
+            1600
+        ),
+        p_phone, 'queued', left('sms_help:' || p_event_id, 255)
+    from public.workspaces as w
+    left join public.communication_settings as s on w.id = s.workspace_id
+    where w.id = p_workspace_id
+    on conflict (workspace_id, idempotency_key) do nothing
+    returning id into v_message_id;
+    if v_message_id is not null then
+        perform private.enqueue_job('deliver_message', pg_catalog.jsonb_build_object('message_id', v_message_id));
+    end if;
+    return v_message_id;
+end
+$$;
+
+comment on function private.queue_sms_help_reply(uuid, uuid, text, text) is
+'The answer to an inbound HELP: the business name, how to reach it (its email address and booking page) and the '
+'STOP/START keywords, queued as an automated SMS (idempotency key sms_help:<event>) that opt-outs and pauses do not stop.';
+
+-- No SMS of any kind to a number that texted STOP to the workspace (the HELP reply aside).
+create function private.skip_sms_opted_out()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    if exists (
+        select 1 from public.sms_opt_outs as o
+        where o.workspace_id = new.workspace_id and o.phone = new.recipient
+    ) then
+        new.status := 'skipped';
+        new.skip_reason := 'sms_opted_out';
+    end if;
+    return new;
+end
+$$;
+
+comment on function private.skip_sms_opted_out() is
+'Trigger: an SMS queued to a number that opted out of the workspace''s texts is recorded as skipped (sms_opted_out).';
+
+-- Staff see the state on the contact: supabase-js selects it as a column (PostgREST computed field).
+create function public.sms_opted_out(p_contact public.contacts)
+returns boolean
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+    select exists (
+        select 1 from public.sms_opt_outs as o
+        where o.workspace_id = p_contact.workspace_id and o.phone = p_contact.phone
+    );
+$$;
+
+comment on function public.sms_opted_out(public.contacts) is
+'Computed field of contacts (select=*,sms_opted_out): whether the contact''s phone texted STOP to the workspace.';
+
 -- Service role only: no policy for authenticated (RLS on, no grant).
 
 -- Functions edge_api calls -------------------------------------------------------------------------
@@ -1160,7 +1299,8 @@ create function private.receive_inbound_message(
     p_to text[],
     p_subject text,
     p_body text,
-    p_sender_name text default null
+    p_sender_name text default null,
+    p_opt_out_type text default null
 )
 returns jsonb
 language plpgsql
@@ -1175,6 +1315,7 @@ declare
     v_conversation_id uuid;
     v_message_id uuid;
     v_name text;
+    v_keyword text;
 begin
     if not private.claim_webhook_event(p_provider, p_event_id, p_channel || '.received') then
         return pg_catalog.jsonb_build_object('outcome', 'duplicate');
@@ -1237,6 +1378,24 @@ begin
     )
     returning id into v_message_id;
 
+    if p_channel = 'sms' then
+        v_keyword := private.sms_keyword(p_body, p_opt_out_type);
+        if v_keyword = 'STOP' then
+            insert into public.sms_opt_outs (workspace_id, phone, keyword, opt_out_type, message_id)
+            values (
+                v_workspace_id, v_from, left(pg_catalog.upper(pg_catalog.btrim(p_body, e' \t\r\n')), 20),
+                left(pg_catalog.upper(p_opt_out_type), 20), v_message_id
+            )
+            on conflict (workspace_id, phone) do update
+            set keyword = excluded.keyword, opt_out_type = excluded.opt_out_type,
+                message_id = excluded.message_id, opted_out_at = excluded.opted_out_at;
+        elsif v_keyword = 'START' then
+            delete from public.sms_opt_outs as o where o.workspace_id = v_workspace_id and o.phone = v_from;
+        elsif v_keyword = 'HELP' then
+            perform private.queue_sms_help_reply(v_workspace_id, v_conversation_id, v_from, p_event_id);
+        end if;
+    end if;
+
     update public.webhook_events as e
     set outcome = 'received', workspace_id = v_workspace_id, message_id = v_message_id
     where e.provider = p_provider and e.event_id = p_event_id;
@@ -1245,13 +1404,14 @@ begin
         'workspace_id', v_workspace_id,
         'contact_id', v_contact_id,
         'conversation_id', v_conversation_id,
-        'message_id', v_message_id
+        'message_id', v_message_id,
+        'sms_keyword', v_keyword
     );
 end
 $$;
 
-comment on function private.receive_inbound_message(text, text, text, text, text[], text, text, text) is
-'edge_api (service_role), after verifying the webhook: an SMS or email a customer wrote, attached to their conversation in the active workspace holding a verified identity in p_to (private.receiving_workspace; matched by the contact''s own phone or email; an unknown sender becomes a contact with source inbound and no welcome). Raises the unread count. Inbound no workspace receives is kept in unroutable_messages. Returns {"outcome": received | duplicate | unroutable, ...}; a duplicate event id writes nothing.';
+comment on function private.receive_inbound_message(text, text, text, text, text[], text, text, text, text) is
+'edge_api (service_role), after verifying the webhook: an SMS or email a customer wrote, attached to their conversation in the active workspace holding a verified identity in p_to (private.receiving_workspace; matched by the contact''s own phone or email; an unknown sender becomes a contact with source inbound and no welcome). Raises the unread count. Inbound no workspace receives is kept in unroutable_messages. An SMS that is a keyword (private.sms_keyword, or Twilio''s p_opt_out_type) opts the number out (STOP) or back in (START) for the workspace, or gets the HELP reply. Returns {"outcome": received | duplicate | unroutable, ..., "sms_keyword"}; a duplicate event id writes nothing.';
 
 create function private.record_delivery_event(
     p_event_id text, p_event_type text, p_provider_message_id text
@@ -1355,6 +1515,14 @@ for each row when (
 )
 execute function private.skip_bounced_email();
 
+create trigger messages_skip_sms_opted_out
+before insert on public.messages
+for each row when (
+    new.direction = 'outbound' and new.channel = 'sms' and new.status = 'queued'
+    and new.idempotency_key not like 'sms\_help:%'
+)
+execute function private.skip_sms_opted_out();
+
 -- Row level security, policies and Realtime ---------------------------------------------
 
 alter table public.alerts enable row level security;
@@ -1387,6 +1555,12 @@ on public.inventory_movements for select to authenticated
 using (workspace_id = any((select private.member_workspace_ids())::uuid[]));
 
 alter table public.webhook_events enable row level security;
+
+alter table public.sms_opt_outs enable row level security;
+
+create policy "members read their workspaces' sms opt-outs"
+on public.sms_opt_outs for select to authenticated
+using (workspace_id = any((select private.member_workspace_ids())::uuid[]));
 
 alter table public.unroutable_messages enable row level security;
 
@@ -1487,6 +1661,24 @@ revoke all on public.webhook_events from anon, authenticated;
 
 grant all on public.webhook_events to service_role;
 
+revoke all on public.sms_opt_outs from anon, authenticated;
+
+grant select on public.sms_opt_outs to authenticated;
+
+grant all on public.sms_opt_outs to service_role;
+
+revoke execute on function public.sms_opted_out(public.contacts) from public, anon;
+
+grant execute on function public.sms_opted_out(public.contacts) to authenticated, service_role;
+
+revoke execute on function
+private.sms_keyword(text, text),
+private.queue_sms_help_reply(uuid, uuid, text, text),
+private.skip_sms_opted_out()
+from public, anon, authenticated;
+
+grant execute on function private.sms_keyword(text, text) to service_role;
+
 revoke all on public.unroutable_messages from anon, authenticated;
 
 grant all on public.unroutable_messages to service_role;
@@ -1494,12 +1686,12 @@ grant all on public.unroutable_messages to service_role;
 revoke execute on function
 private.skip_bounced_email(),
 private.claim_webhook_event(text, text, text),
-private.receive_inbound_message(text, text, text, text, text[], text, text, text),
+private.receive_inbound_message(text, text, text, text, text[], text, text, text, text),
 private.record_delivery_event(text, text, text)
 from public, anon, authenticated;
 
 grant execute on function
-private.receive_inbound_message(text, text, text, text, text[], text, text, text),
+private.receive_inbound_message(text, text, text, text, text[], text, text, text, text),
 private.record_delivery_event(text, text, text)
 to service_role;
 
@@ -1528,6 +1720,7 @@ insert into private.app_settings (key, value, description) values
 on conflict (key) do nothing;
 
 insert into private.error_codes (code, http_status, description) values
+('sms_opted_out', 409, 'The number texted STOP to this workspace: no SMS goes to it until it texts START.'),
 ('form_not_found', 404, 'No form to fill matches this link.'),
 ('form_already_submitted', 409, 'This form was already filled in; it cannot be changed.'),
 ('invalid_answers', 400, 'Answers are a JSON object of field keys to values, at most 100000 characters in all.'),

@@ -18,6 +18,17 @@ begin
         and b.id = m.booking_id
         and b.status = 'cancelled'
         and m.template_kind is distinct from 'booking_cancelled';
+    -- Nor an SMS to a number that texted STOP since it was queued (the HELP reply aside).
+    update public.messages as m
+    set status = 'skipped', skip_reason = 'sms_opted_out'
+    from public.sms_opt_outs as o
+    where
+        m.id = any(p_message_ids)
+        and m.status = 'queued'
+        and m.channel = 'sms'
+        and o.workspace_id = m.workspace_id
+        and o.phone = m.recipient
+        and m.idempotency_key not like 'sms\_help:%';
     -- One update with the status in its where: a row another worker claims at the same moment
     -- is re-checked after its lock is released and not taken (two workers never both win).
     with claimed as (
@@ -62,7 +73,7 @@ $$;
 
 ALTER FUNCTION private.claim_message_deliveries(p_message_ids uuid[], p_claim_timeout interval) OWNER TO postgres;
 
-COMMENT ON FUNCTION private.claim_message_deliveries(p_message_ids uuid[], p_claim_timeout interval) IS 'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true); a queued one whose booking was cancelled since becomes skipped (booking_cancelled). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
+COMMENT ON FUNCTION private.claim_message_deliveries(p_message_ids uuid[], p_claim_timeout interval) IS 'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true); a queued one whose booking was cancelled since becomes skipped (booking_cancelled), an SMS to a number that texted STOP since becomes skipped (sms_opted_out). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
 
 REVOKE ALL ON FUNCTION private.claim_message_deliveries(p_message_ids uuid[], p_claim_timeout interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.claim_message_deliveries(p_message_ids uuid[], p_claim_timeout interval) TO service_role;
