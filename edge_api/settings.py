@@ -58,12 +58,16 @@ class Settings(BaseSettings):
     # The public base URL providers call (https://api.example.com) when edge_api runs behind a
     # proxy: Twilio signs the URL it called. Unset: the request's own URL.
     webhook_public_base_url: AnyHttpUrl | None = None
+    # Verifies one-click unsubscribe links (the worker signs them with the same secret).
+    # Unset: POST /email/unsubscribe is not served.
+    unsubscribe_signing_secret: SecretStr | None = None
 
     @field_validator(
         "supabase_jwt_secret",
         "metrics_bearer_token",
         "twilio_auth_token",
         "resend_webhook_secret",
+        "unsubscribe_signing_secret",
         "webhook_public_base_url",
         "supabase_jwks_url",
         "supabase_jwt_issuer",

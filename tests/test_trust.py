@@ -6,7 +6,8 @@ PostgREST calls them and signed webhooks over HTTP.
 - sender identities: a number or address is verified for one workspace by the platform before
   it is used; inbound goes only to the active workspace holding it verified, the rest is kept
   for operators; outbound uses only verified identities or the platform default;
-- SMS STOP/START/HELP (and Twilio's OptOutType), email complaints suppressing like bounces;
+- SMS STOP/START/HELP (and Twilio's OptOutType), email complaints suppressing like bounces,
+  one-click List-Unsubscribe (RFC 8058) for automated email that is not transactional;
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from fastapi.testclient import TestClient
 
 from tests.booking_support import BookingWorkspace, book, create_booking_workspace, drop_booking_workspace
 from tests.edge_api_support import app_for
-from tests.message_support import create_messaging_workspace, queue_messages
+from tests.message_support import create_messaging_workspace, queue_messages, send_delivery_jobs
 from tests.stubs import ResendStub, SmtpStub, TwilioStub
 from tests.support import Actor, error_of, run_as
 from tests.test_message_delivery import SENDER, burst
@@ -568,3 +569,86 @@ def test_a_spam_complaint_over_the_signed_webhook_suppresses_email_like_a_bounce
         "select status, skip_reason from public.messages where booking_id = %s and channel = 'email'",
         [booked["booking_id"]],
     ).fetchone() == ("skipped", "email_bounced")
+
+
+# --- 5. Email: one-click unsubscribe (RFC 8058) for what is not transactional -----------------------
+
+UNSUBSCRIBE_SECRET = "unsubscribe-secret-for-tests"
+
+
+def test_one_click_unsubscribe_stops_non_transactional_email_only(
+    db_url: str, autocommit_conn: psycopg.Connection, resend_stub: ResendStub, twilio_stub: TwilioStub
+) -> None:
+    conn = autocommit_conn
+    queue = f"trust_test_{uuid.uuid4().hex[:8]}"
+    conn.execute("select pgmq.create(%s)", [queue])
+    place = create_messaging_workspace(conn)
+
+    def queue_email(kind: str, key: str) -> Any:
+        message_id = conn.execute(
+            "select private.queue_message(%s, %s, 'email',"
+            " jsonb_build_object('workspace_name', %s::text), %s)",
+            [place.contact_id, kind, place.name, key],
+        ).fetchone()[0]
+        return message_id, conn.execute(
+            "select status, skip_reason from public.messages where id = %s", [message_id]
+        ).fetchone()
+
+    try:
+        welcome, _ = queue_email("welcome", "test:welcome:1")
+        reminder, _ = queue_email("reminder", "test:reminder:1")
+        send_delivery_jobs(conn, queue, [welcome, reminder])
+        providers = Providers(
+            ProviderChain("email", [ResendProvider("re_test", resend_stub.url, SENDER, 0.5)]),
+            ProviderChain("sms", [TwilioProvider("ACtest", "token", "+15005550001", 0.5, twilio_stub.url)]),
+        )
+        totals = burst(
+            db_url,
+            queue,
+            providers,
+            unsubscribe_base_url="https://api.example.test/",
+            unsubscribe_signing_secret=UNSUBSCRIBE_SECRET,
+        )
+        assert (totals.done, totals.failed) == (2, 0)
+        by_subject = {m["subject"]: m.get("headers") for m in resend_stub.delivered}
+        headers = by_subject[f"Welcome to {place.name}"]
+        assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        link = headers["List-Unsubscribe"].strip("<>")
+        assert link.startswith(f"https://api.example.test/email/unsubscribe?m={welcome}&s=")
+        # A reminder is transactional: no unsubscribe.
+        assert [h for s, h in by_subject.items() if s != f"Welcome to {place.name}"] == [None]
+
+        path = link.removeprefix("https://api.example.test")
+        app = app_for(db_url, unsubscribe_signing_secret=UNSUBSCRIBE_SECRET)
+        unsubscribed = "select email_unsubscribed_at is not null from public.contacts where id = %s"
+        with TestClient(app) as client:
+            forged = client.post(path[:-3] + "AAA", content="List-Unsubscribe=One-Click")
+            assert (forged.status_code, forged.json()["message"]) == (401, "invalid_signature")
+            other = client.post(
+                path.replace(str(welcome), str(reminder)), content="List-Unsubscribe=One-Click"
+            )
+            assert other.status_code == 401
+            assert client.get(path).status_code == 405  # link scanners GET; only the POST unsubscribes
+            assert conn.execute(unsubscribed, [place.contact_id]).fetchone() == (False,)
+            answer = client.post(path, content="List-Unsubscribe=One-Click")
+            assert (answer.status_code, answer.json()) == (200, {"outcome": "unsubscribed"})
+            assert client.post(path, content="List-Unsubscribe=One-Click").json() == {
+                "outcome": "unsubscribed"
+            }
+        assert conn.execute(unsubscribed, [place.contact_id]).fetchone() == (True,)
+
+        assert queue_email("welcome", "test:welcome:2")[1] == ("skipped", "email_unsubscribed")
+        assert queue_email("reminder", "test:reminder:2")[1] == ("queued", None)
+    finally:
+        conn.execute("select pgmq.drop_queue(%s)", [queue])
+        conn.execute(
+            "delete from pgmq.q_jobs where message -> 'payload' ->> 'message_id' in"
+            " (select id::text from public.messages where workspace_id = %s)",
+            [place.workspace_id],
+        )
+        conn.execute("delete from public.workspaces where id = %s", [place.workspace_id])
+
+
+def test_without_a_signing_secret_the_unsubscribe_endpoint_is_not_served(db_url: str) -> None:
+    with TestClient(app_for(db_url)) as client:
+        assert client.post(f"/email/unsubscribe?m={uuid.uuid4()}&s=x").status_code == 404

@@ -62,7 +62,8 @@ def public_url(request: Request, settings: Settings) -> str:
     return f"{str(settings.webhook_public_base_url).rstrip('/')}{request.url.path}{query}"
 
 
-async def _call(pool: Any, settings: Settings, query: str, params: list[Any]) -> dict[str, Any]:
+async def call_as_service(pool: Any, settings: Settings, query: str, params: list[Any]) -> dict[str, Any]:
+    """One definer function call as service_role; its jsonb answer."""
     async with transaction_as(
         pool, "service_role", SERVICE_ROLE_CLAIMS, settings.db_statement_timeout_ms
     ) as conn:
@@ -97,7 +98,7 @@ async def twilio_inbound_sms(request: Request, settings: AppSettings, pool: Pool
     sid, sender, to = params.get("MessageSid") or params.get("SmsSid"), params.get("From"), params.get("To")
     if not (sid and sender and to):
         raise ApiError(400, "invalid_parameter", "MessageSid, From and To are required.")
-    outcome = await _call(
+    outcome = await call_as_service(
         pool,
         settings,
         "select private.receive_inbound_message('twilio', %s, 'sms', %s, array[%s], null, %s, null, %s)",
@@ -130,14 +131,14 @@ async def resend_event(request: Request, settings: AppSettings, pool: Pool) -> W
     if event_type == "email.received":
         sender_name, sender = parseaddr(str(data.get("from", "")))
         recipients = [address for _, address in getaddresses([str(to) for to in data.get("to") or []])]
-        outcome = await _call(
+        outcome = await call_as_service(
             pool,
             settings,
             "select private.receive_inbound_message('resend', %s, 'email', %s, %s, %s, %s, %s)",
             [event_id, sender, recipients, data.get("subject"), data.get("text") or "", sender_name or None],
         )
     else:
-        outcome = await _call(
+        outcome = await call_as_service(
             pool,
             settings,
             "select private.record_delivery_event(%s, %s, %s)",

@@ -82,6 +82,7 @@ create table public.contacts (
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now(),
     email_bounced_at timestamptz,
+    email_unsubscribed_at timestamptz,
     source text not null default 'direct'  -- noqa: RF04
     constraint contacts_source_known check (source in ('direct', 'inbound')),  -- noqa: RF04
     constraint contacts_workspace_id_id_key unique (workspace_id, id),
@@ -100,6 +101,10 @@ comment on column public.contacts.source is
 
 comment on column public.contacts.email_bounced_at is
 'When email to this address bounced or was marked as spam: no email goes to it until the address changes.';
+
+comment on column public.contacts.email_unsubscribed_at is
+'When the contact used the one-click unsubscribe (List-Unsubscribe) of an automated email: automated email that is '
+'not transactional (private.honours_unsubscribe) is no longer sent to them; booking messages still are.';
 
 comment on column public.contacts.email is 'Trimmed and lower-cased; the same email in a workspace is the same contact.';
 

@@ -131,7 +131,7 @@ create table public.messages (
     skip_reason text check (
         skip_reason in (
             'automation_paused', 'no_email_address', 'no_phone_number', 'booking_cancelled', 'email_bounced',
-            'sms_opted_out'
+            'sms_opted_out', 'email_unsubscribed'
         )
     ),
     provider text check (char_length(provider) <= 63),
@@ -163,7 +163,7 @@ comment on table public.messages is
 
 comment on column public.messages.skip_reason is
 'Why a message was not sent: automation_paused, no_email_address, no_phone_number, booking_cancelled, email_bounced, '
-'sms_opted_out (the number texted STOP).';
+'sms_opted_out (the number texted STOP), email_unsubscribed (one-click unsubscribe, non-transactional kinds only).';
 
 comment on column public.messages.status is
 'queued -> sending -> sent -> delivered, or failed; bounced or complained (delivery events); skipped (never sent, see skip_reason); received (inbound).';
@@ -515,6 +515,10 @@ begin
                 when v.automation_paused_until > now() then 'automation_paused'
                 when t.channel = 'email' and c.email is null then 'no_email_address'
                 when t.channel = 'sms' and coalesce(b.contact_phone, c.phone) is null then 'no_phone_number'
+                when
+                    t.channel = 'email' and c.email_unsubscribed_at is not null
+                    and private.honours_unsubscribe(r.template_kind)
+                    then 'email_unsubscribed'
             end as skip_reason,
             pg_catalog.format(
                 t.subject_format,
@@ -798,6 +802,51 @@ comment on function private.receiving_workspace(text, text[]) is
 'The active workspace whose verified sms_number (sms) or email_address/inbound_address (email) is one of p_to, in '
 'the order of p_to; null when none is.';
 
+-- Which automated emails are not transactional: they carry List-Unsubscribe (RFC 8058 one-click)
+-- and are not sent once the contact unsubscribed. Messages about a booking the person made
+-- (confirmation, notices, reminder, form request) are transactional; notices go to members.
+create function private.honours_unsubscribe(p_template_kind text)
+returns boolean
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    return coalesce(p_template_kind in ('welcome'), false);
+end
+$$;
+
+comment on function private.honours_unsubscribe(text) is
+'Whether automated email of a template kind is not transactional: it carries a one-click List-Unsubscribe and is '
+'skipped (email_unsubscribed) for a contact who used it. Today: welcome.';
+
+-- edge_api (service_role), after verifying the link's signature: the one-click unsubscribe.
+create function private.unsubscribe_email(p_message_id uuid)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_contact_id uuid;
+begin
+    update public.contacts as c
+    set email_unsubscribed_at = coalesce(c.email_unsubscribed_at, pg_catalog.now())
+    from public.messages as m
+    inner join public.conversations as v on m.conversation_id = v.id
+    where m.id = p_message_id and c.id = v.contact_id and c.email = m.recipient
+    returning c.id into v_contact_id;
+    return pg_catalog.jsonb_build_object(
+        'outcome', case when v_contact_id is null then 'unknown_message' else 'unsubscribed' end
+    );
+end
+$$;
+
+comment on function private.unsubscribe_email(uuid) is
+'edge_api (service_role), after verifying the signed one-click link of an email: the contact it went to (while that is '
+'still their address) gets no more non-transactional automated email (contacts.email_unsubscribed_at). Idempotent.';
+
 create function private.claim_message_deliveries(p_message_ids uuid[], p_claim_timeout interval)
 returns table (
     claimed boolean,
@@ -814,7 +863,8 @@ returns table (
     sender_name text,
     sender_email text,
     reply_to_email text,
-    sms_from_number text
+    sms_from_number text,
+    list_unsubscribe boolean
 )
 language plpgsql
 volatile
@@ -864,7 +914,8 @@ begin
     select
         true, m.status, null::integer, m.id, m.workspace_id, m.channel, m.recipient, m.subject, m.body,
         m.attempts, m.idempotency_key,
-        coalesce(s.sender_name, w.name), v.from_email, v.reply_to_email, v.sms_from_number
+        coalesce(s.sender_name, w.name), v.from_email, v.reply_to_email, v.sms_from_number,
+        m.channel = 'email' and m.conversation_id is not null and private.honours_unsubscribe(m.template_kind)
     from public.messages as m
     inner join public.workspaces as w on m.workspace_id = w.id
     left join public.communication_settings as s on m.workspace_id = s.workspace_id
@@ -882,14 +933,14 @@ begin
                 then greatest(1, ceil(extract(epoch from m.claimed_at + p_claim_timeout - now()))::integer)
         end,
         m.id, m.workspace_id, m.channel, null::text, null::text, null::text, m.attempts, m.idempotency_key,
-        null::text, null::text, null::text, null::text
+        null::text, null::text, null::text, null::text, false
     from public.messages as m
     where m.id = any(p_message_ids) and m.id <> all(v_claimed);
 end
 $$;
 
 comment on function private.claim_message_deliveries(uuid[], interval) is
-'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true); a queued one whose booking was cancelled since becomes skipped (booking_cancelled), an SMS to a number that texted STOP since becomes skipped (sms_opted_out). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
+'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true; list_unsubscribe: the email gets a one-click List-Unsubscribe); a queued one whose booking was cancelled since becomes skipped (booking_cancelled), an SMS to a number that texted STOP since becomes skipped (sms_opted_out). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
 
 create function private.claim_message(p_message_id uuid)
 returns table (
@@ -1305,7 +1356,8 @@ returns table (
     sender_name text,
     sender_email text,
     reply_to_email text,
-    sms_from_number text
+    sms_from_number text,
+    list_unsubscribe boolean
 )
 language plpgsql
 volatile
@@ -1645,6 +1697,16 @@ grant select, delete on public.sender_identities to authenticated;
 grant insert (workspace_id, kind, value) on public.sender_identities to authenticated;
 
 grant all on public.sender_identities to service_role;
+
+revoke execute on function
+private.honours_unsubscribe(text),
+private.unsubscribe_email(uuid)
+from public, anon, authenticated;
+
+grant execute on function
+private.honours_unsubscribe(text),
+private.unsubscribe_email(uuid)
+to service_role;
 
 revoke execute on function
 private.validate_sender_identity(),

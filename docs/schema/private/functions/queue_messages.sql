@@ -28,6 +28,10 @@ begin
                 when v.automation_paused_until > now() then 'automation_paused'
                 when t.channel = 'email' and c.email is null then 'no_email_address'
                 when t.channel = 'sms' and coalesce(b.contact_phone, c.phone) is null then 'no_phone_number'
+                when
+                    t.channel = 'email' and c.email_unsubscribed_at is not null
+                    and private.honours_unsubscribe(r.template_kind)
+                    then 'email_unsubscribed'
             end as skip_reason,
             pg_catalog.format(
                 t.subject_format,
