@@ -85,6 +85,13 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _metrics_private_in_production(self) -> "Settings":
+        # /metrics carries platform-wide business figures: never public in production.
+        if self.environment == "production" and self.metrics_bearer_token is None:
+            raise ValueError("ENVIRONMENT=production needs METRICS_BEARER_TOKEN: /metrics is never public")
+        return self
+
+    @model_validator(mode="after")
     def _some_way_to_verify_tokens(self) -> "Settings":
         if self.supabase_jwt_secret is None and self.supabase_jwks_url is None:
             raise ValueError("set SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL (or both) to verify user tokens")

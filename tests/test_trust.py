@@ -28,7 +28,8 @@ from tests.booking_support import BookingWorkspace, book, create_booking_workspa
 from tests.edge_api_support import app_for
 from tests.message_support import create_messaging_workspace, queue_messages, send_delivery_jobs
 from tests.stubs import ResendStub, SmtpStub, TwilioStub
-from tests.support import Actor, error_of, run_as
+from tests.support import Actor, error_of, rpc, rpc_error, run_as
+from tests.test_automation import attach_form, form_token
 from tests.test_message_delivery import SENDER, burst
 from tests.test_webhooks import (
     SVIX_SECRET,
@@ -652,3 +653,54 @@ def test_one_click_unsubscribe_stops_non_transactional_email_only(
 def test_without_a_signing_secret_the_unsubscribe_endpoint_is_not_served(db_url: str) -> None:
     with TestClient(app_for(db_url)) as client:
         assert client.post(f"/email/unsubscribe?m={uuid.uuid4()}&s=x").status_code == 404
+
+
+# --- 6. Smaller findings ------------------------------------------------------------------------------
+
+
+def test_invented_http_methods_add_no_metric_series(db_url: str) -> None:
+    with TestClient(app_for(db_url)) as client:
+        for n in range(50):
+            client.request(f"X-INVENTED-{n}", "/health")
+        client.request("BREW", "/no/such/path")
+        response = client.get("/metrics")
+    methods = {
+        line.split('method="')[1].split('"')[0]
+        for line in response.text.splitlines()
+        if line.startswith("careops_http_requests_total{")
+    }
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"}
+    assert 'careops_http_requests_total{method="OTHER",route="/health",status="405"} 50.0' in response.text
+    assert 'careops_http_requests_total{method="OTHER",route="unmatched",status="404"} 1.0' in response.text
+
+
+def test_production_refuses_to_start_with_public_metrics(db_url: str) -> None:
+    with pytest.raises(ValueError, match="METRICS_BEARER_TOKEN"):
+        app_for(db_url, environment="production")
+    with TestClient(app_for(db_url, environment="production", metrics_bearer_token="scrape-me")) as client:
+        assert client.get("/metrics").status_code == 401
+
+
+def test_the_intake_form_link_of_a_cancelled_booking_is_refused(conn: psycopg.Connection) -> None:
+    place = create_booking_workspace(conn)
+    attach_form(conn, place)
+    booked = book(conn, place, next_slot(), email="ann@example.test", p_name="Ann Lee")
+    token = form_token(conn, place)
+    anon = Actor.anon()
+    assert rpc(conn, anon, "get_form", p_token=token)[0][0] == "pending"
+    rpc(conn, anon, "cancel_booking", p_token=booked["manage_token"])
+    before = conn.execute(
+        "select status, answers from public.form_submissions where workspace_id = %s", [place.workspace_id]
+    ).fetchall()
+    assert rpc_error(conn, anon, "get_form", p_token=token) == "form_booking_cancelled"
+    assert (
+        rpc_error(conn, anon, "submit_form", p_token=token, p_answers='{"allergies": "Pollen"}')
+        == "form_booking_cancelled"
+    )
+    assert (
+        conn.execute(
+            "select status, answers from public.form_submissions where workspace_id = %s",
+            [place.workspace_id],
+        ).fetchall()
+        == before
+    )

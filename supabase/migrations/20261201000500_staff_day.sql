@@ -646,7 +646,20 @@ stable
 security definer
 set search_path = ''
 as $$
+declare
+    v_booking_status text;
 begin
+    select b.status into v_booking_status
+    from public.form_submissions as s
+    inner join public.bookings as b on s.booking_id = b.id
+    where s.token_hash = private.token_hash(coalesce(p_token, ''));
+    if not found then
+        perform private.raise_error('form_not_found');
+    end if;
+    -- The link of a cancelled visit shows nothing more (who, which form, when).
+    if v_booking_status = 'cancelled' then
+        perform private.raise_error('form_booking_cancelled');
+    end if;
     return query
     select
         s.status, f.name, f.description, f.fields, w.name, c.name, b.starts_at, w.timezone
@@ -656,14 +669,11 @@ begin
     inner join public.contacts as c on s.contact_id = c.id
     inner join public.bookings as b on s.booking_id = b.id
     where s.token_hash = private.token_hash(coalesce(p_token, ''));
-    if not found then
-        perform private.raise_error('form_not_found');
-    end if;
 end
 $$;
 
 comment on function public.get_form(text) is
-'Anon, by the link''s token: the form to fill (name, description, fields), whose it is and for which visit, and its status (completed: already filled in; answers are never returned). Errors: form_not_found.';
+'Anon, by the link''s token: the form to fill (name, description, fields), whose it is and for which visit, and its status (completed: already filled in; answers are never returned). Errors: form_not_found, form_booking_cancelled.';
 
 create function public.submit_form(p_token text, p_answers jsonb)
 returns table (status text, completed_at timestamptz)
@@ -683,6 +693,9 @@ begin
     if not found then
         perform private.raise_error('form_not_found');
     end if;
+    if (select b.status from public.bookings as b where b.id = v_submission.booking_id) = 'cancelled' then
+        perform private.raise_error('form_booking_cancelled');
+    end if;
     if v_submission.status = 'completed' then
         perform private.raise_error('form_already_submitted');
     end if;
@@ -700,7 +713,7 @@ end
 $$;
 
 comment on function public.submit_form(text, jsonb) is
-'Anon, by the link''s token: completes the form once with answers checked against its fields (an overdue form can still be completed, which resolves its alert). Errors: form_not_found, form_already_submitted, invalid_answers, unknown_answer_field, missing_required_answer, invalid_answer, invalid_answer_choice, invalid_answer_date, invalid_email, invalid_phone.';
+'Anon, by the link''s token: completes the form once with answers checked against its fields (an overdue form can still be completed, which resolves its alert). Errors: form_not_found, form_booking_cancelled, form_already_submitted, invalid_answers, unknown_answer_field, missing_required_answer, invalid_answer, invalid_answer_choice, invalid_answer_date, invalid_email, invalid_phone.';
 
 -- Overdue sweep (hourly) --------------------------------------------------------------------
 create function private.mark_overdue_forms()
@@ -1531,11 +1544,17 @@ create policy "members read their workspaces' alerts"
 on public.alerts for select to authenticated
 using (workspace_id = any((select private.member_workspace_ids())::uuid[]));
 
--- The inbox shows them live where Supabase Realtime exists.
+-- The inbox shows them live where Supabase Realtime exists. Realtime checks a subscriber's RLS
+-- on an inserted or updated row, but cannot on a deleted one: a DELETE event would carry the
+-- row's primary key to every subscriber of the table, whatever their workspace (and TRUNCATE
+-- is not checked either). So the publication carries inserts and updates only; a frontend
+-- learns of a deletion by reloading. Published tables keep the default replica identity, so an
+-- update carries no old values.
 do $realtime$
 begin
     if exists (select 1 from pg_catalog.pg_publication where pubname = 'supabase_realtime') then
         alter publication supabase_realtime add table public.conversations, public.messages, public.alerts;
+        alter publication supabase_realtime set (publish = 'insert, update');
     end if;
 end
 $realtime$;
@@ -1722,6 +1741,7 @@ on conflict (key) do nothing;
 insert into private.error_codes (code, http_status, description) values
 ('sms_opted_out', 409, 'The number texted STOP to this workspace: no SMS goes to it until it texts START.'),
 ('form_not_found', 404, 'No form to fill matches this link.'),
+('form_booking_cancelled', 410, 'The visit this form was for was cancelled: the link no longer opens.'),
 ('form_already_submitted', 409, 'This form was already filled in; it cannot be changed.'),
 ('invalid_answers', 400, 'Answers are a JSON object of field keys to values, at most 100000 characters in all.'),
 ('unknown_answer_field', 400, 'An answer names a field the form does not have.'),
