@@ -12,6 +12,7 @@ PostgREST calls them and signed webhooks over HTTP.
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -24,7 +25,13 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.booking_support import BookingWorkspace, book, create_booking_workspace, drop_booking_workspace
+from tests.booking_support import (
+    BookingWorkspace,
+    book,
+    create_booking_workspace,
+    drop_booking_workspace,
+    table_counts,
+)
 from tests.edge_api_support import app_for
 from tests.message_support import create_messaging_workspace, queue_messages, send_delivery_jobs
 from tests.stubs import ResendStub, SmtpStub, TwilioStub
@@ -704,3 +711,175 @@ def test_the_intake_form_link_of_a_cancelled_booking_is_refused(conn: psycopg.Co
         ).fetchall()
         == before
     )
+
+
+# --- 4. Abuse caps ------------------------------------------------------------------------------------
+
+
+def anon_from(conn: psycopg.Connection, address: str, function: str, **params: Any) -> str | None:
+    """An anonymous RPC from a client address, with the request headers PostgREST passes
+    (request.headers; X-Forwarded-For is whatever the client wrote). Kept when it succeeds; the
+    error code when it fails (rolled back)."""
+    headers = {"cf-connecting-ip": address, "x-forwarded-for": f"10.0.0.{secrets.randbelow(250)}"}
+    try:
+        with conn.transaction():
+            conn.execute("select set_config('request.headers', %s, true)", [json.dumps(headers)])
+            rpc(conn, Actor.anon(), function, **params)
+            conn.execute("select set_config('request.headers', '', true)")
+    except psycopg.Error as exc:
+        return exc.diag.message_primary
+    return None
+
+
+def abuse_metric(conn: psycopg.Connection, cap: str) -> float:
+    families = conn.execute("select private.metrics_snapshot()").fetchone()[0]
+    (family,) = [f for f in families if f["name"] == "careops_abuse_caps_hit_last_day"]
+    return sum(s["value"] for s in family["samples"] if s["labels"] == {"cap": cap})
+
+
+def abuse_alerts(conn: psycopg.Connection, workspace_id: uuid.UUID) -> list[Any]:
+    return conn.execute(
+        "select subject_type, subject_id from public.alerts"
+        " where workspace_id = %s and kind = 'abuse_suspected'"
+        " and resolved_at is null",
+        [workspace_id],
+    ).fetchall()
+
+
+def test_book_then_cancel_churn_is_capped_per_email_phone_and_client_address(
+    conn: psycopg.Connection,
+) -> None:
+    place = create_booking_workspace(conn)
+    conn.execute(
+        "update public.communication_settings set sms_enabled = true where workspace_id = %s",
+        [place.workspace_id],
+    )
+    email, phone = "victim@example.test", "+33612000000"
+    params = {"p_workspace_slug": place.slug, "p_booking_type_id": place.booking_type_id, "p_name": "Mallory"}
+    for round_ in range(4):  # 4 x (book + cancel) = the 8 actions an email may take in an hour
+        token = book(conn, place, next_slot(hour=8 + round_), email=email, p_phone=phone)["manage_token"]
+        rpc(conn, Actor.anon(), "cancel_booking", p_token=token)
+    sent = conn.execute(
+        "select count(*) from public.messages where workspace_id = %s and recipient in (%s, %s)",
+        [place.workspace_id, email, phone],
+    ).fetchone()[0]
+    assert abuse_alerts(conn, place.workspace_id) == [("workspace", place.workspace_id)]
+    assert abuse_metric(conn, "email") >= 1
+
+    # Over the cap: a stable code and nothing written (cancelling gave nothing back).
+    before = table_counts(conn)
+    again = dict(params, p_starts_at=next_slot(hour=14), p_email=email, p_phone=phone)
+    assert rpc_error(conn, Actor.anon(), "book_appointment", **again) == "too_many_requests"
+    # The same number under another address is capped too, and so is the same address without it.
+    assert rpc_error(conn, Actor.anon(), "book_appointment", **dict(again, p_email="other@example.test")) == (
+        "too_many_requests"
+    )
+    assert (
+        rpc_error(conn, Actor.anon(), "book_appointment", **dict(again, p_phone=None)) == "too_many_requests"
+    )
+    assert table_counts(conn) == before
+    assert (
+        sent
+        == conn.execute(
+            "select count(*) from public.messages where workspace_id = %s and recipient in (%s, %s)",
+            [place.workspace_id, email, phone],
+        ).fetchone()[0]
+    )
+    # Staff booking for a customer are not capped.
+    assert rpc_error(conn, Actor.user(place.users[0]), "book_appointment", **again) is None
+
+    # One client address across workspaces (lowered here to keep the test short), whatever
+    # X-Forwarded-For says.
+    conn.execute(
+        "update private.app_settings set value = '3' where key = 'anonymous_actions_per_address_hour'"
+    )
+    other = create_booking_workspace(conn)
+    for n in range(3):
+        answer = anon_from(
+            conn,
+            "203.0.113.7",
+            "book_appointment",
+            p_workspace_slug=(place if n % 2 else other).slug,
+            p_booking_type_id=(place if n % 2 else other).booking_type_id,
+            p_starts_at=next_slot(days=2, hour=8 + n),
+            p_name="Walk In",
+            p_email=f"walk-in-{n}@example.test",
+        )
+        assert answer is None
+    assert (
+        anon_from(
+            conn,
+            "203.0.113.7",
+            "book_appointment",
+            p_workspace_slug=other.slug,
+            p_booking_type_id=other.booking_type_id,
+            p_starts_at=next_slot(days=3),
+            p_name="Walk In",
+            p_email="walk-in-9@example.test",
+        )
+        == "too_many_requests"
+    )
+    assert (
+        anon_from(
+            conn,
+            "198.51.100.1",
+            "book_appointment",
+            p_workspace_slug=other.slug,
+            p_booking_type_id=other.booking_type_id,
+            p_starts_at=next_slot(days=3),
+            p_name="Walk In",
+            p_email="walk-in-9@example.test",
+        )
+        is None
+    )
+    assert abuse_metric(conn, "client_address") >= 1
+
+
+def test_automated_messages_per_recipient_are_capped_on_what_was_sent(conn: psycopg.Connection) -> None:
+    place = create_booking_workspace(conn)
+    conn.execute(
+        "update public.communication_settings set sms_enabled = true where workspace_id = %s",
+        [place.workspace_id],
+    )
+    phone = "+33612000001"
+    staff = Actor.user(place.users[0])  # not capped as a caller: the recipient cap still holds
+    for n in range(8):
+        booked = book(
+            conn, place, next_slot(hour=8 + n), email=f"kid-{n}@example.test", actor=staff, p_phone=phone
+        )
+        rpc(conn, staff, "cancel_workspace_booking", p_booking_id=booked["booking_id"])
+    statuses = conn.execute(
+        "select status = 'skipped' and skip_reason = 'recipient_cap', count(*) from public.messages"
+        " where recipient = %s and kind = 'automated' group by 1 order by 1",
+        [phone],
+    ).fetchall()
+    # welcome, confirmation and cancellation per round: 12 went, the rest were skipped.
+    assert statuses == [(False, 12), (True, 8 * 3 - 12)]
+    assert abuse_alerts(conn, place.workspace_id) == [("workspace", place.workspace_id)]
+    assert abuse_metric(conn, "recipient") >= 8 * 3 - 12
+    # Email to the same people goes on: the cap is per recipient.
+    assert (
+        conn.execute(
+            "select count(*) from public.messages"
+            " where workspace_id = %s and channel = 'email' and status = 'queued'",
+            [place.workspace_id],
+        ).fetchone()[0]
+        == 8 * 3
+    )
+
+    # Across workspaces (lowered here): the platform cap counts every workspace's messages.
+    conn.execute(
+        "update private.app_settings set value = '14' where key = 'messages_per_recipient_platform_hour'"
+    )
+    other = create_booking_workspace(conn)
+    conn.execute(
+        "update public.communication_settings set sms_enabled = true where workspace_id = %s",
+        [other.workspace_id],
+    )
+    for n in range(2):
+        book(conn, other, next_slot(hour=8 + n), email=f"other-{n}@example.test", actor=staff, p_phone=phone)
+    assert conn.execute(
+        "select status, count(*) from public.messages where workspace_id = %s and recipient = %s"
+        " group by 1 order by 1",
+        [other.workspace_id, phone],
+    ).fetchall() == [("queued", 2), ("skipped", 2)]

@@ -200,6 +200,25 @@ comment on column public.bookings.cancelled_by is 'The signed-in user who cancel
 comment on constraint bookings_no_overlap on public.bookings is
 'Two live bookings of one practitioner never overlap, buffers included: the database refuses the second.';
 
+-- Anonymous actions -------------------------------------------------------------------------
+
+-- What the public booking page did (book, cancel, reschedule), for the churn caps: keys are
+-- sha256 digests (the caps need equality, not the values). Kept a day.
+create table private.anonymous_actions (
+    id bigint generated always as identity primary key,
+    workspace_id uuid not null references public.workspaces (id) on delete cascade,
+    kind text not null check (kind in ('book', 'cancel', 'reschedule')),
+    email_key bytea,
+    phone_key bytea,
+    client_address_key bytea,
+    reached_cap text check (reached_cap in ('email', 'phone', 'client_address')),
+    happened_at timestamptz not null default now()
+);
+
+comment on table private.anonymous_actions is
+'Anonymous bookings, cancellations and moves of the last day, keyed by sha256 of the email, the phone and the client '
+'address, for private.limit_anonymous_action; reached_cap marks the action that reached a cap (metrics, alert).';
+
 -- Indexes -------------------------------------------------------------------------------
 
 create index bookings_practitioner_id_starts_at_idx on public.bookings (practitioner_id, starts_at);
@@ -207,6 +226,18 @@ create index bookings_practitioner_id_starts_at_idx on public.bookings (practiti
 create index bookings_booking_type_id_starts_at_idx on public.bookings (booking_type_id, starts_at);
 
 create index bookings_contact_id_starts_at_idx on public.bookings (contact_id, starts_at);
+
+create index anonymous_actions_workspace_id_email_key_at_idx
+on private.anonymous_actions (workspace_id, email_key, happened_at);
+
+create index anonymous_actions_workspace_id_phone_key_at_idx
+on private.anonymous_actions (workspace_id, phone_key, happened_at)
+where (phone_key is not null);
+
+create index anonymous_actions_client_address_key_at_idx on private.anonymous_actions (client_address_key, happened_at)
+where (client_address_key is not null);
+
+create index anonymous_actions_happened_at_idx on private.anonymous_actions (happened_at);
 
 -- Functions -----------------------------------------------------------------------------
 
@@ -306,6 +337,170 @@ $$;
 
 comment on function private.validate_booking_limit() is
 'Trigger: raises invalid_booking_limit unless the per-email limit is 1 to 100.';
+
+-- Abuse caps on what anonymous callers set off --------------------------------------------------
+
+-- A numeric deployment setting (private.app_settings), or the default when unset or not a number.
+create function private.setting_integer(p_key text, p_default integer)
+returns integer
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v_value text := (select s.value from private.app_settings as s where s.key = p_key);
+begin
+    if v_value ~ '^[0-9]{1,9}$' then
+        return v_value::integer;
+    end if;
+    return p_default;
+end
+$$;
+
+comment on function private.setting_integer(text, integer) is
+'private.app_settings value of p_key as an integer (caps, limits), or p_default when it is missing or not a number.';
+
+-- The caller's address as the configured request header gives it (private.app_settings
+-- client_address_header; PostgREST passes headers in request.headers). Default cf-connecting-ip:
+-- Cloudflare, in front of hosted Supabase, sets it to the address that connected and replaces any
+-- value the client sent; the first X-Forwarded-For entry is whatever the client wrote. Of a list,
+-- the last entry (added by the nearest proxy). Null without a parsable address: no address cap.
+create function private.client_address()
+returns inet
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v_header text := (select s.value from private.app_settings as s where s.key = 'client_address_header');
+    v_value text;
+begin
+    if coalesce(v_header, '') = '' then
+        return null;
+    end if;
+    v_value := pg_catalog.btrim(
+        pg_catalog.split_part(
+            left(nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb ->> pg_catalog.lower(v_header), 1000),
+            ',', -1
+        )
+    );
+    return v_value::inet;
+exception when others then
+    return null;
+end
+$$;
+
+comment on function private.client_address() is
+'The anonymous caller''s address from the request header named by app_settings client_address_header (last entry of a '
+'list), or null when absent or not an address.';
+
+-- One cap per key over the last hour: email and phone per workspace, the client address across
+-- the platform. Counted on actions that happened (a refused request writes nothing), so
+-- cancelling never gives an attempt back. Signed-in callers (staff booking for a customer) are
+-- not capped.
+create function private.limit_anonymous_action(p_action text, p_workspace_id uuid, p_email text, p_phone text)
+returns void
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_email bytea := pg_catalog.sha256(pg_catalog.convert_to(coalesce(p_email, ''), 'UTF8'));
+    v_phone bytea := case when p_phone is not null then pg_catalog.sha256(pg_catalog.convert_to(p_phone, 'UTF8')) end;
+    v_address_text text := private.client_address()::text;
+    v_address bytea := case when v_address_text is not null then pg_catalog.sha256(pg_catalog.convert_to(v_address_text, 'UTF8')) end;
+    v_email_cap integer := private.setting_integer('anonymous_actions_per_email_hour', 8);
+    v_phone_cap integer := private.setting_integer('anonymous_actions_per_phone_hour', 8);
+    v_address_cap integer := private.setting_integer('anonymous_actions_per_address_hour', 30);
+    v_since timestamptz := pg_catalog.now() - interval '1 hour';
+    v_emails integer;
+    v_phones integer := 0;
+    v_addresses integer := 0;
+    v_reached text;
+begin
+    if (select auth.uid()) is not null then
+        return;
+    end if;
+    -- One address's actions in a workspace at a time, so its count holds under concurrency.
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(p_workspace_id::text || ':' || pg_catalog.encode(v_email, 'hex'), 0));
+    select count(*) into v_emails from private.anonymous_actions as a
+    where a.workspace_id = p_workspace_id and a.email_key = v_email and a.happened_at > v_since;
+    if v_phone is not null then
+        select count(*) into v_phones from private.anonymous_actions as a
+        where a.workspace_id = p_workspace_id and a.phone_key = v_phone and a.happened_at > v_since;
+    end if;
+    if v_address is not null then
+        select count(*) into v_addresses from private.anonymous_actions as a
+        where a.client_address_key = v_address and a.happened_at > v_since;
+    end if;
+    if v_emails >= v_email_cap or v_phones >= v_phone_cap or v_addresses >= v_address_cap then
+        perform private.raise_error('too_many_requests');
+    end if;
+    v_reached := case
+        when v_emails + 1 >= v_email_cap then 'email'
+        when v_phone is not null and v_phones + 1 >= v_phone_cap then 'phone'
+        when v_address is not null and v_addresses + 1 >= v_address_cap then 'client_address'
+    end;
+    insert into private.anonymous_actions (workspace_id, kind, email_key, phone_key, client_address_key, reached_cap)
+    values (p_workspace_id, p_action, v_email, v_phone, v_address, v_reached);
+    if v_reached is not null then
+        perform private.raise_alert(
+            p_workspace_id, 'abuse_suspected', 'workspace', p_workspace_id,
+            format(
+                'The public booking page was used %s times in an hour from one %s; more is refused for an hour.',
+                case v_reached when 'email' then v_email_cap when 'phone' then v_phone_cap else v_address_cap end,
+                case v_reached when 'client_address' then 'client address' else v_reached end
+            )
+        );
+    end if;
+end
+$$;
+
+comment on function private.limit_anonymous_action(text, uuid, text, text) is
+'Anonymous callers only: refuses (too_many_requests) a booking, cancellation or move once the email or phone has made '
+'anonymous_actions_per_email_hour / _per_phone_hour of them in the workspace, or the client address '
+'anonymous_actions_per_address_hour anywhere, in the last hour; otherwise records it, and the one that reaches a cap '
+'raises the workspace''s abuse_suspected alert.';
+
+create function private.limit_anonymous_booking_action(p_action text, p_booking_id uuid)
+returns void
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+    perform private.limit_anonymous_action(p_action, b.workspace_id, c.email, coalesce(b.contact_phone, c.phone))
+    from public.bookings as b
+    inner join public.contacts as c on b.contact_id = c.id
+    where b.id = p_booking_id;
+end
+$$;
+
+comment on function private.limit_anonymous_booking_action(text, uuid) is
+'private.limit_anonymous_action for an action on an existing booking (by its contact''s email and the booking''s phone).';
+
+create function private.prune_anonymous_actions()
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_deleted integer;
+begin
+    delete from private.anonymous_actions as a where a.happened_at < pg_catalog.now() - interval '1 day';
+    get diagnostics v_deleted = row_count;
+    return v_deleted;
+end
+$$;
+
+comment on function private.prune_anonymous_actions() is
+'Daily (careops_prune_anonymous_actions): forgets anonymous actions older than a day; returns how many.';
 
 -- Local wall-clock time -> instant --------------------------------------------------
 
@@ -990,6 +1185,8 @@ begin
     if p_notes is not null and pg_catalog.btrim(p_notes) <> '' then
         v_notes := private.clean_multiline_text(p_notes, 2000, 'invalid_notes');
     end if;
+    -- Churn caps on what the public page sets off (anonymous callers only).
+    perform private.limit_anonymous_action('book', v_workspace_id, v_email, v_phone);
 
     -- The slot (private.bookable_practitioners with private.practitioners_in_hours).
     if p_starts_at is null then
@@ -1226,8 +1423,8 @@ comment on function public.book_appointment(text, uuid, timestamptz, text, text,
 'international format, optional notes), with p_staff_id or the fair pick of the free practitioners, and returns '
 'the booking and its manage token (shown once). It creates a contact for a new email address but never changes an '
 'existing one: a phone given for an existing contact is kept on the booking (contact_phone) and gets that booking''s '
-'SMS. Errors: not_found, invalid_name, invalid_email, invalid_phone, '
-'invalid_notes, outside_availability, too_soon, too_far_ahead, slot_unavailable, booking_limit_reached.';
+'SMS. Anonymous callers are capped (private.limit_anonymous_action). Errors: not_found, invalid_name, invalid_email, invalid_phone, '
+'invalid_notes, outside_availability, too_soon, too_far_ahead, slot_unavailable, booking_limit_reached, too_many_requests.';
 
 -- Locks the booking and checks that it may still change; returns it.
 create function private.lock_changeable_booking(p_booking_id uuid)
@@ -1417,7 +1614,9 @@ as $$
 declare
     v_booking public.bookings;
 begin
-    v_booking := private.cancel_booking(private.booking_id_by_token(p_token), p_reason, null);
+    booking_id := private.booking_id_by_token(p_token);
+    perform private.limit_anonymous_booking_action('cancel', booking_id);
+    v_booking := private.cancel_booking(booking_id, p_reason, null);
     booking_id := v_booking.id;
     status := v_booking.status;
     starts_at := v_booking.starts_at;
@@ -1425,8 +1624,8 @@ end
 $$;
 
 comment on function public.cancel_booking(text, text) is
-'The customer cancels with the manage token from book_appointment. Errors: not_found, booking_cancelled, '
-'booking_past, invalid_reason.';
+'The customer cancels with the manage token from book_appointment (capped: private.limit_anonymous_action). Errors: '
+'not_found, booking_cancelled, booking_past, invalid_reason, too_many_requests.';
 
 create function public.reschedule_booking(
     p_token text,
@@ -1445,7 +1644,9 @@ as $$
 declare
     v_booking public.bookings;
 begin
-    v_booking := private.reschedule_booking(private.booking_id_by_token(p_token), p_new_starts_at, null);
+    booking_id := private.booking_id_by_token(p_token);
+    perform private.limit_anonymous_booking_action('reschedule', booking_id);
+    v_booking := private.reschedule_booking(booking_id, p_new_starts_at, null);
     booking_id := v_booking.id;
     starts_at := v_booking.starts_at;
     ends_at := v_booking.ends_at;
@@ -1460,7 +1661,7 @@ $$;
 comment on function public.reschedule_booking(text, timestamptz) is
 'The customer moves a booking with its manage token (the token stays valid). Errors: not_found, '
 'booking_cancelled, booking_past, workspace_inactive, outside_availability, too_soon, too_far_ahead, '
-'slot_unavailable.';
+'slot_unavailable, too_many_requests (capped: private.limit_anonymous_action).';
 
 -- Staff and owners (booking id, under their membership) -------------------------------------
 create function public.cancel_workspace_booking(
@@ -1596,6 +1797,9 @@ begin
 end
 $$;
 
+-- Reached only through security definer functions; RLS with no policy is a second lock.
+alter table private.anonymous_actions enable row level security;
+
 -- Grants --------------------------------------------------------------------------------
 
 revoke all on public.contacts from anon, authenticated;
@@ -1707,6 +1911,28 @@ public.cancel_workspace_booking(uuid, text),
 public.reschedule_workspace_booking(uuid, timestamptz, uuid)
 to authenticated, service_role;
 
+revoke all on private.anonymous_actions from public, anon, authenticated;
+
+grant select on private.anonymous_actions to service_role;
+
+revoke execute on function
+private.setting_integer(text, integer),
+private.client_address(),
+private.limit_anonymous_action(text, uuid, text, text),
+private.limit_anonymous_booking_action(text, uuid),
+private.prune_anonymous_actions()
+from public;
+
+grant execute on function private.prune_anonymous_actions() to service_role;
+
+-- Schedules (pg_cron) -------------------------------------------------------------------
+
+select cron.unschedule(j.jobid)
+from cron.job as j
+where j.jobname = 'careops_prune_anonymous_actions';
+
+select cron.schedule('careops_prune_anonymous_actions', '17 4 * * *', 'select private.prune_anonymous_actions()');
+
 -- Data ----------------------------------------------------------------------------------
 
 insert into private.error_codes (code, http_status, description) values
@@ -1727,6 +1953,11 @@ insert into private.error_codes (code, http_status, description) values
 ('too_far_ahead', 400, 'The start is further ahead than the booking type allows.'),
 ('slot_unavailable', 409, 'Nobody who performs the booking type is free at that time any more.'),
 ('booking_limit_reached', 409, 'This email address already holds as many upcoming bookings as the workspace allows.'),
+(
+    'too_many_requests',
+    429,
+    'Too many bookings, cancellations or changes from this email address, phone or network in the last hour; try later.'
+),
 ('booking_cancelled', 409, 'The booking is already cancelled.'),
 ('booking_past', 409, 'The booking has started or is over; it can no longer change.'),
 ('workspace_inactive', 409, 'The workspace does not take bookings at the moment.'),

@@ -131,7 +131,7 @@ create table public.messages (
     skip_reason text check (
         skip_reason in (
             'automation_paused', 'no_email_address', 'no_phone_number', 'booking_cancelled', 'email_bounced',
-            'sms_opted_out', 'email_unsubscribed'
+            'sms_opted_out', 'email_unsubscribed', 'recipient_cap'
         )
     ),
     provider text check (char_length(provider) <= 63),
@@ -163,7 +163,7 @@ comment on table public.messages is
 
 comment on column public.messages.skip_reason is
 'Why a message was not sent: automation_paused, no_email_address, no_phone_number, booking_cancelled, email_bounced, '
-'sms_opted_out (the number texted STOP), email_unsubscribed (one-click unsubscribe, non-transactional kinds only).';
+'sms_opted_out (the number texted STOP), email_unsubscribed (one-click unsubscribe, non-transactional kinds only), recipient_cap (too many automated messages to this address or number lately).';
 
 comment on column public.messages.status is
 'queued -> sending -> sent -> delivered, or failed; bounced or complained (delivery events); skipped (never sent, see skip_reason); received (inbound).';
@@ -269,6 +269,10 @@ create index messages_booking_id_idx on public.messages (booking_id) where (book
 
 create index messages_recipient_user_id_idx on public.messages (recipient_user_id)
 where (recipient_user_id is not null);
+
+-- The per-recipient caps count automated messages to one address or number over the last day.
+create index messages_recipient_created_at_idx on public.messages (recipient, created_at)
+where (direction = 'outbound' and kind = 'automated');
 
 create index messages_provider_message_id_idx on public.messages (provider, provider_message_id)
 where (provider_message_id is not null);
@@ -494,6 +498,12 @@ set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_written integer;
+    -- Automated messages to one address or number over rolling windows, counted on what was
+    -- queued to go (not on live bookings): per workspace, and across the platform.
+    v_workspace_hour integer := private.setting_integer('messages_per_recipient_workspace_hour', 12);
+    v_workspace_day integer := private.setting_integer('messages_per_recipient_workspace_day', 40);
+    v_platform_hour integer := private.setting_integer('messages_per_recipient_platform_hour', 24);
+    v_platform_day integer := private.setting_integer('messages_per_recipient_platform_day', 80);
 begin
     -- Every contact written to has its conversation (race-safe: the unique index decides).
     insert into public.conversations (workspace_id, contact_id)
@@ -519,6 +529,10 @@ begin
                     t.channel = 'email' and c.email_unsubscribed_at is not null
                     and private.honours_unsubscribe(r.template_kind)
                     then 'email_unsubscribed'
+                when
+                    sent.workspace_hour >= v_workspace_hour or sent.workspace_day >= v_workspace_day
+                    or sent.platform_hour >= v_platform_hour or sent.platform_day >= v_platform_day
+                    then 'recipient_cap'
             end as skip_reason,
             pg_catalog.format(
                 t.subject_format,
@@ -548,6 +562,22 @@ begin
         inner join public.message_templates as t on c.workspace_id = t.workspace_id and r.template_kind = t.kind
         inner join public.conversations as v on c.workspace_id = v.workspace_id and c.id = v.contact_id
         left join public.bookings as b on r.booking_id = b.id
+        left join lateral (
+            select
+                count(*) filter (
+                    where m.workspace_id = c.workspace_id and m.created_at > now() - interval '1 hour'
+                ) as workspace_hour,
+                count(*) filter (where m.workspace_id = c.workspace_id) as workspace_day,
+                count(*) filter (where m.created_at > now() - interval '1 hour') as platform_hour,
+                count(*) as platform_day
+            from public.messages as m
+            where
+                m.recipient = case t.channel when 'email' then c.email else coalesce(b.contact_phone, c.phone) end
+                and m.direction = 'outbound'
+                and m.kind = 'automated'
+                and m.status <> 'skipped'
+                and m.created_at > now() - interval '1 day'
+        ) as sent on true
         where
             case t.channel when 'email' then s.email_enabled when 'sms' then s.sms_enabled else false end
             and (r.channel is null or r.channel = t.channel)
@@ -566,7 +596,16 @@ begin
         from candidates as d
         order by d.ordinal, d.channel
         on conflict (workspace_id, idempotency_key) do nothing
-        returning id, conversation_id, status
+        returning id, workspace_id, conversation_id, status, skip_reason
+    ),
+
+    -- A workspace whose automated messages hit a cap is told (once while the alert is open).
+    capped as (
+        select private.raise_alert(
+            w.workspace_id, 'abuse_suspected', 'workspace', w.workspace_id,
+            'Automated messages to one address or number reached the cap; more are recorded as skipped (recipient_cap).'
+        ) as alert_id
+        from (select distinct i.workspace_id from inserted as i where i.skip_reason = 'recipient_cap') as w
     ),
 
     jobs as (
@@ -591,13 +630,13 @@ begin
     select (select count(*) from inserted)::integer
     into v_written
     from jobs
-    where jobs.enqueued >= 0 and (select count(*) from touched) >= 0;
+    where jobs.enqueued >= 0 and (select count(*) from touched) >= 0 and (select count(*) from capped) >= 0;
     return v_written;
 end
 $$;
 
 comment on function private.queue_messages(private.message_request[]) is
-'Queues automated messages to contacts in the caller''s transaction, set-based: renders the workspace''s template per request and channel (from its parsed columns, one pass); nothing when the channel is off or has no template; skipped with a reason (automation_paused, no_email_address, no_phone_number) when it cannot go; else queued with a deliver_message job {"message_id"}. Idempotent per key; returns how many messages it wrote.';
+'Queues automated messages to contacts in the caller''s transaction, set-based: renders the workspace''s template per request and channel (from its parsed columns, one pass); nothing when the channel is off or has no template; skipped with a reason (automation_paused, no_email_address, no_phone_number, email_unsubscribed, recipient_cap: the per-recipient caps, which raise an abuse_suspected alert) when it cannot go; else queued with a deliver_message job {"message_id"}. Idempotent per key; returns how many messages it wrote.';
 
 create function private.queue_message(
     p_contact_id uuid,

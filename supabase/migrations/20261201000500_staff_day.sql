@@ -45,7 +45,7 @@ create table public.alerts (
     id uuid primary key default gen_random_uuid(),
     workspace_id uuid references public.workspaces (id) on delete cascade,
     kind text not null check (
-        kind in ('form_overdue', 'low_stock', 'message_failed', 'email_bounced', 'malformed_job')
+        kind in ('form_overdue', 'low_stock', 'message_failed', 'email_bounced', 'malformed_job', 'abuse_suspected')
     ),
     severity text not null default 'warning' check (severity in ('info', 'warning', 'critical')),
     subject_type text not null check (subject_type ~ '^[a-z][a-z0-9_]{0,62}$'),
@@ -67,7 +67,7 @@ comment on column public.alerts.workspace_id is
 'The workspace it concerns; null only for system alerts (malformed_job), which members never see.';
 
 comment on column public.alerts.kind is
-'form_overdue (subject: a form submission), low_stock (an inventory item), message_failed (a message), malformed_job (a queue job; no workspace).';
+'form_overdue (subject: a form submission), low_stock (an inventory item), message_failed (a message), email_bounced (a contact), abuse_suspected (the workspace: a cap on what anonymous callers set off was reached), malformed_job (a queue job; no workspace).';
 
 comment on column public.alerts.severity is 'info, warning or critical: how a frontend ranks and colours it.';
 
@@ -1735,7 +1735,27 @@ insert into private.app_settings (key, value, description) values
     'public_base_url',
     'http://localhost:3000',
     'Where the frontend is served: links in messages are this plus a path (/forms/<token>, /manage/<token>).'
-)
+),
+(
+    'client_address_header',
+    'cf-connecting-ip',
+    'The request header that carries the anonymous caller''s address (empty: no per-address cap).'
+),
+(
+    'anonymous_actions_per_email_hour',
+    '8',
+    'Anonymous bookings, cancellations and moves per email and workspace per hour.'
+),
+('anonymous_actions_per_phone_hour', '8', 'The same per phone number and workspace per hour.'),
+('anonymous_actions_per_address_hour', '30', 'The same per client address, across workspaces, per hour.'),
+('messages_per_recipient_workspace_hour', '12', 'Automated messages to one address or number per workspace per hour.'),
+('messages_per_recipient_workspace_day', '40', 'The same per 24 hours.'),
+(
+    'messages_per_recipient_platform_hour',
+    '24',
+    'Automated messages to one address or number across workspaces per hour.'
+),
+('messages_per_recipient_platform_day', '80', 'The same per 24 hours.')
 on conflict (key) do nothing;
 
 insert into private.error_codes (code, http_status, description) values
