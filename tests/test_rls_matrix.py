@@ -32,6 +32,8 @@ ANON_RPCS = {
     "reschedule_booking",
     "get_form",
     "submit_form",
+    # Issue 17: the address holder confirms, by the emailed link, a booking held past the per-email limit.
+    "confirm_booking",
 }
 
 
@@ -936,6 +938,7 @@ FUNCTION_EXECUTORS = {
     "get_available_slots": {"anon", "authenticated", "service_role"},
     "book_appointment": {"anon", "authenticated", "service_role"},
     "cancel_booking": {"anon", "authenticated", "service_role"},
+    "confirm_booking": {"anon", "authenticated", "service_role"},
     "reschedule_booking": {"anon", "authenticated", "service_role"},
     "cancel_workspace_booking": {"authenticated", "service_role"},
     "reschedule_workspace_booking": {"authenticated", "service_role"},

@@ -8,11 +8,17 @@ PostgREST calls them and signed webhooks over HTTP.
   for operators; outbound uses only verified identities or the platform default;
 - SMS STOP/START/HELP (and Twilio's OptOutType), email complaints suppressing like bounces,
   one-click List-Unsubscribe (RFC 8058) for automated email that is not transactional;
+- abuse caps: anonymous churn per email, phone and client address; automated messages per
+  recipient per workspace and platform; an alert and a metric;
+- past the per-email limit an anonymous booking is held for the address holder to confirm, and
+  the caller's answers are the same as below it;
+- /metrics labels bounded and never public in production; a cancelled booking's form link.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -883,3 +889,84 @@ def test_automated_messages_per_recipient_are_capped_on_what_was_sent(conn: psyc
         " group by 1 order by 1",
         [other.workspace_id, phone],
     ).fetchall() == [("queued", 2), ("skipped", 2)]
+
+
+# --- 3. Nothing about another person can be learned anonymously -------------------------------------
+
+
+def test_past_the_per_email_limit_a_stranger_gets_the_same_answers_and_the_holder_confirms(
+    conn: psycopg.Connection,
+) -> None:
+    place = create_booking_workspace(conn)
+    conn.execute(
+        "update public.workspaces set max_active_bookings_per_email = 1 where id = %s", [place.workspace_id]
+    )
+    conn.execute(
+        "update public.communication_settings set sms_enabled = true where workspace_id = %s",
+        [place.workspace_id],
+    )
+    patient = "patient@example.test"
+    book(conn, place, next_slot(hour=8), email=patient, actor=Actor.user(place.users[0]))  # the patient's own
+
+    # A stranger books under the patient's address (past the limit) and under a fresh one: the
+    # answers, and what the manage token then does, are alike.
+    held = book(conn, place, next_slot(hour=10), email=patient, p_phone="+33799000000")
+    fresh = book(conn, place, next_slot(hour=11), email="fresh@example.test", p_phone="+33799000001")
+    assert held.keys() == fresh.keys()
+    assert all(value is not None for value in [*held.values(), *fresh.values()])
+    assert [type(v) for v in held.values()] == [type(v) for v in fresh.values()]
+    moved = [
+        rpc(
+            conn,
+            Actor.anon(),
+            "reschedule_booking",
+            p_token=row["manage_token"],
+            p_new_starts_at=next_slot(hour=h),
+        )
+        for row, h in ((held, 12), (fresh, 13))
+    ]
+    assert [len(m[0]) for m in moved] == [5, 5]
+    statuses = conn.execute(
+        "select id, status from public.bookings where id = any(%s)",
+        [[held["booking_id"], fresh["booking_id"]]],
+    ).fetchall()
+    assert dict(statuses) == {held["booking_id"]: "pending", fresh["booking_id"]: "confirmed"}
+
+    # The address holder, not the caller, hears of it: one email with the link, nothing else.
+    sent = conn.execute(
+        "select channel, recipient, template_kind, body from public.messages where booking_id = %s",
+        [held["booking_id"]],
+    ).fetchall()
+    assert [(c, r, k) for c, r, k, _ in sent] == [("email", patient, None)]
+    token = re.search(r"/confirm/([A-Za-z0-9_-]+)", sent[0][3]).group(1)
+    assert rpc_error(conn, Actor.anon(), "confirm_booking", p_token=token + "x") == "not_found"
+    confirmed = rpc(conn, Actor.anon(), "confirm_booking", p_token=token)
+    assert confirmed[0][:2] == (held["booking_id"], "confirmed")
+    assert conn.execute(
+        "select count(*) from public.messages"
+        " where booking_id = %s and template_kind = 'booking_confirmation'",
+        [held["booking_id"]],
+    ).fetchone() == (2,)  # email to the patient, SMS to the number given with it
+    assert rpc_error(conn, Actor.anon(), "confirm_booking", p_token=token) == "not_found"
+
+    # Cancelling answers alike; a pending booking goes without a notice.
+    other = book(conn, place, next_slot(hour=15), email=patient)
+    cancelled = [
+        rpc(conn, Actor.anon(), "cancel_booking", p_token=row["manage_token"])[0][1] for row in (other, fresh)
+    ]
+    assert cancelled == ["cancelled", "cancelled"]
+    assert conn.execute(
+        "select count(*) from public.messages where booking_id = %s and template_kind = 'booking_cancelled'",
+        [other["booking_id"]],
+    ).fetchone() == (0,)
+
+    # Unconfirmed, a pending booking frees its time after a day.
+    late = book(conn, place, next_slot(hour=16), email=patient)
+    conn.execute(
+        "update public.bookings set created_at = now() - interval '25 hours' where id = %s",
+        [late["booking_id"]],
+    )
+    assert conn.execute("select private.release_pending_bookings()").fetchone() == (1,)
+    assert conn.execute(
+        "select status from public.bookings where id = %s", [late["booking_id"]]
+    ).fetchone() == ("cancelled",)

@@ -138,6 +138,7 @@ create table public.bookings (
     closed_at timestamptz,
     closed_by uuid references auth.users (id) on delete set null,
     contact_phone text constraint bookings_contact_phone_is_e164 check (contact_phone ~ '^\+[1-9][0-9]{6,14}$'),
+    confirm_token_hash bytea constraint bookings_confirm_token_hash_key unique,
     constraint bookings_manage_token_hash_key unique (manage_token_hash),
     -- Target of composite foreign keys, so rows that point at a booking stay in its workspace.
     constraint bookings_workspace_id_id_key unique (workspace_id, id),
@@ -147,7 +148,8 @@ create table public.bookings (
     references public.practitioners (workspace_id, id) on delete set null (practitioner_id),
     constraint bookings_contact_fkey foreign key (workspace_id, contact_id)
     references public.contacts (workspace_id, id),
-    constraint bookings_status_known check (status in ('confirmed', 'cancelled', 'completed', 'no_show')),
+    constraint bookings_status_known check (status in ('pending', 'confirmed', 'cancelled', 'completed', 'no_show')),
+    constraint bookings_pending_have_a_confirm_token check (status <> 'pending' or confirm_token_hash is not null),
     constraint bookings_ends_after_start check (ends_at > starts_at),
     constraint bookings_buffer_range check (
         buffer_before_minutes between 0 and 240 and buffer_after_minutes between 0 and 240
@@ -171,6 +173,9 @@ comment on column public.bookings.contact_phone is
 'The phone number given with this booking when it is not the contact''s own (an anonymous booking never changes '
 'an existing contact): this booking''s SMS go to it. Staff adopt it by writing it to contacts.phone.';
 
+comment on column public.bookings.confirm_token_hash is
+'sha256 of the link that confirms a pending booking, emailed to the address it was made for; cleared once confirmed.';
+
 comment on column public.bookings.closed_by is 'The member who marked it completed or no_show.';
 
 comment on column public.bookings.closed_at is 'When staff marked it completed or no_show; null otherwise.';
@@ -188,7 +193,9 @@ comment on column public.bookings.blocked_period is
 '[starts_at - buffer before, ends_at + buffer after): the practitioner time the booking holds.';
 
 comment on column public.bookings.status is
-'confirmed, cancelled (frees the time), completed or no_show; changed only through functions.';
+'pending (an anonymous booking past the per-email limit, held until the address holder confirms it by the emailed '
+'link; released after 24 hours), confirmed, cancelled (frees the time), completed or no_show; changed only through '
+'functions.';
 
 comment on column public.bookings.manage_token_hash is
 'sha256 of the manage token given to the customer for cancel/reschedule; the token is never stored.';
@@ -1132,6 +1139,8 @@ declare
     v_contact_id uuid;
     v_new_contact boolean;
     v_booking_phone text;
+    v_status text;
+    v_confirm_token text;
     v_token_hash bytea;
     v_waiting uuid [] := '{}'::uuid [];
 begin
@@ -1341,12 +1350,20 @@ begin
         for update;
     end if;
 
-    -- A contact created just now holds no bookings yet.
+    -- A contact created just now holds no bookings yet. Past the limit, an anonymous caller gets the
+    -- same answer as below it (nothing tells them about the address's bookings): the booking is
+    -- held as pending and the address holder is emailed a link to confirm it. A signed-in caller
+    -- (staff, who see the contact's bookings anyway) is refused.
+    v_status := 'confirmed';
     if not v_new_contact and (
         select count(*) from public.bookings as b
         where b.contact_id = v_contact_id and b.status = 'confirmed' and b.starts_at > pg_catalog.now()
     ) >= v_limit then
-        perform private.raise_error('booking_limit_reached');
+        if (select auth.uid()) is not null then
+            perform private.raise_error('booking_limit_reached');
+        end if;
+        v_status := 'pending';
+        v_confirm_token := private.new_token();
     end if;
 
     manage_token := private.new_token();
@@ -1364,12 +1381,12 @@ begin
                 insert into public.bookings as b (
                     workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
                     buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by,
-                    contact_phone
+                    contact_phone, status, confirm_token_hash
                 )
                 values (
                     v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
                     v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes, v_token_hash,
-                    (select auth.uid()), v_booking_phone
+                    (select auth.uid()), v_booking_phone, v_status, private.token_hash(v_confirm_token)
                 )
                 returning b.id into booking_id;
             else
@@ -1389,12 +1406,12 @@ begin
                 insert into public.bookings as b (
                     workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
                     buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by,
-                    contact_phone
+                    contact_phone, status, confirm_token_hash
                 )
                 values (
                     v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
                     v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes, v_token_hash,
-                    (select auth.uid()), v_booking_phone
+                    (select auth.uid()), v_booking_phone, v_status, private.token_hash(v_confirm_token)
                 )
                 returning b.id into booking_id;
             exception when exclusion_violation then
@@ -1408,6 +1425,9 @@ begin
     end if;
     if booking_id is null then
         perform private.raise_error('slot_unavailable');
+    end if;
+    if v_status = 'pending' then
+        perform private.queue_booking_confirm_request(booking_id, v_confirm_token);
     end if;
 
     starts_at := p_starts_at;
@@ -1423,7 +1443,9 @@ comment on function public.book_appointment(text, uuid, timestamptz, text, text,
 'international format, optional notes), with p_staff_id or the fair pick of the free practitioners, and returns '
 'the booking and its manage token (shown once). It creates a contact for a new email address but never changes an '
 'existing one: a phone given for an existing contact is kept on the booking (contact_phone) and gets that booking''s '
-'SMS. Anonymous callers are capped (private.limit_anonymous_action). Errors: not_found, invalid_name, invalid_email, invalid_phone, '
+'SMS. Anonymous callers are capped (private.limit_anonymous_action); past the per-email limit their booking is held '
+'as pending and the address holder is emailed a confirm link (the same answer: nothing tells them the address''s '
+'bookings); signed-in callers get booking_limit_reached. Errors: not_found, invalid_name, invalid_email, invalid_phone, '
 'invalid_notes, outside_availability, too_soon, too_far_ahead, slot_unavailable, booking_limit_reached, too_many_requests.';
 
 -- Locks the booking and checks that it may still change; returns it.
@@ -1444,7 +1466,7 @@ begin
     if v_booking.status = 'cancelled' then
         perform private.raise_error('booking_cancelled');
     end if;
-    if v_booking.status <> 'confirmed' or v_booking.starts_at <= pg_catalog.now() then
+    if v_booking.status not in ('confirmed', 'pending') or v_booking.starts_at <= pg_catalog.now() then
         perform private.raise_error('booking_past');
     end if;
     return v_booking;
@@ -1662,6 +1684,69 @@ comment on function public.reschedule_booking(text, timestamptz) is
 'The customer moves a booking with its manage token (the token stays valid). Errors: not_found, '
 'booking_cancelled, booking_past, workspace_inactive, outside_availability, too_soon, too_far_ahead, '
 'slot_unavailable, too_many_requests (capped: private.limit_anonymous_action).';
+
+-- The address holder confirms a booking held as pending (anonymous, past the per-email limit).
+create function public.confirm_booking(
+    p_token text,
+    out booking_id uuid,
+    out status text,
+    out starts_at timestamptz
+)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_booking public.bookings;
+begin
+    if p_token is not null and char_length(p_token) between 1 and 200 then
+        select b.* into v_booking from public.bookings as b
+        where b.confirm_token_hash = private.token_hash(p_token)
+        for no key update;
+    end if;
+    if v_booking.id is null or v_booking.status <> 'pending' then
+        perform private.raise_error('not_found', 'No booking waits for this confirmation.');
+    end if;
+    if v_booking.starts_at <= pg_catalog.now() then
+        perform private.raise_error('booking_past');
+    end if;
+    -- The confirmation, its forms and the reminder follow as for any new booking (trigger).
+    update public.bookings as b
+    set status = 'confirmed', confirm_token_hash = null
+    where b.id = v_booking.id
+    returning b.id, b.status, b.starts_at into booking_id, status, starts_at;
+end
+$$;
+
+comment on function public.confirm_booking(text) is
+'The address holder confirms, with the emailed link, a booking held as pending (an anonymous booking for their address '
+'past the per-email limit); it then sets off what any new booking does. Errors: not_found, booking_past.';
+
+-- Pending bookings nobody confirmed free their time after a day, silently (no notice).
+create function private.release_pending_bookings()
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_released integer;
+begin
+    update public.bookings as b
+    set
+        status = 'cancelled', cancelled_at = pg_catalog.now(), confirm_token_hash = null,
+        cancellation_reason = 'Not confirmed by the address holder within 24 hours.'
+    where b.status = 'pending' and (b.created_at < pg_catalog.now() - interval '24 hours' or b.starts_at <= pg_catalog.now());
+    get diagnostics v_released = row_count;
+    return v_released;
+end
+$$;
+
+comment on function private.release_pending_bookings() is
+'Hourly (careops_release_pending_bookings): pending bookings not confirmed within 24 hours (or whose start came) are '
+'cancelled without a notice, freeing their time; returns how many.';
 
 -- Staff and owners (booking id, under their membership) -------------------------------------
 create function public.cancel_workspace_booking(
@@ -1906,6 +1991,14 @@ public.cancel_booking(text, text),
 public.reschedule_booking(text, timestamptz)
 to anon, authenticated, service_role;
 
+revoke execute on function public.confirm_booking(text) from public;
+
+grant execute on function public.confirm_booking(text) to anon, authenticated, service_role;
+
+revoke execute on function private.release_pending_bookings() from public;
+
+grant execute on function private.release_pending_bookings() to service_role;
+
 grant execute on function
 public.cancel_workspace_booking(uuid, text),
 public.reschedule_workspace_booking(uuid, timestamptz, uuid)
@@ -1932,6 +2025,12 @@ from cron.job as j
 where j.jobname = 'careops_prune_anonymous_actions';
 
 select cron.schedule('careops_prune_anonymous_actions', '17 4 * * *', 'select private.prune_anonymous_actions()');
+
+select cron.unschedule(j.jobid)
+from cron.job as j
+where j.jobname = 'careops_release_pending_bookings';
+
+select cron.schedule('careops_release_pending_bookings', '45 * * * *', 'select private.release_pending_bookings()');
 
 -- Data ----------------------------------------------------------------------------------
 

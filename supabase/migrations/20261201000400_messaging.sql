@@ -1147,6 +1147,57 @@ $$;
 comment on function private.queue_booking_message(uuid, text, text) is
 'Queues a booking message of a kind on every channel it can go; p_cause makes the idempotency key (e.g. the start it is about).';
 
+-- To the address a pending booking was made for (anonymously, past the per-email limit): a link
+-- to confirm it. Email only: the number given with the booking may be the stranger's.
+create function private.queue_booking_confirm_request(p_booking_id uuid, p_token text)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_message_id uuid;
+begin
+    insert into public.messages (
+        workspace_id, conversation_id, booking_id, direction, channel, kind, subject, body, recipient, status,
+        idempotency_key
+    )
+    select
+        b.workspace_id,
+        private.conversation_for_contact(b.workspace_id, b.contact_id),
+        b.id, 'outbound', 'email', 'automated',
+        left(format('Please confirm your booking with %s', w.name), 1000),
+        left(
+            format(
+                E'Hello %s,\n\nA booking was requested for this email address: %s with %s on %s.\n\n'
+                'You already hold several upcoming bookings with us, so we hold this one until you confirm it:\n%s\n\n'
+                'If you did not ask for it, ignore this email: it is released in 24 hours.',
+                c.name, t.name, w.name,
+                pg_catalog.to_char(b.starts_at at time zone w.timezone, 'YYYY-MM-DD HH24:MI') || ' (' || w.timezone || ')',
+                private.public_url('/confirm/' || p_token)
+            ),
+            20000
+        ),
+        c.email, 'queued', format('booking_confirm_request:%s', b.id)
+    from public.bookings as b
+    inner join public.contacts as c on b.contact_id = c.id
+    inner join public.workspaces as w on b.workspace_id = w.id
+    inner join public.booking_types as t on b.booking_type_id = t.id
+    where b.id = p_booking_id and c.email is not null
+    on conflict (workspace_id, idempotency_key) do nothing
+    returning id into v_message_id;
+    if v_message_id is not null and (select m.status from public.messages as m where m.id = v_message_id) = 'queued' then
+        perform private.enqueue_job('deliver_message', pg_catalog.jsonb_build_object('message_id', v_message_id));
+    end if;
+    return v_message_id;
+end
+$$;
+
+comment on function private.queue_booking_confirm_request(uuid, text) is
+'Emails the contact of a pending booking the link that confirms it (/confirm/<token>, public_base_url); a bounced '
+'address gets nothing (skipped). Idempotent per booking.';
+
 -- Someone who wrote first gets an answer from a person, not an automated welcome.
 create function private.queue_welcome_message()
 returns trigger
@@ -1587,9 +1638,16 @@ after insert on public.bookings
 for each row when (new.status = 'confirmed')
 execute function private.announce_new_booking();
 
+-- A pending booking confirmed by the address holder sets off what a new booking does.
+create trigger bookings_announce_confirmed_booking
+after update of status on public.bookings
+for each row when (old.status = 'pending' and new.status = 'confirmed')
+execute function private.announce_new_booking();
+
+-- A pending booking (never confirmed, nothing sent about it) goes without a notice.
 create trigger bookings_queue_cancellation_notice
 after update of status on public.bookings
-for each row when (old.status is distinct from 'cancelled' and new.status = 'cancelled')
+for each row when (old.status = 'confirmed' and new.status = 'cancelled')
 execute function private.queue_cancellation_notice();
 
 create trigger bookings_queue_reschedule_notice
@@ -1687,6 +1745,10 @@ to service_role;
 revoke all on private.booking_reminders from public, anon, authenticated;
 
 grant select on private.booking_reminders to service_role;
+
+revoke execute on function private.queue_booking_confirm_request(uuid, text) from public;
+
+grant execute on function private.queue_booking_confirm_request(uuid, text) to service_role;
 
 revoke execute on function
 private.booking_message_values(uuid[]),
