@@ -13,7 +13,7 @@ from edge_api.auth import TokenVerifier
 from edge_api.db import open_pool
 from edge_api.errors import ErrorBody, install_error_handlers
 from edge_api.metrics import DatabaseMetrics, HttpMetrics, HttpMetricsMiddleware, PoolMetrics
-from edge_api.routers import dashboard, health, metrics, webhooks
+from edge_api.routers import dashboard, health, metrics, unsubscribe, webhooks
 from edge_api.settings import Settings, get_settings
 
 
@@ -64,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(webhooks.twilio_router)
     if settings.resend_webhook_secret is not None:
         app.include_router(webhooks.resend_router)
+    if settings.unsubscribe_signing_secret is not None:
+        app.include_router(unsubscribe.router)
     # The scrape token (and its OpenAPI security scheme) only when one is configured.
     app.include_router(
         metrics.router,

@@ -29,6 +29,10 @@ log = logging.getLogger("edge_api.metrics")
 
 METRIC_NAME = re.compile(r"^careops_[a-z0-9_]+$")
 UNMATCHED_ROUTE = "unmatched"
+# Every label takes a bounded set of values: a method outside these is counted as OTHER (a
+# client inventing methods must not add series that never go away).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "OTHER"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -78,7 +82,8 @@ class HttpMetricsMiddleware:
             await self.app(scope, receive, send_and_note)
         finally:
             route = scope.get("route")
-            labels = (scope["method"], getattr(route, "path", UNMATCHED_ROUTE), str(status))
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else OTHER_METHOD
+            labels = (method, getattr(route, "path", UNMATCHED_ROUTE), str(status))
             self.metrics.requests.labels(*labels).inc()
             self.metrics.latency.labels(*labels).observe(time.perf_counter() - started)
 

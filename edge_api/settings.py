@@ -64,12 +64,16 @@ class Settings(BaseSettings):
     # The public base URL providers call (https://api.example.com) when edge_api runs behind a
     # proxy: Twilio signs the URL it called. Unset: the request's own URL.
     webhook_public_base_url: AnyHttpUrl | None = None
+    # Verifies one-click unsubscribe links (the worker signs them with the same secret).
+    # Unset: POST /email/unsubscribe is not served.
+    unsubscribe_signing_secret: SecretStr | None = None
 
     @field_validator(
         "supabase_jwt_secret",
         "metrics_bearer_token",
         "twilio_auth_token",
         "resend_webhook_secret",
+        "unsubscribe_signing_secret",
         "webhook_public_base_url",
         "supabase_jwks_url",
         "supabase_jwt_issuer",
@@ -94,6 +98,13 @@ class Settings(BaseSettings):
         if pooled is None:
             pooled = any(host.get("port") == SUPAVISOR_TRANSACTION_PORT for host in self.database_url.hosts())
         return None if pooled else 5
+
+    @model_validator(mode="after")
+    def _metrics_private_in_production(self) -> "Settings":
+        # /metrics carries platform-wide business figures: never public in production.
+        if self.environment == "production" and self.metrics_bearer_token is None:
+            raise ValueError("ENVIRONMENT=production needs METRICS_BEARER_TOKEN: /metrics is never public")
+        return self
 
     @model_validator(mode="after")
     def _some_way_to_verify_tokens(self) -> "Settings":

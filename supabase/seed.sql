@@ -47,6 +47,25 @@ update public.communication_settings
 set sender_name = 'Demo Clinic', sender_email = 'hello@demo.careops.test'
 where workspace_id = 'd0000000-0000-4000-8000-0000000000a1' and sender_email is null;
 
+-- The demo's sender identities, verified as the platform does in production once the clinic
+-- proved control (README, "Sender identities"): its domain and address, and Twilio's test number.
+insert into public.sender_identities (workspace_id, kind, value, status)
+select
+    'd0000000-0000-4000-8000-0000000000a1'::uuid as workspace_id,
+    v.kind,
+    v.value,
+    'verified' as status
+from (
+    values
+    ('email_domain', 'demo.careops.test'),
+    ('email_address', 'hello@demo.careops.test'),
+    ('sms_number', '+15005550006')
+) as v (kind, value)
+where not exists (
+    select 1 from public.sender_identities as i
+    where i.kind = v.kind and i.value = v.value and i.status = 'verified'
+);
+
 -- Practitioners: the owner is one from the start (trigger); both staff take bookings too.
 insert into public.practitioners (id, workspace_id, user_id)
 values

@@ -39,10 +39,20 @@ def create_messaging_workspace(conn: psycopg.Connection, *, sms: bool = True) ->
         " values (%s, %s, 'owner'), (%s, %s, 'staff')",
         [workspace_id, owner.id, workspace_id, staff.id],
     )
+    # Each workspace its own number: a number is verified for one workspace only.
+    number = "+1500555" + "".join(secrets.choice("0123456789") for _ in range(4)) if sms else None
     conn.execute(
         "update public.communication_settings set sender_email = %s, sms_enabled = %s, sms_from_number = %s"
         " where workspace_id = %s",
-        [f"front-desk@{tag}.example.test", sms, "+15005550006" if sms else None, workspace_id],
+        [f"front-desk@{tag}.example.test", sms, number, workspace_id],
+    )
+    # The platform verified the address and the number: replies go to it, SMS come from it.
+    conn.execute(
+        "insert into public.sender_identities (workspace_id, kind, value, status)"
+        " select %s, kind, value, 'verified'"
+        " from (values ('email_address', %s), ('sms_number', %s)) as v (kind, value)"
+        " where value is not null",
+        [workspace_id, f"front-desk@{tag}.example.test", number],
     )
     contact_id = conn.execute(
         "insert into public.contacts (workspace_id, name, email, phone)"

@@ -145,7 +145,13 @@ def test_messages_are_sent_recorded_and_archived(
     ]
     assert email["subject"] == "Your visit"
     assert email["to"] == ["guest@example.test"]
-    assert {sms["From"] for sms in twilio_stub.delivered} == {"+15005550006"}
+    # The workspace's verified number.
+    assert {sms["From"] for sms in twilio_stub.delivered} == {
+        autocommit_conn.execute(
+            "select sms_from_number from public.communication_settings where workspace_id = %s",
+            [place.workspace_id],
+        ).fetchone()[0]
+    }
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "worker.delivery"]
     assert sorted(line["message_id"] for line in lines) == sorted(str(i) for i in emails + texts)
     assert {(line["kind"], line["outcome"], line["attempt"]) for line in lines} == {

@@ -32,6 +32,8 @@ ANON_RPCS = {
     "reschedule_booking",
     "get_form",
     "submit_form",
+    # Issue 17: the address holder confirms, by the emailed link, a booking held past the per-email limit.
+    "confirm_booking",
 }
 
 
@@ -185,6 +187,21 @@ def add_inbox_rows(conn: psycopg.Connection, world: World) -> None:
             "insert into public.webhook_events (provider, event_id, event_type, outcome, workspace_id)"
             " values ('twilio', %s, 'sms.received', 'unroutable', %s)",
             [f"matrix-{ws}-{workspace_id}", workspace_id],
+        )
+        conn.execute(
+            "insert into public.unroutable_messages (provider, event_id, channel, sender, recipients, body)"
+            " values ('twilio', %s, 'sms', '+447700900999', '{+447700900998}', 'Hello?')",
+            [f"matrix-{ws}-{workspace_id}"],
+        )
+        conn.execute(
+            "insert into public.sms_opt_outs (workspace_id, phone, keyword)"
+            " values (%s, '+447700900997', 'STOP')",
+            [workspace_id],
+        )
+        conn.execute(
+            "insert into public.sender_identities (workspace_id, kind, value, status)"
+            " values (%s, 'sms_number', %s, 'verified')",
+            [workspace_id, "+4477009" + "".join(secrets.choice("0123456789") for _ in range(5))],
         )
 
 
@@ -678,6 +695,55 @@ SPECS: dict[str, TableSpec] = {
             "owner": NONE,
         },
     ),
+    # Numbers that texted STOP: members read, inbound SMS writes.
+    "sms_opt_outs": TableSpec(
+        target=lambda w, ws: ("workspace_id = %s", [w.workspaces[ws]]),
+        insert=lambda w, ws: (
+            "insert into public.sms_opt_outs (workspace_id, phone, keyword) values (%s, %s, 'STOP')",
+            [w.workspaces[ws], "+4477009" + "".join(secrets.choice("0123456789") for _ in range(5))],
+        ),
+        update_set="keyword = keyword",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select"}),
+        },
+    ),
+    # Inbound no workspace receives: operators (service_role) only.
+    "unroutable_messages": TableSpec(
+        target=lambda w, ws: ("event_id = %s", [f"matrix-{ws}-{w.workspaces[ws]}"]),
+        insert=lambda w, ws: (
+            "with e as (insert into public.webhook_events (provider, event_id, event_type, outcome)"
+            " values ('twilio', %s, 'sms.received', 'unroutable') returning provider, event_id)"
+            " insert into public.unroutable_messages (provider, event_id, channel, recipients, body)"
+            " select e.provider, e.event_id, 'sms', '{}', 'x' from e",
+            [secrets.token_hex(8)],
+        ),
+        update_set="body = body",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": NONE,
+            "owner": NONE,
+        },
+    ),
+    # Owners request and remove; only the platform verifies (status has no grant).
+    "sender_identities": TableSpec(
+        target=lambda w, ws: ("workspace_id = %s and kind = 'sms_number'", [w.workspaces[ws]]),
+        insert=lambda w, ws: (
+            "insert into public.sender_identities (workspace_id, kind, value)"
+            " values (%s, 'email_domain', %s)",
+            [w.workspaces[ws], f"matrix-{secrets.token_hex(4)}.example.test"],
+        ),
+        update_set="status = status",
+        allowed={
+            "anon": NONE,
+            "outsider": NONE,
+            "staff": frozenset({"select"}),
+            "owner": frozenset({"select", "insert", "delete"}),
+        },
+    ),
 }
 
 ACTORS = ("anon", "outsider", "staff", "owner", "service_role")
@@ -872,9 +938,12 @@ FUNCTION_EXECUTORS = {
     "get_available_slots": {"anon", "authenticated", "service_role"},
     "book_appointment": {"anon", "authenticated", "service_role"},
     "cancel_booking": {"anon", "authenticated", "service_role"},
+    "confirm_booking": {"anon", "authenticated", "service_role"},
     "reschedule_booking": {"anon", "authenticated", "service_role"},
     "cancel_workspace_booking": {"authenticated", "service_role"},
     "reschedule_workspace_booking": {"authenticated", "service_role"},
+    # A computed field of contacts (select=*,sms_opted_out), under the caller's RLS.
+    "sms_opted_out": {"authenticated", "service_role"},
 }
 
 

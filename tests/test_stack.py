@@ -311,3 +311,18 @@ def test_seed_loads_and_reloads(conn: psycopg.Connection) -> None:
         " where w.slug = 'demo-clinic' order by m.role, p.full_name"
     ).fetchall()
     assert members == [("Olivia Owner", "owner"), ("Sam Staff", "staff"), ("Tara Therapist", "staff")]
+    # The demo's sender identities are verified (once, however often the seed runs): its mail
+    # goes from its own domain and inbound reaches it.
+    identities = conn.execute(
+        "select i.kind, i.value, i.status from public.sender_identities i"
+        " join public.workspaces w on w.id = i.workspace_id where w.slug = 'demo-clinic' order by i.kind"
+    ).fetchall()
+    assert identities == [
+        ("email_address", "hello@demo.careops.test", "verified"),
+        ("email_domain", "demo.careops.test", "verified"),
+        ("sms_number", "+15005550006", "verified"),
+    ]
+    senders = conn.execute(
+        "select s.* from public.workspaces w, private.workspace_senders(w.id) s where w.slug = 'demo-clinic'"
+    ).fetchone()
+    assert senders == ("hello@demo.careops.test", "hello@demo.careops.test", None)

@@ -77,6 +77,11 @@ def inbox(db_url: str) -> Iterator[Inbox]:
             " sender_email = %s where workspace_id = %s",
             [number, address, place.workspace_id],
         )
+        conn.execute(
+            "insert into public.sender_identities (workspace_id, kind, value, status)"
+            " values (%s, 'sms_number', %s, 'verified'), (%s, 'email_address', %s, 'verified')",
+            [place.workspace_id, number, place.workspace_id, address],
+        )
         made = Inbox(place, number, address, [])
         yield made
         conn.execute("delete from public.webhook_events where event_id = any(%s)", [made.event_ids])

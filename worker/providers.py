@@ -15,7 +15,8 @@ import smtplib
 import ssl
 import uuid
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from email.message import EmailMessage as MimeMessage
 from email.utils import parseaddr
 from typing import Any, Literal, Protocol
@@ -46,6 +47,8 @@ class EmailMessage:
     html: str | None = None
     sender: str | None = None  # default: EMAIL_FROM
     reply_to: str | None = None
+    # Extra headers, e.g. List-Unsubscribe and List-Unsubscribe-Post (RFC 8058).
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     channel: Channel = "email"
 
@@ -239,6 +242,8 @@ class ResendProvider:
             params["html"] = message.html
         if message.reply_to:
             params["reply_to"] = [message.reply_to]
+        if message.headers:
+            params["headers"] = dict(message.headers)
         try:
             sent = resend.Emails.send(params, {"idempotency_key": idempotency_key})  # type: ignore[arg-type]
         except resend.exceptions.ResendError as error:
@@ -287,6 +292,8 @@ class SmtpProvider:
         mime["Message-ID"] = self.message_id(idempotency_key)
         if message.reply_to:
             mime["Reply-To"] = message.reply_to
+        for name, value in message.headers.items():
+            mime[name] = value
         mime.set_content(message.text)
         if message.html:
             mime.add_alternative(message.html, subtype="html")

@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     email_from: str = "CareOps <no-reply@careops.localhost>"
     # Links in messages point here, e.g. {APP_BASE_URL}/invitations/accept?token=...
     app_base_url: str = "http://localhost:3000"
+    # One-click unsubscribe (RFC 8058) on automated email that is not transactional: edge_api's
+    # public URL and the secret both sign with. Either unset: no List-Unsubscribe header.
+    unsubscribe_base_url: str = ""
+    unsubscribe_signing_secret: str = ""
 
     resend_api_key: str = ""
     resend_api_url: str = "https://api.resend.com"

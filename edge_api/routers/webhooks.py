@@ -62,7 +62,8 @@ def public_url(request: Request, settings: Settings) -> str:
     return f"{str(settings.webhook_public_base_url).rstrip('/')}{request.url.path}{query}"
 
 
-async def _call(pool: Any, settings: Settings, query: str, params: list[Any]) -> dict[str, Any]:
+async def call_as_service(pool: Any, settings: Settings, query: str, params: list[Any]) -> dict[str, Any]:
+    """One definer function call as service_role; its jsonb answer."""
     async with transaction_as(
         pool, "service_role", SERVICE_ROLE_CLAIMS, settings.db_statement_timeout_ms
     ) as conn:
@@ -80,7 +81,8 @@ async def _body(request: Request) -> bytes:
 
 @twilio_router.post("/twilio/sms", responses=_ERRORS, response_class=Response)
 async def twilio_inbound_sms(request: Request, settings: AppSettings, pool: Pool) -> Response:
-    """An SMS a customer sent to a workspace's number (Twilio's messaging webhook, POST form)."""
+    """An SMS a customer sent to a workspace's number (Twilio's messaging webhook, POST form).
+    STOP/START/HELP (or Twilio's OptOutType) opt the number out, back in, or get the HELP reply."""
     assert settings.twilio_auth_token is not None  # mounted only when set
     # Parsed here (application/x-www-form-urlencoded): no multipart dependency for a form of text fields.
     try:
@@ -96,11 +98,12 @@ async def twilio_inbound_sms(request: Request, settings: AppSettings, pool: Pool
     sid, sender, to = params.get("MessageSid") or params.get("SmsSid"), params.get("From"), params.get("To")
     if not (sid and sender and to):
         raise ApiError(400, "invalid_parameter", "MessageSid, From and To are required.")
-    outcome = await _call(
+    outcome = await call_as_service(
         pool,
         settings,
-        "select private.receive_inbound_message('twilio', %s, 'sms', %s, array[%s], null, %s)",
-        [sid, sender, to, params.get("Body", "")],
+        "select private.receive_inbound_message('twilio', %s, 'sms', %s, array[%s], null, %s, null, %s)",
+        # OptOutType: STOP, START or HELP when the number's Advanced Opt-Out recognised a keyword.
+        [sid, sender, to, params.get("Body", ""), params.get("OptOutType") or None],
     )
     log.info("twilio sms %s: %s", sid, outcome["outcome"])
     return Response(EMPTY_TWIML, media_type="text/xml")
@@ -128,14 +131,14 @@ async def resend_event(request: Request, settings: AppSettings, pool: Pool) -> W
     if event_type == "email.received":
         sender_name, sender = parseaddr(str(data.get("from", "")))
         recipients = [address for _, address in getaddresses([str(to) for to in data.get("to") or []])]
-        outcome = await _call(
+        outcome = await call_as_service(
             pool,
             settings,
             "select private.receive_inbound_message('resend', %s, 'email', %s, %s, %s, %s, %s)",
             [event_id, sender, recipients, data.get("subject"), data.get("text") or "", sender_name or None],
         )
     else:
-        outcome = await _call(
+        outcome = await call_as_service(
             pool,
             settings,
             "select private.record_delivery_event(%s, %s, %s)",

@@ -79,6 +79,7 @@ create table public.contacts (
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now(),
     email_bounced_at timestamptz,
+    email_unsubscribed_at timestamptz,
     source text not null default 'direct'  -- noqa: RF04
     constraint contacts_source_known check (source in ('direct', 'inbound')),  -- noqa: RF04
     constraint contacts_workspace_id_id_key unique (workspace_id, id),
@@ -97,6 +98,10 @@ comment on column public.contacts.source is
 
 comment on column public.contacts.email_bounced_at is
 'When email to this address bounced or was marked as spam: no email goes to it until the address changes.';
+
+comment on column public.contacts.email_unsubscribed_at is
+'When the contact used the one-click unsubscribe (List-Unsubscribe) of an automated email: automated email that is '
+'not transactional (private.honours_unsubscribe) is no longer sent to them; booking messages still are.';
 
 comment on column public.contacts.email is 'Trimmed and lower-cased; the same email in a workspace is the same contact.';
 
@@ -129,6 +134,8 @@ create table public.bookings (
     updated_at timestamptz not null default now(),
     closed_at timestamptz,
     closed_by uuid references auth.users (id) on delete set null,
+    contact_phone text constraint bookings_contact_phone_is_e164 check (contact_phone ~ '^\+[1-9][0-9]{6,14}$'),
+    confirm_token_hash bytea constraint bookings_confirm_token_hash_key unique,
     constraint bookings_manage_token_hash_key unique (manage_token_hash),
     -- Target of composite foreign keys, so rows that point at a booking stay in its workspace.
     constraint bookings_workspace_id_id_key unique (workspace_id, id),
@@ -138,7 +145,8 @@ create table public.bookings (
     references public.practitioners (workspace_id, id) on delete set null (practitioner_id),
     constraint bookings_contact_fkey foreign key (workspace_id, contact_id)
     references public.contacts (workspace_id, id),
-    constraint bookings_status_known check (status in ('confirmed', 'cancelled', 'completed', 'no_show')),
+    constraint bookings_status_known check (status in ('pending', 'confirmed', 'cancelled', 'completed', 'no_show')),
+    constraint bookings_pending_have_a_confirm_token check (status <> 'pending' or confirm_token_hash is not null),
     constraint bookings_ends_after_start check (ends_at > starts_at),
     constraint bookings_buffer_range check (
         buffer_before_minutes between 0 and 240 and buffer_after_minutes between 0 and 240
@@ -158,6 +166,13 @@ comment on table public.bookings is
 'Appointments: one contact, one booking type, held by one practitioner. Live bookings of a practitioner never '
 'overlap, buffers included (bookings_no_overlap).';
 
+comment on column public.bookings.contact_phone is
+'The phone number given with this booking when it is not the contact''s own (an anonymous booking never changes '
+'an existing contact): this booking''s SMS go to it. Staff adopt it by writing it to contacts.phone.';
+
+comment on column public.bookings.confirm_token_hash is
+'sha256 of the link that confirms a pending booking, emailed to the address it was made for; cleared once confirmed.';
+
 comment on column public.bookings.closed_by is 'The member who marked it completed or no_show.';
 
 comment on column public.bookings.closed_at is 'When staff marked it completed or no_show; null otherwise.';
@@ -175,7 +190,9 @@ comment on column public.bookings.blocked_period is
 '[starts_at - buffer before, ends_at + buffer after): the practitioner time the booking holds.';
 
 comment on column public.bookings.status is
-'confirmed, cancelled (frees the time), completed or no_show; changed only through functions.';
+'pending (an anonymous booking past the per-email limit, held until the address holder confirms it by the emailed '
+'link; released after 24 hours), confirmed, cancelled (frees the time), completed or no_show; changed only through '
+'functions.';
 
 comment on column public.bookings.manage_token_hash is
 'sha256 of the manage token given to the customer for cancel/reschedule; the token is never stored.';
@@ -187,6 +204,25 @@ comment on column public.bookings.cancelled_by is 'The signed-in user who cancel
 comment on constraint bookings_no_overlap on public.bookings is
 'Two live bookings of one practitioner never overlap, buffers included: the database refuses the second.';
 
+-- Anonymous actions -------------------------------------------------------------------------
+
+-- What the public booking page did (book, cancel, reschedule), for the churn caps: keys are
+-- sha256 digests (the caps need equality, not the values). Kept a day.
+create table private.anonymous_actions (
+    id bigint generated always as identity primary key,
+    workspace_id uuid not null references public.workspaces (id) on delete cascade,
+    kind text not null check (kind in ('book', 'cancel', 'reschedule')),
+    email_key bytea,
+    phone_key bytea,
+    client_address_key bytea,
+    reached_cap text check (reached_cap in ('email', 'phone', 'client_address')),
+    happened_at timestamptz not null default now()
+);
+
+comment on table private.anonymous_actions is
+'Anonymous bookings, cancellations and moves of the last day, keyed by sha256 of the email, the phone and the client '
+'address, for private.limit_anonymous_action; reached_cap marks the action that reached a cap (metrics, alert).';
+
 -- Indexes -------------------------------------------------------------------------------
 
 create index bookings_practitioner_id_starts_at_idx on public.bookings (practitioner_id, starts_at);
@@ -194,6 +230,18 @@ create index bookings_practitioner_id_starts_at_idx on public.bookings (practiti
 create index bookings_booking_type_id_starts_at_idx on public.bookings (booking_type_id, starts_at);
 
 create index bookings_contact_id_starts_at_idx on public.bookings (contact_id, starts_at);
+
+create index anonymous_actions_workspace_id_email_key_at_idx
+on private.anonymous_actions (workspace_id, email_key, happened_at);
+
+create index anonymous_actions_workspace_id_phone_key_at_idx
+on private.anonymous_actions (workspace_id, phone_key, happened_at)
+where (phone_key is not null);
+
+create index anonymous_actions_client_address_key_at_idx on private.anonymous_actions (client_address_key, happened_at)
+where (client_address_key is not null);
+
+create index anonymous_actions_happened_at_idx on private.anonymous_actions (happened_at);
 
 -- Functions -----------------------------------------------------------------------------
 
@@ -293,6 +341,170 @@ $$;
 
 comment on function private.validate_booking_limit() is
 'Trigger: raises invalid_booking_limit unless the per-email limit is 1 to 100.';
+
+-- Abuse caps on what anonymous callers set off --------------------------------------------------
+
+-- A numeric deployment setting (private.app_settings), or the default when unset or not a number.
+create function private.setting_integer(p_key text, p_default integer)
+returns integer
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v_value text := (select s.value from private.app_settings as s where s.key = p_key);
+begin
+    if v_value ~ '^[0-9]{1,9}$' then
+        return v_value::integer;
+    end if;
+    return p_default;
+end
+$$;
+
+comment on function private.setting_integer(text, integer) is
+'private.app_settings value of p_key as an integer (caps, limits), or p_default when it is missing or not a number.';
+
+-- The caller's address as the configured request header gives it (private.app_settings
+-- client_address_header; PostgREST passes headers in request.headers). Default cf-connecting-ip:
+-- Cloudflare, in front of hosted Supabase, sets it to the address that connected and replaces any
+-- value the client sent; the first X-Forwarded-For entry is whatever the client wrote. Of a list,
+-- the last entry (added by the nearest proxy). Null without a parsable address: no address cap.
+create function private.client_address()
+returns inet
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v_header text := (select s.value from private.app_settings as s where s.key = 'client_address_header');
+    v_value text;
+begin
+    if coalesce(v_header, '') = '' then
+        return null;
+    end if;
+    v_value := pg_catalog.btrim(
+        pg_catalog.split_part(
+            left(nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb ->> pg_catalog.lower(v_header), 1000),
+            ',', -1
+        )
+    );
+    return v_value::inet;
+exception when others then
+    return null;
+end
+$$;
+
+comment on function private.client_address() is
+'The anonymous caller''s address from the request header named by app_settings client_address_header (last entry of a '
+'list), or null when absent or not an address.';
+
+-- One cap per key over the last hour: email and phone per workspace, the client address across
+-- the platform. Counted on actions that happened (a refused request writes nothing), so
+-- cancelling never gives an attempt back. Signed-in callers (staff booking for a customer) are
+-- not capped.
+create function private.limit_anonymous_action(p_action text, p_workspace_id uuid, p_email text, p_phone text)
+returns void
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_email bytea := pg_catalog.sha256(pg_catalog.convert_to(coalesce(p_email, ''), 'UTF8'));
+    v_phone bytea := case when p_phone is not null then pg_catalog.sha256(pg_catalog.convert_to(p_phone, 'UTF8')) end;
+    v_address_text text := private.client_address()::text;
+    v_address bytea := case when v_address_text is not null then pg_catalog.sha256(pg_catalog.convert_to(v_address_text, 'UTF8')) end;
+    v_email_cap integer := private.setting_integer('anonymous_actions_per_email_hour', 8);
+    v_phone_cap integer := private.setting_integer('anonymous_actions_per_phone_hour', 8);
+    v_address_cap integer := private.setting_integer('anonymous_actions_per_address_hour', 30);
+    v_since timestamptz := pg_catalog.now() - interval '1 hour';
+    v_emails integer;
+    v_phones integer := 0;
+    v_addresses integer := 0;
+    v_reached text;
+begin
+    if (select auth.uid()) is not null then
+        return;
+    end if;
+    -- One address's actions in a workspace at a time, so its count holds under concurrency.
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(p_workspace_id::text || ':' || pg_catalog.encode(v_email, 'hex'), 0));
+    select count(*) into v_emails from private.anonymous_actions as a
+    where a.workspace_id = p_workspace_id and a.email_key = v_email and a.happened_at > v_since;
+    if v_phone is not null then
+        select count(*) into v_phones from private.anonymous_actions as a
+        where a.workspace_id = p_workspace_id and a.phone_key = v_phone and a.happened_at > v_since;
+    end if;
+    if v_address is not null then
+        select count(*) into v_addresses from private.anonymous_actions as a
+        where a.client_address_key = v_address and a.happened_at > v_since;
+    end if;
+    if v_emails >= v_email_cap or v_phones >= v_phone_cap or v_addresses >= v_address_cap then
+        perform private.raise_error('too_many_requests');
+    end if;
+    v_reached := case
+        when v_emails + 1 >= v_email_cap then 'email'
+        when v_phone is not null and v_phones + 1 >= v_phone_cap then 'phone'
+        when v_address is not null and v_addresses + 1 >= v_address_cap then 'client_address'
+    end;
+    insert into private.anonymous_actions (workspace_id, kind, email_key, phone_key, client_address_key, reached_cap)
+    values (p_workspace_id, p_action, v_email, v_phone, v_address, v_reached);
+    if v_reached is not null then
+        perform private.raise_alert(
+            p_workspace_id, 'abuse_suspected', 'workspace', p_workspace_id,
+            format(
+                'The public booking page was used %s times in an hour from one %s; more is refused for an hour.',
+                case v_reached when 'email' then v_email_cap when 'phone' then v_phone_cap else v_address_cap end,
+                case v_reached when 'client_address' then 'client address' else v_reached end
+            )
+        );
+    end if;
+end
+$$;
+
+comment on function private.limit_anonymous_action(text, uuid, text, text) is
+'Anonymous callers only: refuses (too_many_requests) a booking, cancellation or move once the email or phone has made '
+'anonymous_actions_per_email_hour / _per_phone_hour of them in the workspace, or the client address '
+'anonymous_actions_per_address_hour anywhere, in the last hour; otherwise records it, and the one that reaches a cap '
+'raises the workspace''s abuse_suspected alert.';
+
+create function private.limit_anonymous_booking_action(p_action text, p_booking_id uuid)
+returns void
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+    perform private.limit_anonymous_action(p_action, b.workspace_id, c.email, coalesce(b.contact_phone, c.phone))
+    from public.bookings as b
+    inner join public.contacts as c on b.contact_id = c.id
+    where b.id = p_booking_id;
+end
+$$;
+
+comment on function private.limit_anonymous_booking_action(text, uuid) is
+'private.limit_anonymous_action for an action on an existing booking (by its contact''s email and the booking''s phone).';
+
+create function private.prune_anonymous_actions()
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_deleted integer;
+begin
+    delete from private.anonymous_actions as a where a.happened_at < pg_catalog.now() - interval '1 day';
+    get diagnostics v_deleted = row_count;
+    return v_deleted;
+end
+$$;
+
+comment on function private.prune_anonymous_actions() is
+'Daily (careops_prune_anonymous_actions): forgets anonymous actions older than a day; returns how many.';
 
 -- Local wall-clock time -> instant --------------------------------------------------
 
@@ -923,6 +1135,9 @@ declare
     v_candidate uuid;
     v_contact_id uuid;
     v_new_contact boolean;
+    v_booking_phone text;
+    v_status text;
+    v_confirm_token text;
     v_token_hash bytea;
     v_waiting uuid [] := '{}'::uuid [];
 begin
@@ -976,6 +1191,8 @@ begin
     if p_notes is not null and pg_catalog.btrim(p_notes) <> '' then
         v_notes := private.clean_multiline_text(p_notes, 2000, 'invalid_notes');
     end if;
+    -- Churn caps on what the public page sets off (anonymous callers only).
+    perform private.limit_anonymous_action('book', v_workspace_id, v_email, v_phone);
 
     -- The slot (private.bookable_practitioners with private.practitioners_in_hours).
     if p_starts_at is null then
@@ -1114,20 +1331,36 @@ begin
         perform private.raise_error('slot_unavailable');
     end if;
 
-    -- Same email in the same workspace is the same contact; a missing phone is filled in.
-    -- The row lock serialises bookings of one email address, so the limit below holds.
+    -- Same email in the same workspace is the same contact. An anonymous caller may create a
+    -- contact but never changes one: a phone given for an existing contact is this booking's
+    -- number (bookings.contact_phone), not the contact's. The row lock serialises bookings of
+    -- one email address, so the limit below holds.
     insert into public.contacts as c (workspace_id, name, email, phone)
     values (v_workspace_id, v_name, v_email, v_phone)
-    on conflict on constraint contacts_workspace_id_email_key
-    do update set phone = coalesce(c.phone, excluded.phone)
-    returning c.id, c.xmax = 0 into v_contact_id, v_new_contact;
+    on conflict on constraint contacts_workspace_id_email_key do nothing
+    returning c.id into v_contact_id;
+    v_new_contact := v_contact_id is not null;
+    if not v_new_contact then
+        select c.id, nullif(v_phone, c.phone) into v_contact_id, v_booking_phone
+        from public.contacts as c
+        where c.workspace_id = v_workspace_id and c.email = v_email
+        for update;
+    end if;
 
-    -- A contact created just now holds no bookings yet.
+    -- A contact created just now holds no bookings yet. Past the limit, an anonymous caller gets the
+    -- same answer as below it (nothing tells them about the address's bookings): the booking is
+    -- held as pending and the address holder is emailed a link to confirm it. A signed-in caller
+    -- (staff, who see the contact's bookings anyway) is refused.
+    v_status := 'confirmed';
     if not v_new_contact and (
         select count(*) from public.bookings as b
         where b.contact_id = v_contact_id and b.status = 'confirmed' and b.starts_at > pg_catalog.now()
     ) >= v_limit then
-        perform private.raise_error('booking_limit_reached');
+        if (select auth.uid()) is not null then
+            perform private.raise_error('booking_limit_reached');
+        end if;
+        v_status := 'pending';
+        v_confirm_token := private.new_token();
     end if;
 
     manage_token := private.new_token();
@@ -1144,12 +1377,13 @@ begin
             if found then
                 insert into public.bookings as b (
                     workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
-                    buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by
+                    buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by,
+                    contact_phone, status, confirm_token_hash
                 )
                 values (
                     v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
                     v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes, v_token_hash,
-                    (select auth.uid())
+                    (select auth.uid()), v_booking_phone, v_status, private.token_hash(v_confirm_token)
                 )
                 returning b.id into booking_id;
             else
@@ -1168,12 +1402,13 @@ begin
             begin
                 insert into public.bookings as b (
                     workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
-                    buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by
+                    buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by,
+                    contact_phone, status, confirm_token_hash
                 )
                 values (
                     v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
                     v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes, v_token_hash,
-                    (select auth.uid())
+                    (select auth.uid()), v_booking_phone, v_status, private.token_hash(v_confirm_token)
                 )
                 returning b.id into booking_id;
             exception when exclusion_violation then
@@ -1188,6 +1423,9 @@ begin
     if booking_id is null then
         perform private.raise_error('slot_unavailable');
     end if;
+    if v_status = 'pending' then
+        perform private.queue_booking_confirm_request(booking_id, v_confirm_token);
+    end if;
 
     starts_at := p_starts_at;
     select pr.full_name into practitioner_name
@@ -1200,8 +1438,12 @@ $$;
 comment on function public.book_appointment(text, uuid, timestamptz, text, text, text, text, uuid) is
 'Public booking: books p_starts_at of an active booking type for the named person (email required, phone in '
 'international format, optional notes), with p_staff_id or the fair pick of the free practitioners, and returns '
-'the booking and its manage token (shown once). Errors: not_found, invalid_name, invalid_email, invalid_phone, '
-'invalid_notes, outside_availability, too_soon, too_far_ahead, slot_unavailable, booking_limit_reached.';
+'the booking and its manage token (shown once). It creates a contact for a new email address but never changes an '
+'existing one: a phone given for an existing contact is kept on the booking (contact_phone) and gets that booking''s '
+'SMS. Anonymous callers are capped (private.limit_anonymous_action); past the per-email limit their booking is held '
+'as pending and the address holder is emailed a confirm link (the same answer: nothing tells them the address''s '
+'bookings); signed-in callers get booking_limit_reached. Errors: not_found, invalid_name, invalid_email, invalid_phone, '
+'invalid_notes, outside_availability, too_soon, too_far_ahead, slot_unavailable, booking_limit_reached, too_many_requests.';
 
 -- Locks the booking and checks that it may still change; returns it.
 create function private.lock_changeable_booking(p_booking_id uuid)
@@ -1221,7 +1463,7 @@ begin
     if v_booking.status = 'cancelled' then
         perform private.raise_error('booking_cancelled');
     end if;
-    if v_booking.status <> 'confirmed' or v_booking.starts_at <= pg_catalog.now() then
+    if v_booking.status not in ('confirmed', 'pending') or v_booking.starts_at <= pg_catalog.now() then
         perform private.raise_error('booking_past');
     end if;
     return v_booking;
@@ -1391,7 +1633,9 @@ as $$
 declare
     v_booking public.bookings;
 begin
-    v_booking := private.cancel_booking(private.booking_id_by_token(p_token), p_reason, null);
+    booking_id := private.booking_id_by_token(p_token);
+    perform private.limit_anonymous_booking_action('cancel', booking_id);
+    v_booking := private.cancel_booking(booking_id, p_reason, null);
     booking_id := v_booking.id;
     status := v_booking.status;
     starts_at := v_booking.starts_at;
@@ -1399,8 +1643,8 @@ end
 $$;
 
 comment on function public.cancel_booking(text, text) is
-'The customer cancels with the manage token from book_appointment. Errors: not_found, booking_cancelled, '
-'booking_past, invalid_reason.';
+'The customer cancels with the manage token from book_appointment (capped: private.limit_anonymous_action). Errors: '
+'not_found, booking_cancelled, booking_past, invalid_reason, too_many_requests.';
 
 create function public.reschedule_booking(
     p_token text,
@@ -1419,7 +1663,9 @@ as $$
 declare
     v_booking public.bookings;
 begin
-    v_booking := private.reschedule_booking(private.booking_id_by_token(p_token), p_new_starts_at, null);
+    booking_id := private.booking_id_by_token(p_token);
+    perform private.limit_anonymous_booking_action('reschedule', booking_id);
+    v_booking := private.reschedule_booking(booking_id, p_new_starts_at, null);
     booking_id := v_booking.id;
     starts_at := v_booking.starts_at;
     ends_at := v_booking.ends_at;
@@ -1434,7 +1680,70 @@ $$;
 comment on function public.reschedule_booking(text, timestamptz) is
 'The customer moves a booking with its manage token (the token stays valid). Errors: not_found, '
 'booking_cancelled, booking_past, workspace_inactive, outside_availability, too_soon, too_far_ahead, '
-'slot_unavailable.';
+'slot_unavailable, too_many_requests (capped: private.limit_anonymous_action).';
+
+-- The address holder confirms a booking held as pending (anonymous, past the per-email limit).
+create function public.confirm_booking(
+    p_token text,
+    out booking_id uuid,
+    out status text,
+    out starts_at timestamptz
+)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_booking public.bookings;
+begin
+    if p_token is not null and char_length(p_token) between 1 and 200 then
+        select b.* into v_booking from public.bookings as b
+        where b.confirm_token_hash = private.token_hash(p_token)
+        for no key update;
+    end if;
+    if v_booking.id is null or v_booking.status <> 'pending' then
+        perform private.raise_error('not_found', 'No booking waits for this confirmation.');
+    end if;
+    if v_booking.starts_at <= pg_catalog.now() then
+        perform private.raise_error('booking_past');
+    end if;
+    -- The confirmation, its forms and the reminder follow as for any new booking (trigger).
+    update public.bookings as b
+    set status = 'confirmed', confirm_token_hash = null
+    where b.id = v_booking.id
+    returning b.id, b.status, b.starts_at into booking_id, status, starts_at;
+end
+$$;
+
+comment on function public.confirm_booking(text) is
+'The address holder confirms, with the emailed link, a booking held as pending (an anonymous booking for their address '
+'past the per-email limit); it then sets off what any new booking does. Errors: not_found, booking_past.';
+
+-- Pending bookings nobody confirmed free their time after a day, silently (no notice).
+create function private.release_pending_bookings()
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_released integer;
+begin
+    update public.bookings as b
+    set
+        status = 'cancelled', cancelled_at = pg_catalog.now(), confirm_token_hash = null,
+        cancellation_reason = 'Not confirmed by the address holder within 24 hours.'
+    where b.status = 'pending' and (b.created_at < pg_catalog.now() - interval '24 hours' or b.starts_at <= pg_catalog.now());
+    get diagnostics v_released = row_count;
+    return v_released;
+end
+$$;
+
+comment on function private.release_pending_bookings() is
+'Hourly (careops_release_pending_bookings): pending bookings not confirmed within 24 hours (or whose start came) are '
+'cancelled without a notice, freeing their time; returns how many.';
 
 -- Staff and owners (booking id, under their membership) -------------------------------------
 create function public.cancel_workspace_booking(
@@ -1570,6 +1879,9 @@ begin
 end
 $$;
 
+-- Reached only through security definer functions; RLS with no policy is a second lock.
+alter table private.anonymous_actions enable row level security;
+
 -- Grants --------------------------------------------------------------------------------
 
 revoke all on public.contacts from anon, authenticated;
@@ -1676,10 +1988,46 @@ public.cancel_booking(text, text),
 public.reschedule_booking(text, timestamptz)
 to anon, authenticated, service_role;
 
+revoke execute on function public.confirm_booking(text) from public;
+
+grant execute on function public.confirm_booking(text) to anon, authenticated, service_role;
+
+revoke execute on function private.release_pending_bookings() from public;
+
+grant execute on function private.release_pending_bookings() to service_role;
+
 grant execute on function
 public.cancel_workspace_booking(uuid, text),
 public.reschedule_workspace_booking(uuid, timestamptz, uuid)
 to authenticated, service_role;
+
+revoke all on private.anonymous_actions from public, anon, authenticated;
+
+grant select on private.anonymous_actions to service_role;
+
+revoke execute on function
+private.setting_integer(text, integer),
+private.client_address(),
+private.limit_anonymous_action(text, uuid, text, text),
+private.limit_anonymous_booking_action(text, uuid),
+private.prune_anonymous_actions()
+from public;
+
+grant execute on function private.prune_anonymous_actions() to service_role;
+
+-- Schedules (pg_cron) -------------------------------------------------------------------
+
+select cron.unschedule(j.jobid)
+from cron.job as j
+where j.jobname = 'careops_prune_anonymous_actions';
+
+select cron.schedule('careops_prune_anonymous_actions', '17 4 * * *', 'select private.prune_anonymous_actions()');
+
+select cron.unschedule(j.jobid)
+from cron.job as j
+where j.jobname = 'careops_release_pending_bookings';
+
+select cron.schedule('careops_release_pending_bookings', '45 * * * *', 'select private.release_pending_bookings()');
 
 -- Data ----------------------------------------------------------------------------------
 
@@ -1701,6 +2049,11 @@ insert into private.error_codes (code, http_status, description) values
 ('too_far_ahead', 400, 'The start is further ahead than the booking type allows.'),
 ('slot_unavailable', 409, 'Nobody who performs the booking type is free at that time any more.'),
 ('booking_limit_reached', 409, 'This email address already holds as many upcoming bookings as the workspace allows.'),
+(
+    'too_many_requests',
+    429,
+    'Too many bookings, cancellations or changes from this email address, phone or network in the last hour; try later.'
+),
 ('booking_cancelled', 409, 'The booking is already cancelled.'),
 ('booking_past', 409, 'The booking has started or is over; it can no longer change.'),
 ('workspace_inactive', 409, 'The workspace does not take bookings at the moment.'),

@@ -130,7 +130,8 @@ create table public.messages (
     ),
     skip_reason text check (
         skip_reason in (
-            'automation_paused', 'no_email_address', 'no_phone_number', 'booking_cancelled', 'email_bounced'
+            'automation_paused', 'no_email_address', 'no_phone_number', 'booking_cancelled', 'email_bounced',
+            'sms_opted_out', 'email_unsubscribed', 'recipient_cap'
         )
     ),
     provider text check (char_length(provider) <= 63),
@@ -161,7 +162,8 @@ comment on table public.messages is
 'Every message in or out: automated ones are queued by the database, the worker delivers and records the outcome here.';
 
 comment on column public.messages.skip_reason is
-'Why a message was not sent: automation_paused, no_email_address, no_phone_number, booking_cancelled, email_bounced.';
+'Why a message was not sent: automation_paused, no_email_address, no_phone_number, booking_cancelled, email_bounced, '
+'sms_opted_out (the number texted STOP), email_unsubscribed (one-click unsubscribe, non-transactional kinds only), recipient_cap (too many automated messages to this address or number lately).';
 
 comment on column public.messages.status is
 'queued -> sending -> sent -> delivered, or failed; bounced or complained (delivery events); skipped (never sent, see skip_reason); received (inbound).';
@@ -192,6 +194,50 @@ comment on column public.messages.idempotency_key is
 'Unique per workspace: the same cause never queues a second message (e.g. reminder:<booking>:<start>:email).';
 
 comment on column public.messages.claimed_at is 'When the worker last claimed it for delivery.';
+
+-- Sender identities ----------------------------------------------------------------------------
+
+-- A number or address belongs to one workspace and is used only once the platform verified it.
+create table public.sender_identities (
+    id uuid primary key default gen_random_uuid(),
+    workspace_id uuid not null references public.workspaces (id) on delete cascade,
+    kind text not null check (kind in ('sms_number', 'email_address', 'email_domain', 'inbound_address')),
+    value text not null constraint sender_identities_value_fits_kind check (  -- noqa: RF04
+        case kind
+            when 'sms_number' then value ~ '^\+[1-9][0-9]{6,14}$'
+            when 'email_domain'
+                then
+                    char_length(value) <= 253
+                    and value ~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$'
+            else char_length(value) <= 254 and value = private.normalize_email(value)
+        end
+    ),
+    status text not null default 'requested' check (status in ('requested', 'verified', 'revoked')),
+    requested_by uuid references auth.users (id) on delete set null,
+    verified_at timestamptz,
+    revoked_at timestamptz,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now(),
+    constraint sender_identities_verified_have_verified_at check (status <> 'verified' or verified_at is not null),
+    constraint sender_identities_revoked_have_revoked_at check (status <> 'revoked' or revoked_at is not null)
+);
+
+comment on table public.sender_identities is
+'Numbers and addresses a workspace sends from or receives at. Owners request one; only the platform (service_role) '
+'marks it verified, after proving the workspace controls it. Outbound uses only verified ones (else the platform '
+'default), inbound is routed only to the active workspace holding the verified one.';
+
+comment on column public.sender_identities.kind is
+'sms_number (E.164, sends and receives SMS), email_address (sends, and receives replies), email_domain (sends from '
+'any address of it), inbound_address (receives email only).';
+
+comment on column public.sender_identities.value is
+'Normalised: E.164 for numbers, lower-case for addresses and domains.';
+
+comment on column public.sender_identities.status is
+'requested (by an owner, not used), verified (by the platform; one workspace per value), revoked (no longer used).';
+
+comment on column public.sender_identities.requested_by is 'The owner who asked for it.';
 
 -- Reminders ----------------------------------------------------------------------------------
 
@@ -224,12 +270,29 @@ create index messages_booking_id_idx on public.messages (booking_id) where (book
 create index messages_recipient_user_id_idx on public.messages (recipient_user_id)
 where (recipient_user_id is not null);
 
+-- The per-recipient caps count automated messages to one address or number over the last day.
+create index messages_recipient_created_at_idx on public.messages (recipient, created_at)
+where (direction = 'outbound' and kind = 'automated');
+
 create index messages_provider_message_id_idx on public.messages (provider, provider_message_id)
 where (provider_message_id is not null);
 
 -- The sweep reads the confirmed bookings of the next 24 hours by start: it costs what is in
 -- that window, not the table.
 create index bookings_confirmed_starts_at_idx on public.bookings (starts_at) where (status = 'confirmed');
+
+-- One workspace per verified number, address or domain (an email_address and an inbound_address
+-- are the same mailbox). Requests are not unique across workspaces, so nobody can hold a value
+-- hostage by asking for it first; the platform verifies only the one that proved control.
+create unique index sender_identities_one_verified_owner
+on public.sender_identities ((case kind when 'inbound_address' then 'email_address' else kind end), value)
+where (status = 'verified');
+
+create unique index sender_identities_one_live_per_workspace
+on public.sender_identities (workspace_id, kind, value) where (status <> 'revoked');
+
+create index sender_identities_requested_by_idx on public.sender_identities (requested_by)
+where (requested_by is not null);
 
 -- Functions -----------------------------------------------------------------------------
 
@@ -435,6 +498,12 @@ set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_written integer;
+    -- Automated messages to one address or number over rolling windows, counted on what was
+    -- queued to go (not on live bookings): per workspace, and across the platform.
+    v_workspace_hour integer := private.setting_integer('messages_per_recipient_workspace_hour', 12);
+    v_workspace_day integer := private.setting_integer('messages_per_recipient_workspace_day', 40);
+    v_platform_hour integer := private.setting_integer('messages_per_recipient_platform_hour', 24);
+    v_platform_day integer := private.setting_integer('messages_per_recipient_platform_day', 80);
 begin
     -- Every contact written to has its conversation (race-safe: the unique index decides).
     insert into public.conversations (workspace_id, contact_id)
@@ -450,11 +519,20 @@ begin
             r.booking_id,
             r.template_kind,
             t.channel,
-            case t.channel when 'email' then c.email else c.phone end as recipient,
+            -- A booking's SMS go to the number given with it when that is not the contact's own.
+            case t.channel when 'email' then c.email else coalesce(b.contact_phone, c.phone) end as recipient,
             case
                 when v.automation_paused_until > now() then 'automation_paused'
                 when t.channel = 'email' and c.email is null then 'no_email_address'
-                when t.channel = 'sms' and c.phone is null then 'no_phone_number'
+                when t.channel = 'sms' and coalesce(b.contact_phone, c.phone) is null then 'no_phone_number'
+                when
+                    t.channel = 'email' and c.email_unsubscribed_at is not null
+                    and private.honours_unsubscribe(r.template_kind)
+                    then 'email_unsubscribed'
+                when
+                    sent.workspace_hour >= v_workspace_hour or sent.workspace_day >= v_workspace_day
+                    or sent.platform_hour >= v_platform_hour or sent.platform_day >= v_platform_day
+                    then 'recipient_cap'
             end as skip_reason,
             pg_catalog.format(
                 t.subject_format,
@@ -483,6 +561,23 @@ begin
         inner join public.communication_settings as s on c.workspace_id = s.workspace_id
         inner join public.message_templates as t on c.workspace_id = t.workspace_id and r.template_kind = t.kind
         inner join public.conversations as v on c.workspace_id = v.workspace_id and c.id = v.contact_id
+        left join public.bookings as b on r.booking_id = b.id
+        left join lateral (
+            select
+                count(*) filter (
+                    where m.workspace_id = c.workspace_id and m.created_at > now() - interval '1 hour'
+                ) as workspace_hour,
+                count(*) filter (where m.workspace_id = c.workspace_id) as workspace_day,
+                count(*) filter (where m.created_at > now() - interval '1 hour') as platform_hour,
+                count(*) as platform_day
+            from public.messages as m
+            where
+                m.recipient = case t.channel when 'email' then c.email else coalesce(b.contact_phone, c.phone) end
+                and m.direction = 'outbound'
+                and m.kind = 'automated'
+                and m.status <> 'skipped'
+                and m.created_at > now() - interval '1 day'
+        ) as sent on true
         where
             case t.channel when 'email' then s.email_enabled when 'sms' then s.sms_enabled else false end
             and (r.channel is null or r.channel = t.channel)
@@ -501,7 +596,16 @@ begin
         from candidates as d
         order by d.ordinal, d.channel
         on conflict (workspace_id, idempotency_key) do nothing
-        returning id, conversation_id, status
+        returning id, workspace_id, conversation_id, status, skip_reason
+    ),
+
+    -- A workspace whose automated messages hit a cap is told (once while the alert is open).
+    capped as (
+        select private.raise_alert(
+            w.workspace_id, 'abuse_suspected', 'workspace', w.workspace_id,
+            'Automated messages to one address or number reached the cap; more are recorded as skipped (recipient_cap).'
+        ) as alert_id
+        from (select distinct i.workspace_id from inserted as i where i.skip_reason = 'recipient_cap') as w
     ),
 
     jobs as (
@@ -526,13 +630,13 @@ begin
     select (select count(*) from inserted)::integer
     into v_written
     from jobs
-    where jobs.enqueued >= 0 and (select count(*) from touched) >= 0;
+    where jobs.enqueued >= 0 and (select count(*) from touched) >= 0 and (select count(*) from capped) >= 0;
     return v_written;
 end
 $$;
 
 comment on function private.queue_messages(private.message_request[]) is
-'Queues automated messages to contacts in the caller''s transaction, set-based: renders the workspace''s template per request and channel (from its parsed columns, one pass); nothing when the channel is off or has no template; skipped with a reason (automation_paused, no_email_address, no_phone_number) when it cannot go; else queued with a deliver_message job {"message_id"}. Idempotent per key; returns how many messages it wrote.';
+'Queues automated messages to contacts in the caller''s transaction, set-based: renders the workspace''s template per request and channel (from its parsed columns, one pass); nothing when the channel is off or has no template; skipped with a reason (automation_paused, no_email_address, no_phone_number, email_unsubscribed, recipient_cap: the per-recipient caps, which raise an abuse_suspected alert) when it cannot go; else queued with a deliver_message job {"message_id"}. Idempotent per key; returns how many messages it wrote.';
 
 create function private.queue_message(
     p_contact_id uuid,
@@ -601,6 +705,187 @@ $$;
 comment on function private.queue_member_notice(uuid, uuid, text, jsonb, text) is
 'Queues an email notice (low_stock, form_overdue) to a member of the workspace; idempotent per key; nothing when email is off.';
 
+-- Sender identities ------------------------------------------------------------------------------
+
+create function private.validate_sender_identity()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    if tg_op = 'INSERT' then
+        if char_length(new.value) > 320 then
+            perform private.raise_error('invalid_sender_identity');
+        end if;
+        new.value := case new.kind
+            when 'sms_number' then private.normalize_phone(new.value)
+            when 'email_domain' then pg_catalog.lower(pg_catalog.btrim(new.value))
+            else private.normalize_email(new.value)
+        end;
+        if new.value is null or (
+            new.kind = 'email_domain'
+            and new.value !~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$'
+        ) then
+            perform private.raise_error(case new.kind when 'sms_number' then 'invalid_phone' else 'invalid_sender_identity' end);
+        end if;
+        new.requested_by := coalesce(new.requested_by, (select auth.uid()));
+    elsif new.kind is distinct from old.kind or new.value is distinct from old.value
+        or new.workspace_id is distinct from old.workspace_id then
+        perform private.raise_error('invalid_sender_identity', 'Request a new identity instead of changing one.');
+    end if;
+    if new.status = 'verified' then
+        new.verified_at := coalesce(new.verified_at, pg_catalog.now());
+    elsif new.status = 'revoked' then
+        new.revoked_at := coalesce(new.revoked_at, pg_catalog.now());
+    end if;
+    -- Someone else's verified value cannot be requested (the unique index refuses a second verification).
+    if new.status <> 'revoked' and exists (
+        select 1 from public.sender_identities as i
+        where
+            i.status = 'verified'
+            and i.workspace_id <> new.workspace_id
+            and i.value = new.value
+            and (case i.kind when 'inbound_address' then 'email_address' else i.kind end)
+            = (case new.kind when 'inbound_address' then 'email_address' else new.kind end)
+    ) then
+        perform private.raise_error('sender_identity_taken');
+    end if;
+    return new;
+end
+$$;
+
+comment on function private.validate_sender_identity() is
+'Trigger: normalises a requested identity (E.164, lower-case address or domain), stamps verified_at/revoked_at, and '
+'refuses a value another workspace holds verified. Raises invalid_phone, invalid_sender_identity, sender_identity_taken.';
+
+-- What a workspace's messages go out as: the settings' sender address and number, each only when
+-- the platform verified it for this workspace; null means the platform's default identity.
+create function private.workspace_senders(p_workspace_id uuid)
+returns table (from_email text, reply_to_email text, sms_from_number text)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    return query
+    select
+        -- Sending from an address needs its domain verified (the provider signs for the domain).
+        case when exists (
+            select 1 from public.sender_identities as i
+            where
+                i.workspace_id = p_workspace_id and i.status = 'verified' and i.kind = 'email_domain'
+                and i.value = pg_catalog.split_part(s.sender_email, '@', 2)
+        ) then s.sender_email end,
+        coalesce(
+            s.reply_to_email,
+            case when exists (
+                select 1 from public.sender_identities as i
+                where
+                    i.workspace_id = p_workspace_id and i.status = 'verified'
+                    and (
+                        (i.kind in ('email_address', 'inbound_address') and i.value = s.sender_email)
+                        or (i.kind = 'email_domain' and i.value = pg_catalog.split_part(s.sender_email, '@', 2))
+                    )
+            ) then s.sender_email end
+        ),
+        case when exists (
+            select 1 from public.sender_identities as i
+            where
+                i.workspace_id = p_workspace_id and i.status = 'verified' and i.kind = 'sms_number'
+                and i.value = s.sms_from_number
+        ) then s.sms_from_number end
+    from public.communication_settings as s
+    where s.workspace_id = p_workspace_id;
+end
+$$;
+
+comment on function private.workspace_senders(uuid) is
+'The workspace''s outbound identities as the worker uses them: From address (sender_email when its domain is a verified '
+'email_domain), Reply-To (reply_to_email, else a verified sender_email) and SMS number (sms_from_number when verified); '
+'null: the platform''s default (EMAIL_FROM, TWILIO_FROM_NUMBER).';
+
+-- Inbound goes to the one active workspace holding a verified identity it was sent to; never by age.
+create function private.receiving_workspace(p_channel text, p_to text[])
+returns uuid
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    return (
+        select i.workspace_id
+        from unnest(p_to) with ordinality as t (address, ordinal)
+        inner join public.sender_identities as i
+            on i.value = case p_channel
+                when 'sms' then private.normalize_phone(t.address)
+                else private.normalize_email(t.address)
+            end
+        inner join public.workspaces as w on i.workspace_id = w.id
+        where
+            i.status = 'verified'
+            and w.status = 'active'
+            and case p_channel
+                when 'sms' then i.kind = 'sms_number'
+                else i.kind in ('email_address', 'inbound_address')
+            end
+        order by t.ordinal
+        limit 1
+    );
+end
+$$;
+
+comment on function private.receiving_workspace(text, text[]) is
+'The active workspace whose verified sms_number (sms) or email_address/inbound_address (email) is one of p_to, in '
+'the order of p_to; null when none is.';
+
+-- Which automated emails are not transactional: they carry List-Unsubscribe (RFC 8058 one-click)
+-- and are not sent once the contact unsubscribed. Messages about a booking the person made
+-- (confirmation, notices, reminder, form request) are transactional; notices go to members.
+create function private.honours_unsubscribe(p_template_kind text)
+returns boolean
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    return coalesce(p_template_kind in ('welcome'), false);
+end
+$$;
+
+comment on function private.honours_unsubscribe(text) is
+'Whether automated email of a template kind is not transactional: it carries a one-click List-Unsubscribe and is '
+'skipped (email_unsubscribed) for a contact who used it. Today: welcome.';
+
+-- edge_api (service_role), after verifying the link's signature: the one-click unsubscribe.
+create function private.unsubscribe_email(p_message_id uuid)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_contact_id uuid;
+begin
+    update public.contacts as c
+    set email_unsubscribed_at = coalesce(c.email_unsubscribed_at, pg_catalog.now())
+    from public.messages as m
+    inner join public.conversations as v on m.conversation_id = v.id
+    where m.id = p_message_id and c.id = v.contact_id and c.email = m.recipient
+    returning c.id into v_contact_id;
+    return pg_catalog.jsonb_build_object(
+        'outcome', case when v_contact_id is null then 'unknown_message' else 'unsubscribed' end
+    );
+end
+$$;
+
+comment on function private.unsubscribe_email(uuid) is
+'edge_api (service_role), after verifying the signed one-click link of an email: the contact it went to (while that is '
+'still their address) gets no more non-transactional automated email (contacts.email_unsubscribed_at). Idempotent.';
+
 create function private.claim_message_deliveries(p_message_ids uuid[], p_claim_timeout interval)
 returns table (
     claimed boolean,
@@ -617,7 +902,8 @@ returns table (
     sender_name text,
     sender_email text,
     reply_to_email text,
-    sms_from_number text
+    sms_from_number text,
+    list_unsubscribe boolean
 )
 language plpgsql
 volatile
@@ -638,6 +924,17 @@ begin
         and b.id = m.booking_id
         and b.status = 'cancelled'
         and m.template_kind is distinct from 'booking_cancelled';
+    -- Nor an SMS to a number that texted STOP since it was queued (the HELP reply aside).
+    update public.messages as m
+    set status = 'skipped', skip_reason = 'sms_opted_out'
+    from public.sms_opt_outs as o
+    where
+        m.id = any(p_message_ids)
+        and m.status = 'queued'
+        and m.channel = 'sms'
+        and o.workspace_id = m.workspace_id
+        and o.phone = m.recipient
+        and m.idempotency_key not like 'sms\_help:%';
     -- One update with the status in its where: a row another worker claims at the same moment
     -- is re-checked after its lock is released and not taken (two workers never both win).
     with claimed as (
@@ -656,11 +953,13 @@ begin
     select
         true, m.status, null::integer, m.id, m.workspace_id, m.channel, m.recipient, m.subject, m.body,
         m.attempts, m.idempotency_key,
-        coalesce(s.sender_name, w.name), s.sender_email, coalesce(s.reply_to_email, s.sender_email),
-        s.sms_from_number
+        coalesce(s.sender_name, w.name), v.from_email, v.reply_to_email, v.sms_from_number,
+        m.channel = 'email' and m.conversation_id is not null and private.honours_unsubscribe(m.template_kind)
     from public.messages as m
     inner join public.workspaces as w on m.workspace_id = w.id
     left join public.communication_settings as s on m.workspace_id = s.workspace_id
+    -- Only identities the platform verified for this workspace; else its default.
+    left join lateral private.workspace_senders(m.workspace_id) as v on true
     where m.id = any(v_claimed);
     -- The rest, in a new snapshot (so a row claimed by another worker meanwhile shows sending):
     -- final (archive the job), being sent by another worker (come back when that claim times
@@ -673,14 +972,14 @@ begin
                 then greatest(1, ceil(extract(epoch from m.claimed_at + p_claim_timeout - now()))::integer)
         end,
         m.id, m.workspace_id, m.channel, null::text, null::text, null::text, m.attempts, m.idempotency_key,
-        null::text, null::text, null::text, null::text
+        null::text, null::text, null::text, null::text, false
     from public.messages as m
     where m.id = any(p_message_ids) and m.id <> all(v_claimed);
 end
 $$;
 
 comment on function private.claim_message_deliveries(uuid[], interval) is
-'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true); a queued one whose booking was cancelled since becomes skipped (booking_cancelled). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
+'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true; list_unsubscribe: the email gets a one-click List-Unsubscribe); a queued one whose booking was cancelled since becomes skipped (booking_cancelled), an SMS to a number that texted STOP since becomes skipped (sms_opted_out). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
 
 create function private.claim_message(p_message_id uuid)
 returns table (
@@ -847,6 +1146,57 @@ $$;
 
 comment on function private.queue_booking_message(uuid, text, text) is
 'Queues a booking message of a kind on every channel it can go; p_cause makes the idempotency key (e.g. the start it is about).';
+
+-- To the address a pending booking was made for (anonymously, past the per-email limit): a link
+-- to confirm it. Email only: the number given with the booking may be the stranger's.
+create function private.queue_booking_confirm_request(p_booking_id uuid, p_token text)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_message_id uuid;
+begin
+    insert into public.messages (
+        workspace_id, conversation_id, booking_id, direction, channel, kind, subject, body, recipient, status,
+        idempotency_key
+    )
+    select
+        b.workspace_id,
+        private.conversation_for_contact(b.workspace_id, b.contact_id),
+        b.id, 'outbound', 'email', 'automated',
+        left(format('Please confirm your booking with %s', w.name), 1000),
+        left(
+            format(
+                E'Hello %s,\n\nA booking was requested for this email address: %s with %s on %s.\n\n'
+                'You already hold several upcoming bookings with us, so we hold this one until you confirm it:\n%s\n\n'
+                'If you did not ask for it, ignore this email: it is released in 24 hours.',
+                c.name, t.name, w.name,
+                pg_catalog.to_char(b.starts_at at time zone w.timezone, 'YYYY-MM-DD HH24:MI') || ' (' || w.timezone || ')',
+                private.public_url('/confirm/' || p_token)
+            ),
+            20000
+        ),
+        c.email, 'queued', format('booking_confirm_request:%s', b.id)
+    from public.bookings as b
+    inner join public.contacts as c on b.contact_id = c.id
+    inner join public.workspaces as w on b.workspace_id = w.id
+    inner join public.booking_types as t on b.booking_type_id = t.id
+    where b.id = p_booking_id and c.email is not null
+    on conflict (workspace_id, idempotency_key) do nothing
+    returning id into v_message_id;
+    if v_message_id is not null and (select m.status from public.messages as m where m.id = v_message_id) = 'queued' then
+        perform private.enqueue_job('deliver_message', pg_catalog.jsonb_build_object('message_id', v_message_id));
+    end if;
+    return v_message_id;
+end
+$$;
+
+comment on function private.queue_booking_confirm_request(uuid, text) is
+'Emails the contact of a pending booking the link that confirms it (/confirm/<token>, public_base_url); a bounced '
+'address gets nothing (skipped). Idempotent per booking.';
 
 -- Someone who wrote first gets an answer from a person, not an automated welcome.
 create function private.queue_welcome_message()
@@ -1096,7 +1446,8 @@ returns table (
     sender_name text,
     sender_email text,
     reply_to_email text,
-    sms_from_number text
+    sms_from_number text,
+    list_unsubscribe boolean
 )
 language plpgsql
 volatile
@@ -1287,15 +1638,30 @@ after insert on public.bookings
 for each row when (new.status = 'confirmed')
 execute function private.announce_new_booking();
 
+-- A pending booking confirmed by the address holder sets off what a new booking does.
+create trigger bookings_announce_confirmed_booking
+after update of status on public.bookings
+for each row when (old.status = 'pending' and new.status = 'confirmed')
+execute function private.announce_new_booking();
+
+-- A pending booking (never confirmed, nothing sent about it) goes without a notice.
 create trigger bookings_queue_cancellation_notice
 after update of status on public.bookings
-for each row when (old.status is distinct from 'cancelled' and new.status = 'cancelled')
+for each row when (old.status = 'confirmed' and new.status = 'cancelled')
 execute function private.queue_cancellation_notice();
 
 create trigger bookings_queue_reschedule_notice
 after update of starts_at on public.bookings
 for each row when (new.status = 'confirmed' and old.starts_at is distinct from new.starts_at)
 execute function private.queue_reschedule_notice();
+
+create trigger sender_identities_validate
+before insert or update on public.sender_identities
+for each row execute function private.validate_sender_identity();
+
+create trigger sender_identities_touch_updated_at
+before update on public.sender_identities
+for each row execute function private.touch_updated_at();
 
 -- Row level security, policies and Realtime ---------------------------------------------
 
@@ -1310,6 +1676,20 @@ using (workspace_id = any((select private.member_workspace_ids())::uuid[]));
 create policy "members read their workspaces' messages"
 on public.messages for select to authenticated
 using (workspace_id = any((select private.member_workspace_ids())::uuid[]));
+
+alter table public.sender_identities enable row level security;
+
+create policy "members read their workspaces' sender identities"
+on public.sender_identities for select to authenticated
+using (workspace_id = any((select private.member_workspace_ids())::uuid[]));
+
+create policy "owners request sender identities"
+on public.sender_identities for insert to authenticated
+with check (workspace_id = any((select private.owner_workspace_ids())::uuid[]) and status = 'requested');
+
+create policy "owners remove sender identities"
+on public.sender_identities for delete to authenticated
+using (workspace_id = any((select private.owner_workspace_ids())::uuid[]));
 
 -- Reached only through security definer functions; RLS with no policy is a second lock.
 alter table private.booking_reminders enable row level security;
@@ -1366,6 +1746,10 @@ revoke all on private.booking_reminders from public, anon, authenticated;
 
 grant select on private.booking_reminders to service_role;
 
+revoke execute on function private.queue_booking_confirm_request(uuid, text) from public;
+
+grant execute on function private.queue_booking_confirm_request(uuid, text) to service_role;
+
 revoke execute on function
 private.booking_message_values(uuid[]),
 private.queue_booking_message(uuid, text, text),
@@ -1405,6 +1789,37 @@ private.claim_message_deliveries(uuid[], interval),
 private.record_deliveries(text, jsonb)
 to service_role;
 
+-- Owners request (the status stays requested: no column grant) and remove; only the platform
+-- (service_role) marks one verified or revoked.
+revoke all on public.sender_identities from anon, authenticated;
+
+grant select, delete on public.sender_identities to authenticated;
+
+grant insert (workspace_id, kind, value) on public.sender_identities to authenticated;
+
+grant all on public.sender_identities to service_role;
+
+revoke execute on function
+private.honours_unsubscribe(text),
+private.unsubscribe_email(uuid)
+from public, anon, authenticated;
+
+grant execute on function
+private.honours_unsubscribe(text),
+private.unsubscribe_email(uuid)
+to service_role;
+
+revoke execute on function
+private.validate_sender_identity(),
+private.workspace_senders(uuid),
+private.receiving_workspace(text, text[])
+from public;
+
+grant execute on function
+private.workspace_senders(uuid),
+private.receiving_workspace(text, text[])
+to service_role;
+
 -- Owners update subject and body as authenticated: the generated columns run these as them.
 revoke execute on function private.template_format(text), private.template_placeholder_names(text) from public;
 
@@ -1420,3 +1835,11 @@ where j.jobname = 'careops_send_due_reminders';
 select cron.schedule('careops_send_due_reminders', '*/30 * * * *', 'select private.send_due_reminders()');
 
 -- Data ----------------------------------------------------------------------------------
+
+insert into private.error_codes (code, http_status, description) values
+(
+    'invalid_sender_identity',
+    400,
+    'Not a valid sender identity: an email address or a domain name (example.com); an SMS number is invalid_phone.'
+),
+('sender_identity_taken', 409, 'Another workspace holds this number or address, verified.');

@@ -45,7 +45,7 @@ create table public.alerts (
     id uuid primary key default gen_random_uuid(),
     workspace_id uuid references public.workspaces (id) on delete cascade,
     kind text not null check (
-        kind in ('form_overdue', 'low_stock', 'message_failed', 'email_bounced', 'malformed_job')
+        kind in ('form_overdue', 'low_stock', 'message_failed', 'email_bounced', 'malformed_job', 'abuse_suspected')
     ),
     severity text not null default 'warning' check (severity in ('info', 'warning', 'critical')),
     subject_type text not null check (subject_type ~ '^[a-z][a-z0-9_]{0,62}$'),
@@ -67,7 +67,7 @@ comment on column public.alerts.workspace_id is
 'The workspace it concerns; null only for system alerts (malformed_job), which members never see.';
 
 comment on column public.alerts.kind is
-'form_overdue (subject: a form submission), low_stock (an inventory item), message_failed (a message), malformed_job (a queue job; no workspace).';
+'form_overdue (subject: a form submission), low_stock (an inventory item), message_failed (a message), email_bounced (a contact), abuse_suspected (the workspace: a cap on what anonymous callers set off was reached), malformed_job (a queue job; no workspace).';
 
 comment on column public.alerts.severity is 'info, warning or critical: how a frontend ranks and colours it.';
 
@@ -192,6 +192,49 @@ comment on column public.webhook_events.event_type is 'sms.received, or Resend''
 comment on column public.webhook_events.outcome is
 'received (an inbound message), status_updated, unknown_message (no message has that provider id), unroutable (no workspace receives at that address), ignored (a type that changes nothing).';
 
+-- SMS opt-outs ------------------------------------------------------------------------------------
+create table public.sms_opt_outs (
+    workspace_id uuid not null references public.workspaces (id) on delete cascade,
+    phone text not null check (phone ~ '^\+[1-9][0-9]{6,14}$'),
+    keyword text not null check (char_length(keyword) between 1 and 20),
+    opt_out_type text check (char_length(opt_out_type) <= 20),
+    message_id uuid references public.messages (id) on delete set null,
+    opted_out_at timestamptz not null default now(),
+    primary key (workspace_id, phone)
+);
+
+comment on table public.sms_opt_outs is
+'Numbers that texted STOP (STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT) to the workspace: no SMS of any kind goes to them '
+'until they text START (YES, UNSTOP), which removes the row. Members read; written only by inbound SMS.';
+
+comment on column public.sms_opt_outs.keyword is 'What they wrote (upper-cased), e.g. STOP.';
+
+comment on column public.sms_opt_outs.opt_out_type is
+'Twilio''s OptOutType parameter (STOP) when the number''s Advanced Opt-Out sent it; null otherwise.';
+
+comment on column public.sms_opt_outs.message_id is 'The inbound message that opted the number out.';
+
+-- Inbound that no workspace receives: kept for operators, never shown to a workspace.
+create table public.unroutable_messages (
+    provider text not null,
+    event_id text not null,
+    channel text not null check (channel in ('email', 'sms')),
+    sender text check (char_length(sender) <= 320),
+    recipients text[] not null check (cardinality(recipients) <= 50),
+    subject text check (char_length(subject) <= 1000),
+    body text not null check (char_length(body) <= 20000),
+    received_at timestamptz not null default now(),
+    primary key (provider, event_id),
+    constraint unroutable_messages_event_fkey foreign key (provider, event_id)
+    references public.webhook_events (provider, event_id) on delete cascade
+);
+
+comment on table public.unroutable_messages is
+'Inbound SMS and email sent to a number or address that no active workspace holds verified: kept (not lost) for '
+'operators (service_role), counted by /metrics (careops_unroutable_inbound_messages). Members never see them.';
+
+comment on column public.unroutable_messages.recipients is 'The numbers or addresses it was sent to, as the provider gave them.';
+
 -- Indexes -------------------------------------------------------------------------------
 
 -- At most one open alert per kind and subject: raise_alert relies on it to stay idempotent under concurrency.
@@ -245,6 +288,8 @@ where (sender_email is not null);
 create index webhook_events_workspace_id_idx on public.webhook_events (workspace_id) where (workspace_id is not null);
 
 create index webhook_events_message_id_idx on public.webhook_events (message_id) where (message_id is not null);
+
+create index sms_opt_outs_message_id_idx on public.sms_opt_outs (message_id) where (message_id is not null);
 
 -- One open system alert per kind and subject (the other unique index skips null workspaces).
 create unique index alerts_one_open_system_alert_per_subject
@@ -601,7 +646,20 @@ stable
 security definer
 set search_path = ''
 as $$
+declare
+    v_booking_status text;
 begin
+    select b.status into v_booking_status
+    from public.form_submissions as s
+    inner join public.bookings as b on s.booking_id = b.id
+    where s.token_hash = private.token_hash(coalesce(p_token, ''));
+    if not found then
+        perform private.raise_error('form_not_found');
+    end if;
+    -- The link of a cancelled visit shows nothing more (who, which form, when).
+    if v_booking_status = 'cancelled' then
+        perform private.raise_error('form_booking_cancelled');
+    end if;
     return query
     select
         s.status, f.name, f.description, f.fields, w.name, c.name, b.starts_at, w.timezone
@@ -611,14 +669,11 @@ begin
     inner join public.contacts as c on s.contact_id = c.id
     inner join public.bookings as b on s.booking_id = b.id
     where s.token_hash = private.token_hash(coalesce(p_token, ''));
-    if not found then
-        perform private.raise_error('form_not_found');
-    end if;
 end
 $$;
 
 comment on function public.get_form(text) is
-'Anon, by the link''s token: the form to fill (name, description, fields), whose it is and for which visit, and its status (completed: already filled in; answers are never returned). Errors: form_not_found.';
+'Anon, by the link''s token: the form to fill (name, description, fields), whose it is and for which visit, and its status (completed: already filled in; answers are never returned). Errors: form_not_found, form_booking_cancelled.';
 
 create function public.submit_form(p_token text, p_answers jsonb)
 returns table (status text, completed_at timestamptz)
@@ -638,6 +693,9 @@ begin
     if not found then
         perform private.raise_error('form_not_found');
     end if;
+    if (select b.status from public.bookings as b where b.id = v_submission.booking_id) = 'cancelled' then
+        perform private.raise_error('form_booking_cancelled');
+    end if;
     if v_submission.status = 'completed' then
         perform private.raise_error('form_already_submitted');
     end if;
@@ -655,7 +713,7 @@ end
 $$;
 
 comment on function public.submit_form(text, jsonb) is
-'Anon, by the link''s token: completes the form once with answers checked against its fields (an overdue form can still be completed, which resolves its alert). Errors: form_not_found, form_already_submitted, invalid_answers, unknown_answer_field, missing_required_answer, invalid_answer, invalid_answer_choice, invalid_answer_date, invalid_email, invalid_phone.';
+'Anon, by the link''s token: completes the form once with answers checked against its fields (an overdue form can still be completed, which resolves its alert). Errors: form_not_found, form_booking_cancelled, form_already_submitted, invalid_answers, unknown_answer_field, missing_required_answer, invalid_answer, invalid_answer_choice, invalid_answer_date, invalid_email, invalid_phone.';
 
 -- Overdue sweep (hourly) --------------------------------------------------------------------
 create function private.mark_overdue_forms()
@@ -846,6 +904,12 @@ begin
     if p_channel = 'email' and v_contact.email_bounced_at is not null then
         perform private.raise_error('email_bounced');
     end if;
+    if p_channel = 'sms' and exists (
+        select 1 from public.sms_opt_outs as o
+        where o.workspace_id = v_conversation.workspace_id and o.phone = v_recipient
+    ) then
+        perform private.raise_error('sms_opted_out');
+    end if;
     if p_channel = 'email' and v_subject is null then
         v_subject := (
             select format('Message from %s', coalesce(v_settings.sender_name, w.name))
@@ -877,7 +941,7 @@ end
 $$;
 
 comment on function public.send_message(uuid, text, text, text) is
-'Staff and owners: a manual message to the conversation''s contact by email or sms, queued for the worker (deliver_message), which pauses automated messages to that contact for communication_settings.automation_pause_hours (null: until resume_automation). Errors: not_authenticated, not_found, invalid_channel, invalid_body, invalid_subject, channel_disabled, no_contact_address, email_bounced.';
+'Staff and owners: a manual message to the conversation''s contact by email or sms, queued for the worker (deliver_message), which pauses automated messages to that contact for communication_settings.automation_pause_hours (null: until resume_automation). Errors: not_authenticated, not_found, invalid_channel, invalid_body, invalid_subject, channel_disabled, no_contact_address, email_bounced, sms_opted_out.';
 
 create function public.resume_automation(p_conversation_id uuid)
 returns public.conversations
@@ -1108,6 +1172,115 @@ $$;
 comment on function private.skip_bounced_email() is
 'Trigger: an email queued to an address that bounced is recorded as skipped (email_bounced) and never delivered.';
 
+-- SMS keywords (CTIA, TCPA; UK PECR): the whole message, case-insensitive. Twilio's Advanced
+-- Opt-Out sends OptOutType (STOP, START, HELP) for the keywords it recognised, custom ones too.
+create function private.sms_keyword(p_body text, p_opt_out_type text default null)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+    v_word text := pg_catalog.upper(pg_catalog.btrim(coalesce(p_body, ''), e' \t\r\n'));
+begin
+    if pg_catalog.upper(p_opt_out_type) in ('STOP', 'START', 'HELP') then
+        return pg_catalog.upper(p_opt_out_type);
+    end if;
+    return case
+        when v_word in ('STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT') then 'STOP'
+        when v_word in ('START', 'YES', 'UNSTOP') then 'START'
+        when v_word = 'HELP' then 'HELP'
+    end;
+end
+$$;
+
+comment on function private.sms_keyword(text, text) is
+'STOP, START or HELP when an inbound SMS is that keyword (the whole message, case-insensitive: STOP, STOPALL, '
+'UNSUBSCRIBE, CANCEL, END, QUIT / START, YES, UNSTOP / HELP) or Twilio''s OptOutType says so; null otherwise.';
+
+-- HELP is answered even to an opted-out number (carriers require it) and during an automation pause.
+create function private.queue_sms_help_reply(
+    p_workspace_id uuid, p_conversation_id uuid, p_phone text, p_event_id text
+)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_message_id uuid;
+begin
+    insert into public.messages (
+        workspace_id, conversation_id, direction, channel, kind, body, recipient, status, idempotency_key
+    )
+    select
+        w.id, p_conversation_id, 'outbound', 'sms', 'automated',
+        left(
+            format(
+                '%s: for help, write to %s or visit %s. Reply STOP to stop texts, START to receive them again.',
+                coalesce(s.sender_name, w.name),
+                coalesce(s.reply_to_email, s.sender_email, 'us'),
+                private.public_url('/' || w.slug)
+            ),
+            1600
+        ),
+        p_phone, 'queued', left('sms_help:' || p_event_id, 255)
+    from public.workspaces as w
+    left join public.communication_settings as s on w.id = s.workspace_id
+    where w.id = p_workspace_id
+    on conflict (workspace_id, idempotency_key) do nothing
+    returning id into v_message_id;
+    if v_message_id is not null then
+        perform private.enqueue_job('deliver_message', pg_catalog.jsonb_build_object('message_id', v_message_id));
+    end if;
+    return v_message_id;
+end
+$$;
+
+comment on function private.queue_sms_help_reply(uuid, uuid, text, text) is
+'The answer to an inbound HELP: the business name, how to reach it (its email address and booking page) and the '
+'STOP/START keywords, queued as an automated SMS (idempotency key sms_help:<event>) that opt-outs and pauses do not stop.';
+
+-- No SMS of any kind to a number that texted STOP to the workspace (the HELP reply aside).
+create function private.skip_sms_opted_out()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    if exists (
+        select 1 from public.sms_opt_outs as o
+        where o.workspace_id = new.workspace_id and o.phone = new.recipient
+    ) then
+        new.status := 'skipped';
+        new.skip_reason := 'sms_opted_out';
+    end if;
+    return new;
+end
+$$;
+
+comment on function private.skip_sms_opted_out() is
+'Trigger: an SMS queued to a number that opted out of the workspace''s texts is recorded as skipped (sms_opted_out).';
+
+-- Staff see the state on the contact: supabase-js selects it as a column (PostgREST computed field).
+create function public.sms_opted_out(p_contact public.contacts)
+returns boolean
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+    select exists (
+        select 1 from public.sms_opt_outs as o
+        where o.workspace_id = p_contact.workspace_id and o.phone = p_contact.phone
+    );
+$$;
+
+comment on function public.sms_opted_out(public.contacts) is
+'Computed field of contacts (select=*,sms_opted_out): whether the contact''s phone texted STOP to the workspace.';
+
 -- Service role only: no policy for authenticated (RLS on, no grant).
 
 -- Functions edge_api calls -------------------------------------------------------------------------
@@ -1139,7 +1312,8 @@ create function private.receive_inbound_message(
     p_to text[],
     p_subject text,
     p_body text,
-    p_sender_name text default null
+    p_sender_name text default null,
+    p_opt_out_type text default null
 )
 returns jsonb
 language plpgsql
@@ -1154,28 +1328,22 @@ declare
     v_conversation_id uuid;
     v_message_id uuid;
     v_name text;
+    v_keyword text;
 begin
     if not private.claim_webhook_event(p_provider, p_event_id, p_channel || '.received') then
         return pg_catalog.jsonb_build_object('outcome', 'duplicate');
     end if;
     v_from := case p_channel when 'sms' then private.normalize_phone(p_from) else private.normalize_email(p_from) end;
-    -- The workspace that receives at one of the addressed numbers or addresses (the oldest
-    -- one if two share it).
-    select s.workspace_id into v_workspace_id
-    from public.communication_settings as s
-    inner join public.workspaces as w on s.workspace_id = w.id
-    where
-        case p_channel
-            when 'sms' then s.sms_from_number = any(
-                array(select private.normalize_phone(t) from unnest(p_to) as t)
-            )
-            else s.sender_email = any(array(select private.normalize_email(t) from unnest(p_to) as t))
-        end
-    order by w.created_at, w.id
-    limit 1;
+    -- The active workspace holding a verified identity it was sent to (one per value).
+    v_workspace_id := private.receiving_workspace(p_channel, p_to);
     if v_workspace_id is null or v_from is null then
         update public.webhook_events as e set outcome = 'unroutable'
         where e.provider = p_provider and e.event_id = p_event_id;
+        insert into public.unroutable_messages (provider, event_id, channel, sender, recipients, subject, body)
+        values (
+            p_provider, p_event_id, p_channel, left(p_from, 320), coalesce(p_to[1:50], '{}'),
+            case when p_channel = 'email' then left(p_subject, 1000) end, left(coalesce(p_body, ''), 20000)
+        );
         return pg_catalog.jsonb_build_object('outcome', 'unroutable');
     end if;
 
@@ -1223,6 +1391,24 @@ begin
     )
     returning id into v_message_id;
 
+    if p_channel = 'sms' then
+        v_keyword := private.sms_keyword(p_body, p_opt_out_type);
+        if v_keyword = 'STOP' then
+            insert into public.sms_opt_outs (workspace_id, phone, keyword, opt_out_type, message_id)
+            values (
+                v_workspace_id, v_from, left(pg_catalog.upper(pg_catalog.btrim(p_body, e' \t\r\n')), 20),
+                left(pg_catalog.upper(p_opt_out_type), 20), v_message_id
+            )
+            on conflict (workspace_id, phone) do update
+            set keyword = excluded.keyword, opt_out_type = excluded.opt_out_type,
+                message_id = excluded.message_id, opted_out_at = excluded.opted_out_at;
+        elsif v_keyword = 'START' then
+            delete from public.sms_opt_outs as o where o.workspace_id = v_workspace_id and o.phone = v_from;
+        elsif v_keyword = 'HELP' then
+            perform private.queue_sms_help_reply(v_workspace_id, v_conversation_id, v_from, p_event_id);
+        end if;
+    end if;
+
     update public.webhook_events as e
     set outcome = 'received', workspace_id = v_workspace_id, message_id = v_message_id
     where e.provider = p_provider and e.event_id = p_event_id;
@@ -1231,13 +1417,14 @@ begin
         'workspace_id', v_workspace_id,
         'contact_id', v_contact_id,
         'conversation_id', v_conversation_id,
-        'message_id', v_message_id
+        'message_id', v_message_id,
+        'sms_keyword', v_keyword
     );
 end
 $$;
 
-comment on function private.receive_inbound_message(text, text, text, text, text[], text, text, text) is
-'edge_api (service_role), after verifying the webhook: an SMS or email a customer wrote, attached to their conversation in the workspace that receives at p_to (matched by phone or email; an unknown sender becomes a contact with source inbound and no welcome). Raises the unread count. Returns {"outcome": received | duplicate | unroutable, ...}; a duplicate event id writes nothing.';
+comment on function private.receive_inbound_message(text, text, text, text, text[], text, text, text, text) is
+'edge_api (service_role), after verifying the webhook: an SMS or email a customer wrote, attached to their conversation in the active workspace holding a verified identity in p_to (private.receiving_workspace; matched by the contact''s own phone or email; an unknown sender becomes a contact with source inbound and no welcome). Raises the unread count. Inbound no workspace receives is kept in unroutable_messages. An SMS that is a keyword (private.sms_keyword, or Twilio''s p_opt_out_type) opts the number out (STOP) or back in (START) for the workspace, or gets the HELP reply. Returns {"outcome": received | duplicate | unroutable, ..., "sms_keyword"}; a duplicate event id writes nothing.';
 
 create function private.record_delivery_event(
     p_event_id text, p_event_type text, p_provider_message_id text
@@ -1341,6 +1528,14 @@ for each row when (
 )
 execute function private.skip_bounced_email();
 
+create trigger messages_skip_sms_opted_out
+before insert on public.messages
+for each row when (
+    new.direction = 'outbound' and new.channel = 'sms' and new.status = 'queued'
+    and new.idempotency_key not like 'sms\_help:%'
+)
+execute function private.skip_sms_opted_out();
+
 -- Row level security, policies and Realtime ---------------------------------------------
 
 alter table public.alerts enable row level security;
@@ -1349,11 +1544,17 @@ create policy "members read their workspaces' alerts"
 on public.alerts for select to authenticated
 using (workspace_id = any((select private.member_workspace_ids())::uuid[]));
 
--- The inbox shows them live where Supabase Realtime exists.
+-- The inbox shows them live where Supabase Realtime exists. Realtime checks a subscriber's RLS
+-- on an inserted or updated row, but cannot on a deleted one: a DELETE event would carry the
+-- row's primary key to every subscriber of the table, whatever their workspace (and TRUNCATE
+-- is not checked either). So the publication carries inserts and updates only; a frontend
+-- learns of a deletion by reloading. Published tables keep the default replica identity, so an
+-- update carries no old values.
 do $realtime$
 begin
     if exists (select 1 from pg_catalog.pg_publication where pubname = 'supabase_realtime') then
         alter publication supabase_realtime add table public.conversations, public.messages, public.alerts;
+        alter publication supabase_realtime set (publish = 'insert, update');
     end if;
 end
 $realtime$;
@@ -1373,6 +1574,14 @@ on public.inventory_movements for select to authenticated
 using (workspace_id = any((select private.member_workspace_ids())::uuid[]));
 
 alter table public.webhook_events enable row level security;
+
+alter table public.sms_opt_outs enable row level security;
+
+create policy "members read their workspaces' sms opt-outs"
+on public.sms_opt_outs for select to authenticated
+using (workspace_id = any((select private.member_workspace_ids())::uuid[]));
+
+alter table public.unroutable_messages enable row level security;
 
 -- Grants --------------------------------------------------------------------------------
 
@@ -1471,15 +1680,37 @@ revoke all on public.webhook_events from anon, authenticated;
 
 grant all on public.webhook_events to service_role;
 
+revoke all on public.sms_opt_outs from anon, authenticated;
+
+grant select on public.sms_opt_outs to authenticated;
+
+grant all on public.sms_opt_outs to service_role;
+
+revoke execute on function public.sms_opted_out(public.contacts) from public, anon;
+
+grant execute on function public.sms_opted_out(public.contacts) to authenticated, service_role;
+
+revoke execute on function
+private.sms_keyword(text, text),
+private.queue_sms_help_reply(uuid, uuid, text, text),
+private.skip_sms_opted_out()
+from public, anon, authenticated;
+
+grant execute on function private.sms_keyword(text, text) to service_role;
+
+revoke all on public.unroutable_messages from anon, authenticated;
+
+grant all on public.unroutable_messages to service_role;
+
 revoke execute on function
 private.skip_bounced_email(),
 private.claim_webhook_event(text, text, text),
-private.receive_inbound_message(text, text, text, text, text[], text, text, text),
+private.receive_inbound_message(text, text, text, text, text[], text, text, text, text),
 private.record_delivery_event(text, text, text)
 from public, anon, authenticated;
 
 grant execute on function
-private.receive_inbound_message(text, text, text, text, text[], text, text, text),
+private.receive_inbound_message(text, text, text, text, text[], text, text, text, text),
 private.record_delivery_event(text, text, text)
 to service_role;
 
@@ -1504,11 +1735,33 @@ insert into private.app_settings (key, value, description) values
     'public_base_url',
     'http://localhost:3000',
     'Where the frontend is served: links in messages are this plus a path (/forms/<token>, /manage/<token>).'
-)
+),
+(
+    'client_address_header',
+    'cf-connecting-ip',
+    'The request header that carries the anonymous caller''s address (empty: no per-address cap).'
+),
+(
+    'anonymous_actions_per_email_hour',
+    '8',
+    'Anonymous bookings, cancellations and moves per email and workspace per hour.'
+),
+('anonymous_actions_per_phone_hour', '8', 'The same per phone number and workspace per hour.'),
+('anonymous_actions_per_address_hour', '30', 'The same per client address, across workspaces, per hour.'),
+('messages_per_recipient_workspace_hour', '12', 'Automated messages to one address or number per workspace per hour.'),
+('messages_per_recipient_workspace_day', '40', 'The same per 24 hours.'),
+(
+    'messages_per_recipient_platform_hour',
+    '24',
+    'Automated messages to one address or number across workspaces per hour.'
+),
+('messages_per_recipient_platform_day', '80', 'The same per 24 hours.')
 on conflict (key) do nothing;
 
 insert into private.error_codes (code, http_status, description) values
+('sms_opted_out', 409, 'The number texted STOP to this workspace: no SMS goes to it until it texts START.'),
 ('form_not_found', 404, 'No form to fill matches this link.'),
+('form_booking_cancelled', 410, 'The visit this form was for was cancelled: the link no longer opens.'),
 ('form_already_submitted', 409, 'This form was already filled in; it cannot be changed.'),
 ('invalid_answers', 400, 'Answers are a JSON object of field keys to values, at most 100000 characters in all.'),
 ('unknown_answer_field', 400, 'An answer names a field the form does not have.'),

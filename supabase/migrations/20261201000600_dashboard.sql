@@ -632,7 +632,10 @@ begin
             coalesce(m.provider, 'none') as provider,
             m.channel,
             count(*) as messages,
-            coalesce(sum(greatest(m.attempts - 1, 0)), 0) as retries
+            coalesce(sum(greatest(m.attempts - 1, 0)), 0) as retries,
+            count(*) filter (
+                where m.skip_reason = 'recipient_cap' and m.created_at > pg_catalog.now() - interval '1 day'
+            ) as capped
         from public.messages as m
         where m.direction = 'outbound'
         group by m.status, coalesce(m.provider, 'none'), m.channel
@@ -668,6 +671,15 @@ begin
         (
             9, 'careops_cron_job_failed_runs_last_hour',
             'Runs of the pg_cron job that failed (cron.job_run_details status failed) in the last hour.'
+        ),
+        (
+            10, 'careops_unroutable_inbound_messages',
+            'Inbound SMS and email no active workspace receives (kept in unroutable_messages), by channel.'
+        ),
+        (
+            11, 'careops_abuse_caps_hit_last_day',
+            'Caps reached in the last 24 hours: recipient (automated messages skipped), email, phone, client_address '
+            '(anonymous bookings, cancellations and moves).'
         )
     ),
 
@@ -722,6 +734,19 @@ begin
         union all
         select 'careops_open_alerts', pg_catalog.jsonb_build_object('kind', a.kind), a.alerts::numeric
         from open_alerts as a
+        union all
+        select 'careops_unroutable_inbound_messages', pg_catalog.jsonb_build_object('channel', u.channel), count(*)
+        from public.unroutable_messages as u
+        group by u.channel
+        union all
+        select 'careops_abuse_caps_hit_last_day', pg_catalog.jsonb_build_object('cap', 'recipient'), coalesce(sum(o.capped), 0)
+        from outbound as o
+        union all
+        select 'careops_abuse_caps_hit_last_day', pg_catalog.jsonb_build_object('cap', c.cap), count(a.id)
+        from (values ('email'), ('phone'), ('client_address')) as c (cap)
+        left join private.anonymous_actions as a
+            on c.cap = a.reached_cap and a.happened_at > pg_catalog.now() - interval '1 day'
+        group by c.cap
     )
 
     select pg_catalog.jsonb_agg(
@@ -749,7 +774,7 @@ end
 $$;
 
 comment on function private.metrics_snapshot() is
-'Database metrics as Prometheus gauge families [{name, help, samples: [{labels, value}]}]: pgmq queue depth and oldest message age, pg_cron jobs'' state, last run and failed runs of the last hour, outbound messages by status/provider/channel, delivery retries, open alerts by kind, and '
+'Database metrics as Prometheus gauge families [{name, help, samples: [{labels, value}]}]: pgmq queue depth and oldest message age, pg_cron jobs'' state, last run and failed runs of the last hour, outbound messages by status/provider/channel, delivery retries, open alerts by kind, inbound no workspace receives, abuse caps reached, and '
 'private.business_metric_families (bookings created, forms completed, messages sent today). service_role only.';
 
 -- Marking ---------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from typing import Any
 
 import psycopg
 
+from worker import unsubscribe
 from worker.jobs import Job, MalformedJob, job_log
 from worker.providers import DeliveryError, EmailMessage, Message, SmsMessage
 from worker.registry import job
@@ -66,19 +67,29 @@ def parsed_sender(default_sender: str) -> tuple[str, str]:
     return parseaddr(default_sender)
 
 
-def outgoing(row: dict[str, Any], default_sender: str) -> Message:
-    """The email or SMS a claimed row describes. Emails go from the workspace's sender name at the
-    platform's EMAIL_FROM address (a verified sending domain) and reply to the workspace."""
+def outgoing(row: dict[str, Any], settings: Settings) -> Message:
+    """The email or SMS a claimed row describes. The claim returns only identities the platform
+    verified for the workspace (private.workspace_senders): emails go from the workspace's sender
+    name at its address on a verified domain, else at the platform's EMAIL_FROM address, and reply
+    to the workspace; SMS go from its verified number, else TWILIO_FROM_NUMBER. Email that is not
+    transactional carries a signed one-click List-Unsubscribe (RFC 8058) when it is configured."""
     if row["channel"] == "sms":
         return SmsMessage(to=row["recipient"], body=row["body"], sender=row["sms_from_number"])
-    default_name, address = parsed_sender(default_sender)
+    default_name, default_address = parsed_sender(settings.email_from)
     name = row["sender_name"] or default_name
+    address = row["sender_email"] or default_address
+    headers: dict[str, str] = {}
+    if row.get("list_unsubscribe") and settings.unsubscribe_base_url and settings.unsubscribe_signing_secret:
+        headers = unsubscribe.headers(
+            settings.unsubscribe_base_url, settings.unsubscribe_signing_secret, row["message_id"]
+        )
     return EmailMessage(
         to=row["recipient"],
         subject=row["subject"] or "",
         text=row["body"],
         sender=formataddr((name, address)) if address else None,
         reply_to=row["reply_to_email"],
+        headers=headers,
     )
 
 
@@ -343,7 +354,7 @@ def deliver_message(job: Job) -> None:
         if not row["recipient"]:
             raise DeliveryError("none", "the message has no recipient", permanent=True)
         result = job.deliver(
-            outgoing(row, settings.email_from),
+            outgoing(row, settings),
             idempotency_key=provider_key(message_id),
             message_id=str(message_id),
             attempt=attempt,

@@ -8,6 +8,9 @@ select tests.create_workspace(
 update public.communication_settings
 set sender_email = 'hello@north.example', sender_name = null
 where workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
+-- The platform verified the workspace's sending domain (private.workspace_senders).
+insert into public.sender_identities (workspace_id, kind, value, status)
+values ('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'email_domain', 'north.example', 'verified');
 insert into public.contacts (id, workspace_id, name, email) values
 ('c0000000-0000-0000-0000-00000000000a', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Ann Lee', 'ann@example.test');
 

@@ -1,5 +1,5 @@
 begin;
-select plan(3);
+select plan(5);
 
 -- Supabase Realtime streams exactly these tables to supabase-js clients, under their RLS.
 select is(
@@ -34,6 +34,26 @@ select is_empty(
         where t.pubname = 'supabase_realtime' and not c.relrowsecurity
     $$,
     'every published table has row level security on (changes reach only who may read them)'
+);
+
+-- Realtime cannot check RLS on a deleted row: a DELETE (or TRUNCATE) event would reach every
+-- subscriber of the table, of any workspace, with the row's key. Only inserts and updates go out.
+select results_eq(
+    $$
+        select pubinsert, pubupdate, pubdelete, pubtruncate from pg_catalog.pg_publication
+        where pubname = 'supabase_realtime'
+    $$,
+    $$values (true, true, false, false)$$,
+    'the publication sends inserts and updates (RLS-checked per subscriber), never deletes or truncates'
+);
+
+select is_empty(
+    $$
+        select t.tablename from pg_catalog.pg_publication_tables as t
+        inner join pg_catalog.pg_class as c on c.oid = (t.schemaname || '.' || t.tablename)::regclass
+        where t.pubname = 'supabase_realtime' and c.relreplident <> 'd'
+    $$,
+    'published tables keep the default replica identity: an update carries no old values'
 );
 
 select * from finish();

@@ -8,6 +8,12 @@ select tests.create_workspace(
 update public.communication_settings
 set sms_enabled = true, sms_from_number = '+33612345678', sender_email = 'desk@north.example.test'
 where workspace_id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
+-- Inbound is routed to the active workspace holding the verified number or address.
+update public.workspaces set status = 'active'
+where id = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
+insert into public.sender_identities (workspace_id, kind, value, status) values
+('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'sms_number', '+33612345678', 'verified'),
+('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'inbound_address', 'desk@north.example.test', 'verified');
 insert into public.contacts (id, workspace_id, name, email, phone) values
 (
     'c0000000-0000-0000-0000-00000000000a',
@@ -78,9 +84,13 @@ select is(
     'an SMS to a number no workspace uses: unroutable'
 );
 select results_eq(
-    $$select outcome, workspace_id from public.webhook_events where event_id = 'SM2'$$,
-    $$values ('unroutable', null::uuid)$$,
-    'recorded as unroutable, no contact and no message'
+    $$
+        select e.outcome, e.workspace_id, u.sender, u.recipients, u.body
+        from public.webhook_events as e inner join public.unroutable_messages as u using (provider, event_id)
+        where e.event_id = 'SM2'
+    $$,
+    $$values ('unroutable', null::uuid, '+33699999999', array['+15005550006'], 'Hi')$$,
+    'recorded as unroutable and kept for operators, no contact and no message'
 );
 
 select is(

@@ -14,7 +14,7 @@ begin
     if v_booking.status = 'cancelled' then
         perform private.raise_error('booking_cancelled');
     end if;
-    if v_booking.status <> 'confirmed' or v_booking.starts_at <= pg_catalog.now() then
+    if v_booking.status not in ('confirmed', 'pending') or v_booking.starts_at <= pg_catalog.now() then
         perform private.raise_error('booking_past');
     end if;
     return v_booking;

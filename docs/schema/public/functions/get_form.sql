@@ -4,7 +4,20 @@ CREATE FUNCTION public.get_form(p_token text) RETURNS TABLE(status text, form_na
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+    v_booking_status text;
 begin
+    select b.status into v_booking_status
+    from public.form_submissions as s
+    inner join public.bookings as b on s.booking_id = b.id
+    where s.token_hash = private.token_hash(coalesce(p_token, ''));
+    if not found then
+        perform private.raise_error('form_not_found');
+    end if;
+    -- The link of a cancelled visit shows nothing more (who, which form, when).
+    if v_booking_status = 'cancelled' then
+        perform private.raise_error('form_booking_cancelled');
+    end if;
     return query
     select
         s.status, f.name, f.description, f.fields, w.name, c.name, b.starts_at, w.timezone
@@ -14,15 +27,12 @@ begin
     inner join public.contacts as c on s.contact_id = c.id
     inner join public.bookings as b on s.booking_id = b.id
     where s.token_hash = private.token_hash(coalesce(p_token, ''));
-    if not found then
-        perform private.raise_error('form_not_found');
-    end if;
 end
 $$;
 
 ALTER FUNCTION public.get_form(p_token text) OWNER TO postgres;
 
-COMMENT ON FUNCTION public.get_form(p_token text) IS 'Anon, by the link''s token: the form to fill (name, description, fields), whose it is and for which visit, and its status (completed: already filled in; answers are never returned). Errors: form_not_found.';
+COMMENT ON FUNCTION public.get_form(p_token text) IS 'Anon, by the link''s token: the form to fill (name, description, fields), whose it is and for which visit, and its status (completed: already filled in; answers are never returned). Errors: form_not_found, form_booking_cancelled.';
 
 REVOKE ALL ON FUNCTION public.get_form(p_token text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.get_form(p_token text) TO service_role;

@@ -42,6 +42,12 @@ begin
     if p_channel = 'email' and v_contact.email_bounced_at is not null then
         perform private.raise_error('email_bounced');
     end if;
+    if p_channel = 'sms' and exists (
+        select 1 from public.sms_opt_outs as o
+        where o.workspace_id = v_conversation.workspace_id and o.phone = v_recipient
+    ) then
+        perform private.raise_error('sms_opted_out');
+    end if;
     if p_channel = 'email' and v_subject is null then
         v_subject := (
             select format('Message from %s', coalesce(v_settings.sender_name, w.name))
@@ -74,7 +80,7 @@ $$;
 
 ALTER FUNCTION public.send_message(p_conversation_id uuid, p_body text, p_channel text, p_subject text) OWNER TO postgres;
 
-COMMENT ON FUNCTION public.send_message(p_conversation_id uuid, p_body text, p_channel text, p_subject text) IS 'Staff and owners: a manual message to the conversation''s contact by email or sms, queued for the worker (deliver_message), which pauses automated messages to that contact for communication_settings.automation_pause_hours (null: until resume_automation). Errors: not_authenticated, not_found, invalid_channel, invalid_body, invalid_subject, channel_disabled, no_contact_address, email_bounced.';
+COMMENT ON FUNCTION public.send_message(p_conversation_id uuid, p_body text, p_channel text, p_subject text) IS 'Staff and owners: a manual message to the conversation''s contact by email or sms, queued for the worker (deliver_message), which pauses automated messages to that contact for communication_settings.automation_pause_hours (null: until resume_automation). Errors: not_authenticated, not_found, invalid_channel, invalid_body, invalid_subject, channel_disabled, no_contact_address, email_bounced, sms_opted_out.';
 
 REVOKE ALL ON FUNCTION public.send_message(p_conversation_id uuid, p_body text, p_channel text, p_subject text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.send_message(p_conversation_id uuid, p_body text, p_channel text, p_subject text) TO service_role;

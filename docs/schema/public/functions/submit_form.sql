@@ -15,6 +15,9 @@ begin
     if not found then
         perform private.raise_error('form_not_found');
     end if;
+    if (select b.status from public.bookings as b where b.id = v_submission.booking_id) = 'cancelled' then
+        perform private.raise_error('form_booking_cancelled');
+    end if;
     if v_submission.status = 'completed' then
         perform private.raise_error('form_already_submitted');
     end if;
@@ -33,7 +36,7 @@ $$;
 
 ALTER FUNCTION public.submit_form(p_token text, p_answers jsonb) OWNER TO postgres;
 
-COMMENT ON FUNCTION public.submit_form(p_token text, p_answers jsonb) IS 'Anon, by the link''s token: completes the form once with answers checked against its fields (an overdue form can still be completed, which resolves its alert). Errors: form_not_found, form_already_submitted, invalid_answers, unknown_answer_field, missing_required_answer, invalid_answer, invalid_answer_choice, invalid_answer_date, invalid_email, invalid_phone.';
+COMMENT ON FUNCTION public.submit_form(p_token text, p_answers jsonb) IS 'Anon, by the link''s token: completes the form once with answers checked against its fields (an overdue form can still be completed, which resolves its alert). Errors: form_not_found, form_booking_cancelled, form_already_submitted, invalid_answers, unknown_answer_field, missing_required_answer, invalid_answer, invalid_answer_choice, invalid_answer_date, invalid_email, invalid_phone.';
 
 REVOKE ALL ON FUNCTION public.submit_form(p_token text, p_answers jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.submit_form(p_token text, p_answers jsonb) TO service_role;

@@ -11,7 +11,7 @@ CREATE TABLE public.alerts (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     resolved_at timestamp with time zone,
     resolved_by uuid,
-    CONSTRAINT alerts_kind_check CHECK ((kind = ANY (ARRAY['form_overdue'::text, 'low_stock'::text, 'message_failed'::text, 'email_bounced'::text, 'malformed_job'::text]))),
+    CONSTRAINT alerts_kind_check CHECK ((kind = ANY (ARRAY['form_overdue'::text, 'low_stock'::text, 'message_failed'::text, 'email_bounced'::text, 'malformed_job'::text, 'abuse_suspected'::text]))),
     CONSTRAINT alerts_only_system_alerts_have_no_workspace CHECK (((workspace_id IS NULL) = (kind = 'malformed_job'::text))),
     CONSTRAINT alerts_resolved_by_needs_resolved_at CHECK (((resolved_by IS NULL) OR (resolved_at IS NOT NULL))),
     CONSTRAINT alerts_severity_check CHECK ((severity = ANY (ARRAY['info'::text, 'warning'::text, 'critical'::text]))),
@@ -25,7 +25,7 @@ COMMENT ON TABLE public.alerts IS 'What needs staff attention in a workspace; op
 
 COMMENT ON COLUMN public.alerts.workspace_id IS 'The workspace it concerns; null only for system alerts (malformed_job), which members never see.';
 
-COMMENT ON COLUMN public.alerts.kind IS 'form_overdue (subject: a form submission), low_stock (an inventory item), message_failed (a message), malformed_job (a queue job; no workspace).';
+COMMENT ON COLUMN public.alerts.kind IS 'form_overdue (subject: a form submission), low_stock (an inventory item), message_failed (a message), email_bounced (a contact), abuse_suspected (the workspace: a cap on what anonymous callers set off was reached), malformed_job (a queue job; no workspace).';
 
 COMMENT ON COLUMN public.alerts.severity IS 'info, warning or critical: how a frontend ranks and colours it.';
 

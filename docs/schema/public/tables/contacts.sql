@@ -9,6 +9,7 @@ CREATE TABLE public.contacts (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     email_bounced_at timestamp with time zone,
+    email_unsubscribed_at timestamp with time zone,
     source text DEFAULT 'direct'::text NOT NULL,
     CONSTRAINT contacts_email_is_normalized CHECK (((email IS NULL) OR (email = private.normalize_email(email)))),
     CONSTRAINT contacts_email_or_phone CHECK (((email IS NOT NULL) OR (phone IS NOT NULL))),
@@ -26,6 +27,8 @@ COMMENT ON COLUMN public.contacts.email IS 'Trimmed and lower-cased; the same em
 COMMENT ON COLUMN public.contacts.phone IS 'E.164 (+ and 7 to 15 digits), see private.normalize_phone.';
 
 COMMENT ON COLUMN public.contacts.email_bounced_at IS 'When email to this address bounced or was marked as spam: no email goes to it until the address changes.';
+
+COMMENT ON COLUMN public.contacts.email_unsubscribed_at IS 'When the contact used the one-click unsubscribe (List-Unsubscribe) of an automated email: automated email that is not transactional (private.honours_unsubscribe) is no longer sent to them; booking messages still are.';
 
 COMMENT ON COLUMN public.contacts.source IS 'direct (booked, or added by staff) or inbound (wrote to the workspace first: no welcome message).';
 
