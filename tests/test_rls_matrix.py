@@ -30,6 +30,7 @@ ANON_RPCS = {
     "book_appointment",
     "cancel_booking",
     "reschedule_booking",
+    "get_booking_by_token",
     "get_form",
     "submit_form",
 }
@@ -873,6 +874,7 @@ FUNCTION_EXECUTORS = {
     "book_appointment": {"anon", "authenticated", "service_role"},
     "cancel_booking": {"anon", "authenticated", "service_role"},
     "reschedule_booking": {"anon", "authenticated", "service_role"},
+    "get_booking_by_token": {"anon", "authenticated", "service_role"},
     "cancel_workspace_booking": {"authenticated", "service_role"},
     "reschedule_workspace_booking": {"authenticated", "service_role"},
 }

@@ -132,7 +132,11 @@ create table public.bookings (
     updated_at timestamptz not null default now(),
     closed_at timestamptz,
     closed_by uuid references auth.users (id) on delete set null,
+    revision integer not null default 1,
+    manage_token_nonce bytea,
     constraint bookings_manage_token_hash_key unique (manage_token_hash),
+    constraint bookings_revision_positive check (revision >= 1),
+    constraint bookings_manage_token_nonce_length check (octet_length(manage_token_nonce) = 16),
     -- Target of composite foreign keys, so rows that point at a booking stay in its workspace.
     constraint bookings_workspace_id_id_key unique (workspace_id, id),
     constraint bookings_booking_type_fkey foreign key (workspace_id, booking_type_id)
@@ -182,6 +186,14 @@ comment on column public.bookings.status is
 
 comment on column public.bookings.manage_token_hash is
 'sha256 of the manage token given to the customer for cancel/reschedule; the token is never stored.';
+
+comment on column public.bookings.manage_token_nonce is
+'Random per booking: with the private key (private.derived_token) it rebuilds the manage token when a message '
+'is delivered, so no table, message or job holds the token.';
+
+comment on column public.bookings.revision is
+'1 when booked, + 1 on every move (starts_at) and on cancellation: messages are written for a revision and skipped '
+'when the booking has another by the time they are delivered; calendar invites use it as their SEQUENCE.';
 
 comment on column public.bookings.created_by is 'The signed-in user who booked; null for the public booking page.';
 
@@ -261,6 +273,39 @@ $$;
 comment on function private.lock_booking_practitioners() is
 'Trigger: locks the practitioner row(s) of a booking being written, so overlapping writers queue instead of deadlocking.';
 
+-- Every booking gets its manage token here, whatever inserts it: a random nonce and the
+-- sha256 of the token derived from it (private.derived_token); the token is never stored.
+create function private.derive_manage_token()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    new.manage_token_nonce := coalesce(new.manage_token_nonce, extensions.gen_random_bytes(16));
+    new.manage_token_hash := private.token_hash(private.derived_token(new.id, new.manage_token_nonce));
+    return new;
+end
+$$;
+
+comment on function private.derive_manage_token() is
+'Trigger: a new booking gets a manage token nonce and the sha256 of its derived token (private.derived_token).';
+
+create function private.count_booking_revision()
+returns trigger
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+    new.revision := old.revision + 1;
+    return new;
+end
+$$;
+
+comment on function private.count_booking_revision() is
+'Trigger: a booking that moves or is cancelled gets the next revision.';
+
 create function private.validate_booking_notes()
 returns trigger
 language plpgsql
@@ -296,79 +341,6 @@ $$;
 
 comment on function private.validate_booking_limit() is
 'Trigger: raises invalid_booking_limit unless the per-email limit is 1 to 100.';
-
--- Local wall-clock time -> instant --------------------------------------------------
-
--- The first instant at which the zone's clock shows p_local, or null when it never does
--- (a spring-forward gap). PostgreSQL reads an ambiguous local time as its later
--- occurrence; the earlier one is the same wall time with the offset in force two hours
--- before (longer than any DST shift), when that lands on the same wall time.
-create function private.first_instant(p_local timestamp, p_timezone text)
-returns timestamptz
-language plpgsql
-stable
-parallel safe
-security invoker
-set search_path = ''
-as $$
-declare
-    v_later timestamptz := p_local at time zone p_timezone;
-    v_before timestamptz;
-    v_earlier timestamptz;
-begin
-    if v_later is null or (v_later at time zone p_timezone) <> p_local then
-        return null;
-    end if;
-    v_before := v_later - interval '2 hours';
-    v_earlier := (p_local - ((v_before at time zone p_timezone) - (v_before at time zone 'UTC'))) at time zone 'UTC';
-    if v_earlier < v_later and (v_earlier at time zone p_timezone) = p_local then
-        return v_earlier;
-    end if;
-    return v_later;
-end
-$$;
-
-comment on function private.first_instant(timestamp, text) is
-'First instant the zone''s clock shows the local time; null when a DST gap skips it.';
-
--- A window bound: its first occurrence, or inside a gap the offset from before the gap.
-create function private.window_bound(p_local timestamp, p_timezone text)
-returns timestamptz
-language plpgsql
-stable
-parallel safe
-security invoker
-set search_path = ''
-as $$
-begin
-    return coalesce(private.first_instant(p_local, p_timezone), p_local at time zone p_timezone);
-end
-$$;
-
-comment on function private.window_bound(timestamp, text) is
-'Instant of a window''s local start or end: first occurrence; in a DST gap, the offset from before the gap.';
-
--- Whether a DST change (or any offset change) comes within three hours of the local
--- date: only such dates need the careful conversions above.
-create function private.is_irregular_day(p_date date, p_timezone text)
-returns boolean
-language plpgsql
-stable
-parallel safe
-security invoker
-set search_path = ''
-as $$
-declare
-    v_before_day timestamptz := (p_date::timestamp at time zone p_timezone) - interval '3 hours';
-    v_after_day timestamptz := ((p_date + 1)::timestamp at time zone p_timezone) + interval '3 hours';
-begin
-    return (v_before_day at time zone p_timezone) - (v_before_day at time zone 'UTC')
-    <> (v_after_day at time zone p_timezone) - (v_after_day at time zone 'UTC');
-end
-$$;
-
-comment on function private.is_irregular_day(date, text) is
-'Whether the zone''s UTC offset changes within three hours of the local date (a DST change day).';
 
 -- Open slots ----------------------------------------------------------------------------
 create function private.available_slots(
@@ -926,7 +898,6 @@ declare
     v_candidate uuid;
     v_contact_id uuid;
     v_new_contact boolean;
-    v_token_hash bytea;
     v_waiting uuid [] := '{}'::uuid [];
 begin
     -- The active workspace and its active booking type (private.public_booking_target).
@@ -1133,8 +1104,6 @@ begin
         perform private.raise_error('booking_limit_reached');
     end if;
 
-    manage_token := private.new_token();
-    v_token_hash := pg_catalog.sha256(pg_catalog.convert_to(manage_token, 'UTF8'));
     ends_at := p_starts_at + v_type.duration_minutes * interval '1 minute';
     -- First pass: practitioners nobody is booking at this very moment, in the fair order,
     -- so concurrent "anyone" requests spread instead of queueing. Second pass: the ones
@@ -1147,14 +1116,14 @@ begin
             if found then
                 insert into public.bookings as b (
                     workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
-                    buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by
+                    buffer_before_minutes, buffer_after_minutes, notes, created_by
                 )
                 values (
                     v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
-                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes, v_token_hash,
-                    (select auth.uid())
+                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes, (select auth.uid())
                 )
-                returning b.id into booking_id;
+                -- The manage token from the nonce that bookings_derive_manage_token gave the row.
+                returning b.id, private.derived_token(b.id, b.manage_token_nonce) into booking_id, manage_token;
             else
                 v_waiting := v_waiting || v_candidate;
             end if;
@@ -1171,14 +1140,14 @@ begin
             begin
                 insert into public.bookings as b (
                     workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
-                    buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by
+                    buffer_before_minutes, buffer_after_minutes, notes, created_by
                 )
                 values (
                     v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
-                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes, v_token_hash,
-                    (select auth.uid())
+                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes, (select auth.uid())
                 )
-                returning b.id into booking_id;
+                -- The manage token from the nonce that bookings_derive_manage_token gave the row.
+                returning b.id, private.derived_token(b.id, b.manage_token_nonce) into booking_id, manage_token;
             exception when exclusion_violation then
                 booking_id := null;
             end;
@@ -1439,6 +1408,51 @@ comment on function public.reschedule_booking(text, timestamptz) is
 'booking_cancelled, booking_past, workspace_inactive, outside_availability, too_soon, too_far_ahead, '
 'slot_unavailable.';
 
+-- What the manage page shows: the booking a token opens, in its current state (a link from a
+-- message sent before a reschedule shows the new time; a cancelled booking shows as such).
+create function public.get_booking_by_token(
+    p_token text,
+    out booking_id uuid,
+    out status text,
+    out starts_at timestamptz,
+    out ends_at timestamptz,
+    out timezone text,
+    out booking_type_id uuid,
+    out booking_type_name text,
+    out location text,
+    out practitioner_name text,
+    out workspace_name text,
+    out workspace_slug text,
+    out cancelled_at timestamptz,
+    out can_change boolean
+)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    select
+        b.id, b.status, b.starts_at, b.ends_at, w.timezone, t.id, t.name, coalesce(t.location, w.name),
+        coalesce(nullif(pr.full_name, ''), w.name), w.name, w.slug, b.cancelled_at,
+        b.status = 'confirmed' and b.starts_at > pg_catalog.now() and w.status = 'active'
+    into
+        booking_id, status, starts_at, ends_at, timezone, booking_type_id, booking_type_name, location,
+        practitioner_name, workspace_name, workspace_slug, cancelled_at, can_change
+    from public.bookings as b
+    inner join public.workspaces as w on b.workspace_id = w.id
+    inner join public.booking_types as t on b.booking_type_id = t.id
+    left join public.practitioners as p on b.practitioner_id = p.id
+    left join public.profiles as pr on p.user_id = pr.id
+    where b.id = private.booking_id_by_token(p_token);
+end
+$$;
+
+comment on function public.get_booking_by_token(text) is
+'The manage page (anon, with the token from book_appointment or a booking message): the booking as it is now: '
+'status (confirmed, cancelled, completed, no_show), start, end, the workspace zone, type, location, practitioner, '
+'workspace, and whether it can still be cancelled or rescheduled. Errors: not_found.';
+
 -- Staff and owners (booking id, under their membership) -------------------------------------
 create function public.cancel_workspace_booking(
     p_booking_id uuid,
@@ -1518,6 +1532,19 @@ for each row execute function private.validate_contact();
 create trigger bookings_touch_updated_at
 before update on public.bookings
 for each row execute function private.touch_updated_at();
+
+create trigger bookings_derive_manage_token
+before insert on public.bookings
+for each row execute function private.derive_manage_token();
+
+create trigger bookings_count_revision
+before update of starts_at, ends_at, status on public.bookings
+for each row when (
+    old.starts_at is distinct from new.starts_at
+    or old.ends_at is distinct from new.ends_at
+    or (old.status is distinct from 'cancelled' and new.status = 'cancelled')
+)
+execute function private.count_booking_revision();
 
 create trigger bookings_lock_practitioners
 before insert or update on public.bookings
@@ -1600,19 +1627,9 @@ grant all on public.bookings to service_role;
 
 revoke execute on function private.lock_booking_practitioners() from public;
 
+revoke execute on function private.derive_manage_token(), private.count_booking_revision() from public;
+
 grant update (max_active_bookings_per_email) on public.workspaces to authenticated;
-
-revoke execute on function
-private.first_instant(timestamp, text),
-private.window_bound(timestamp, text),
-private.is_irregular_day(date, text)
-from public;
-
-grant execute on function
-private.first_instant(timestamp, text),
-private.window_bound(timestamp, text),
-private.is_irregular_day(date, text)
-to authenticated, service_role;
 
 revoke execute on function private.available_slots(uuid, uuid, date, date, uuid, timestamptz) from public;
 
@@ -1678,6 +1695,10 @@ grant execute on function
 public.cancel_booking(text, text),
 public.reschedule_booking(text, timestamptz)
 to anon, authenticated, service_role;
+
+revoke execute on function public.get_booking_by_token(text) from public;
+
+grant execute on function public.get_booking_by_token(text) to anon, authenticated, service_role;
 
 grant execute on function
 public.cancel_workspace_booking(uuid, text),

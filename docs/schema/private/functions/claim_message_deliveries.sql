@@ -8,16 +8,21 @@ declare
     v_claimed uuid[];
 begin
     -- A message about a booking cancelled since it was queued is not sent (the cancellation
-    -- notice itself is); it becomes skipped and its job archived.
+    -- notice itself is), nor one written for an earlier revision of its booking (it moved: the
+    -- reschedule notice states the new time); it becomes skipped and its job archived. A form
+    -- request still goes (its link is the point). The change itself already skipped the queued
+    -- ones (private.skip_outdated_booking_messages, under the row locks a claim waits for); this
+    -- covers the claims being taken over.
     update public.messages as m
-    set status = 'skipped', skip_reason = 'booking_cancelled'
+    set
+        status = 'skipped',
+        skip_reason = private.outdated_booking_message(m.template_kind, m.booking_revision, b.status, b.revision)
     from public.bookings as b
     where
         m.id = any(p_message_ids)
-        and m.status = 'queued'
+        and (m.status = 'queued' or (m.status = 'sending' and m.claimed_at <= now() - p_claim_timeout))
         and b.id = m.booking_id
-        and b.status = 'cancelled'
-        and m.template_kind is distinct from 'booking_cancelled';
+        and private.outdated_booking_message(m.template_kind, m.booking_revision, b.status, b.revision) is not null;
     -- One update with the status in its where: a row another worker claims at the same moment
     -- is re-checked after its lock is released and not taken (two workers never both win).
     with claimed as (
@@ -34,13 +39,18 @@ begin
 
     return query
     select
-        true, m.status, null::integer, m.id, m.workspace_id, m.channel, m.recipient, m.subject, m.body,
+        true, m.status, null::integer, m.id, m.workspace_id, m.channel, m.recipient, m.subject,
+        case
+            when b.manage_token_nonce is null then m.body
+            else private.with_manage_token(m.body, private.derived_token(b.id, b.manage_token_nonce))
+        end,
         m.attempts, m.idempotency_key,
         coalesce(s.sender_name, w.name), s.sender_email, coalesce(s.reply_to_email, s.sender_email),
         s.sms_from_number
     from public.messages as m
     inner join public.workspaces as w on m.workspace_id = w.id
     left join public.communication_settings as s on m.workspace_id = s.workspace_id
+    left join public.bookings as b on m.booking_id = b.id
     where m.id = any(v_claimed);
     -- The rest, in a new snapshot (so a row claimed by another worker meanwhile shows sending):
     -- final (archive the job), being sent by another worker (come back when that claim times
@@ -61,7 +71,7 @@ $$;
 
 ALTER FUNCTION private.claim_message_deliveries(p_message_ids uuid[], p_claim_timeout interval) OWNER TO postgres;
 
-COMMENT ON FUNCTION private.claim_message_deliveries(p_message_ids uuid[], p_claim_timeout interval) IS 'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true); a queued one whose booking was cancelled since becomes skipped (booking_cancelled). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
+COMMENT ON FUNCTION private.claim_message_deliveries(p_message_ids uuid[], p_claim_timeout interval) IS 'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true; a booking message''s body with its manage link''s token rebuilt, private.with_manage_token); a claimable one whose booking was cancelled since becomes skipped (booking_cancelled), one written for an earlier revision of its booking skipped (booking_changed; form requests excepted). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
 
 REVOKE ALL ON FUNCTION private.claim_message_deliveries(p_message_ids uuid[], p_claim_timeout interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.claim_message_deliveries(p_message_ids uuid[], p_claim_timeout interval) TO service_role;

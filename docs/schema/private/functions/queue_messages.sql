@@ -20,6 +20,7 @@ begin
             c.workspace_id,
             v.id as conversation_id,
             r.booking_id,
+            r.booking_revision,
             r.template_kind,
             t.channel,
             case t.channel when 'email' then c.email else c.phone end as recipient,
@@ -49,7 +50,7 @@ begin
             end as idempotency_key,
             r.ordinal
         from unnest(p_requests) with ordinality as r (
-            contact_id, template_kind, channel, template_values, idempotency_key, booking_id, ordinal
+            contact_id, template_kind, channel, template_values, idempotency_key, booking_id, booking_revision, ordinal
         )
         inner join public.contacts as c on r.contact_id = c.id
         inner join public.communication_settings as s on c.workspace_id = s.workspace_id
@@ -62,11 +63,12 @@ begin
 
     inserted as (
         insert into public.messages (
-            workspace_id, conversation_id, booking_id, direction, channel, kind, template_kind,
+            workspace_id, conversation_id, booking_id, booking_revision, direction, channel, kind, template_kind,
             subject, body, recipient, status, skip_reason, idempotency_key
         )
         select
-            d.workspace_id, d.conversation_id, d.booking_id, 'outbound', d.channel, 'automated', d.template_kind,
+            d.workspace_id, d.conversation_id, d.booking_id, d.booking_revision, 'outbound', d.channel, 'automated',
+            d.template_kind,
             d.subject, d.body, d.recipient,
             case when d.skip_reason is null then 'queued' else 'skipped' end,
             d.skip_reason, d.idempotency_key
@@ -105,7 +107,7 @@ $$;
 
 ALTER FUNCTION private.queue_messages(p_requests private.message_request[]) OWNER TO postgres;
 
-COMMENT ON FUNCTION private.queue_messages(p_requests private.message_request[]) IS 'Queues automated messages to contacts in the caller''s transaction, set-based: renders the workspace''s template per request and channel (from its parsed columns, one pass); nothing when the channel is off or has no template; skipped with a reason (automation_paused, no_email_address, no_phone_number) when it cannot go; else queued with a deliver_message job {"message_id"}. Idempotent per key; returns how many messages it wrote.';
+COMMENT ON FUNCTION private.queue_messages(p_requests private.message_request[]) IS 'Queues automated messages to contacts in the caller''s transaction, set-based: renders the workspace''s template per request and channel (from its parsed columns, one pass); nothing when the channel is off or has no template; skipped with a reason (automation_paused, no_email_address, no_phone_number) when it cannot go; else queued with a deliver_message job {"message_id"}. A message about a booking records the booking''s revision. Idempotent per key; returns how many messages it wrote.';
 
 REVOKE ALL ON FUNCTION private.queue_messages(p_requests private.message_request[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.queue_messages(p_requests private.message_request[]) TO service_role;

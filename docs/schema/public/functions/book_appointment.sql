@@ -25,7 +25,6 @@ declare
     v_candidate uuid;
     v_contact_id uuid;
     v_new_contact boolean;
-    v_token_hash bytea;
     v_waiting uuid [] := '{}'::uuid [];
 begin
     -- The active workspace and its active booking type (private.public_booking_target).
@@ -232,8 +231,6 @@ begin
         perform private.raise_error('booking_limit_reached');
     end if;
 
-    manage_token := private.new_token();
-    v_token_hash := pg_catalog.sha256(pg_catalog.convert_to(manage_token, 'UTF8'));
     ends_at := p_starts_at + v_type.duration_minutes * interval '1 minute';
     -- First pass: practitioners nobody is booking at this very moment, in the fair order,
     -- so concurrent "anyone" requests spread instead of queueing. Second pass: the ones
@@ -246,14 +243,14 @@ begin
             if found then
                 insert into public.bookings as b (
                     workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
-                    buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by
+                    buffer_before_minutes, buffer_after_minutes, notes, created_by
                 )
                 values (
                     v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
-                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes, v_token_hash,
-                    (select auth.uid())
+                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes, (select auth.uid())
                 )
-                returning b.id into booking_id;
+                -- The manage token from the nonce that bookings_derive_manage_token gave the row.
+                returning b.id, private.derived_token(b.id, b.manage_token_nonce) into booking_id, manage_token;
             else
                 v_waiting := v_waiting || v_candidate;
             end if;
@@ -270,14 +267,14 @@ begin
             begin
                 insert into public.bookings as b (
                     workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
-                    buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by
+                    buffer_before_minutes, buffer_after_minutes, notes, created_by
                 )
                 values (
                     v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
-                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes, v_token_hash,
-                    (select auth.uid())
+                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes, (select auth.uid())
                 )
-                returning b.id into booking_id;
+                -- The manage token from the nonce that bookings_derive_manage_token gave the row.
+                returning b.id, private.derived_token(b.id, b.manage_token_nonce) into booking_id, manage_token;
             exception when exclusion_violation then
                 booking_id := null;
             end;

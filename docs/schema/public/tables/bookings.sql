@@ -22,11 +22,15 @@ CREATE TABLE public.bookings (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     closed_at timestamp with time zone,
     closed_by uuid,
+    revision integer DEFAULT 1 NOT NULL,
+    manage_token_nonce bytea,
     CONSTRAINT bookings_buffer_range CHECK ((((buffer_before_minutes >= 0) AND (buffer_before_minutes <= 240)) AND ((buffer_after_minutes >= 0) AND (buffer_after_minutes <= 240)))),
     CONSTRAINT bookings_cancelled_when_cancelled CHECK (((status = 'cancelled'::text) = (cancelled_at IS NOT NULL))),
     CONSTRAINT bookings_ends_after_start CHECK ((ends_at > starts_at)),
+    CONSTRAINT bookings_manage_token_nonce_length CHECK ((octet_length(manage_token_nonce) = 16)),
     CONSTRAINT bookings_notes_are_clean CHECK (((notes IS NULL) OR private.is_clean_multiline_text(notes, 2000))),
     CONSTRAINT bookings_reason_is_clean CHECK (((cancellation_reason IS NULL) OR private.is_clean_multiline_text(cancellation_reason, 500))),
+    CONSTRAINT bookings_revision_positive CHECK ((revision >= 1)),
     CONSTRAINT bookings_status_known CHECK ((status = ANY (ARRAY['confirmed'::text, 'cancelled'::text, 'completed'::text, 'no_show'::text])))
 );
 
@@ -53,6 +57,10 @@ COMMENT ON COLUMN public.bookings.cancelled_by IS 'The signed-in user who cancel
 COMMENT ON COLUMN public.bookings.closed_at IS 'When staff marked it completed or no_show; null otherwise.';
 
 COMMENT ON COLUMN public.bookings.closed_by IS 'The member who marked it completed or no_show.';
+
+COMMENT ON COLUMN public.bookings.revision IS '1 when booked, + 1 on every move (starts_at) and on cancellation: messages are written for a revision and skipped when the booking has another by the time they are delivered; calendar invites use it as their SEQUENCE.';
+
+COMMENT ON COLUMN public.bookings.manage_token_nonce IS 'Random per booking: with the private key (private.derived_token) it rebuilds the manage token when a message is delivered, so no table, message or job holds the token.';
 
 ALTER TABLE ONLY public.bookings
     ADD CONSTRAINT bookings_manage_token_hash_key UNIQUE (manage_token_hash);
@@ -83,6 +91,10 @@ CREATE INDEX bookings_practitioner_id_starts_at_idx ON public.bookings USING btr
 CREATE INDEX bookings_workspace_id_starts_at_status_idx ON public.bookings USING btree (workspace_id, starts_at) INCLUDE (status, practitioner_id);
 
 CREATE TRIGGER bookings_announce_new_booking AFTER INSERT ON public.bookings FOR EACH ROW WHEN ((new.status = 'confirmed'::text)) EXECUTE FUNCTION private.announce_new_booking();
+
+CREATE TRIGGER bookings_count_revision BEFORE UPDATE OF starts_at, ends_at, status ON public.bookings FOR EACH ROW WHEN (((old.starts_at IS DISTINCT FROM new.starts_at) OR (old.ends_at IS DISTINCT FROM new.ends_at) OR ((old.status IS DISTINCT FROM 'cancelled'::text) AND (new.status = 'cancelled'::text)))) EXECUTE FUNCTION private.count_booking_revision();
+
+CREATE TRIGGER bookings_derive_manage_token BEFORE INSERT ON public.bookings FOR EACH ROW EXECUTE FUNCTION private.derive_manage_token();
 
 CREATE TRIGGER bookings_lock_practitioners BEFORE INSERT OR UPDATE ON public.bookings FOR EACH ROW EXECUTE FUNCTION private.lock_booking_practitioners();
 
