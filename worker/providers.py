@@ -9,6 +9,7 @@ attempt may succeed).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import smtplib
@@ -30,6 +31,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client as TwilioClient
 
+from worker.invites import Attachment
 from worker.settings import Settings
 
 log = logging.getLogger("worker.providers")
@@ -45,6 +47,7 @@ class EmailMessage:
     html: str | None = None
     sender: str | None = None  # default: EMAIL_FROM
     reply_to: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
     channel: Channel = "email"
 
@@ -231,6 +234,15 @@ class ResendProvider:
             params["html"] = message.html
         if message.reply_to:
             params["reply_to"] = [message.reply_to]
+        if message.attachments:
+            params["attachments"] = [
+                {
+                    "filename": attachment.filename,
+                    "content": base64.b64encode(attachment.content).decode("ascii"),
+                    "content_type": attachment.content_type,
+                }
+                for attachment in message.attachments
+            ]
         try:
             sent = resend.Emails.send(params, {"idempotency_key": idempotency_key})  # type: ignore[arg-type]
         except resend.exceptions.ResendError as error:
@@ -282,6 +294,15 @@ class SmtpProvider:
         mime.set_content(message.text)
         if message.html:
             mime.add_alternative(message.html, subtype="html")
+        for attachment in message.attachments:
+            maintype, _, subtype = attachment.mime_type.partition("/")
+            mime.add_attachment(
+                attachment.content,
+                maintype=maintype,
+                subtype=subtype,
+                filename=attachment.filename,
+                params=dict(attachment.parameters),
+            )
         try:
             with self._connect() as smtp:
                 if self.username:

@@ -703,7 +703,8 @@ returns table (
     sender_name text,
     sender_email text,
     reply_to_email text,
-    sms_from_number text
+    sms_from_number text,
+    calendar_event jsonb
 )
 language plpgsql
 volatile
@@ -746,17 +747,39 @@ begin
     return query
     select
         true, m.status, null::integer, m.id, m.workspace_id, m.channel, m.recipient, m.subject,
-        case
-            when b.manage_token_nonce is null then m.body
-            else private.with_manage_token(m.body, private.derived_token(b.id, b.manage_token_nonce))
-        end,
+        coalesce(private.with_manage_token(m.body, k.token), m.body),
         m.attempts, m.idempotency_key,
         coalesce(s.sender_name, w.name), s.sender_email, coalesce(s.reply_to_email, s.sender_email),
-        s.sms_from_number
+        s.sms_from_number,
+        -- What the worker's calendar invite (worker/calendar.py) says: the booking as the message
+        -- states it (an outdated message was skipped above), its revision as the SEQUENCE.
+        case
+            when
+                m.channel = 'email'
+                and m.template_kind in ('booking_confirmation', 'booking_rescheduled', 'booking_cancelled')
+                then pg_catalog.jsonb_build_object(
+                    'uid', b.id,
+                    'sequence', coalesce(m.booking_revision, b.revision),
+                    'method', case when m.template_kind = 'booking_cancelled' then 'CANCEL' else 'REQUEST' end,
+                    'starts_at', b.starts_at,
+                    'ends_at', b.ends_at,
+                    'timezone', w.timezone,
+                    'summary', t.name || ' (' || w.name || ')',
+                    'location', coalesce(t.location, w.name),
+                    'practitioner_name', coalesce(nullif(pr.full_name, ''), w.name),
+                    'manage_url', private.public_url('/manage/' || k.token)
+                )
+        end
     from public.messages as m
     inner join public.workspaces as w on m.workspace_id = w.id
     left join public.communication_settings as s on m.workspace_id = s.workspace_id
     left join public.bookings as b on m.booking_id = b.id
+    left join public.booking_types as t on b.booking_type_id = t.id
+    left join public.practitioners as p on b.practitioner_id = p.id
+    left join public.profiles as pr on p.user_id = pr.id
+    cross join lateral (
+        select case when b.manage_token_nonce is not null then private.derived_token(b.id, b.manage_token_nonce) end
+    ) as k (token)
     where m.id = any(v_claimed);
     -- The rest, in a new snapshot (so a row claimed by another worker meanwhile shows sending):
     -- final (archive the job), being sent by another worker (come back when that claim times
@@ -769,14 +792,14 @@ begin
                 then greatest(1, ceil(extract(epoch from m.claimed_at + p_claim_timeout - now()))::integer)
         end,
         m.id, m.workspace_id, m.channel, null::text, null::text, null::text, m.attempts, m.idempotency_key,
-        null::text, null::text, null::text, null::text
+        null::text, null::text, null::text, null::text, null::jsonb
     from public.messages as m
     where m.id = any(p_message_ids) and m.id <> all(v_claimed);
 end
 $$;
 
 comment on function private.claim_message_deliveries(uuid[], interval) is
-'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true; a booking message''s body with its manage link''s token rebuilt, private.with_manage_token); a claimable one whose booking was cancelled since becomes skipped (booking_cancelled), one written for an earlier revision of its booking skipped (booking_changed; form requests excepted). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
+'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true; a booking message''s body with its manage link''s token rebuilt, private.with_manage_token); a claimable one whose booking was cancelled since becomes skipped (booking_cancelled), one written for an earlier revision of its booking skipped (booking_changed; form requests excepted). calendar_event: for a confirmation, reschedule or cancellation email, the booking''s invite (uid, sequence = revision, method REQUEST or CANCEL, start, end, zone, summary, location, practitioner, manage link). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
 
 create function private.claim_message(p_message_id uuid)
 returns table (
@@ -1192,7 +1215,8 @@ returns table (
     sender_name text,
     sender_email text,
     reply_to_email text,
-    sms_from_number text
+    sms_from_number text,
+    calendar_event jsonb
 )
 language plpgsql
 volatile

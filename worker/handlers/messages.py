@@ -41,6 +41,7 @@ from typing import Any
 
 import psycopg
 
+from worker.invites import add_to_calendar_links, invite
 from worker.jobs import Job, MalformedJob, job_log
 from worker.providers import DeliveryError, EmailMessage, Message, SmsMessage
 from worker.registry import job
@@ -73,12 +74,21 @@ def outgoing(row: dict[str, Any], default_sender: str) -> Message:
         return SmsMessage(to=row["recipient"], body=row["body"], sender=row["sms_from_number"])
     default_name, address = parsed_sender(default_sender)
     name = row["sender_name"] or default_name
+    text, attachments = row["body"], ()
+    event = row.get("calendar_event")
+    if event is not None:
+        # A booking email: the invite (organizer: the address it comes from) and, unless it
+        # cancels, add-to-calendar links.
+        attachments = (invite(event, (name, address), row["recipient"]),)
+        if event["method"] != "CANCEL":
+            text = f"{text}\n\n{add_to_calendar_links(event)}"
     return EmailMessage(
         to=row["recipient"],
         subject=row["subject"] or "",
-        text=row["body"],
+        text=text,
         sender=formataddr((name, address)) if address else None,
         reply_to=row["reply_to_email"],
+        attachments=attachments,
     )
 
 
