@@ -875,6 +875,8 @@ FUNCTION_EXECUTORS = {
     "cancel_booking": {"anon", "authenticated", "service_role"},
     "reschedule_booking": {"anon", "authenticated", "service_role"},
     "get_booking_by_token": {"anon", "authenticated", "service_role"},
+    "create_calendar_feed": {"authenticated", "service_role"},
+    "revoke_calendar_feed": {"authenticated", "service_role"},
     "cancel_workspace_booking": {"authenticated", "service_role"},
     "reschedule_workspace_booking": {"authenticated", "service_role"},
 }

@@ -202,6 +202,18 @@ comment on column public.bookings.cancelled_by is 'The signed-in user who cancel
 comment on constraint bookings_no_overlap on public.bookings is
 'Two live bookings of one practitioner never overlap, buffers included: the database refuses the second.';
 
+-- A practitioner's private calendar feed (edge_api GET /calendar/<token>.ics): only the
+-- sha256 of its token is kept; a new token replaces the old one, deleting the row revokes it.
+create table private.calendar_feeds (
+    practitioner_id uuid primary key references public.practitioners (id) on delete cascade,
+    token_hash bytea not null unique,
+    created_at timestamptz not null default now()
+);
+
+comment on table private.calendar_feeds is
+'One private calendar feed per practitioner: sha256 of its unguessable token (create_calendar_feed). Reached only '
+'through security definer functions.';
+
 -- Indexes -------------------------------------------------------------------------------
 
 create index bookings_practitioner_id_starts_at_idx on public.bookings (practitioner_id, starts_at);
@@ -1519,6 +1531,132 @@ comment on function public.reschedule_workspace_booking(uuid, timestamptz, uuid)
 'Errors: not_authenticated, not_found, booking_cancelled, booking_past, workspace_inactive, outside_availability, '
 'too_soon, too_far_ahead, slot_unavailable.';
 
+-- Calendar feeds -------------------------------------------------------------------------------
+
+-- The caller's active practitioner row in the workspace, or not_found.
+create function private.own_practitioner_id(p_workspace_id uuid)
+returns uuid
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v_user_id uuid := private.require_role(p_workspace_id, 'staff');
+    v_practitioner_id uuid;
+begin
+    select p.id into v_practitioner_id
+    from public.practitioners as p
+    where p.workspace_id = p_workspace_id and p.user_id = v_user_id and p.active;
+    if v_practitioner_id is null then
+        perform private.raise_error('not_found', 'You are not an active practitioner of this workspace.');
+    end if;
+    return v_practitioner_id;
+end
+$$;
+
+comment on function private.own_practitioner_id(uuid) is
+'The caller''s active practitioner id in the workspace; else not_authenticated, not_found or forbidden.';
+
+create function public.create_calendar_feed(p_workspace_id uuid, out token text, out created_at timestamptz)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_practitioner_id uuid := private.own_practitioner_id(p_workspace_id);
+begin
+    token := private.new_token();
+    insert into private.calendar_feeds as f (practitioner_id, token_hash)
+    values (v_practitioner_id, private.token_hash(token))
+    on conflict (practitioner_id) do update set token_hash = excluded.token_hash, created_at = now()
+    returning f.created_at into create_calendar_feed.created_at;
+end
+$$;
+
+comment on function public.create_calendar_feed(uuid) is
+'A practitioner (staff or owner with an active practitioner row) makes their private calendar feed: returns its '
+'token once (the feed is edge_api GET /calendar/<token>.ics); a new one replaces the previous, whose URL stops '
+'working. Errors: not_authenticated, not_found.';
+
+create function public.revoke_calendar_feed(p_workspace_id uuid)
+returns boolean
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_user_id uuid := private.require_role(p_workspace_id, 'staff');
+begin
+    delete from private.calendar_feeds as f
+    using public.practitioners as p
+    where f.practitioner_id = p.id and p.workspace_id = p_workspace_id and p.user_id = v_user_id;
+    return found;
+end
+$$;
+
+comment on function public.revoke_calendar_feed(uuid) is
+'The caller revokes their calendar feed in the workspace (its URL answers 404); true when there was one. '
+'Errors: not_authenticated, not_found.';
+
+-- One round trip for the feed: null when the token is unknown or revoked, or its practitioner
+-- is inactive, removed or no longer a member (edge_api answers 404).
+create function private.calendar_feed(p_token text)
+returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select pg_catalog.jsonb_build_object(
+        'practitioner_id', p.id,
+        'practitioner_name', coalesce(nullif(pr.full_name, ''), w.name),
+        'workspace_name', w.name,
+        'timezone', w.timezone,
+        'bookings', coalesce(
+            (
+                select
+                    pg_catalog.jsonb_agg(
+                        pg_catalog.jsonb_build_object(
+                            'id', b.id,
+                            'revision', b.revision,
+                            'starts_at', b.starts_at,
+                            'ends_at', b.ends_at,
+                            'booking_type_name', t.name,
+                            'location', coalesce(t.location, w.name),
+                            'contact_name', c.name,
+                            'updated_at', b.updated_at
+                        )
+                        order by b.starts_at, b.id
+                    )
+                from public.bookings as b
+                inner join public.booking_types as t on b.booking_type_id = t.id
+                inner join public.contacts as c on b.contact_id = c.id
+                where
+                    b.practitioner_id = p.id
+                    and b.status = 'confirmed'
+                    and b.starts_at > pg_catalog.now() - interval '30 days'
+            ),
+            '[]'::jsonb
+        )
+    )
+    from private.calendar_feeds as f
+    inner join public.practitioners as p on f.practitioner_id = p.id
+    inner join public.workspaces as w on p.workspace_id = w.id
+    inner join public.workspace_members as m on p.workspace_id = m.workspace_id and p.user_id = m.user_id
+    left join public.profiles as pr on p.user_id = pr.id
+    where
+        char_length(p_token) between 1 and 200
+        and f.token_hash = private.token_hash(p_token)
+        and p.active;
+$$;
+
+comment on function private.calendar_feed(text) is
+'edge_api (service_role): the practitioner''s confirmed bookings from 30 days ago on, for their calendar feed; null '
+'when the token is unknown or revoked or the practitioner inactive or removed.';
+
 -- Triggers ------------------------------------------------------------------------------
 
 create trigger contacts_touch_updated_at
@@ -1581,6 +1719,9 @@ on public.contacts for delete to authenticated
 using (workspace_id = any((select private.owner_workspace_ids())::uuid[]));
 
 alter table public.bookings enable row level security;
+
+-- Reached only through security definer functions; RLS with no policy is a second lock.
+alter table private.calendar_feeds enable row level security;
 
 create policy "members read their workspaces' bookings"
 on public.bookings for select to authenticated
@@ -1697,6 +1838,23 @@ public.reschedule_booking(text, timestamptz)
 to anon, authenticated, service_role;
 
 revoke execute on function public.get_booking_by_token(text) from public;
+
+revoke all on private.calendar_feeds from public, anon, authenticated, service_role;
+
+revoke execute on function
+private.own_practitioner_id(uuid),
+public.create_calendar_feed(uuid),
+public.revoke_calendar_feed(uuid),
+private.calendar_feed(text)
+from public;
+
+grant execute on function
+private.own_practitioner_id(uuid),
+public.create_calendar_feed(uuid),
+public.revoke_calendar_feed(uuid)
+to authenticated, service_role;
+
+grant execute on function private.calendar_feed(text) to service_role;
 
 grant execute on function public.get_booking_by_token(text) to anon, authenticated, service_role;
 
