@@ -44,6 +44,13 @@ begin
             array(select pg_catalog.jsonb_build_object('message_id', r.id) from resumed as r order by r.id)
         )
         into v_resumed;
+        if v_resumed > 0 then
+            -- Queued again: the conversation moves up the inbox, as for any queued message.
+            update public.conversations as c
+            set last_message_at = now()
+            where c.id = p_conversation_id
+            returning c.* into v_conversation;
+        end if;
     end if;
     return v_conversation;
 end
