@@ -62,6 +62,7 @@ def feed_calendar(feed: dict[str, Any]) -> bytes:
     responses={
         200: {"content": {"text/calendar": {}}, "description": "The practitioner's bookings"},
         304: {"description": "Unchanged since the ETag sent in If-None-Match"},
+        400: {"model": ErrorBody, "description": "Not the shape of a feed token (invalid_parameter)"},
         404: {"model": ErrorBody, "description": "Unknown or revoked feed, or its practitioner removed"},
     },
 )
