@@ -338,3 +338,32 @@ def test_a_link_from_before_a_reschedule_shows_the_booking_as_it_is(conn: psycop
 def test_the_manage_page_answers_not_found_for_an_unknown_token(conn: psycopg.Connection) -> None:
     for token in ("nope", "", "x" * 500, None):
         assert rpc_error(conn, Actor.anon(), "get_booking_by_token", p_token=token) == "not_found"
+
+
+def test_a_form_request_written_before_a_move_goes_again_for_the_new_time(conn: psycopg.Connection) -> None:
+    place = create_booking_workspace(conn)
+    form_id = conn.execute(
+        "insert into public.intake_forms (workspace_id, name, fields) values (%s, 'Health questionnaire',"
+        ' \'[{"key": "allergies", "type": "text", "label": "Allergies"}]\') returning id',
+        [place.workspace_id],
+    ).fetchone()[0]
+    conn.execute(
+        "insert into public.booking_type_forms (workspace_id, booking_type_id, form_id) values (%s, %s, %s)",
+        [place.workspace_id, place.booking_type_id, form_id],
+    )
+    t1, t2, t3 = hour(48), hour(72), hour(96)
+    booked = book(conn, place, t1)
+    reschedule(conn, booked["manage_token"], t2)
+    sent = {row["idempotency_key"]: row["body"] for row in deliver(conn, booked["booking_id"])}
+    [key] = [key for key in sent if key.startswith("form_request:")]
+    assert key.endswith(":r2:email")
+    assert local(t2) in sent[key]
+    assert local(t1) not in sent[key]
+    token = sent[key].split("/forms/")[1].split()[0]
+    assert rpc(conn, Actor.anon(), "get_form", p_token=token)[0][0] == "pending"
+    # Once it went, a later move does not send the form again (its link still works).
+    reschedule(conn, booked["manage_token"], t3)
+    assert [row["idempotency_key"].split(":")[0] for row in deliver(conn, booked["booking_id"])] == [
+        "booking_rescheduled"
+    ]
+    assert rpc(conn, Actor.anon(), "get_form", p_token=token)[0][0] == "pending"

@@ -632,7 +632,7 @@ comment on function private.with_manage_token(text, text) is
 -- The one rule for a queued booking message whose booking changed after it was written: null
 -- while it is still true, else why it is skipped. A cancelled booking sends only its
 -- cancellation notice; a moved one (another revision) does not send what states the old time
--- (a form request still goes: its link is the point).
+-- (a form request skipped so is requested again for the new time: private.request_forms_again).
 create function private.outdated_booking_message(
     p_template_kind text, p_message_revision integer, p_booking_status text, p_booking_revision integer
 )
@@ -646,7 +646,6 @@ as $$
     select case
         when p_template_kind = 'booking_cancelled' then null
         when p_booking_status = 'cancelled' then 'booking_cancelled'
-        when p_template_kind = 'form_request' then null
         when p_message_revision <> p_booking_revision then 'booking_changed'
     end;
 $$;
@@ -716,8 +715,7 @@ declare
 begin
     -- A message about a booking cancelled since it was queued is not sent (the cancellation
     -- notice itself is), nor one written for an earlier revision of its booking (it moved: the
-    -- reschedule notice states the new time); it becomes skipped and its job archived. A form
-    -- request still goes (its link is the point). The change itself already skipped the queued
+    -- reschedule notice states the new time); it becomes skipped and its job archived. The change itself already skipped the queued
     -- ones (private.skip_outdated_booking_messages, under the row locks a claim waits for); this
     -- covers the claims being taken over.
     update public.messages as m
@@ -799,7 +797,7 @@ end
 $$;
 
 comment on function private.claim_message_deliveries(uuid[], interval) is
-'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true; a booking message''s body with its manage link''s token rebuilt, private.with_manage_token); a claimable one whose booking was cancelled since becomes skipped (booking_cancelled), one written for an earlier revision of its booking skipped (booking_changed; form requests excepted). calendar_event: for a confirmation, reschedule or cancellation email, the booking''s invite (uid, sequence = revision, method REQUEST or CANCEL, start, end, zone, summary, location, practitioner, manage link). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
+'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true; a booking message''s body with its manage link''s token rebuilt, private.with_manage_token); a claimable one whose booking was cancelled since becomes skipped (booking_cancelled), one written for an earlier revision of its booking skipped (booking_changed). calendar_event: for a confirmation, reschedule or cancellation email, the booking''s invite (uid, sequence = revision, method REQUEST or CANCEL, start, end, zone, summary, location, practitioner, manage link). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
 
 create function private.claim_message(p_message_id uuid)
 returns table (
@@ -1056,6 +1054,71 @@ $$;
 comment on function private.announce_new_booking() is
 'Trigger: a new confirmed booking creates or reuses the contact''s conversation, queues the confirmation, and makes one pending form submission per active form attached to its type, each requested with its fill-in link.';
 
+-- A moved booking's form requests that were skipped before they went (they stated the old
+-- time) are requested again for the new time, with a new link: the old token was never sent,
+-- so the submission's hash is replaced. A request that went stays as it is.
+create function private.request_forms_again(p_booking_id uuid)
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_booking public.bookings;
+    v_values jsonb;
+    v_form record;
+    v_token text;
+    v_requests private.message_request[] := '{}';
+begin
+    select b.* into v_booking from public.bookings as b where b.id = p_booking_id;
+    select v.template_values into v_values from private.booking_message_values(array[p_booking_id]) as v;
+    for v_form in
+        select s.id, f.name
+        from public.form_submissions as s
+        inner join public.intake_forms as f on s.form_id = f.id
+        where
+            s.booking_id = p_booking_id
+            and s.status = 'pending'
+            and exists (
+                select 1 from public.messages as m
+                where
+                    m.booking_id = p_booking_id
+                    and m.template_kind = 'form_request'
+                    and m.skip_reason = 'booking_changed'
+                    and starts_with(m.idempotency_key, 'form_request:' || s.id || ':')
+            )
+            and not exists (
+                select 1 from public.messages as m
+                where
+                    m.booking_id = p_booking_id
+                    and m.template_kind = 'form_request'
+                    and m.status in ('queued', 'sending', 'sent', 'delivered', 'bounced', 'complained', 'failed')
+                    and starts_with(m.idempotency_key, 'form_request:' || s.id || ':')
+            )
+        order by f.name, s.id
+    loop
+        v_token := private.new_token();
+        update public.form_submissions as s set token_hash = private.token_hash(v_token) where s.id = v_form.id;
+        v_requests := v_requests || row(
+            v_booking.contact_id, 'form_request', null,
+            v_values || pg_catalog.jsonb_build_object(
+                'form_name', v_form.name, 'form_url', private.public_url('/forms/' || v_token)
+            ),
+            format('form_request:%s:r%s', v_form.id, v_booking.revision), p_booking_id, v_booking.revision
+        )::private.message_request;
+    end loop;
+    if cardinality(v_requests) = 0 then
+        return 0;
+    end if;
+    return private.queue_messages(v_requests);
+end
+$$;
+
+comment on function private.request_forms_again(uuid) is
+'After a move: each pending form of the booking whose request was skipped before it went (booking_changed) is '
+'requested again for the new time with a new link (the unsent token is replaced). Returns the messages written.';
+
 -- Cancelled / moved -> notice -----------------------------------------------------------------
 create function private.queue_cancellation_notice()
 returns trigger
@@ -1082,12 +1145,13 @@ as $$
 begin
     perform private.skip_outdated_booking_messages(new.id);
     perform private.queue_booking_message(new.id, 'booking_rescheduled', 'r' || new.revision);
+    perform private.request_forms_again(new.id);
     return null;
 end
 $$;
 
 comment on function private.queue_reschedule_notice() is
-'Trigger: a confirmed booking moved to another start skips its queued messages stating the old time and sends the customer the new time (once per revision: every move).';
+'Trigger: a confirmed booking moved to another start skips its queued messages stating the old time, sends the customer the new time (once per revision: every move) and requests its unsent forms again (private.request_forms_again).';
 
 -- Which bookings a sweep reminds: confirmed, starting within 24 hours (never past), not yet
 -- reminded for this start, and either booked at least 24 hours ahead or booked at least 12
@@ -1503,6 +1567,7 @@ private.send_due_reminders()
 to service_role;
 
 revoke execute on function
+private.request_forms_again(uuid),
 private.with_manage_token(text, text),
 private.outdated_booking_message(text, integer, text, integer),
 private.skip_outdated_booking_messages(uuid)

@@ -9,8 +9,7 @@ declare
 begin
     -- A message about a booking cancelled since it was queued is not sent (the cancellation
     -- notice itself is), nor one written for an earlier revision of its booking (it moved: the
-    -- reschedule notice states the new time); it becomes skipped and its job archived. A form
-    -- request still goes (its link is the point). The change itself already skipped the queued
+    -- reschedule notice states the new time); it becomes skipped and its job archived. The change itself already skipped the queued
     -- ones (private.skip_outdated_booking_messages, under the row locks a claim waits for); this
     -- covers the claims being taken over.
     update public.messages as m
@@ -93,7 +92,7 @@ $$;
 
 ALTER FUNCTION private.claim_message_deliveries(p_message_ids uuid[], p_claim_timeout interval) OWNER TO postgres;
 
-COMMENT ON FUNCTION private.claim_message_deliveries(p_message_ids uuid[], p_claim_timeout interval) IS 'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true; a booking message''s body with its manage link''s token rebuilt, private.with_manage_token); a claimable one whose booking was cancelled since becomes skipped (booking_cancelled), one written for an earlier revision of its booking skipped (booking_changed; form requests excepted). calendar_event: for a confirmation, reschedule or cancellation email, the booking''s invite (uid, sequence = revision, method REQUEST or CANCEL, start, end, zone, summary, location, practitioner, manage link). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
+COMMENT ON FUNCTION private.claim_message_deliveries(p_message_ids uuid[], p_claim_timeout interval) IS 'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true; a booking message''s body with its manage link''s token rebuilt, private.with_manage_token); a claimable one whose booking was cancelled since becomes skipped (booking_cancelled), one written for an earlier revision of its booking skipped (booking_changed). calendar_event: for a confirmation, reschedule or cancellation email, the booking''s invite (uid, sequence = revision, method REQUEST or CANCEL, start, end, zone, summary, location, practitioner, manage link). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
 
 REVOKE ALL ON FUNCTION private.claim_message_deliveries(p_message_ids uuid[], p_claim_timeout interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.claim_message_deliveries(p_message_ids uuid[], p_claim_timeout interval) TO service_role;

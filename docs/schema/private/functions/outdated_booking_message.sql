@@ -7,7 +7,6 @@ CREATE FUNCTION private.outdated_booking_message(p_template_kind text, p_message
     select case
         when p_template_kind = 'booking_cancelled' then null
         when p_booking_status = 'cancelled' then 'booking_cancelled'
-        when p_template_kind = 'form_request' then null
         when p_message_revision <> p_booking_revision then 'booking_changed'
     end;
 $$;
