@@ -13,7 +13,7 @@ from edge_api.auth import TokenVerifier
 from edge_api.db import open_pool
 from edge_api.errors import ErrorBody, install_error_handlers
 from edge_api.metrics import DatabaseMetrics, HttpMetrics, HttpMetricsMiddleware, PoolMetrics
-from edge_api.routers import dashboard, health, metrics, unsubscribe, webhooks
+from edge_api.routers import calendar, dashboard, health, metrics, unsubscribe, webhooks
 from edge_api.settings import Settings, get_settings
 
 
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(dashboard.router)
+    app.include_router(calendar.router)
     # Inbound webhooks only where their secrets are configured.
     if settings.twilio_auth_token is not None:
         app.include_router(webhooks.twilio_router)

@@ -30,6 +30,7 @@ ANON_RPCS = {
     "book_appointment",
     "cancel_booking",
     "reschedule_booking",
+    "get_booking_by_token",
     "get_form",
     "submit_form",
     # Issue 17: the address holder confirms, by the emailed link, a booking held past the per-email limit.
@@ -940,6 +941,9 @@ FUNCTION_EXECUTORS = {
     "cancel_booking": {"anon", "authenticated", "service_role"},
     "confirm_booking": {"anon", "authenticated", "service_role"},
     "reschedule_booking": {"anon", "authenticated", "service_role"},
+    "get_booking_by_token": {"anon", "authenticated", "service_role"},
+    "create_calendar_feed": {"authenticated", "service_role"},
+    "revoke_calendar_feed": {"authenticated", "service_role"},
     "cancel_workspace_booking": {"authenticated", "service_role"},
     "reschedule_workspace_booking": {"authenticated", "service_role"},
     # A computed field of contacts (select=*,sms_opted_out), under the caller's RLS.

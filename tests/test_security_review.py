@@ -566,8 +566,8 @@ def test_only_service_role_reads_deliveries_and_nobody_reads_the_key(conn: psyco
     for role in ("anon", "authenticated", "service_role"):
         for privilege in ("select", "insert", "update", "delete"):
             assert not conn.execute(
-                "select has_table_privilege(%s, 'private.invitation_token_keys', %s)", [role, privilege]
+                "select has_table_privilege(%s, 'private.token_keys', %s)", [role, privilege]
             ).fetchone()[0]
         assert not conn.execute(
-            "select has_function_privilege(%s, 'private.invitation_token(uuid, bytea)', 'execute')", [role]
+            "select has_function_privilege(%s, 'private.derived_token(uuid, bytea)', 'execute')", [role]
         ).fetchone()[0]

@@ -9,6 +9,7 @@ attempt may succeed).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import smtplib
@@ -32,6 +33,7 @@ from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client as TwilioClient
 
 from worker.metrics import FALLBACKS, PROVIDER_SENDS
+from worker.invites import Attachment
 from worker.settings import Settings
 
 log = logging.getLogger("worker.providers")
@@ -49,6 +51,7 @@ class EmailMessage:
     reply_to: str | None = None
     # Extra headers, e.g. List-Unsubscribe and List-Unsubscribe-Post (RFC 8058).
     headers: Mapping[str, str] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
 
     channel: Channel = "email"
 
@@ -244,6 +247,15 @@ class ResendProvider:
             params["reply_to"] = [message.reply_to]
         if message.headers:
             params["headers"] = dict(message.headers)
+        if message.attachments:
+            params["attachments"] = [
+                {
+                    "filename": attachment.filename,
+                    "content": base64.b64encode(attachment.content).decode("ascii"),
+                    "content_type": attachment.content_type,
+                }
+                for attachment in message.attachments
+            ]
         try:
             sent = resend.Emails.send(params, {"idempotency_key": idempotency_key})  # type: ignore[arg-type]
         except resend.exceptions.ResendError as error:
@@ -297,6 +309,15 @@ class SmtpProvider:
         mime.set_content(message.text)
         if message.html:
             mime.add_alternative(message.html, subtype="html")
+        for attachment in message.attachments:
+            maintype, _, subtype = attachment.mime_type.partition("/")
+            mime.add_attachment(
+                attachment.content,
+                maintype=maintype,
+                subtype=subtype,
+                filename=attachment.filename,
+                params=dict(attachment.parameters),
+            )
         try:
             with self._connect() as smtp:
                 if self.username:

@@ -121,19 +121,20 @@ comment on column public.invitations.token_hash is 'sha256 of the token; the tok
 comment on table private.timezone_names is
 'The time zone names a workspace may use: canonical IANA zones and UTC, as far as this database knows them.';
 
--- Tokens: an invitation's token is HMAC-SHA256(per-database key, id || nonce),
--- url-safe base64. The table still stores only sha256(token); the key lives in
--- a private table that no API role can read, so a job that names the
--- invitation carries nothing usable, and only private.invitation_delivery
--- (service_role) can rebuild the token to email it.
-create table private.invitation_token_keys (
+-- Tokens rebuilt at delivery time (invitations, booking manage links): a token is
+-- HMAC-SHA256(per-database key, id || nonce), url-safe base64. Tables store only
+-- sha256(token) and the random nonce; the key lives in a private table that no API role
+-- can read, so a job or a message row that names the invitation or booking carries
+-- nothing usable, and only security definer functions of the delivery path rebuild it.
+create table private.token_keys (
     id boolean primary key default true check (id),
     secret bytea not null default extensions.gen_random_bytes(32) check (octet_length(secret) = 32),
     created_at timestamptz not null default now()
 );
 
-comment on table private.invitation_token_keys is
-'The one per-database key invitation tokens are derived from (HMAC-SHA256). Never granted to anyone.';
+comment on table private.token_keys is
+'The one per-database key that invitation and booking manage tokens are derived from (HMAC-SHA256, '
+'private.derived_token). Never granted to anyone.';
 
 -- Indexes -------------------------------------------------------------------------------
 
@@ -511,7 +512,7 @@ $$;
 comment on function private.new_token() is
 'A fresh url-safe token with 256 random bits.';
 
-create function private.invitation_token(p_invitation_id uuid, p_nonce bytea)
+create function private.derived_token(p_id uuid, p_nonce bytea)
 returns text
 language sql
 stable
@@ -520,17 +521,18 @@ set search_path = ''
 as $$
     select pg_catalog.translate(
         pg_catalog.encode(
-            extensions.hmac(pg_catalog.convert_to(p_invitation_id::text, 'UTF8') || p_nonce, k.secret, 'sha256'),
+            extensions.hmac(pg_catalog.convert_to(p_id::text, 'UTF8') || p_nonce, k.secret, 'sha256'),
             'base64'
         ),
         '+/=',
         '-_'
     )
-    from private.invitation_token_keys as k;
+    from private.token_keys as k;
 $$;
 
-comment on function private.invitation_token(uuid, bytea) is
-'The token of an invitation: url-safe base64 of HMAC-SHA256(key, id || nonce), 43 characters.';
+comment on function private.derived_token(uuid, bytea) is
+'The one rule for tokens rebuilt at delivery (an invitation''s, a booking''s manage token): url-safe base64 of '
+'HMAC-SHA256(key, id || nonce), 43 characters.';
 
 create function public.invite_member(
     p_workspace_id uuid,
@@ -615,7 +617,7 @@ begin
         and i.revoked_at is null;
 
     invitation_id := gen_random_uuid();
-    token := private.invitation_token(invitation_id, v_nonce);
+    token := private.derived_token(invitation_id, v_nonce);
     insert into public.invitations (id, workspace_id, email, role, token_hash, token_nonce, invited_by, expires_at)
     values (
         invitation_id,
@@ -887,7 +889,7 @@ as $$
         i.email,
         i.role,
         coalesce(nullif(p.full_name, ''), p.email),
-        case when s.is_open and i.token_nonce is not null then private.invitation_token(i.id, i.token_nonce) end,
+        case when s.is_open and i.token_nonce is not null then private.derived_token(i.id, i.token_nonce) end,
         i.expires_at,
         s.is_open
     from public.invitations as i
@@ -1026,7 +1028,7 @@ on public.invitations for select to authenticated
 using (workspace_id = any((select private.owner_workspace_ids())::uuid[]));
 
 -- Reached only through security definer functions; RLS with no policy is a second lock.
-alter table private.invitation_token_keys enable row level security;
+alter table private.token_keys enable row level security;
 
 -- Grants --------------------------------------------------------------------------------
 
@@ -1117,9 +1119,9 @@ revoke execute on function private.require_user() from public;
 
 grant execute on function private.require_user() to authenticated, service_role;
 
-revoke all on private.invitation_token_keys from public, anon, authenticated, service_role;
+revoke all on private.token_keys from public, anon, authenticated, service_role;
 
-revoke execute on function private.invitation_token(uuid, bytea) from public, anon, authenticated, service_role;
+revoke execute on function private.derived_token(uuid, bytea) from public, anon, authenticated, service_role;
 
 revoke execute on function private.invitation_delivery(uuid) from public, anon, authenticated;
 
@@ -1559,7 +1561,7 @@ where t.name <> all(array[
     'UTC'
 ]::text[]);
 
-insert into private.invitation_token_keys default values;
+insert into private.token_keys default values;
 
 insert into private.error_codes (code, http_status, description) values
 (

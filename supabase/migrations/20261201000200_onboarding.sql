@@ -1289,6 +1289,79 @@ $$;
 comment on function private.validate_workspace_closure() is
 'Trigger: raises invalid_date or invalid_note.';
 
+-- Local wall-clock time -> instant --------------------------------------------------
+
+-- The first instant at which the zone's clock shows p_local, or null when it never does
+-- (a spring-forward gap). PostgreSQL reads an ambiguous local time as its later
+-- occurrence; the earlier one is the same wall time with the offset in force two hours
+-- before (longer than any DST shift), when that lands on the same wall time.
+create function private.first_instant(p_local timestamp, p_timezone text)
+returns timestamptz
+language plpgsql
+stable
+parallel safe
+security invoker
+set search_path = ''
+as $$
+declare
+    v_later timestamptz := p_local at time zone p_timezone;
+    v_before timestamptz;
+    v_earlier timestamptz;
+begin
+    if v_later is null or (v_later at time zone p_timezone) <> p_local then
+        return null;
+    end if;
+    v_before := v_later - interval '2 hours';
+    v_earlier := (p_local - ((v_before at time zone p_timezone) - (v_before at time zone 'UTC'))) at time zone 'UTC';
+    if v_earlier < v_later and (v_earlier at time zone p_timezone) = p_local then
+        return v_earlier;
+    end if;
+    return v_later;
+end
+$$;
+
+comment on function private.first_instant(timestamp, text) is
+'First instant the zone''s clock shows the local time; null when a DST gap skips it.';
+
+-- A window bound: its first occurrence, or inside a gap the offset from before the gap.
+create function private.window_bound(p_local timestamp, p_timezone text)
+returns timestamptz
+language plpgsql
+stable
+parallel safe
+security invoker
+set search_path = ''
+as $$
+begin
+    return coalesce(private.first_instant(p_local, p_timezone), p_local at time zone p_timezone);
+end
+$$;
+
+comment on function private.window_bound(timestamp, text) is
+'Instant of a window''s local start or end: first occurrence; in a DST gap, the offset from before the gap.';
+
+-- Whether a DST change (or any offset change) comes within three hours of the local
+-- date: only such dates need the careful conversions above.
+create function private.is_irregular_day(p_date date, p_timezone text)
+returns boolean
+language plpgsql
+stable
+parallel safe
+security invoker
+set search_path = ''
+as $$
+declare
+    v_before_day timestamptz := (p_date::timestamp at time zone p_timezone) - interval '3 hours';
+    v_after_day timestamptz := ((p_date + 1)::timestamp at time zone p_timezone) + interval '3 hours';
+begin
+    return (v_before_day at time zone p_timezone) - (v_before_day at time zone 'UTC')
+    <> (v_after_day at time zone p_timezone) - (v_after_day at time zone 'UTC');
+end
+$$;
+
+comment on function private.is_irregular_day(date, text) is
+'Whether the zone''s UTC offset changes within three hours of the local date (a DST change day).';
+
 -- Hours as instants ----------------------------------------------------------------
 
 -- Each active practitioner's open windows for the local dates p_from..p_to, as
@@ -1338,15 +1411,18 @@ as $$
     select
         lw.practitioner_id,
         lw.local_date,
-        (lw.local_date + lw.start_time) at time zone workspace.timezone as starts_at,
-        (lw.local_date + lw.end_time) at time zone workspace.timezone as ends_at
+        -- The slot search's rule (private.available_slots): a repeated local time is its first
+        -- occurrence, a skipped one takes the offset from before the gap.
+        private.window_bound(lw.local_date + lw.start_time, workspace.timezone) as starts_at,
+        private.window_bound(lw.local_date + lw.end_time, workspace.timezone) as ends_at
     from local_windows as lw
     cross join workspace
     order by lw.practitioner_id, starts_at;
 $$;
 
 comment on function private.practitioner_windows(uuid, date, date) is
-'Open windows of each active practitioner for local dates p_from..p_to as instants (workspace zone, DST-correct).';
+'Open windows of each active practitioner for local dates p_from..p_to as instants (workspace zone, DST-correct: '
+'private.window_bound, the rule of the slot search).';
 
 create function private.activation_checklist(p_workspace_id uuid)
 returns table (code text, done boolean, description text)
@@ -2065,6 +2141,18 @@ grant insert (workspace_id, closed_on, note) on public.workspace_closures to aut
 grant update (closed_on, note) on public.workspace_closures to authenticated;
 
 grant all on public.workspace_closures to service_role;
+
+revoke execute on function
+private.first_instant(timestamp, text),
+private.window_bound(timestamp, text),
+private.is_irregular_day(date, text)
+from public;
+
+grant execute on function
+private.first_instant(timestamp, text),
+private.window_bound(timestamp, text),
+private.is_irregular_day(date, text)
+to authenticated, service_role;
 
 revoke execute on function private.practitioner_windows(uuid, date, date) from public;
 

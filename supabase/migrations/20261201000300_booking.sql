@@ -136,7 +136,11 @@ create table public.bookings (
     closed_by uuid references auth.users (id) on delete set null,
     contact_phone text constraint bookings_contact_phone_is_e164 check (contact_phone ~ '^\+[1-9][0-9]{6,14}$'),
     confirm_token_hash bytea constraint bookings_confirm_token_hash_key unique,
+    revision integer not null default 1,
+    manage_token_nonce bytea,
     constraint bookings_manage_token_hash_key unique (manage_token_hash),
+    constraint bookings_revision_positive check (revision >= 1),
+    constraint bookings_manage_token_nonce_length check (octet_length(manage_token_nonce) = 16),
     -- Target of composite foreign keys, so rows that point at a booking stay in its workspace.
     constraint bookings_workspace_id_id_key unique (workspace_id, id),
     constraint bookings_booking_type_fkey foreign key (workspace_id, booking_type_id)
@@ -197,6 +201,14 @@ comment on column public.bookings.status is
 comment on column public.bookings.manage_token_hash is
 'sha256 of the manage token given to the customer for cancel/reschedule; the token is never stored.';
 
+comment on column public.bookings.manage_token_nonce is
+'Random per booking: with the private key (private.derived_token) it rebuilds the manage token when a message '
+'is delivered, so no table, message or job holds the token.';
+
+comment on column public.bookings.revision is
+'1 when booked, + 1 on every move (starts_at) and on cancellation: messages are written for a revision and skipped '
+'when the booking has another by the time they are delivered; calendar invites use it as their SEQUENCE.';
+
 comment on column public.bookings.created_by is 'The signed-in user who booked; null for the public booking page.';
 
 comment on column public.bookings.cancelled_by is 'The signed-in user who cancelled; null when the customer did.';
@@ -222,6 +234,18 @@ create table private.anonymous_actions (
 comment on table private.anonymous_actions is
 'Anonymous bookings, cancellations and moves of the last day, keyed by sha256 of the email, the phone and the client '
 'address, for private.limit_anonymous_action; reached_cap marks the action that reached a cap (metrics, alert).';
+
+-- A practitioner's private calendar feed (edge_api GET /calendar/<token>.ics): only the
+-- sha256 of its token is kept; a new token replaces the old one, deleting the row revokes it.
+create table private.calendar_feeds (
+    practitioner_id uuid primary key references public.practitioners (id) on delete cascade,
+    token_hash bytea not null unique,
+    created_at timestamptz not null default now()
+);
+
+comment on table private.calendar_feeds is
+'One private calendar feed per practitioner: sha256 of its unguessable token (create_calendar_feed). Reached only '
+'through security definer functions.';
 
 -- Indexes -------------------------------------------------------------------------------
 
@@ -305,6 +329,39 @@ $$;
 
 comment on function private.lock_booking_practitioners() is
 'Trigger: locks the practitioner row(s) of a booking being written, so overlapping writers queue instead of deadlocking.';
+
+-- Every booking gets its manage token here, whatever inserts it: a random nonce and the
+-- sha256 of the token derived from it (private.derived_token); the token is never stored.
+create function private.derive_manage_token()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    new.manage_token_nonce := coalesce(new.manage_token_nonce, extensions.gen_random_bytes(16));
+    new.manage_token_hash := private.token_hash(private.derived_token(new.id, new.manage_token_nonce));
+    return new;
+end
+$$;
+
+comment on function private.derive_manage_token() is
+'Trigger: a new booking gets a manage token nonce and the sha256 of its derived token (private.derived_token).';
+
+create function private.count_booking_revision()
+returns trigger
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+    new.revision := old.revision + 1;
+    return new;
+end
+$$;
+
+comment on function private.count_booking_revision() is
+'Trigger: a booking that moves or is cancelled gets the next revision.';
 
 create function private.validate_booking_notes()
 returns trigger
@@ -505,79 +562,6 @@ $$;
 
 comment on function private.prune_anonymous_actions() is
 'Daily (careops_prune_anonymous_actions): forgets anonymous actions older than a day; returns how many.';
-
--- Local wall-clock time -> instant --------------------------------------------------
-
--- The first instant at which the zone's clock shows p_local, or null when it never does
--- (a spring-forward gap). PostgreSQL reads an ambiguous local time as its later
--- occurrence; the earlier one is the same wall time with the offset in force two hours
--- before (longer than any DST shift), when that lands on the same wall time.
-create function private.first_instant(p_local timestamp, p_timezone text)
-returns timestamptz
-language plpgsql
-stable
-parallel safe
-security invoker
-set search_path = ''
-as $$
-declare
-    v_later timestamptz := p_local at time zone p_timezone;
-    v_before timestamptz;
-    v_earlier timestamptz;
-begin
-    if v_later is null or (v_later at time zone p_timezone) <> p_local then
-        return null;
-    end if;
-    v_before := v_later - interval '2 hours';
-    v_earlier := (p_local - ((v_before at time zone p_timezone) - (v_before at time zone 'UTC'))) at time zone 'UTC';
-    if v_earlier < v_later and (v_earlier at time zone p_timezone) = p_local then
-        return v_earlier;
-    end if;
-    return v_later;
-end
-$$;
-
-comment on function private.first_instant(timestamp, text) is
-'First instant the zone''s clock shows the local time; null when a DST gap skips it.';
-
--- A window bound: its first occurrence, or inside a gap the offset from before the gap.
-create function private.window_bound(p_local timestamp, p_timezone text)
-returns timestamptz
-language plpgsql
-stable
-parallel safe
-security invoker
-set search_path = ''
-as $$
-begin
-    return coalesce(private.first_instant(p_local, p_timezone), p_local at time zone p_timezone);
-end
-$$;
-
-comment on function private.window_bound(timestamp, text) is
-'Instant of a window''s local start or end: first occurrence; in a DST gap, the offset from before the gap.';
-
--- Whether a DST change (or any offset change) comes within three hours of the local
--- date: only such dates need the careful conversions above.
-create function private.is_irregular_day(p_date date, p_timezone text)
-returns boolean
-language plpgsql
-stable
-parallel safe
-security invoker
-set search_path = ''
-as $$
-declare
-    v_before_day timestamptz := (p_date::timestamp at time zone p_timezone) - interval '3 hours';
-    v_after_day timestamptz := ((p_date + 1)::timestamp at time zone p_timezone) + interval '3 hours';
-begin
-    return (v_before_day at time zone p_timezone) - (v_before_day at time zone 'UTC')
-    <> (v_after_day at time zone p_timezone) - (v_after_day at time zone 'UTC');
-end
-$$;
-
-comment on function private.is_irregular_day(date, text) is
-'Whether the zone''s UTC offset changes within three hours of the local date (a DST change day).';
 
 -- Open slots ----------------------------------------------------------------------------
 create function private.available_slots(
@@ -1138,7 +1122,6 @@ declare
     v_booking_phone text;
     v_status text;
     v_confirm_token text;
-    v_token_hash bytea;
     v_waiting uuid [] := '{}'::uuid [];
 begin
     -- The active workspace and its active booking type (private.public_booking_target).
@@ -1363,8 +1346,6 @@ begin
         v_confirm_token := private.new_token();
     end if;
 
-    manage_token := private.new_token();
-    v_token_hash := pg_catalog.sha256(pg_catalog.convert_to(manage_token, 'UTF8'));
     ends_at := p_starts_at + v_type.duration_minutes * interval '1 minute';
     -- First pass: practitioners nobody is booking at this very moment, in the fair order,
     -- so concurrent "anyone" requests spread instead of queueing. Second pass: the ones
@@ -1377,15 +1358,16 @@ begin
             if found then
                 insert into public.bookings as b (
                     workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
-                    buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by,
+                    buffer_before_minutes, buffer_after_minutes, notes, created_by,
                     contact_phone, status, confirm_token_hash
                 )
                 values (
                     v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
-                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes, v_token_hash,
+                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes,
                     (select auth.uid()), v_booking_phone, v_status, private.token_hash(v_confirm_token)
                 )
-                returning b.id into booking_id;
+                -- The manage token from the nonce that bookings_derive_manage_token gave the row.
+                returning b.id, private.derived_token(b.id, b.manage_token_nonce) into booking_id, manage_token;
             else
                 v_waiting := v_waiting || v_candidate;
             end if;
@@ -1402,15 +1384,16 @@ begin
             begin
                 insert into public.bookings as b (
                     workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
-                    buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by,
+                    buffer_before_minutes, buffer_after_minutes, notes, created_by,
                     contact_phone, status, confirm_token_hash
                 )
                 values (
                     v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
-                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes, v_token_hash,
+                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes,
                     (select auth.uid()), v_booking_phone, v_status, private.token_hash(v_confirm_token)
                 )
-                returning b.id into booking_id;
+                -- The manage token from the nonce that bookings_derive_manage_token gave the row.
+                returning b.id, private.derived_token(b.id, b.manage_token_nonce) into booking_id, manage_token;
             exception when exclusion_violation then
                 booking_id := null;
             end;
@@ -1745,6 +1728,51 @@ comment on function private.release_pending_bookings() is
 'Hourly (careops_release_pending_bookings): pending bookings not confirmed within 24 hours (or whose start came) are '
 'cancelled without a notice, freeing their time; returns how many.';
 
+-- What the manage page shows: the booking a token opens, in its current state (a link from a
+-- message sent before a reschedule shows the new time; a cancelled booking shows as such).
+create function public.get_booking_by_token(
+    p_token text,
+    out booking_id uuid,
+    out status text,
+    out starts_at timestamptz,
+    out ends_at timestamptz,
+    out timezone text,
+    out booking_type_id uuid,
+    out booking_type_name text,
+    out location text,
+    out practitioner_name text,
+    out workspace_name text,
+    out workspace_slug text,
+    out cancelled_at timestamptz,
+    out can_change boolean
+)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    select
+        b.id, b.status, b.starts_at, b.ends_at, w.timezone, t.id, t.name, coalesce(t.location, w.name),
+        coalesce(nullif(pr.full_name, ''), w.name), w.name, w.slug, b.cancelled_at,
+        b.status = 'confirmed' and b.starts_at > pg_catalog.now() and w.status = 'active'
+    into
+        booking_id, status, starts_at, ends_at, timezone, booking_type_id, booking_type_name, location,
+        practitioner_name, workspace_name, workspace_slug, cancelled_at, can_change
+    from public.bookings as b
+    inner join public.workspaces as w on b.workspace_id = w.id
+    inner join public.booking_types as t on b.booking_type_id = t.id
+    left join public.practitioners as p on b.practitioner_id = p.id
+    left join public.profiles as pr on p.user_id = pr.id
+    where b.id = private.booking_id_by_token(p_token);
+end
+$$;
+
+comment on function public.get_booking_by_token(text) is
+'The manage page (anon, with the token from book_appointment or a booking message): the booking as it is now: '
+'status (confirmed, cancelled, completed, no_show), start, end, the workspace zone, type, location, practitioner, '
+'workspace, and whether it can still be cancelled or rescheduled. Errors: not_found.';
+
 -- Staff and owners (booking id, under their membership) -------------------------------------
 create function public.cancel_workspace_booking(
     p_booking_id uuid,
@@ -1811,6 +1839,132 @@ comment on function public.reschedule_workspace_booking(uuid, timestamptz, uuid)
 'Errors: not_authenticated, not_found, booking_cancelled, booking_past, workspace_inactive, outside_availability, '
 'too_soon, too_far_ahead, slot_unavailable.';
 
+-- Calendar feeds -------------------------------------------------------------------------------
+
+-- The caller's active practitioner row in the workspace, or not_found.
+create function private.own_practitioner_id(p_workspace_id uuid)
+returns uuid
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v_user_id uuid := private.require_role(p_workspace_id, 'staff');
+    v_practitioner_id uuid;
+begin
+    select p.id into v_practitioner_id
+    from public.practitioners as p
+    where p.workspace_id = p_workspace_id and p.user_id = v_user_id and p.active;
+    if v_practitioner_id is null then
+        perform private.raise_error('not_found', 'You are not an active practitioner of this workspace.');
+    end if;
+    return v_practitioner_id;
+end
+$$;
+
+comment on function private.own_practitioner_id(uuid) is
+'The caller''s active practitioner id in the workspace; else not_authenticated, not_found or forbidden.';
+
+create function public.create_calendar_feed(p_workspace_id uuid, out token text, out created_at timestamptz)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_practitioner_id uuid := private.own_practitioner_id(p_workspace_id);
+begin
+    token := private.new_token();
+    insert into private.calendar_feeds as f (practitioner_id, token_hash)
+    values (v_practitioner_id, private.token_hash(token))
+    on conflict (practitioner_id) do update set token_hash = excluded.token_hash, created_at = now()
+    returning f.created_at into create_calendar_feed.created_at;
+end
+$$;
+
+comment on function public.create_calendar_feed(uuid) is
+'A practitioner (staff or owner with an active practitioner row) makes their private calendar feed: returns its '
+'token once (the feed is edge_api GET /calendar/<token>.ics); a new one replaces the previous, whose URL stops '
+'working. Errors: not_authenticated, not_found.';
+
+create function public.revoke_calendar_feed(p_workspace_id uuid)
+returns boolean
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_user_id uuid := private.require_role(p_workspace_id, 'staff');
+begin
+    delete from private.calendar_feeds as f
+    using public.practitioners as p
+    where f.practitioner_id = p.id and p.workspace_id = p_workspace_id and p.user_id = v_user_id;
+    return found;
+end
+$$;
+
+comment on function public.revoke_calendar_feed(uuid) is
+'The caller revokes their calendar feed in the workspace (its URL answers 404); true when there was one. '
+'Errors: not_authenticated, not_found.';
+
+-- One round trip for the feed: null when the token is unknown or revoked, or its practitioner
+-- is inactive, removed or no longer a member (edge_api answers 404).
+create function private.calendar_feed(p_token text)
+returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select pg_catalog.jsonb_build_object(
+        'practitioner_id', p.id,
+        'practitioner_name', coalesce(nullif(pr.full_name, ''), w.name),
+        'workspace_name', w.name,
+        'timezone', w.timezone,
+        'bookings', coalesce(
+            (
+                select
+                    pg_catalog.jsonb_agg(
+                        pg_catalog.jsonb_build_object(
+                            'id', b.id,
+                            'revision', b.revision,
+                            'starts_at', b.starts_at,
+                            'ends_at', b.ends_at,
+                            'booking_type_name', t.name,
+                            'location', coalesce(t.location, w.name),
+                            'contact_name', c.name,
+                            'updated_at', b.updated_at
+                        )
+                        order by b.starts_at, b.id
+                    )
+                from public.bookings as b
+                inner join public.booking_types as t on b.booking_type_id = t.id
+                inner join public.contacts as c on b.contact_id = c.id
+                where
+                    b.practitioner_id = p.id
+                    and b.status = 'confirmed'
+                    and b.starts_at > pg_catalog.now() - interval '30 days'
+            ),
+            '[]'::jsonb
+        )
+    )
+    from private.calendar_feeds as f
+    inner join public.practitioners as p on f.practitioner_id = p.id
+    inner join public.workspaces as w on p.workspace_id = w.id
+    inner join public.workspace_members as m on p.workspace_id = m.workspace_id and p.user_id = m.user_id
+    left join public.profiles as pr on p.user_id = pr.id
+    where
+        char_length(p_token) between 1 and 200
+        and f.token_hash = private.token_hash(p_token)
+        and p.active;
+$$;
+
+comment on function private.calendar_feed(text) is
+'edge_api (service_role): the practitioner''s confirmed bookings from 30 days ago on, for their calendar feed; null '
+'when the token is unknown or revoked or the practitioner inactive or removed.';
+
 -- Triggers ------------------------------------------------------------------------------
 
 create trigger contacts_touch_updated_at
@@ -1824,6 +1978,19 @@ for each row execute function private.validate_contact();
 create trigger bookings_touch_updated_at
 before update on public.bookings
 for each row execute function private.touch_updated_at();
+
+create trigger bookings_derive_manage_token
+before insert on public.bookings
+for each row execute function private.derive_manage_token();
+
+create trigger bookings_count_revision
+before update of starts_at, ends_at, status on public.bookings
+for each row when (
+    old.starts_at is distinct from new.starts_at
+    or old.ends_at is distinct from new.ends_at
+    or (old.status is distinct from 'cancelled' and new.status = 'cancelled')
+)
+execute function private.count_booking_revision();
 
 create trigger bookings_lock_practitioners
 before insert or update on public.bookings
@@ -1860,6 +2027,9 @@ on public.contacts for delete to authenticated
 using (workspace_id = any((select private.owner_workspace_ids())::uuid[]));
 
 alter table public.bookings enable row level security;
+
+-- Reached only through security definer functions; RLS with no policy is a second lock.
+alter table private.calendar_feeds enable row level security;
 
 create policy "members read their workspaces' bookings"
 on public.bookings for select to authenticated
@@ -1909,19 +2079,9 @@ grant all on public.bookings to service_role;
 
 revoke execute on function private.lock_booking_practitioners() from public;
 
+revoke execute on function private.derive_manage_token(), private.count_booking_revision() from public;
+
 grant update (max_active_bookings_per_email) on public.workspaces to authenticated;
-
-revoke execute on function
-private.first_instant(timestamp, text),
-private.window_bound(timestamp, text),
-private.is_irregular_day(date, text)
-from public;
-
-grant execute on function
-private.first_instant(timestamp, text),
-private.window_bound(timestamp, text),
-private.is_irregular_day(date, text)
-to authenticated, service_role;
 
 revoke execute on function private.available_slots(uuid, uuid, date, date, uuid, timestamptz) from public;
 
@@ -1995,6 +2155,26 @@ grant execute on function public.confirm_booking(text) to anon, authenticated, s
 revoke execute on function private.release_pending_bookings() from public;
 
 grant execute on function private.release_pending_bookings() to service_role;
+revoke execute on function public.get_booking_by_token(text) from public;
+
+revoke all on private.calendar_feeds from public, anon, authenticated, service_role;
+
+revoke execute on function
+private.own_practitioner_id(uuid),
+public.create_calendar_feed(uuid),
+public.revoke_calendar_feed(uuid),
+private.calendar_feed(text)
+from public;
+
+grant execute on function
+private.own_practitioner_id(uuid),
+public.create_calendar_feed(uuid),
+public.revoke_calendar_feed(uuid)
+to authenticated, service_role;
+
+grant execute on function private.calendar_feed(text) to service_role;
+
+grant execute on function public.get_booking_by_token(text) to anon, authenticated, service_role;
 
 grant execute on function
 public.cancel_workspace_booking(uuid, text),

@@ -73,11 +73,13 @@ create type private.message_request as (
     channel text,
     template_values jsonb,
     idempotency_key text,
-    booking_id uuid
+    booking_id uuid,
+    booking_revision integer
 );
 
 comment on type private.message_request is
-'One automated message to queue for a contact (channel null: every channel; the key then ends in :<channel>).';
+'One automated message to queue for a contact (channel null: every channel; the key then ends in :<channel>); '
+'booking_revision: the revision of the booking its values were read from (null: not checked at delivery).';
 
 -- Tables --------------------------------------------------------------------------------
 
@@ -115,6 +117,7 @@ create table public.messages (
     conversation_id uuid,
     recipient_user_id uuid references auth.users (id) on delete set null,
     booking_id uuid,
+    booking_revision integer,
     direction text not null check (direction in ('inbound', 'outbound')),
     channel text not null check (channel in ('email', 'sms')),
     kind text not null check (kind in ('automated', 'manual')),
@@ -130,8 +133,8 @@ create table public.messages (
     ),
     skip_reason text check (
         skip_reason in (
-            'automation_paused', 'no_email_address', 'no_phone_number', 'booking_cancelled', 'email_bounced',
-            'sms_opted_out', 'email_unsubscribed', 'recipient_cap'
+            'automation_paused', 'no_email_address', 'no_phone_number', 'booking_cancelled', 'booking_changed',
+            'email_bounced', 'sms_opted_out', 'email_unsubscribed', 'recipient_cap'
         )
     ),
     provider text check (char_length(provider) <= 63),
@@ -162,7 +165,8 @@ comment on table public.messages is
 'Every message in or out: automated ones are queued by the database, the worker delivers and records the outcome here.';
 
 comment on column public.messages.skip_reason is
-'Why a message was not sent: automation_paused, no_email_address, no_phone_number, booking_cancelled, email_bounced, '
+'Why a message was not sent: automation_paused, no_email_address, no_phone_number, booking_cancelled, '
+'booking_changed (the booking moved after it was written: a newer message states the current time), email_bounced, '
 'sms_opted_out (the number texted STOP), email_unsubscribed (one-click unsubscribe, non-transactional kinds only), recipient_cap (too many automated messages to this address or number lately).';
 
 comment on column public.messages.status is
@@ -173,6 +177,10 @@ comment on column public.messages.conversation_id is 'The contact''s conversatio
 comment on column public.messages.recipient_user_id is 'For notices to members: the member it goes to.';
 
 comment on column public.messages.booking_id is 'The booking that caused it, if any.';
+
+comment on column public.messages.booking_revision is
+'The booking''s revision when the message was written: a message stating a time is not sent once the booking has '
+'another revision (skipped, booking_changed).';
 
 comment on column public.messages.kind is 'automated (queued by the database) or manual (written by staff).';
 
@@ -191,7 +199,7 @@ comment on column public.messages.provider_message_id is 'The provider''s id, fo
 comment on column public.messages.attempts is 'Delivery attempts so far (claims by the worker).';
 
 comment on column public.messages.idempotency_key is
-'Unique per workspace: the same cause never queues a second message (e.g. reminder:<booking>:<start>:email).';
+'Unique per workspace: the same cause never queues a second message (e.g. reminder:<booking>:r<revision>:email).';
 
 comment on column public.messages.claimed_at is 'When the worker last claimed it for delivery.';
 
@@ -241,17 +249,18 @@ comment on column public.sender_identities.requested_by is 'The owner who asked 
 
 -- Reminders ----------------------------------------------------------------------------------
 
--- Which start of which booking was reminded. Keyed by the start: a booking that moves is due
--- again for its new start, with nothing to reset, and the bookings table is never written.
+-- Which revision of which booking was reminded. Keyed by the revision (bookings.revision, + 1 on
+-- every move): a booking that moves is due again, also when it moves back to an earlier start,
+-- with nothing to reset, and the bookings table is never written.
 create table private.booking_reminders (
     booking_id uuid not null references public.bookings (id) on delete cascade,
-    starts_at timestamptz not null,
+    revision integer not null,
     reminded_at timestamptz not null default now(),
-    primary key (booking_id, starts_at)
+    primary key (booking_id, revision)
 );
 
 comment on table private.booking_reminders is
-'Reminders sent: one row per booking and start (private.send_due_reminders); a moved booking is reminded again for its new start.';
+'Reminders sent: one row per booking and revision (private.send_due_reminders); a moved booking is reminded again.';
 
 -- Indexes -------------------------------------------------------------------------------
 
@@ -517,6 +526,7 @@ begin
             c.workspace_id,
             v.id as conversation_id,
             r.booking_id,
+            r.booking_revision,
             r.template_kind,
             t.channel,
             -- A booking's SMS go to the number given with it when that is not the contact's own.
@@ -555,7 +565,7 @@ begin
             end as idempotency_key,
             r.ordinal
         from unnest(p_requests) with ordinality as r (
-            contact_id, template_kind, channel, template_values, idempotency_key, booking_id, ordinal
+            contact_id, template_kind, channel, template_values, idempotency_key, booking_id, booking_revision, ordinal
         )
         inner join public.contacts as c on r.contact_id = c.id
         inner join public.communication_settings as s on c.workspace_id = s.workspace_id
@@ -585,11 +595,12 @@ begin
 
     inserted as (
         insert into public.messages (
-            workspace_id, conversation_id, booking_id, direction, channel, kind, template_kind,
+            workspace_id, conversation_id, booking_id, booking_revision, direction, channel, kind, template_kind,
             subject, body, recipient, status, skip_reason, idempotency_key
         )
         select
-            d.workspace_id, d.conversation_id, d.booking_id, 'outbound', d.channel, 'automated', d.template_kind,
+            d.workspace_id, d.conversation_id, d.booking_id, d.booking_revision, 'outbound', d.channel, 'automated',
+            d.template_kind,
             d.subject, d.body, d.recipient,
             case when d.skip_reason is null then 'queued' else 'skipped' end,
             d.skip_reason, d.idempotency_key
@@ -636,7 +647,7 @@ end
 $$;
 
 comment on function private.queue_messages(private.message_request[]) is
-'Queues automated messages to contacts in the caller''s transaction, set-based: renders the workspace''s template per request and channel (from its parsed columns, one pass); nothing when the channel is off or has no template; skipped with a reason (automation_paused, no_email_address, no_phone_number, email_unsubscribed, recipient_cap: the per-recipient caps, which raise an abuse_suspected alert) when it cannot go; else queued with a deliver_message job {"message_id"}. Idempotent per key; returns how many messages it wrote.';
+'Queues automated messages to contacts in the caller''s transaction, set-based: renders the workspace''s template per request and channel (from its parsed columns, one pass); nothing when the channel is off or has no template; skipped with a reason (automation_paused, no_email_address, no_phone_number, email_unsubscribed, recipient_cap: the per-recipient caps, which raise an abuse_suspected alert) when it cannot go; else queued with a deliver_message job {"message_id"}. A message about a booking records the booking''s revision. Idempotent per key; returns how many messages it wrote.';
 
 create function private.queue_message(
     p_contact_id uuid,
@@ -655,7 +666,7 @@ as $$
 begin
     perform private.queue_messages(
         array[
-            row(p_contact_id, p_template_kind, p_channel, p_values, p_idempotency_key, p_booking_id)
+            row(p_contact_id, p_template_kind, p_channel, p_values, p_idempotency_key, p_booking_id, null)
         ]::private.message_request[]
     );
     return (
@@ -886,6 +897,79 @@ comment on function private.unsubscribe_email(uuid) is
 'edge_api (service_role), after verifying the signed one-click link of an email: the contact it went to (while that is '
 'still their address) gets no more non-transactional automated email (contacts.email_unsubscribed_at). Idempotent.';
 
+-- The manage link of a booking message is stored as '<base>/manage/…'; the token is put in
+-- only in what the claim hands the worker (private.derived_token), never in a row or a job.
+create function private.with_manage_token(p_body text, p_token text)
+returns text
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+as $$
+    select pg_catalog.replace(p_body, '/manage/…', '/manage/' || p_token);
+$$;
+
+comment on function private.with_manage_token(text, text) is
+'A booking message''s text as sent: its manage link ''/manage/…'' with the token in.';
+
+-- The one rule for a queued booking message whose booking changed after it was written: null
+-- while it is still true, else why it is skipped. A cancelled booking sends only its
+-- cancellation notice; a moved one (another revision) does not send what states the old time
+-- (a form request skipped so is requested again for the new time: private.request_forms_again).
+create function private.outdated_booking_message(
+    p_template_kind text, p_message_revision integer, p_booking_status text, p_booking_revision integer
+)
+returns text
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+as $$
+    select case
+        when p_template_kind = 'booking_cancelled' then null
+        when p_booking_status = 'cancelled' then 'booking_cancelled'
+        when p_message_revision <> p_booking_revision then 'booking_changed'
+    end;
+$$;
+
+comment on function private.outdated_booking_message(text, integer, text, integer) is
+'Why a message about a booking is no longer true (booking_cancelled, booking_changed), or null: the skip rule of '
+'claims and of booking changes.';
+
+-- A booking that moved or was cancelled skips its queued messages that no longer hold, in the
+-- transaction of the change: a worker claiming one at that moment waits for the row and then
+-- finds it skipped.
+create function private.skip_outdated_booking_messages(p_booking_id uuid)
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_skipped integer;
+begin
+    update public.messages as m
+    set
+        status = 'skipped',
+        skip_reason = private.outdated_booking_message(m.template_kind, m.booking_revision, b.status, b.revision)
+    from public.bookings as b
+    where
+        b.id = p_booking_id
+        and m.booking_id = b.id
+        and m.status = 'queued'
+        and private.outdated_booking_message(m.template_kind, m.booking_revision, b.status, b.revision) is not null;
+    get diagnostics v_skipped = row_count;
+    return v_skipped;
+end
+$$;
+
+comment on function private.skip_outdated_booking_messages(uuid) is
+'In the transaction that moves or cancels a booking: its queued messages that no longer hold become skipped '
+'(private.outdated_booking_message). Returns how many.';
+
 create function private.claim_message_deliveries(p_message_ids uuid[], p_claim_timeout interval)
 returns table (
     claimed boolean,
@@ -903,7 +987,8 @@ returns table (
     sender_email text,
     reply_to_email text,
     sms_from_number text,
-    list_unsubscribe boolean
+    list_unsubscribe boolean,
+    calendar_event jsonb
 )
 language plpgsql
 volatile
@@ -914,16 +999,20 @@ declare
     v_claimed uuid[];
 begin
     -- A message about a booking cancelled since it was queued is not sent (the cancellation
-    -- notice itself is); it becomes skipped and its job archived.
+    -- notice itself is), nor one written for an earlier revision of its booking (it moved: the
+    -- reschedule notice states the new time); it becomes skipped and its job archived. The change itself already skipped the queued
+    -- ones (private.skip_outdated_booking_messages, under the row locks a claim waits for); this
+    -- covers the claims being taken over.
     update public.messages as m
-    set status = 'skipped', skip_reason = 'booking_cancelled'
+    set
+        status = 'skipped',
+        skip_reason = private.outdated_booking_message(m.template_kind, m.booking_revision, b.status, b.revision)
     from public.bookings as b
     where
         m.id = any(p_message_ids)
-        and m.status = 'queued'
+        and (m.status = 'queued' or (m.status = 'sending' and m.claimed_at <= now() - p_claim_timeout))
         and b.id = m.booking_id
-        and b.status = 'cancelled'
-        and m.template_kind is distinct from 'booking_cancelled';
+        and private.outdated_booking_message(m.template_kind, m.booking_revision, b.status, b.revision) is not null;
     -- Nor an SMS to a number that texted STOP since it was queued (the HELP reply aside).
     update public.messages as m
     set status = 'skipped', skip_reason = 'sms_opted_out'
@@ -951,15 +1040,42 @@ begin
 
     return query
     select
-        true, m.status, null::integer, m.id, m.workspace_id, m.channel, m.recipient, m.subject, m.body,
+        true, m.status, null::integer, m.id, m.workspace_id, m.channel, m.recipient, m.subject,
+        coalesce(private.with_manage_token(m.body, k.token), m.body),
         m.attempts, m.idempotency_key,
         coalesce(s.sender_name, w.name), v.from_email, v.reply_to_email, v.sms_from_number,
-        m.channel = 'email' and m.conversation_id is not null and private.honours_unsubscribe(m.template_kind)
+        m.channel = 'email' and m.conversation_id is not null and private.honours_unsubscribe(m.template_kind),
+        -- What the worker's calendar invite (worker/calendar.py) says: the booking as the message
+        -- states it (an outdated message was skipped above), its revision as the SEQUENCE.
+        case
+            when
+                m.channel = 'email'
+                and m.template_kind in ('booking_confirmation', 'booking_rescheduled', 'booking_cancelled')
+                then pg_catalog.jsonb_build_object(
+                    'uid', b.id,
+                    'sequence', coalesce(m.booking_revision, b.revision),
+                    'method', case when m.template_kind = 'booking_cancelled' then 'CANCEL' else 'REQUEST' end,
+                    'starts_at', b.starts_at,
+                    'ends_at', b.ends_at,
+                    'timezone', w.timezone,
+                    'summary', t.name || ' (' || w.name || ')',
+                    'location', coalesce(t.location, w.name),
+                    'practitioner_name', coalesce(nullif(pr.full_name, ''), w.name),
+                    'manage_url', private.public_url('/manage/' || k.token)
+                )
+        end
     from public.messages as m
     inner join public.workspaces as w on m.workspace_id = w.id
     left join public.communication_settings as s on m.workspace_id = s.workspace_id
     -- Only identities the platform verified for this workspace; else its default.
     left join lateral private.workspace_senders(m.workspace_id) as v on true
+    left join public.bookings as b on m.booking_id = b.id
+    left join public.booking_types as t on b.booking_type_id = t.id
+    left join public.practitioners as p on b.practitioner_id = p.id
+    left join public.profiles as pr on p.user_id = pr.id
+    cross join lateral (
+        select case when b.manage_token_nonce is not null then private.derived_token(b.id, b.manage_token_nonce) end
+    ) as k (token)
     where m.id = any(v_claimed);
     -- The rest, in a new snapshot (so a row claimed by another worker meanwhile shows sending):
     -- final (archive the job), being sent by another worker (come back when that claim times
@@ -972,14 +1088,14 @@ begin
                 then greatest(1, ceil(extract(epoch from m.claimed_at + p_claim_timeout - now()))::integer)
         end,
         m.id, m.workspace_id, m.channel, null::text, null::text, null::text, m.attempts, m.idempotency_key,
-        null::text, null::text, null::text, null::text, false
+        null::text, null::text, null::text, null::text, false, null::jsonb
     from public.messages as m
     where m.id = any(p_message_ids) and m.id <> all(v_claimed);
 end
 $$;
 
 comment on function private.claim_message_deliveries(uuid[], interval) is
-'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true; list_unsubscribe: the email gets a one-click List-Unsubscribe); a queued one whose booking was cancelled since becomes skipped (booking_cancelled), an SMS to a number that texted STOP since becomes skipped (sms_opted_out). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
+'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true; a booking message''s body with its manage link''s token rebuilt, private.with_manage_token; list_unsubscribe: the email gets a one-click List-Unsubscribe); a claimable one whose booking was cancelled since becomes skipped (booking_cancelled), one written for an earlier revision of its booking skipped (booking_changed), an SMS to a number that texted STOP since becomes skipped (sms_opted_out). calendar_event: for a confirmation, reschedule or cancellation email, the booking''s invite (uid, sequence = revision, method REQUEST or CANCEL, start, end, zone, summary, location, practitioner, manage link). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
 
 create function private.claim_message(p_message_id uuid)
 returns table (
@@ -1080,7 +1196,7 @@ comment on function private.record_delivery(uuid, text, text, text, text) is
 'Worker: stores a delivery outcome on a message being sent: sent, delivered, failed (final: raises a message_failed alert) or queued (to retry), with provider, provider id and error. Outcomes that would move a message backwards are ignored (the row is returned as it is). Errors: not_found.';
 
 create function private.booking_message_values(p_booking_ids uuid[])
-returns table (booking_id uuid, template_values jsonb)
+returns table (booking_id uuid, revision integer, template_values jsonb)
 language plpgsql
 stable
 security definer
@@ -1089,13 +1205,13 @@ set plan_cache_mode = force_generic_plan
 set plan_cache_mode = force_generic_plan
 as $$
 declare
-    v_base_url text := private.public_url('');
-    v_manage_token text := nullif(pg_catalog.current_setting('careops.manage_token', true), '');
+    v_manage_url text := private.public_url('/manage/…');
 begin
     -- plpgsql keeps this plan; a non-inlined SQL function is planned on every call.
     return query
     select
         b.id,
+        b.revision,
         pg_catalog.jsonb_build_object(
             'contact_name', c.name,
             'workspace_name', w.name,
@@ -1107,7 +1223,9 @@ begin
             'ends_at_local',
             pg_catalog.to_char(b.ends_at at time zone w.timezone, 'YYYY-MM-DD HH24:MI') || ' (' || w.timezone || ')',
             'location', coalesce(t.location, w.name),
-            'manage_url', coalesce(v_base_url || '/manage/' || v_manage_token, v_base_url || '/' || w.slug)
+            -- The token is a secret: the message keeps '/manage/…', the claim puts the token in
+            -- (private.with_manage_token) when the worker takes the message to send it.
+            'manage_url', v_manage_url
         )
     from public.bookings as b
     inner join public.workspaces as w on b.workspace_id = w.id
@@ -1120,7 +1238,7 @@ end
 $$;
 
 comment on function private.booking_message_values(uuid[]) is
-'The placeholder values of booking messages, per booking: contact, workspace, type, practitioner, local start and end, location, manage link.';
+'The placeholder values of booking messages, per booking and the revision they were read at: contact, workspace, type, practitioner, local start and end, location, manage link (<base>/manage/…: the token goes in at delivery, private.with_manage_token).';
 
 create function private.queue_booking_message(p_booking_id uuid, p_template_kind text, p_cause text)
 returns void
@@ -1135,7 +1253,7 @@ begin
         array(
             select row(
                 b.contact_id, p_template_kind, null, v.template_values,
-                format('%s:%s:%s', p_template_kind, b.id, p_cause), b.id
+                format('%s:%s:%s', p_template_kind, b.id, p_cause), b.id, v.revision
             )::private.message_request
             from public.bookings as b
             inner join private.booking_message_values(array[p_booking_id]) as v on b.id = v.booking_id
@@ -1218,7 +1336,7 @@ begin
                     'contact_name', new.name,
                     'workspace_name', (select w.name from public.workspaces as w where w.id = new.workspace_id)
                 ),
-                format('welcome:%s', new.id), null
+                format('welcome:%s', new.id), null, null
             )
         ]::private.message_request[]
     );
@@ -1253,7 +1371,7 @@ begin
     v_requests := array[
         row(
             new.contact_id, 'booking_confirmation', null, v_values, format('booking_confirmation:%s:booked', new.id),
-            new.id
+            new.id, new.revision
         )::private.message_request
     ];
     for v_form in
@@ -1274,7 +1392,7 @@ begin
             v_values || pg_catalog.jsonb_build_object(
                 'form_name', v_form.name, 'form_url', private.public_url('/forms/' || v_token)
             ),
-            format('form_request:%s', v_submission_id), new.id
+            format('form_request:%s', v_submission_id), new.id, new.revision
         )::private.message_request;
     end loop;
     perform private.queue_messages(v_requests);
@@ -1285,6 +1403,71 @@ $$;
 comment on function private.announce_new_booking() is
 'Trigger: a new confirmed booking creates or reuses the contact''s conversation, queues the confirmation, and makes one pending form submission per active form attached to its type, each requested with its fill-in link.';
 
+-- A moved booking's form requests that were skipped before they went (they stated the old
+-- time) are requested again for the new time, with a new link: the old token was never sent,
+-- so the submission's hash is replaced. A request that went stays as it is.
+create function private.request_forms_again(p_booking_id uuid)
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_booking public.bookings;
+    v_values jsonb;
+    v_form record;
+    v_token text;
+    v_requests private.message_request[] := '{}';
+begin
+    select b.* into v_booking from public.bookings as b where b.id = p_booking_id;
+    select v.template_values into v_values from private.booking_message_values(array[p_booking_id]) as v;
+    for v_form in
+        select s.id, f.name
+        from public.form_submissions as s
+        inner join public.intake_forms as f on s.form_id = f.id
+        where
+            s.booking_id = p_booking_id
+            and s.status = 'pending'
+            and exists (
+                select 1 from public.messages as m
+                where
+                    m.booking_id = p_booking_id
+                    and m.template_kind = 'form_request'
+                    and m.skip_reason = 'booking_changed'
+                    and starts_with(m.idempotency_key, 'form_request:' || s.id || ':')
+            )
+            and not exists (
+                select 1 from public.messages as m
+                where
+                    m.booking_id = p_booking_id
+                    and m.template_kind = 'form_request'
+                    and m.status in ('queued', 'sending', 'sent', 'delivered', 'bounced', 'complained', 'failed')
+                    and starts_with(m.idempotency_key, 'form_request:' || s.id || ':')
+            )
+        order by f.name, s.id
+    loop
+        v_token := private.new_token();
+        update public.form_submissions as s set token_hash = private.token_hash(v_token) where s.id = v_form.id;
+        v_requests := v_requests || row(
+            v_booking.contact_id, 'form_request', null,
+            v_values || pg_catalog.jsonb_build_object(
+                'form_name', v_form.name, 'form_url', private.public_url('/forms/' || v_token)
+            ),
+            format('form_request:%s:r%s', v_form.id, v_booking.revision), p_booking_id, v_booking.revision
+        )::private.message_request;
+    end loop;
+    if cardinality(v_requests) = 0 then
+        return 0;
+    end if;
+    return private.queue_messages(v_requests);
+end
+$$;
+
+comment on function private.request_forms_again(uuid) is
+'After a move: each pending form of the booking whose request was skipped before it went (booking_changed) is '
+'requested again for the new time with a new link (the unsent token is replaced). Returns the messages written.';
+
 -- Cancelled / moved -> notice -----------------------------------------------------------------
 create function private.queue_cancellation_notice()
 returns trigger
@@ -1293,13 +1476,14 @@ security definer
 set search_path = ''
 as $$
 begin
+    perform private.skip_outdated_booking_messages(new.id);
     perform private.queue_booking_message(new.id, 'booking_cancelled', 'cancelled');
     return null;
 end
 $$;
 
 comment on function private.queue_cancellation_notice() is
-'Trigger: a booking that becomes cancelled sends the customer a cancellation notice.';
+'Trigger: a booking that becomes cancelled skips its queued messages (private.skip_outdated_booking_messages) and sends the customer a cancellation notice.';
 
 create function private.queue_reschedule_notice()
 returns trigger
@@ -1308,15 +1492,15 @@ security definer
 set search_path = ''
 as $$
 begin
-    perform private.queue_booking_message(
-        new.id, 'booking_rescheduled', pg_catalog.to_char(new.starts_at at time zone 'UTC', 'YYYYMMDD"T"HH24MISS"Z"')
-    );
+    perform private.skip_outdated_booking_messages(new.id);
+    perform private.queue_booking_message(new.id, 'booking_rescheduled', 'r' || new.revision);
+    perform private.request_forms_again(new.id);
     return null;
 end
 $$;
 
 comment on function private.queue_reschedule_notice() is
-'Trigger: a confirmed booking moved to another start sends the customer the new time (once per new start).';
+'Trigger: a confirmed booking moved to another start skips its queued messages stating the old time, sends the customer the new time (once per revision: every move) and requests its unsent forms again (private.request_forms_again).';
 
 -- Which bookings a sweep reminds: confirmed, starting within 24 hours (never past), not yet
 -- reminded for this start, and either booked at least 24 hours ahead or booked at least 12
@@ -1335,7 +1519,7 @@ begin
     -- Set-based: one statement records the due reminders (a concurrent sweep waits on the
     -- primary key, then records nothing), one queues all their messages.
     with due as (
-        select b.id, b.starts_at
+        select b.id, b.revision, b.starts_at
         from public.bookings as b
         where
             b.status = 'confirmed'
@@ -1344,27 +1528,25 @@ begin
             and (b.starts_at - b.created_at >= interval '24 hours' or b.created_at <= now() - interval '12 hours')
             and not exists (
                 select 1 from private.booking_reminders as r
-                where r.booking_id = b.id and r.starts_at = b.starts_at
+                where r.booking_id = b.id and r.revision = b.revision
             )
     ),
 
     reminded as (
-        insert into private.booking_reminders (booking_id, starts_at)
-        select d.id, d.starts_at from due as d
+        insert into private.booking_reminders (booking_id, revision)
+        select d.id, d.revision from due as d
         order by d.starts_at, d.id
-        on conflict (booking_id, starts_at) do nothing
-        returning booking_id, starts_at
+        on conflict (booking_id, revision) do nothing
+        returning booking_id, revision
     )
 
     select array_agg(
         row(
             b.contact_id, 'reminder', null, v.template_values,
-            format(
-                'reminder:%s:%s', b.id, pg_catalog.to_char(r.starts_at at time zone 'UTC', 'YYYYMMDD"T"HH24MISS"Z"')
-            ),
-            b.id
+            format('reminder:%s:r%s', b.id, r.revision),
+            b.id, r.revision
         )::private.message_request
-        order by r.starts_at, b.id
+        order by b.starts_at, b.id
     )
     into v_requests
     from reminded as r
@@ -1379,7 +1561,7 @@ end
 $$;
 
 comment on function private.send_due_reminders() is
-'Every 30 minutes (careops_send_due_reminders): queues the reminder (email and SMS where possible) of each confirmed booking starting in the next 24 hours, once per start; bookings made less than 12 hours ago for the next day are not reminded. Returns how many bookings were reminded. Safe to run twice or concurrently.';
+'Every 30 minutes (careops_send_due_reminders): queues the reminder (email and SMS where possible) of each confirmed booking starting in the next 24 hours, once per revision of the booking (every move makes it due again); bookings made less than 12 hours ago for the next day are not reminded. Returns how many bookings were reminded. Safe to run twice or concurrently.';
 
 create function private.raise_malformed_job_alert(p_queue text, p_msg_id bigint, p_job_kind text, p_error text)
 returns uuid
@@ -1447,7 +1629,8 @@ returns table (
     sender_email text,
     reply_to_email text,
     sms_from_number text,
-    list_unsubscribe boolean
+    list_unsubscribe boolean,
+    calendar_event jsonb
 )
 language plpgsql
 volatile
@@ -1764,6 +1947,18 @@ grant execute on function
 private.booking_message_values(uuid[]),
 private.queue_booking_message(uuid, text, text),
 private.send_due_reminders()
+to service_role;
+
+revoke execute on function
+private.request_forms_again(uuid),
+private.with_manage_token(text, text),
+private.outdated_booking_message(text, integer, text, integer),
+private.skip_outdated_booking_messages(uuid)
+from public;
+
+grant execute on function
+private.outdated_booking_message(text, integer, text, integer),
+private.skip_outdated_booking_messages(uuid)
 to service_role;
 
 revoke execute on function

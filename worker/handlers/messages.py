@@ -42,6 +42,7 @@ from typing import Any
 import psycopg
 
 from worker import unsubscribe
+from worker.invites import add_to_calendar_links, invite
 from worker.jobs import Job, MalformedJob, job_log
 from worker.providers import DeliveryError, EmailMessage, Message, SmsMessage
 from worker.registry import job
@@ -83,13 +84,22 @@ def outgoing(row: dict[str, Any], settings: Settings) -> Message:
         headers = unsubscribe.headers(
             settings.unsubscribe_base_url, settings.unsubscribe_signing_secret, row["message_id"]
         )
+    text, attachments = row["body"], ()
+    event = row.get("calendar_event")
+    if event is not None:
+        # A booking email: the invite (organizer: the address it comes from) and, unless it
+        # cancels, add-to-calendar links.
+        attachments = (invite(event, (name, address), row["recipient"]),)
+        if event["method"] != "CANCEL":
+            text = f"{text}\n\n{add_to_calendar_links(event)}"
     return EmailMessage(
         to=row["recipient"],
         subject=row["subject"] or "",
-        text=row["body"],
+        text=text,
         sender=formataddr((name, address)) if address else None,
         reply_to=row["reply_to_email"],
         headers=headers,
+        attachments=attachments,
     )
 
 

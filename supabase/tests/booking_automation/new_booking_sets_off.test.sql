@@ -109,11 +109,11 @@ select ok(
         select
             m.body like '%with Olive Owner is booked for 2030-07-01 14:00 (Europe/Paris)'
             || ' (until 2030-07-01 15:00 (Europe/Paris)).%Where: 1 Rue de la Paix%'
-            || 'https://app.example.test/north-clinic%'
+            || 'https://app.example.test/manage/…%'
         from public.messages as m
         where m.template_kind = 'booking_confirmation' and m.channel = 'email'
     ),
-    'the confirmation names the practitioner, the local times, the place and a link'
+    'the confirmation names the practitioner, the local times, the place and the manage link (no token)'
 );
 
 select is((select count(*)::int from public.conversations), 1, 'the conversation is reused');

@@ -81,7 +81,7 @@ select throws_ok(
 );
 select tests.authenticate_as_service_role();
 select throws_ok(
-    'select secret from private.invitation_token_keys',
+    'select secret from private.token_keys',
     '42501', null, 'not even service_role reads the key'
 );
 

@@ -101,7 +101,7 @@ select is_empty(
 
 select results_eq(
     $$
-        select r.booking_id, r.starts_at = b.starts_at, r.reminded_at
+        select r.booking_id, r.revision = b.revision, r.reminded_at
         from private.booking_reminders as r join public.bookings as b on b.id = r.booking_id
         order by r.booking_id
     $$,
@@ -111,7 +111,7 @@ select results_eq(
         ('b1000000-0000-0000-0000-000000000005'::uuid, true, now()),
         ('b1000000-0000-0000-0000-000000000006'::uuid, true, now())
     $$,
-    'the reminded bookings are recorded with the start they were reminded for'
+    'the reminded bookings are recorded with the revision they were reminded for'
 );
 
 select is(private.send_due_reminders(), 0, 'a second sweep in a row reminds nobody');
@@ -124,7 +124,7 @@ where id = 'b1000000-0000-0000-0000-000000000001';
 select is_empty(
     $$
         select 1 from private.booking_reminders as r join public.bookings as b on b.id = r.booking_id
-        where b.id = 'b1000000-0000-0000-0000-000000000001' and r.starts_at = b.starts_at
+        where b.id = 'b1000000-0000-0000-0000-000000000001' and r.revision = b.revision
     $$,
     'rescheduling leaves the new start without a reminder'
 );

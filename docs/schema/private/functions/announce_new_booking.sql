@@ -18,7 +18,7 @@ begin
     v_requests := array[
         row(
             new.contact_id, 'booking_confirmation', null, v_values, format('booking_confirmation:%s:booked', new.id),
-            new.id
+            new.id, new.revision
         )::private.message_request
     ];
     for v_form in
@@ -39,7 +39,7 @@ begin
             v_values || pg_catalog.jsonb_build_object(
                 'form_name', v_form.name, 'form_url', private.public_url('/forms/' || v_token)
             ),
-            format('form_request:%s', v_submission_id), new.id
+            format('form_request:%s', v_submission_id), new.id, new.revision
         )::private.message_request;
     end loop;
     perform private.queue_messages(v_requests);

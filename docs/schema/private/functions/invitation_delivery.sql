@@ -11,7 +11,7 @@ CREATE FUNCTION private.invitation_delivery(p_invitation_id uuid) RETURNS TABLE(
         i.email,
         i.role,
         coalesce(nullif(p.full_name, ''), p.email),
-        case when s.is_open and i.token_nonce is not null then private.invitation_token(i.id, i.token_nonce) end,
+        case when s.is_open and i.token_nonce is not null then private.derived_token(i.id, i.token_nonce) end,
         i.expires_at,
         s.is_open
     from public.invitations as i

@@ -40,8 +40,10 @@ CREATE FUNCTION private.practitioner_windows(p_workspace_id uuid, p_from date, p
     select
         lw.practitioner_id,
         lw.local_date,
-        (lw.local_date + lw.start_time) at time zone workspace.timezone as starts_at,
-        (lw.local_date + lw.end_time) at time zone workspace.timezone as ends_at
+        -- The slot search's rule (private.available_slots): a repeated local time is its first
+        -- occurrence, a skipped one takes the offset from before the gap.
+        private.window_bound(lw.local_date + lw.start_time, workspace.timezone) as starts_at,
+        private.window_bound(lw.local_date + lw.end_time, workspace.timezone) as ends_at
     from local_windows as lw
     cross join workspace
     order by lw.practitioner_id, starts_at;
@@ -49,7 +51,7 @@ $$;
 
 ALTER FUNCTION private.practitioner_windows(p_workspace_id uuid, p_from date, p_to date) OWNER TO postgres;
 
-COMMENT ON FUNCTION private.practitioner_windows(p_workspace_id uuid, p_from date, p_to date) IS 'Open windows of each active practitioner for local dates p_from..p_to as instants (workspace zone, DST-correct).';
+COMMENT ON FUNCTION private.practitioner_windows(p_workspace_id uuid, p_from date, p_to date) IS 'Open windows of each active practitioner for local dates p_from..p_to as instants (workspace zone, DST-correct: private.window_bound, the rule of the slot search).';
 
 REVOKE ALL ON FUNCTION private.practitioner_windows(p_workspace_id uuid, p_from date, p_to date) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.practitioner_windows(p_workspace_id uuid, p_from date, p_to date) TO authenticated;

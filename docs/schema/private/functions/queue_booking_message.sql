@@ -10,7 +10,7 @@ begin
         array(
             select row(
                 b.contact_id, p_template_kind, null, v.template_values,
-                format('%s:%s:%s', p_template_kind, b.id, p_cause), b.id
+                format('%s:%s:%s', p_template_kind, b.id, p_cause), b.id, v.revision
             )::private.message_request
             from public.bookings as b
             inner join private.booking_message_values(array[p_booking_id]) as v on b.id = v.booking_id

@@ -5,6 +5,7 @@ CREATE FUNCTION private.queue_cancellation_notice() RETURNS trigger
     SET search_path TO ''
     AS $$
 begin
+    perform private.skip_outdated_booking_messages(new.id);
     perform private.queue_booking_message(new.id, 'booking_cancelled', 'cancelled');
     return null;
 end
@@ -12,6 +13,6 @@ $$;
 
 ALTER FUNCTION private.queue_cancellation_notice() OWNER TO postgres;
 
-COMMENT ON FUNCTION private.queue_cancellation_notice() IS 'Trigger: a booking that becomes cancelled sends the customer a cancellation notice.';
+COMMENT ON FUNCTION private.queue_cancellation_notice() IS 'Trigger: a booking that becomes cancelled skips its queued messages (private.skip_outdated_booking_messages) and sends the customer a cancellation notice.';
 
 REVOKE ALL ON FUNCTION private.queue_cancellation_notice() FROM PUBLIC;

@@ -5,15 +5,15 @@ CREATE FUNCTION private.queue_reschedule_notice() RETURNS trigger
     SET search_path TO ''
     AS $$
 begin
-    perform private.queue_booking_message(
-        new.id, 'booking_rescheduled', pg_catalog.to_char(new.starts_at at time zone 'UTC', 'YYYYMMDD"T"HH24MISS"Z"')
-    );
+    perform private.skip_outdated_booking_messages(new.id);
+    perform private.queue_booking_message(new.id, 'booking_rescheduled', 'r' || new.revision);
+    perform private.request_forms_again(new.id);
     return null;
 end
 $$;
 
 ALTER FUNCTION private.queue_reschedule_notice() OWNER TO postgres;
 
-COMMENT ON FUNCTION private.queue_reschedule_notice() IS 'Trigger: a confirmed booking moved to another start sends the customer the new time (once per new start).';
+COMMENT ON FUNCTION private.queue_reschedule_notice() IS 'Trigger: a confirmed booking moved to another start skips its queued messages stating the old time, sends the customer the new time (once per revision: every move) and requests its unsent forms again (private.request_forms_again).';
 
 REVOKE ALL ON FUNCTION private.queue_reschedule_notice() FROM PUBLIC;

@@ -17,7 +17,7 @@ begin
                     'contact_name', new.name,
                     'workspace_name', (select w.name from public.workspaces as w where w.id = new.workspace_id)
                 ),
-                format('welcome:%s', new.id), null
+                format('welcome:%s', new.id), null, null
             )
         ]::private.message_request[]
     );

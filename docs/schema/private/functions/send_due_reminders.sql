@@ -10,7 +10,7 @@ begin
     -- Set-based: one statement records the due reminders (a concurrent sweep waits on the
     -- primary key, then records nothing), one queues all their messages.
     with due as (
-        select b.id, b.starts_at
+        select b.id, b.revision, b.starts_at
         from public.bookings as b
         where
             b.status = 'confirmed'
@@ -19,27 +19,25 @@ begin
             and (b.starts_at - b.created_at >= interval '24 hours' or b.created_at <= now() - interval '12 hours')
             and not exists (
                 select 1 from private.booking_reminders as r
-                where r.booking_id = b.id and r.starts_at = b.starts_at
+                where r.booking_id = b.id and r.revision = b.revision
             )
     ),
 
     reminded as (
-        insert into private.booking_reminders (booking_id, starts_at)
-        select d.id, d.starts_at from due as d
+        insert into private.booking_reminders (booking_id, revision)
+        select d.id, d.revision from due as d
         order by d.starts_at, d.id
-        on conflict (booking_id, starts_at) do nothing
-        returning booking_id, starts_at
+        on conflict (booking_id, revision) do nothing
+        returning booking_id, revision
     )
 
     select array_agg(
         row(
             b.contact_id, 'reminder', null, v.template_values,
-            format(
-                'reminder:%s:%s', b.id, pg_catalog.to_char(r.starts_at at time zone 'UTC', 'YYYYMMDD"T"HH24MISS"Z"')
-            ),
-            b.id
+            format('reminder:%s:r%s', b.id, r.revision),
+            b.id, r.revision
         )::private.message_request
-        order by r.starts_at, b.id
+        order by b.starts_at, b.id
     )
     into v_requests
     from reminded as r
@@ -55,7 +53,7 @@ $$;
 
 ALTER FUNCTION private.send_due_reminders() OWNER TO postgres;
 
-COMMENT ON FUNCTION private.send_due_reminders() IS 'Every 30 minutes (careops_send_due_reminders): queues the reminder (email and SMS where possible) of each confirmed booking starting in the next 24 hours, once per start; bookings made less than 12 hours ago for the next day are not reminded. Returns how many bookings were reminded. Safe to run twice or concurrently.';
+COMMENT ON FUNCTION private.send_due_reminders() IS 'Every 30 minutes (careops_send_due_reminders): queues the reminder (email and SMS where possible) of each confirmed booking starting in the next 24 hours, once per revision of the booking (every move makes it due again); bookings made less than 12 hours ago for the next day are not reminded. Returns how many bookings were reminded. Safe to run twice or concurrently.';
 
 REVOKE ALL ON FUNCTION private.send_due_reminders() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.send_due_reminders() TO service_role;

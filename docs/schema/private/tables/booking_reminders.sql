@@ -2,16 +2,16 @@
 
 CREATE TABLE private.booking_reminders (
     booking_id uuid NOT NULL,
-    starts_at timestamp with time zone NOT NULL,
+    revision integer NOT NULL,
     reminded_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 ALTER TABLE private.booking_reminders OWNER TO postgres;
 
-COMMENT ON TABLE private.booking_reminders IS 'Reminders sent: one row per booking and start (private.send_due_reminders); a moved booking is reminded again for its new start.';
+COMMENT ON TABLE private.booking_reminders IS 'Reminders sent: one row per booking and revision (private.send_due_reminders); a moved booking is reminded again.';
 
 ALTER TABLE ONLY private.booking_reminders
-    ADD CONSTRAINT booking_reminders_pkey PRIMARY KEY (booking_id, starts_at);
+    ADD CONSTRAINT booking_reminders_pkey PRIMARY KEY (booking_id, revision);
 
 ALTER TABLE ONLY private.booking_reminders
     ADD CONSTRAINT booking_reminders_booking_id_fkey FOREIGN KEY (booking_id) REFERENCES public.bookings(id) ON DELETE CASCADE;

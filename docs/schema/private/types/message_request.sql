@@ -6,9 +6,10 @@ CREATE TYPE private.message_request AS (
 	channel text,
 	template_values jsonb,
 	idempotency_key text,
-	booking_id uuid
+	booking_id uuid,
+	booking_revision integer
 );
 
 ALTER TYPE private.message_request OWNER TO postgres;
 
-COMMENT ON TYPE private.message_request IS 'One automated message to queue for a contact (channel null: every channel; the key then ends in :<channel>).';
+COMMENT ON TYPE private.message_request IS 'One automated message to queue for a contact (channel null: every channel; the key then ends in :<channel>); booking_revision: the revision of the booking its values were read from (null: not checked at delivery).';

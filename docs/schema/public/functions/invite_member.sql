@@ -71,7 +71,7 @@ begin
         and i.revoked_at is null;
 
     invitation_id := gen_random_uuid();
-    token := private.invitation_token(invitation_id, v_nonce);
+    token := private.derived_token(invitation_id, v_nonce);
     insert into public.invitations (id, workspace_id, email, role, token_hash, token_nonce, invited_by, expires_at)
     values (
         invitation_id,

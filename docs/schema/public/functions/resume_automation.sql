@@ -6,12 +6,51 @@ CREATE FUNCTION public.resume_automation(p_conversation_id uuid) RETURNS public.
     AS $$
 declare
     v_conversation public.conversations := private.member_conversation(p_conversation_id);
+    v_resumed integer;
 begin
     if v_conversation.automation_paused_until is not null then
         update public.conversations as c
         set automation_paused_until = null, automation_paused_by = null
         where c.id = p_conversation_id
         returning c.* into v_conversation;
+        -- A reminder skipped during the pause goes now when it still holds: its booking is
+        -- confirmed, ahead and at the revision it states, and no reminder of that revision went.
+        with resumed as (
+            update public.messages as m
+            set status = 'queued', skip_reason = null
+            from public.bookings as b
+            where
+                m.conversation_id = p_conversation_id
+                and m.template_kind = 'reminder'
+                and m.status = 'skipped'
+                and m.skip_reason = 'automation_paused'
+                and b.id = m.booking_id
+                and b.status = 'confirmed'
+                and b.starts_at > now()
+                and m.booking_revision = b.revision
+                and not exists (
+                    select 1 from public.messages as o
+                    where
+                        o.booking_id = b.id
+                        and o.template_kind = 'reminder'
+                        and o.booking_revision = b.revision
+                        and o.status <> 'skipped'
+                )
+            returning m.id
+        )
+
+        select private.enqueue_jobs(
+            'deliver_message',
+            array(select pg_catalog.jsonb_build_object('message_id', r.id) from resumed as r order by r.id)
+        )
+        into v_resumed;
+        if v_resumed > 0 then
+            -- Queued again: the conversation moves up the inbox, as for any queued message.
+            update public.conversations as c
+            set last_message_at = now()
+            where c.id = p_conversation_id
+            returning c.* into v_conversation;
+        end if;
     end if;
     return v_conversation;
 end
@@ -19,7 +58,7 @@ $$;
 
 ALTER FUNCTION public.resume_automation(p_conversation_id uuid) OWNER TO postgres;
 
-COMMENT ON FUNCTION public.resume_automation(p_conversation_id uuid) IS 'Staff and owners: automated messages (reminders, notices) go to this contact again. Idempotent. Errors: not_authenticated, not_found.';
+COMMENT ON FUNCTION public.resume_automation(p_conversation_id uuid) IS 'Staff and owners: automated messages (reminders, notices) go to this contact again, and a reminder skipped during the pause is queued again when its booking is still confirmed, ahead and unmoved and no reminder of it went. Idempotent. Errors: not_authenticated, not_found.';
 
 REVOKE ALL ON FUNCTION public.resume_automation(p_conversation_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.resume_automation(p_conversation_id uuid) TO service_role;
