@@ -16,7 +16,6 @@ Examples per zone: CAREOPS_BOOKING_PROPERTY_EXAMPLES (default 6).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import uuid
 from collections.abc import Callable
@@ -33,7 +32,6 @@ from tests.support import Actor, acting_as
 from tests.test_available_slots_properties import ZONES, load, scenarios
 
 EXAMPLES = int(os.environ.get("CAREOPS_BOOKING_PROPERTY_EXAMPLES", "6"))
-MOVER_TOKEN = "property-mover-token"
 OTHER_STARTS = 24
 
 
@@ -99,10 +97,11 @@ def check(conn: psycopg.Connection, scenario: dict) -> None:
         ).fetchone()[0]
         rules = scenario["rules"]
         far = datetime.combine(scenario["last_day"] + timedelta(days=40), datetime.min.time(), UTC)
-        conn.execute(
+        mover_token = conn.execute(
             "insert into public.bookings (workspace_id, booking_type_id, practitioner_id, contact_id,"
-            " starts_at, ends_at, buffer_before_minutes, buffer_after_minutes, manage_token_hash)"
-            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " starts_at, ends_at, buffer_before_minutes, buffer_after_minutes)"
+            " values (%s, %s, %s, %s, %s, %s, %s, %s)"
+            " returning private.derived_token(id, manage_token_nonce)",
             [
                 workspace_id,
                 type_id,
@@ -112,9 +111,8 @@ def check(conn: psycopg.Connection, scenario: dict) -> None:
                 far + timedelta(minutes=rules.duration),
                 rules.buffer_before,
                 rules.buffer_after,
-                hashlib.sha256(MOVER_TOKEN.encode()).digest(),
             ],
-        )
+        ).fetchone()[0]
         with acting_as(conn, Actor.anon()):
             rows = conn.execute(
                 "select starts_at, practitioner_ids from public.get_available_slots("
@@ -138,7 +136,7 @@ def check(conn: psycopg.Connection, scenario: dict) -> None:
             def move(c: psycopg.Connection, at: datetime = starts_at) -> None:
                 c.execute(
                     "select * from public.reschedule_booking(p_token => %s, p_new_starts_at => %s)",
-                    [MOVER_TOKEN, at],
+                    [mover_token, at],
                 )
 
             checks = [("book, anyone", book, is_offered), ("reschedule", move, is_offered)]

@@ -17,8 +17,10 @@ from tests.stubs import ResendStub, SmtpStub
 from tests.support import Actor, rpc
 from worker.handlers.messages import outgoing
 from worker.providers import EmailMessage, ResendProvider, SmtpProvider
+from worker.settings import Settings
 
 EMAIL_FROM = "CareOps <bookings@careops.test>"
+SETTINGS = Settings(database_url="postgresql://u:p@127.0.0.1:1/db", email_from=EMAIL_FROM)  # type: ignore[arg-type]
 PARIS = ZoneInfo("Europe/Paris")
 # Paris moves from UTC+1 to UTC+2 on Sunday 2027-03-28: 10:00 is 09:00Z before, 08:00Z after.
 BEFORE_DST = datetime(2027, 3, 26, 10, 0, tzinfo=PARIS)
@@ -66,11 +68,11 @@ def test_invites_read_back_as_the_booking_across_a_dst_change_and_replace_each_o
     place = paris_place(conn)
     booked = book(conn, place, BEFORE_DST.astimezone(UTC))
     token = booked["manage_token"]
-    [confirmation] = [outgoing(row, EMAIL_FROM) for row in claimed_emails(conn, booked["booking_id"])]
+    [confirmation] = [outgoing(row, SETTINGS) for row in claimed_emails(conn, booked["booking_id"])]
     rpc(conn, Actor.anon(), "reschedule_booking", p_token=token, p_new_starts_at=AFTER_DST.astimezone(UTC))
-    [moved] = [outgoing(row, EMAIL_FROM) for row in claimed_emails(conn, booked["booking_id"])]
+    [moved] = [outgoing(row, SETTINGS) for row in claimed_emails(conn, booked["booking_id"])]
     rpc(conn, Actor.anon(), "cancel_booking", p_token=token)
-    [cancelled] = [outgoing(row, EMAIL_FROM) for row in claimed_emails(conn, booked["booking_id"])]
+    [cancelled] = [outgoing(row, SETTINGS) for row in claimed_emails(conn, booked["booking_id"])]
 
     parsed = []
     for email in (confirmation, moved, cancelled):
@@ -105,7 +107,7 @@ def test_invites_read_back_as_the_booking_across_a_dst_change_and_replace_each_o
 def test_booked_and_moved_emails_carry_add_to_calendar_links(conn: psycopg.Connection) -> None:
     place = paris_place(conn)
     booked = book(conn, place, AFTER_DST.astimezone(UTC))
-    [email] = [outgoing(row, EMAIL_FROM) for row in claimed_emails(conn, booked["booking_id"])]
+    [email] = [outgoing(row, SETTINGS) for row in claimed_emails(conn, booked["booking_id"])]
     assert isinstance(email, EmailMessage)
     links = {
         line.split(": ", 1)[0]: line.split(": ", 1)[1] for line in email.text.splitlines() if ": http" in line
@@ -117,7 +119,7 @@ def test_booked_and_moved_emails_carry_add_to_calendar_links(conn: psycopg.Conne
     assert (outlook["startdt"], outlook["enddt"]) == (["2027-03-30T08:00:00Z"], ["2027-03-30T08:45:00Z"])
     # A cancellation carries its CANCEL invite and no links to add it.
     rpc(conn, Actor.anon(), "cancel_booking", p_token=booked["manage_token"])
-    [cancelled] = [outgoing(row, EMAIL_FROM) for row in claimed_emails(conn, booked["booking_id"])]
+    [cancelled] = [outgoing(row, SETTINGS) for row in claimed_emails(conn, booked["booking_id"])]
     assert isinstance(cancelled, EmailMessage)
     assert "Add to your calendar" not in cancelled.text
     assert [attachment.filename for attachment in cancelled.attachments] == ["cancel.ics"]
@@ -140,7 +142,7 @@ def test_a_reminder_carries_no_invite(conn: psycopg.Connection) -> None:
     rows = {row["idempotency_key"].split(":")[0]: row for row in claimed_emails(conn, booking_id)}
     assert rows["booking_confirmation"]["calendar_event"] is not None
     assert rows["reminder"]["calendar_event"] is None
-    reminder = outgoing(rows["reminder"], EMAIL_FROM)
+    reminder = outgoing(rows["reminder"], SETTINGS)
     assert isinstance(reminder, EmailMessage)
     assert reminder.attachments == ()
 
@@ -148,7 +150,7 @@ def test_a_reminder_carries_no_invite(conn: psycopg.Connection) -> None:
 def invite_email(conn: psycopg.Connection) -> tuple[EmailMessage, str]:
     place = paris_place(conn)
     booked = book(conn, place, BEFORE_DST.astimezone(UTC))
-    [email] = [outgoing(row, EMAIL_FROM) for row in claimed_emails(conn, booked["booking_id"])]
+    [email] = [outgoing(row, SETTINGS) for row in claimed_emails(conn, booked["booking_id"])]
     assert isinstance(email, EmailMessage)
     return email, str(booked["booking_id"])
 

@@ -52,7 +52,6 @@ def test_every_metric_the_rules_and_the_dashboard_read_is_emitted() -> None:
         "careops_worker_jobs_total",
         "careops_cron_job_failed_runs_last_hour",
         "careops_abuse_caps_hit_last_day",
-        "careops_unroutable_inbound_messages",
     } <= used
 
 

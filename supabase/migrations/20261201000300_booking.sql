@@ -332,6 +332,21 @@ comment on function private.lock_booking_practitioners() is
 
 -- Every booking gets its manage token here, whatever inserts it: a random nonce and the
 -- sha256 of the token derived from it (private.derived_token); the token is never stored.
+-- The confirm link of a booking held as pending (past the per-email limit): derived from the
+-- same nonce with another purpose, so neither token reveals the other.
+create function private.confirm_token(p_booking_id uuid, p_nonce bytea)
+returns text
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select private.derived_token(p_booking_id, p_nonce || pg_catalog.convert_to('confirm', 'UTF8'));
+$$;
+
+comment on function private.confirm_token(uuid, bytea) is
+'The confirm token of a pending booking: private.derived_token of its id and its nonce followed by ''confirm''.';
+
 create function private.derive_manage_token()
 returns trigger
 language plpgsql
@@ -341,12 +356,16 @@ as $$
 begin
     new.manage_token_nonce := coalesce(new.manage_token_nonce, extensions.gen_random_bytes(16));
     new.manage_token_hash := private.token_hash(private.derived_token(new.id, new.manage_token_nonce));
+    if new.status = 'pending' then
+        new.confirm_token_hash := private.token_hash(private.confirm_token(new.id, new.manage_token_nonce));
+    end if;
     return new;
 end
 $$;
 
 comment on function private.derive_manage_token() is
-'Trigger: a new booking gets a manage token nonce and the sha256 of its derived token (private.derived_token).';
+'Trigger: a new booking gets a manage token nonce and the sha256 of its derived token (private.derived_token); a '
+'pending one also the sha256 of its confirm token (private.confirm_token). No token is stored.';
 
 create function private.count_booking_revision()
 returns trigger
@@ -1121,7 +1140,6 @@ declare
     v_new_contact boolean;
     v_booking_phone text;
     v_status text;
-    v_confirm_token text;
     v_waiting uuid [] := '{}'::uuid [];
 begin
     -- The active workspace and its active booking type (private.public_booking_target).
@@ -1343,7 +1361,6 @@ begin
             perform private.raise_error('booking_limit_reached');
         end if;
         v_status := 'pending';
-        v_confirm_token := private.new_token();
     end if;
 
     ends_at := p_starts_at + v_type.duration_minutes * interval '1 minute';
@@ -1364,7 +1381,7 @@ begin
                 values (
                     v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
                     v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes,
-                    (select auth.uid()), v_booking_phone, v_status, private.token_hash(v_confirm_token)
+                    (select auth.uid()), v_booking_phone, v_status, null
                 )
                 -- The manage token from the nonce that bookings_derive_manage_token gave the row.
                 returning b.id, private.derived_token(b.id, b.manage_token_nonce) into booking_id, manage_token;
@@ -1390,7 +1407,7 @@ begin
                 values (
                     v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
                     v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes,
-                    (select auth.uid()), v_booking_phone, v_status, private.token_hash(v_confirm_token)
+                    (select auth.uid()), v_booking_phone, v_status, null
                 )
                 -- The manage token from the nonce that bookings_derive_manage_token gave the row.
                 returning b.id, private.derived_token(b.id, b.manage_token_nonce) into booking_id, manage_token;
@@ -1407,7 +1424,7 @@ begin
         perform private.raise_error('slot_unavailable');
     end if;
     if v_status = 'pending' then
-        perform private.queue_booking_confirm_request(booking_id, v_confirm_token);
+        perform private.queue_booking_confirm_request(booking_id);
     end if;
 
     starts_at := p_starts_at;
@@ -2080,6 +2097,8 @@ grant all on public.bookings to service_role;
 revoke execute on function private.lock_booking_practitioners() from public;
 
 revoke execute on function private.derive_manage_token(), private.count_booking_revision() from public;
+
+revoke execute on function private.confirm_token(uuid, bytea) from public;
 
 grant update (max_active_bookings_per_email) on public.workspaces to authenticated;
 

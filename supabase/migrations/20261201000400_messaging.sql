@@ -897,9 +897,10 @@ comment on function private.unsubscribe_email(uuid) is
 'edge_api (service_role), after verifying the signed one-click link of an email: the contact it went to (while that is '
 'still their address) gets no more non-transactional automated email (contacts.email_unsubscribed_at). Idempotent.';
 
--- The manage link of a booking message is stored as '<base>/manage/…'; the token is put in
--- only in what the claim hands the worker (private.derived_token), never in a row or a job.
-create function private.with_manage_token(p_body text, p_token text)
+-- The links of a booking message are stored as '<base>/manage/…' and '<base>/confirm/…'; the
+-- tokens are put in only in what the claim hands the worker (private.derived_token,
+-- private.confirm_token), never in a row or a job.
+create function private.with_booking_tokens(p_body text, p_manage_token text, p_confirm_token text)
 returns text
 language sql
 immutable
@@ -907,11 +908,16 @@ parallel safe
 security invoker
 set search_path = ''
 as $$
-    select pg_catalog.replace(p_body, '/manage/…', '/manage/' || p_token);
+    select pg_catalog.replace(
+        coalesce(pg_catalog.replace(p_body, '/manage/…', '/manage/' || p_manage_token), p_body),
+        '/confirm/…',
+        coalesce('/confirm/' || p_confirm_token, '/confirm/…')
+    );
 $$;
 
-comment on function private.with_manage_token(text, text) is
-'A booking message''s text as sent: its manage link ''/manage/…'' with the token in.';
+comment on function private.with_booking_tokens(text, text, text) is
+'A booking message''s text as sent: its manage link ''/manage/…'' and confirm link ''/confirm/…'' with their tokens in '
+'(each left as it is when its token is null).';
 
 -- The one rule for a queued booking message whose booking changed after it was written: null
 -- while it is still true, else why it is skipped. A cancelled booking sends only its
@@ -1041,7 +1047,7 @@ begin
     return query
     select
         true, m.status, null::integer, m.id, m.workspace_id, m.channel, m.recipient, m.subject,
-        coalesce(private.with_manage_token(m.body, k.token), m.body),
+        private.with_booking_tokens(m.body, k.token, k.confirm_token),
         m.attempts, m.idempotency_key,
         coalesce(s.sender_name, w.name), v.from_email, v.reply_to_email, v.sms_from_number,
         m.channel = 'email' and m.conversation_id is not null and private.honours_unsubscribe(m.template_kind),
@@ -1074,8 +1080,13 @@ begin
     left join public.practitioners as p on b.practitioner_id = p.id
     left join public.profiles as pr on p.user_id = pr.id
     cross join lateral (
-        select case when b.manage_token_nonce is not null then private.derived_token(b.id, b.manage_token_nonce) end
-    ) as k (token)
+        select
+            case when b.manage_token_nonce is not null then private.derived_token(b.id, b.manage_token_nonce) end,
+            case
+                when b.status = 'pending' and b.manage_token_nonce is not null
+                    then private.confirm_token(b.id, b.manage_token_nonce)
+            end
+    ) as k (token, confirm_token)
     where m.id = any(v_claimed);
     -- The rest, in a new snapshot (so a row claimed by another worker meanwhile shows sending):
     -- final (archive the job), being sent by another worker (come back when that claim times
@@ -1095,7 +1106,7 @@ end
 $$;
 
 comment on function private.claim_message_deliveries(uuid[], interval) is
-'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true; a booking message''s body with its manage link''s token rebuilt, private.with_manage_token; list_unsubscribe: the email gets a one-click List-Unsubscribe); a claimable one whose booking was cancelled since becomes skipped (booking_cancelled), one written for an earlier revision of its booking skipped (booking_changed), an SMS to a number that texted STOP since becomes skipped (sms_opted_out). calendar_event: for a confirmation, reschedule or cancellation email, the booking''s invite (uid, sequence = revision, method REQUEST or CANCEL, start, end, zone, summary, location, practitioner, manage link). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
+'Worker, per pgmq read batch: private.claim_message_delivery for many messages in one statement. Every outbound queued message of p_message_ids (or sending one claimed longer than p_claim_timeout ago) moves to sending (attempts + 1, claimed_at = now()) and comes back with what to send (claimed true; a booking message''s body with its manage link''s token rebuilt, private.with_booking_tokens; list_unsubscribe: the email gets a one-click List-Unsubscribe); a claimable one whose booking was cancelled since becomes skipped (booking_cancelled), one written for an earlier revision of its booking skipped (booking_changed), an SMS to a number that texted STOP since becomes skipped (sms_opted_out). calendar_event: for a confirmation, reschedule or cancellation email, the booking''s invite (uid, sequence = revision, method REQUEST or CANCEL, start, end, zone, summary, location, practitioner, manage link). Every other existing message comes back with its status and claimed false (while another worker''s claim is live, retry_in_seconds until it times out); a message that is gone has no row.';
 
 create function private.claim_message(p_message_id uuid)
 returns table (
@@ -1224,7 +1235,7 @@ begin
             pg_catalog.to_char(b.ends_at at time zone w.timezone, 'YYYY-MM-DD HH24:MI') || ' (' || w.timezone || ')',
             'location', coalesce(t.location, w.name),
             -- The token is a secret: the message keeps '/manage/…', the claim puts the token in
-            -- (private.with_manage_token) when the worker takes the message to send it.
+            -- (private.with_booking_tokens) when the worker takes the message to send it.
             'manage_url', v_manage_url
         )
     from public.bookings as b
@@ -1238,7 +1249,7 @@ end
 $$;
 
 comment on function private.booking_message_values(uuid[]) is
-'The placeholder values of booking messages, per booking and the revision they were read at: contact, workspace, type, practitioner, local start and end, location, manage link (<base>/manage/…: the token goes in at delivery, private.with_manage_token).';
+'The placeholder values of booking messages, per booking and the revision they were read at: contact, workspace, type, practitioner, local start and end, location, manage link (<base>/manage/…: the token goes in at delivery, private.with_booking_tokens).';
 
 create function private.queue_booking_message(p_booking_id uuid, p_template_kind text, p_cause text)
 returns void
@@ -1267,7 +1278,7 @@ comment on function private.queue_booking_message(uuid, text, text) is
 
 -- To the address a pending booking was made for (anonymously, past the per-email limit): a link
 -- to confirm it. Email only: the number given with the booking may be the stranger's.
-create function private.queue_booking_confirm_request(p_booking_id uuid, p_token text)
+create function private.queue_booking_confirm_request(p_booking_id uuid)
 returns uuid
 language plpgsql
 volatile
@@ -1293,7 +1304,7 @@ begin
                 'If you did not ask for it, ignore this email: it is released in 24 hours.',
                 c.name, t.name, w.name,
                 pg_catalog.to_char(b.starts_at at time zone w.timezone, 'YYYY-MM-DD HH24:MI') || ' (' || w.timezone || ')',
-                private.public_url('/confirm/' || p_token)
+                private.public_url('/confirm/…')
             ),
             20000
         ),
@@ -1312,9 +1323,9 @@ begin
 end
 $$;
 
-comment on function private.queue_booking_confirm_request(uuid, text) is
-'Emails the contact of a pending booking the link that confirms it (/confirm/<token>, public_base_url); a bounced '
-'address gets nothing (skipped). Idempotent per booking.';
+comment on function private.queue_booking_confirm_request(uuid) is
+'Emails the contact of a pending booking the link that confirms it (/confirm/…: the token, private.confirm_token, goes '
+'in at delivery and is stored nowhere); a bounced address gets nothing (skipped). Idempotent per booking.';
 
 -- Someone who wrote first gets an answer from a person, not an automated welcome.
 create function private.queue_welcome_message()
@@ -1929,9 +1940,9 @@ revoke all on private.booking_reminders from public, anon, authenticated;
 
 grant select on private.booking_reminders to service_role;
 
-revoke execute on function private.queue_booking_confirm_request(uuid, text) from public;
+revoke execute on function private.queue_booking_confirm_request(uuid) from public;
 
-grant execute on function private.queue_booking_confirm_request(uuid, text) to service_role;
+grant execute on function private.queue_booking_confirm_request(uuid) to service_role;
 
 revoke execute on function
 private.booking_message_values(uuid[]),
@@ -1951,7 +1962,7 @@ to service_role;
 
 revoke execute on function
 private.request_forms_again(uuid),
-private.with_manage_token(text, text),
+private.with_booking_tokens(text, text, text),
 private.outdated_booking_message(text, integer, text, integer),
 private.skip_outdated_booking_messages(uuid)
 from public;
