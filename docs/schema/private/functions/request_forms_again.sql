@@ -9,7 +9,7 @@ declare
     v_values jsonb;
     v_form record;
     v_token text;
-    v_requests private.message_request[] := '{}';
+    v_requests private.message_request[] := '{}'::private.message_request[];
 begin
     select b.* into v_booking from public.bookings as b where b.id = p_booking_id;
     select v.template_values into v_values from private.booking_message_values(array[p_booking_id]) as v;
