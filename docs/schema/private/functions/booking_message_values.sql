@@ -25,7 +25,7 @@ begin
             pg_catalog.to_char(b.ends_at at time zone w.timezone, 'YYYY-MM-DD HH24:MI') || ' (' || w.timezone || ')',
             'location', coalesce(t.location, w.name),
             -- The token is a secret: the message keeps '/manage/…', the claim puts the token in
-            -- (private.with_manage_token) when the worker takes the message to send it.
+            -- (private.with_booking_tokens) when the worker takes the message to send it.
             'manage_url', v_manage_url
         )
     from public.bookings as b
@@ -40,7 +40,7 @@ $$;
 
 ALTER FUNCTION private.booking_message_values(p_booking_ids uuid[]) OWNER TO postgres;
 
-COMMENT ON FUNCTION private.booking_message_values(p_booking_ids uuid[]) IS 'The placeholder values of booking messages, per booking and the revision they were read at: contact, workspace, type, practitioner, local start and end, location, manage link (<base>/manage/…: the token goes in at delivery, private.with_manage_token).';
+COMMENT ON FUNCTION private.booking_message_values(p_booking_ids uuid[]) IS 'The placeholder values of booking messages, per booking and the revision they were read at: contact, workspace, type, practitioner, local start and end, location, manage link (<base>/manage/…: the token goes in at delivery, private.with_booking_tokens).';
 
 REVOKE ALL ON FUNCTION private.booking_message_values(p_booking_ids uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.booking_message_values(p_booking_ids uuid[]) TO service_role;

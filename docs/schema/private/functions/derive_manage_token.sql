@@ -7,12 +7,15 @@ CREATE FUNCTION private.derive_manage_token() RETURNS trigger
 begin
     new.manage_token_nonce := coalesce(new.manage_token_nonce, extensions.gen_random_bytes(16));
     new.manage_token_hash := private.token_hash(private.derived_token(new.id, new.manage_token_nonce));
+    if new.status = 'pending' then
+        new.confirm_token_hash := private.token_hash(private.confirm_token(new.id, new.manage_token_nonce));
+    end if;
     return new;
 end
 $$;
 
 ALTER FUNCTION private.derive_manage_token() OWNER TO postgres;
 
-COMMENT ON FUNCTION private.derive_manage_token() IS 'Trigger: a new booking gets a manage token nonce and the sha256 of its derived token (private.derived_token).';
+COMMENT ON FUNCTION private.derive_manage_token() IS 'Trigger: a new booking gets a manage token nonce and the sha256 of its derived token (private.derived_token); a pending one also the sha256 of its confirm token (private.confirm_token). No token is stored.';
 
 REVOKE ALL ON FUNCTION private.derive_manage_token() FROM PUBLIC;

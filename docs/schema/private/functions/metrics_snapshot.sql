@@ -14,13 +14,24 @@ begin
         from pgmq.metrics_all() as q
     ),
 
+    -- Failed runs of the last hour per job: a scan of cron.job_run_details, which
+    -- careops_prune_queue_archive keeps to 7 days (about 10,000 rows per job run every minute).
+    failed_runs as (
+        select d.jobid, count(*) as runs
+        from cron.job_run_details as d
+        where d.status = 'failed' and d.start_time > pg_catalog.now() - interval '1 hour'
+        group by d.jobid
+    ),
+
     jobs as (
         select
             coalesce(j.jobname::text, 'job-' || j.jobid::text) as job,
             j.active,
             last_run.status,
-            last_run.finished_at
+            last_run.finished_at,
+            coalesce(f.runs, 0) as failed_last_hour
         from cron.job as j
+        left join failed_runs as f on j.jobid = f.jobid
         left join lateral (
             -- The newest finished run; walks job_run_details backwards by runid.
             select d.status, coalesce(d.end_time, d.start_time) as finished_at
@@ -75,11 +86,15 @@ begin
         ),
         (8, 'careops_open_alerts', 'Open alerts by kind (malformed_job: system alerts without a workspace).'),
         (
-            9, 'careops_unroutable_inbound_messages',
+            9, 'careops_cron_job_failed_runs_last_hour',
+            'Runs of the pg_cron job that failed (cron.job_run_details status failed) in the last hour.'
+        ),
+        (
+            10, 'careops_unroutable_inbound_messages',
             'Inbound SMS and email no active workspace receives (kept in unroutable_messages), by channel.'
         ),
         (
-            10, 'careops_abuse_caps_hit_last_day',
+            11, 'careops_abuse_caps_hit_last_day',
             'Caps reached in the last 24 hours: recipient (automated messages skipped), email, phone, client_address '
             '(anonymous bookings, cancellations and moves).'
         )
@@ -114,6 +129,12 @@ begin
             round(extract(epoch from pg_catalog.clock_timestamp() - j.finished_at), 3)
         from jobs as j
         where j.finished_at is not null
+        union all
+        select
+            'careops_cron_job_failed_runs_last_hour',
+            pg_catalog.jsonb_build_object('job', j.job),
+            j.failed_last_hour::numeric
+        from jobs as j
         union all
         select
             'careops_messages',
@@ -171,7 +192,7 @@ $$;
 
 ALTER FUNCTION private.metrics_snapshot() OWNER TO postgres;
 
-COMMENT ON FUNCTION private.metrics_snapshot() IS 'Database metrics as Prometheus gauge families [{name, help, samples: [{labels, value}]}]: pgmq queue depth and oldest message age, pg_cron jobs'' state and last run, outbound messages by status/provider/channel, delivery retries, open alerts by kind, inbound no workspace receives, abuse caps reached, and private.business_metric_families (bookings created, forms completed, messages sent today). service_role only.';
+COMMENT ON FUNCTION private.metrics_snapshot() IS 'Database metrics as Prometheus gauge families [{name, help, samples: [{labels, value}]}]: pgmq queue depth and oldest message age, pg_cron jobs'' state, last run and failed runs of the last hour, outbound messages by status/provider/channel, delivery retries, open alerts by kind, inbound no workspace receives, abuse caps reached, and private.business_metric_families (bookings created, forms completed, messages sent today). service_role only.';
 
 REVOKE ALL ON FUNCTION private.metrics_snapshot() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.metrics_snapshot() TO service_role;

@@ -7,6 +7,12 @@ CREATE FUNCTION private.queue_messages(p_requests private.message_request[]) RET
     AS $$
 declare
     v_written integer;
+    -- Automated messages to one address or number over rolling windows, counted on what was
+    -- queued to go (not on live bookings): per workspace, and across the platform.
+    v_workspace_hour integer := private.setting_integer('messages_per_recipient_workspace_hour', 12);
+    v_workspace_day integer := private.setting_integer('messages_per_recipient_workspace_day', 40);
+    v_platform_hour integer := private.setting_integer('messages_per_recipient_platform_hour', 24);
+    v_platform_day integer := private.setting_integer('messages_per_recipient_platform_day', 80);
 begin
     -- Every contact written to has its conversation (race-safe: the unique index decides).
     insert into public.conversations (workspace_id, contact_id)
@@ -23,11 +29,20 @@ begin
             r.booking_revision,
             r.template_kind,
             t.channel,
-            case t.channel when 'email' then c.email else c.phone end as recipient,
+            -- A booking's SMS go to the number given with it when that is not the contact's own.
+            case t.channel when 'email' then c.email else coalesce(b.contact_phone, c.phone) end as recipient,
             case
                 when v.automation_paused_until > now() then 'automation_paused'
                 when t.channel = 'email' and c.email is null then 'no_email_address'
-                when t.channel = 'sms' and c.phone is null then 'no_phone_number'
+                when t.channel = 'sms' and coalesce(b.contact_phone, c.phone) is null then 'no_phone_number'
+                when
+                    t.channel = 'email' and c.email_unsubscribed_at is not null
+                    and private.honours_unsubscribe(r.template_kind)
+                    then 'email_unsubscribed'
+                when
+                    sent.workspace_hour >= v_workspace_hour or sent.workspace_day >= v_workspace_day
+                    or sent.platform_hour >= v_platform_hour or sent.platform_day >= v_platform_day
+                    then 'recipient_cap'
             end as skip_reason,
             pg_catalog.format(
                 t.subject_format,
@@ -56,6 +71,23 @@ begin
         inner join public.communication_settings as s on c.workspace_id = s.workspace_id
         inner join public.message_templates as t on c.workspace_id = t.workspace_id and r.template_kind = t.kind
         inner join public.conversations as v on c.workspace_id = v.workspace_id and c.id = v.contact_id
+        left join public.bookings as b on r.booking_id = b.id
+        left join lateral (
+            select
+                count(*) filter (
+                    where m.workspace_id = c.workspace_id and m.created_at > now() - interval '1 hour'
+                ) as workspace_hour,
+                count(*) filter (where m.workspace_id = c.workspace_id) as workspace_day,
+                count(*) filter (where m.created_at > now() - interval '1 hour') as platform_hour,
+                count(*) as platform_day
+            from public.messages as m
+            where
+                m.recipient = case t.channel when 'email' then c.email else coalesce(b.contact_phone, c.phone) end
+                and m.direction = 'outbound'
+                and m.kind = 'automated'
+                and m.status <> 'skipped'
+                and m.created_at > now() - interval '1 day'
+        ) as sent on true
         where
             case t.channel when 'email' then s.email_enabled when 'sms' then s.sms_enabled else false end
             and (r.channel is null or r.channel = t.channel)
@@ -75,7 +107,16 @@ begin
         from candidates as d
         order by d.ordinal, d.channel
         on conflict (workspace_id, idempotency_key) do nothing
-        returning id, conversation_id, status
+        returning id, workspace_id, conversation_id, status, skip_reason
+    ),
+
+    -- A workspace whose automated messages hit a cap is told (once while the alert is open).
+    capped as (
+        select private.raise_alert(
+            w.workspace_id, 'abuse_suspected', 'workspace', w.workspace_id,
+            'Automated messages to one address or number reached the cap; more are recorded as skipped (recipient_cap).'
+        ) as alert_id
+        from (select distinct i.workspace_id from inserted as i where i.skip_reason = 'recipient_cap') as w
     ),
 
     jobs as (
@@ -100,14 +141,14 @@ begin
     select (select count(*) from inserted)::integer
     into v_written
     from jobs
-    where jobs.enqueued >= 0 and (select count(*) from touched) >= 0;
+    where jobs.enqueued >= 0 and (select count(*) from touched) >= 0 and (select count(*) from capped) >= 0;
     return v_written;
 end
 $$;
 
 ALTER FUNCTION private.queue_messages(p_requests private.message_request[]) OWNER TO postgres;
 
-COMMENT ON FUNCTION private.queue_messages(p_requests private.message_request[]) IS 'Queues automated messages to contacts in the caller''s transaction, set-based: renders the workspace''s template per request and channel (from its parsed columns, one pass); nothing when the channel is off or has no template; skipped with a reason (automation_paused, no_email_address, no_phone_number) when it cannot go; else queued with a deliver_message job {"message_id"}. A message about a booking records the booking''s revision. Idempotent per key; returns how many messages it wrote.';
+COMMENT ON FUNCTION private.queue_messages(p_requests private.message_request[]) IS 'Queues automated messages to contacts in the caller''s transaction, set-based: renders the workspace''s template per request and channel (from its parsed columns, one pass); nothing when the channel is off or has no template; skipped with a reason (automation_paused, no_email_address, no_phone_number, email_unsubscribed, recipient_cap: the per-recipient caps, which raise an abuse_suspected alert) when it cannot go; else queued with a deliver_message job {"message_id"}. A message about a booking records the booking''s revision. Idempotent per key; returns how many messages it wrote.';
 
 REVOKE ALL ON FUNCTION private.queue_messages(p_requests private.message_request[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.queue_messages(p_requests private.message_request[]) TO service_role;

@@ -22,16 +22,20 @@ CREATE TABLE public.bookings (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     closed_at timestamp with time zone,
     closed_by uuid,
+    contact_phone text,
+    confirm_token_hash bytea,
     revision integer DEFAULT 1 NOT NULL,
     manage_token_nonce bytea,
     CONSTRAINT bookings_buffer_range CHECK ((((buffer_before_minutes >= 0) AND (buffer_before_minutes <= 240)) AND ((buffer_after_minutes >= 0) AND (buffer_after_minutes <= 240)))),
     CONSTRAINT bookings_cancelled_when_cancelled CHECK (((status = 'cancelled'::text) = (cancelled_at IS NOT NULL))),
+    CONSTRAINT bookings_contact_phone_is_e164 CHECK ((contact_phone ~ '^\+[1-9][0-9]{6,14}$'::text)),
     CONSTRAINT bookings_ends_after_start CHECK ((ends_at > starts_at)),
     CONSTRAINT bookings_manage_token_nonce_length CHECK ((octet_length(manage_token_nonce) = 16)),
     CONSTRAINT bookings_notes_are_clean CHECK (((notes IS NULL) OR private.is_clean_multiline_text(notes, 2000))),
+    CONSTRAINT bookings_pending_have_a_confirm_token CHECK (((status <> 'pending'::text) OR (confirm_token_hash IS NOT NULL))),
     CONSTRAINT bookings_reason_is_clean CHECK (((cancellation_reason IS NULL) OR private.is_clean_multiline_text(cancellation_reason, 500))),
     CONSTRAINT bookings_revision_positive CHECK ((revision >= 1)),
-    CONSTRAINT bookings_status_known CHECK ((status = ANY (ARRAY['confirmed'::text, 'cancelled'::text, 'completed'::text, 'no_show'::text])))
+    CONSTRAINT bookings_status_known CHECK ((status = ANY (ARRAY['pending'::text, 'confirmed'::text, 'cancelled'::text, 'completed'::text, 'no_show'::text])))
 );
 
 ALTER TABLE public.bookings OWNER TO postgres;
@@ -46,7 +50,7 @@ COMMENT ON COLUMN public.bookings.buffer_after_minutes IS 'The booking type''s b
 
 COMMENT ON COLUMN public.bookings.blocked_period IS '[starts_at - buffer before, ends_at + buffer after): the practitioner time the booking holds.';
 
-COMMENT ON COLUMN public.bookings.status IS 'confirmed, cancelled (frees the time), completed or no_show; changed only through functions.';
+COMMENT ON COLUMN public.bookings.status IS 'pending (an anonymous booking past the per-email limit, held until the address holder confirms it by the emailed link; released after 24 hours), confirmed, cancelled (frees the time), completed or no_show; changed only through functions.';
 
 COMMENT ON COLUMN public.bookings.manage_token_hash IS 'sha256 of the manage token given to the customer for cancel/reschedule; the token is never stored.';
 
@@ -58,9 +62,16 @@ COMMENT ON COLUMN public.bookings.closed_at IS 'When staff marked it completed o
 
 COMMENT ON COLUMN public.bookings.closed_by IS 'The member who marked it completed or no_show.';
 
+COMMENT ON COLUMN public.bookings.contact_phone IS 'The phone number given with this booking when it is not the contact''s own (an anonymous booking never changes an existing contact): this booking''s SMS go to it. Staff adopt it by writing it to contacts.phone.';
+
+COMMENT ON COLUMN public.bookings.confirm_token_hash IS 'sha256 of the link that confirms a pending booking, emailed to the address it was made for; cleared once confirmed.';
+
 COMMENT ON COLUMN public.bookings.revision IS '1 when booked, + 1 on every move (starts_at) and on cancellation: messages are written for a revision and skipped when the booking has another by the time they are delivered; calendar invites use it as their SEQUENCE.';
 
 COMMENT ON COLUMN public.bookings.manage_token_nonce IS 'Random per booking: with the private key (private.derived_token) it rebuilds the manage token when a message is delivered, so no table, message or job holds the token.';
+
+ALTER TABLE ONLY public.bookings
+    ADD CONSTRAINT bookings_confirm_token_hash_key UNIQUE (confirm_token_hash);
 
 ALTER TABLE ONLY public.bookings
     ADD CONSTRAINT bookings_manage_token_hash_key UNIQUE (manage_token_hash);
@@ -90,6 +101,8 @@ CREATE INDEX bookings_practitioner_id_starts_at_idx ON public.bookings USING btr
 
 CREATE INDEX bookings_workspace_id_starts_at_status_idx ON public.bookings USING btree (workspace_id, starts_at) INCLUDE (status, practitioner_id);
 
+CREATE TRIGGER bookings_announce_confirmed_booking AFTER UPDATE OF status ON public.bookings FOR EACH ROW WHEN (((old.status = 'pending'::text) AND (new.status = 'confirmed'::text))) EXECUTE FUNCTION private.announce_new_booking();
+
 CREATE TRIGGER bookings_announce_new_booking AFTER INSERT ON public.bookings FOR EACH ROW WHEN ((new.status = 'confirmed'::text)) EXECUTE FUNCTION private.announce_new_booking();
 
 CREATE TRIGGER bookings_count_revision BEFORE UPDATE OF starts_at, ends_at, status ON public.bookings FOR EACH ROW WHEN (((old.starts_at IS DISTINCT FROM new.starts_at) OR (old.ends_at IS DISTINCT FROM new.ends_at) OR ((old.status IS DISTINCT FROM 'cancelled'::text) AND (new.status = 'cancelled'::text)))) EXECUTE FUNCTION private.count_booking_revision();
@@ -104,7 +117,7 @@ CREATE TRIGGER bookings_mark_dashboard_days_on_insert AFTER INSERT ON public.boo
 
 CREATE TRIGGER bookings_mark_dashboard_days_on_update AFTER UPDATE OF starts_at, status ON public.bookings FOR EACH ROW WHEN ((((old.starts_at < (now() - '1 day'::interval)) OR (new.starts_at < (now() - '1 day'::interval))) AND ((old.starts_at IS DISTINCT FROM new.starts_at) OR (old.status IS DISTINCT FROM new.status)))) EXECUTE FUNCTION private.mark_dashboard_days_stale('starts_at');
 
-CREATE TRIGGER bookings_queue_cancellation_notice AFTER UPDATE OF status ON public.bookings FOR EACH ROW WHEN (((old.status IS DISTINCT FROM 'cancelled'::text) AND (new.status = 'cancelled'::text))) EXECUTE FUNCTION private.queue_cancellation_notice();
+CREATE TRIGGER bookings_queue_cancellation_notice AFTER UPDATE OF status ON public.bookings FOR EACH ROW WHEN (((old.status = 'confirmed'::text) AND (new.status = 'cancelled'::text))) EXECUTE FUNCTION private.queue_cancellation_notice();
 
 CREATE TRIGGER bookings_queue_reschedule_notice AFTER UPDATE OF starts_at ON public.bookings FOR EACH ROW WHEN (((new.status = 'confirmed'::text) AND (old.starts_at IS DISTINCT FROM new.starts_at))) EXECUTE FUNCTION private.queue_reschedule_notice();
 

@@ -38,7 +38,7 @@ CREATE TABLE public.messages (
     CONSTRAINT messages_provider_check CHECK ((char_length(provider) <= 63)),
     CONSTRAINT messages_provider_message_id_check CHECK ((char_length(provider_message_id) <= 255)),
     CONSTRAINT messages_recipient_check CHECK ((char_length(recipient) <= 320)),
-    CONSTRAINT messages_skip_reason_check CHECK ((skip_reason = ANY (ARRAY['automation_paused'::text, 'no_email_address'::text, 'no_phone_number'::text, 'booking_cancelled'::text, 'booking_changed'::text, 'email_bounced'::text]))),
+    CONSTRAINT messages_skip_reason_check CHECK ((skip_reason = ANY (ARRAY['automation_paused'::text, 'no_email_address'::text, 'no_phone_number'::text, 'booking_cancelled'::text, 'booking_changed'::text, 'email_bounced'::text, 'sms_opted_out'::text, 'email_unsubscribed'::text, 'recipient_cap'::text]))),
     CONSTRAINT messages_skipped_have_a_reason CHECK (((status = 'skipped'::text) = (skip_reason IS NOT NULL))),
     CONSTRAINT messages_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'sent'::text, 'delivered'::text, 'bounced'::text, 'complained'::text, 'failed'::text, 'skipped'::text, 'received'::text]))),
     CONSTRAINT messages_subject_check CHECK ((char_length(subject) <= 1000)),
@@ -70,7 +70,7 @@ COMMENT ON COLUMN public.messages.recipient IS 'Email address or E.164 number it
 
 COMMENT ON COLUMN public.messages.status IS 'queued -> sending -> sent -> delivered, or failed; bounced or complained (delivery events); skipped (never sent, see skip_reason); received (inbound).';
 
-COMMENT ON COLUMN public.messages.skip_reason IS 'Why a message was not sent: automation_paused, no_email_address, no_phone_number, booking_cancelled, booking_changed (the booking moved after it was written: a newer message states the current time), email_bounced.';
+COMMENT ON COLUMN public.messages.skip_reason IS 'Why a message was not sent: automation_paused, no_email_address, no_phone_number, booking_cancelled, booking_changed (the booking moved after it was written: a newer message states the current time), email_bounced, sms_opted_out (the number texted STOP), email_unsubscribed (one-click unsubscribe, non-transactional kinds only), recipient_cap (too many automated messages to this address or number lately).';
 
 COMMENT ON COLUMN public.messages.provider IS 'Who delivered it (resend, smtp, twilio, console).';
 
@@ -94,6 +94,8 @@ CREATE INDEX messages_conversation_id_created_at_idx ON public.messages USING bt
 
 CREATE INDEX messages_provider_message_id_idx ON public.messages USING btree (provider, provider_message_id) WHERE (provider_message_id IS NOT NULL);
 
+CREATE INDEX messages_recipient_created_at_idx ON public.messages USING btree (recipient, created_at) WHERE ((direction = 'outbound'::text) AND (kind = 'automated'::text));
+
 CREATE INDEX messages_recipient_user_id_idx ON public.messages USING btree (recipient_user_id) WHERE (recipient_user_id IS NOT NULL);
 
 CREATE INDEX messages_sent_at_idx ON public.messages USING btree (sent_at) WHERE (sent_at IS NOT NULL);
@@ -103,6 +105,8 @@ CREATE INDEX messages_workspace_id_created_at_idx ON public.messages USING btree
 CREATE TRIGGER messages_count_inbound AFTER INSERT ON public.messages FOR EACH ROW WHEN (((new.direction = 'inbound'::text) AND (new.conversation_id IS NOT NULL))) EXECUTE FUNCTION private.count_inbound_message();
 
 CREATE TRIGGER messages_skip_bounced_email BEFORE INSERT ON public.messages FOR EACH ROW WHEN (((new.direction = 'outbound'::text) AND (new.channel = 'email'::text) AND (new.status = 'queued'::text) AND (new.conversation_id IS NOT NULL))) EXECUTE FUNCTION private.skip_bounced_email();
+
+CREATE TRIGGER messages_skip_sms_opted_out BEFORE INSERT ON public.messages FOR EACH ROW WHEN (((new.direction = 'outbound'::text) AND (new.channel = 'sms'::text) AND (new.status = 'queued'::text) AND (new.idempotency_key !~~ 'sms\_help:%'::text))) EXECUTE FUNCTION private.skip_sms_opted_out();
 
 CREATE TRIGGER messages_touch_updated_at BEFORE UPDATE ON public.messages FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
