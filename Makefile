@@ -39,12 +39,13 @@ SQL_DIRS := supabase/migrations supabase/tests supabase/seed.sql supabase/compat
 PY_DIRS := edge_api worker tests scripts bench
 
 .PHONY: help tools db migrate seed dev api worker test test-db test-sql test-py lint format bench schema \
-	migration-list stop clean lock
+	migration-list stop clean lock types typecheck demo
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}' | \
+		sed 's/\$$(API_PORT)/$(API_PORT)/g'
 
-tools: ## install OS packages, .venv (uv, requirements.lock) and the pinned Supabase CLI
+tools: ## install OS packages, .venv (uv, requirements.lock) and node_modules (npm ci: Supabase CLI, tsc, ...)
 	@scripts/provision.sh tools
 
 db: tools ## the dev database: cluster (unless DATABASE_URL), compat layer, pgmq, migrations, seed
@@ -116,6 +117,12 @@ lint: tools ## sqlfluff, ruff, promtool (ops/prometheus), supabase db lint (plpg
 	@$(SUPABASE) db lint --db-url "$(call cli_url,$(TEST_DATABASE_URL))" --workdir . \
 		--schema public,private --level warning --fail-on warning
 	@$(PY) scripts/schema.py check "$(TEST_ADMIN_DB_URL)" $(SCHEMA_DIR) $(ERRORS_DOC)
+
+types: test-db ## regenerate supabase/types/database.types.ts and frontend/src/edge-api.types.ts
+	@scripts/types.sh write "$(TEST_DATABASE_URL)"
+
+typecheck: tools ## tsc --noEmit over frontend/ (the supabase-js calls against the generated types)
+	@node_modules/.bin/tsc --noEmit -p frontend
 
 format: tools ## apply sqlfluff fix and ruff format
 	@$(VENV)/sqlfluff fix $(SQL_DIRS)
