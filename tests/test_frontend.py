@@ -84,8 +84,10 @@ def test_stale_types_fail_the_check(db_url: str, tmp_path: Path) -> None:
 
 
 def test_make_help_prints_the_api_port() -> None:
+    make = shutil.which("make")
+    assert make is not None
     result = subprocess.run(
-        ["make", "--no-print-directory", "help", "API_PORT=8123"],
+        [make, "--no-print-directory", "help", "API_PORT=8123"],
         cwd=ROOT,
         capture_output=True,
         text=True,
