@@ -888,13 +888,15 @@ create function public.book_appointment(
     p_email text,
     p_phone text default null,
     p_notes text default null,
-    p_staff_id uuid default null,
-    out booking_id uuid,
-    out starts_at timestamptz,
-    out ends_at timestamptz,
-    out practitioner_id uuid,
-    out practitioner_name text,
-    out manage_token text
+    p_staff_id uuid default null
+)
+returns table (
+    booking_id uuid,
+    starts_at timestamptz,
+    ends_at timestamptz,
+    practitioner_id uuid,
+    practitioner_name text,
+    manage_token text
 )
 language plpgsql
 volatile
@@ -1194,6 +1196,8 @@ begin
     from public.practitioners as p
     inner join public.profiles as pr on p.user_id = pr.id
     where p.id = book_appointment.practitioner_id;
+    -- One row: supabase-js reads it with .single() (a set, so the generated types describe it).
+    return next;
 end
 $$;
 
@@ -1378,11 +1382,9 @@ comment on function private.workspace_booking_id(uuid) is
 -- Public (manage token) -------------------------------------------------------------------
 create function public.cancel_booking(
     p_token text,
-    p_reason text default null,
-    out booking_id uuid,
-    out status text,
-    out starts_at timestamptz
+    p_reason text default null
 )
+returns table (booking_id uuid, status text, starts_at timestamptz)
 language plpgsql
 volatile
 security definer
@@ -1395,6 +1397,8 @@ begin
     booking_id := v_booking.id;
     status := v_booking.status;
     starts_at := v_booking.starts_at;
+    -- One row: supabase-js reads it with .single() (a set, so the generated types describe it).
+    return next;
 end
 $$;
 
@@ -1404,12 +1408,14 @@ comment on function public.cancel_booking(text, text) is
 
 create function public.reschedule_booking(
     p_token text,
-    p_new_starts_at timestamptz,
-    out booking_id uuid,
-    out starts_at timestamptz,
-    out ends_at timestamptz,
-    out practitioner_id uuid,
-    out practitioner_name text
+    p_new_starts_at timestamptz
+)
+returns table (
+    booking_id uuid,
+    starts_at timestamptz,
+    ends_at timestamptz,
+    practitioner_id uuid,
+    practitioner_name text
 )
 language plpgsql
 volatile
@@ -1428,6 +1434,8 @@ begin
     from public.practitioners as p
     inner join public.profiles as pr on p.user_id = pr.id
     where p.id = v_booking.practitioner_id;
+    -- One row: supabase-js reads it with .single() (a set, so the generated types describe it).
+    return next;
 end
 $$;
 
@@ -1439,11 +1447,9 @@ comment on function public.reschedule_booking(text, timestamptz) is
 -- Staff and owners (booking id, under their membership) -------------------------------------
 create function public.cancel_workspace_booking(
     p_booking_id uuid,
-    p_reason text default null,
-    out booking_id uuid,
-    out status text,
-    out starts_at timestamptz
+    p_reason text default null
 )
+returns table (booking_id uuid, status text, starts_at timestamptz)
 language plpgsql
 volatile
 security definer
@@ -1458,6 +1464,8 @@ begin
     booking_id := v_booking.id;
     status := v_booking.status;
     starts_at := v_booking.starts_at;
+    -- One row: supabase-js reads it with .single() (a set, so the generated types describe it).
+    return next;
 end
 $$;
 
@@ -1468,12 +1476,14 @@ comment on function public.cancel_workspace_booking(uuid, text) is
 create function public.reschedule_workspace_booking(
     p_booking_id uuid,
     p_new_starts_at timestamptz,
-    p_staff_id uuid default null,
-    out booking_id uuid,
-    out starts_at timestamptz,
-    out ends_at timestamptz,
-    out practitioner_id uuid,
-    out practitioner_name text
+    p_staff_id uuid default null
+)
+returns table (
+    booking_id uuid,
+    starts_at timestamptz,
+    ends_at timestamptz,
+    practitioner_id uuid,
+    practitioner_name text
 )
 language plpgsql
 volatile
@@ -1494,6 +1504,8 @@ begin
     from public.practitioners as p
     inner join public.profiles as pr on p.user_id = pr.id
     where p.id = v_booking.practitioner_id;
+    -- One row: supabase-js reads it with .single() (a set, so the generated types describe it).
+    return next;
 end
 $$;
 

@@ -1311,15 +1311,30 @@ export type Database = {
           p_starts_at: string
           p_workspace_slug: string
         }
-        Returns: Record<string, unknown>
+        Returns: {
+          booking_id: string
+          ends_at: string
+          manage_token: string
+          practitioner_id: string
+          practitioner_name: string
+          starts_at: string
+        }[]
       }
       cancel_booking: {
         Args: { p_reason?: string; p_token: string }
-        Returns: Record<string, unknown>
+        Returns: {
+          booking_id: string
+          starts_at: string
+          status: string
+        }[]
       }
       cancel_workspace_booking: {
         Args: { p_booking_id: string; p_reason?: string }
-        Returns: Record<string, unknown>
+        Returns: {
+          booking_id: string
+          starts_at: string
+          status: string
+        }[]
       }
       complete_booking: {
         Args: { p_booking_id: string }
@@ -1429,7 +1444,13 @@ export type Database = {
           p_valid_days?: number
           p_workspace_id: string
         }
-        Returns: Record<string, unknown>
+        Returns: {
+          email: string
+          expires_at: string
+          invitation_id: string
+          role: string
+          token: string
+        }[]
       }
       mark_conversation_read: {
         Args: { p_conversation_id: string }
@@ -1485,7 +1506,13 @@ export type Database = {
       }
       reschedule_booking: {
         Args: { p_new_starts_at: string; p_token: string }
-        Returns: Record<string, unknown>
+        Returns: {
+          booking_id: string
+          ends_at: string
+          practitioner_id: string
+          practitioner_name: string
+          starts_at: string
+        }[]
       }
       reschedule_workspace_booking: {
         Args: {
@@ -1493,7 +1520,13 @@ export type Database = {
           p_new_starts_at: string
           p_staff_id?: string
         }
-        Returns: Record<string, unknown>
+        Returns: {
+          booking_id: string
+          ends_at: string
+          practitioner_id: string
+          practitioner_name: string
+          starts_at: string
+        }[]
       }
       resolve_alert: {
         Args: { p_alert_id: string }
