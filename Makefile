@@ -29,6 +29,13 @@ endif
 LOCAL_JWT_SECRET := super-secret-jwt-token-with-at-least-32-characters-long
 export SUPABASE_JWT_SECRET ?= $(LOCAL_JWT_SECRET)
 
+# Webhook secrets `make dev` gives edge_api when none are set, so `make demo` can sign inbound
+# SMS and email the way Twilio and Resend do (local development only, like the JWT secret).
+LOCAL_TWILIO_AUTH_TOKEN := careops-local-twilio-auth-token
+LOCAL_RESEND_WEBHOOK_SECRET := whsec_Y2FyZW9wcy1sb2NhbC1yZXNlbmQtd2ViaG9vay1rZXkh
+dev api demo: export TWILIO_AUTH_TOKEN ?= $(LOCAL_TWILIO_AUTH_TOKEN)
+dev api demo: export RESEND_WEBHOOK_SECRET ?= $(LOCAL_RESEND_WEBHOOK_SECRET)
+
 # The Supabase CLI speaks TLS unless told otherwise; local clusters need not.
 cli_url = $(if $(findstring sslmode=,$(1)),$(1),$(if $(findstring ?,$(1)),$(1)&sslmode=disable,$(1)?sslmode=disable))
 
@@ -75,6 +82,10 @@ api: tools ## only edge_api (uvicorn, reload) against the dev database
 
 worker: tools ## only the worker against the dev database
 	@DATABASE_URL="$(DEV_DATABASE_URL)" $(PY) -m worker
+
+demo: tools ## a day in the life of a clinic against the running `make dev` stack (repeatable)
+	@$(PY) scripts/demo.py --database-url "$(DEV_DATABASE_URL)" --api-url "http://127.0.0.1:$(API_PORT)" \
+		--twilio-auth-token "$$TWILIO_AUTH_TOKEN" --resend-webhook-secret "$$RESEND_WEBHOOK_SECRET"
 
 test: test-db ## fresh migrated test database, then pgTAP (pg_prove) and pytest
 	@$(MAKE) --no-print-directory test-sql test-py
