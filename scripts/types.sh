@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The frontend's generated types, from what the API really is:
 #   supabase/types/database.types.ts  the `Database` type of schema public (tables, RPCs), by the
-#                                     generator `supabase gen types typescript` runs (postgres-meta,
-#                                     the version the pinned CLI uses), without Docker
+#                                     generator `supabase gen types typescript` runs in a container
+#                                     (postgres-meta), without Docker. Pinned to 0.98.0: the pinned
+#                                     CLI's image has 0.99.0, whose formatter (oxfmt) needs Node 20,
+#                                     and Debian 12's Node is 18.20
 #   frontend/src/edge-api.types.ts    edge_api's OpenAPI schema as TypeScript (openapi-typescript)
 #
 #   scripts/types.sh write DATABASE_URL   regenerate both files (make types)

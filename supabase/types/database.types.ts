@@ -377,7 +377,7 @@ export type Database = {
           workspace_id: string
         }
         Insert: {
-          blocked_period?: never
+          blocked_period?: unknown
           booking_type_id: string
           buffer_after_minutes?: number
           buffer_before_minutes?: number
@@ -400,7 +400,7 @@ export type Database = {
           workspace_id: string
         }
         Update: {
-          blocked_period?: never
+          blocked_period?: unknown
           booking_type_id?: string
           buffer_after_minutes?: number
           buffer_before_minutes?: number
@@ -677,7 +677,7 @@ export type Database = {
           active: boolean
           created_at: string
           description: string | null
-          fields: NonNullable<Json>
+          fields: Json
           id: string
           name: string
           updated_at: string
@@ -687,7 +687,7 @@ export type Database = {
           active?: boolean
           created_at?: string
           description?: string | null
-          fields: NonNullable<Json>
+          fields: Json
           id?: string
           name: string
           updated_at?: string
@@ -697,7 +697,7 @@ export type Database = {
           active?: boolean
           created_at?: string
           description?: string | null
-          fields?: NonNullable<Json>
+          fields?: Json
           id?: string
           name?: string
           updated_at?: string
@@ -888,29 +888,29 @@ export type Database = {
         }
         Insert: {
           body: string
-          body_format?: never
-          body_placeholders?: never
+          body_format?: string | null
+          body_placeholders?: string[] | null
           channel: string
           created_at?: string
           id?: string
           kind: string
           subject?: string | null
-          subject_format?: never
-          subject_placeholders?: never
+          subject_format?: string | null
+          subject_placeholders?: string[] | null
           updated_at?: string
           workspace_id: string
         }
         Update: {
           body?: string
-          body_format?: never
-          body_placeholders?: never
+          body_format?: string | null
+          body_placeholders?: string[] | null
           channel?: string
           created_at?: string
           id?: string
           kind?: string
           subject?: string | null
-          subject_format?: never
-          subject_placeholders?: never
+          subject_format?: string | null
+          subject_placeholders?: string[] | null
           updated_at?: string
           workspace_id?: string
         }
@@ -1694,8 +1694,7 @@ export type Tables<
 
 export type TablesInsert<
   DefaultSchemaTableNameOrOptions extends
-    | keyof DefaultSchema["Tables"]
-    | { schema: keyof DatabaseWithoutInternals },
+    keyof DefaultSchema["Tables"] | { schema: keyof DatabaseWithoutInternals },
   TableName extends (DefaultSchemaTableNameOrOptions extends {
     schema: keyof DatabaseWithoutInternals
   }
@@ -1719,8 +1718,7 @@ export type TablesInsert<
 
 export type TablesUpdate<
   DefaultSchemaTableNameOrOptions extends
-    | keyof DefaultSchema["Tables"]
-    | { schema: keyof DatabaseWithoutInternals },
+    keyof DefaultSchema["Tables"] | { schema: keyof DatabaseWithoutInternals },
   TableName extends (DefaultSchemaTableNameOrOptions extends {
     schema: keyof DatabaseWithoutInternals
   }
@@ -1744,8 +1742,7 @@ export type TablesUpdate<
 
 export type Enums<
   DefaultSchemaEnumNameOrOptions extends
-    | keyof DefaultSchema["Enums"]
-    | { schema: keyof DatabaseWithoutInternals },
+    keyof DefaultSchema["Enums"] | { schema: keyof DatabaseWithoutInternals },
   EnumName extends (DefaultSchemaEnumNameOrOptions extends {
     schema: keyof DatabaseWithoutInternals
   }
