@@ -309,13 +309,28 @@ def wait_for_delivery(api: Api, workspace_id: uuid.UUID, timeout: float) -> dict
         time.sleep(0.5)
 
 
-def daytime_slots(slots: list[dict[str, Any]], zone: ZoneInfo, today: dt.date) -> dict[dt.date, list[Any]]:
+def open_starts(api: Api, slug: str, booking_type_id: str, first: dt.date, days: int) -> list[dt.datetime]:
+    """get_available_slots for the local dates first..first + days: the open starts."""
+    slots = api.rpc(
+        ANON,
+        "get_available_slots",
+        p_workspace_slug=slug,
+        p_booking_type_id=booking_type_id,
+        p_from=first,
+        p_to=first + dt.timedelta(days=days),
+    )
+    return [slot["starts_at"] for slot in slots]
+
+
+def daytime_slots(
+    starts: list[dt.datetime], zone: ZoneInfo, today: dt.date
+) -> dict[dt.date, list[dt.datetime]]:
     """Open starts between 09:00 and 17:00 local, by local date, from tomorrow on."""
-    by_day: dict[dt.date, list[Any]] = {}
-    for slot in slots:
-        local = slot["starts_at"].astimezone(zone)
+    by_day: dict[dt.date, list[dt.datetime]] = {}
+    for start in starts:
+        local = start.astimezone(zone)
         if local.date() > today and 9 <= local.hour < 17 and local.minute % 30 == 0:
-            by_day.setdefault(local.date(), []).append(slot["starts_at"])
+            by_day.setdefault(local.date(), []).append(start)
     return by_day
 
 
@@ -466,16 +481,8 @@ def run(api: Api, delivery_timeout: float) -> dict[str, Any]:
         f" {', '.join(t['name'] for t in page['booking_types'])}"
     )
     today = dt.datetime.now(zone).date()
-    walk_in_slots = api.rpc(
-        ANON,
-        "get_available_slots",
-        p_workspace_slug=slug,
-        p_booking_type_id=types["Dressing change"],
-        p_from=today,
-        p_to=today + dt.timedelta(days=1),
-    )
     now = dt.datetime.now(dt.UTC)
-    walk_in_start = min(s["starts_at"] for s in walk_in_slots if s["starts_at"] > now)
+    walk_in_start = min(s for s in open_starts(api, slug, types["Dressing change"], today, 1) if s > now)
     walk_in = api.rpc(
         ANON,
         "book_appointment",
@@ -492,17 +499,7 @@ def run(api: Api, delivery_timeout: float) -> dict[str, Any]:
     )
     # A reminder goes to bookings made at least 24 h ahead: Kai books the first minute that is,
     # and the reminder sweep finds it due once that minute is 24 h away.
-    tomorrow = [
-        slot["starts_at"]
-        for slot in api.rpc(
-            ANON,
-            "get_available_slots",
-            p_workspace_slug=slug,
-            p_booking_type_id=types["Dressing change"],
-            p_from=today + dt.timedelta(days=1),
-            p_to=today + dt.timedelta(days=2),
-        )
-    ]
+    tomorrow = open_starts(api, slug, types["Dressing change"], today + dt.timedelta(days=1), 1)
     reminded = api.rpc(
         ANON,
         "book_appointment",
@@ -516,24 +513,17 @@ def run(api: Api, delivery_timeout: float) -> dict[str, Any]:
         p_phone="+447700900110",
     )[0]
     say(f"   Kai Sato books a Dressing change 24 h ahead, {reminded['starts_at'].astimezone(zone):%a %H:%M}")
-    slots = api.rpc(
-        ANON,
-        "get_available_slots",
-        p_workspace_slug=slug,
-        p_booking_type_id=types["Assessment"],
-        p_from=today,
-        p_to=today + dt.timedelta(days=7),
-    )
+    slots = open_starts(api, slug, types["Assessment"], today, 7)
     days = daytime_slots(slots, zone, today)
     say(f"   get_available_slots (Assessment, 8 days) -> {len(slots)} open starts")
     bookings = []
     # One visit later today (the reminder sweep's business), the others over the coming week.
     later_today = [
-        slot["starts_at"]
-        for slot in slots
-        if slot["starts_at"].astimezone(zone).date() == today
-        and slot["starts_at"] > dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
-        and slot["starts_at"].minute % 30 == 0
+        start
+        for start in slots
+        if start.astimezone(zone).date() == today
+        and start > dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+        and start.minute % 30 == 0
     ]
     for n, (name, phone) in enumerate(CUSTOMERS):
         day = sorted(days)[n % len(days)]
@@ -567,17 +557,9 @@ def run(api: Api, delivery_timeout: float) -> dict[str, Any]:
     say(f"   {bookings[2]['name']} cancels -> {cancelled['status']}")
     moved_from = bookings[3]["starts_at"]
     later = sorted(
-        s["starts_at"]
-        for s in api.rpc(
-            ANON,
-            "get_available_slots",
-            p_workspace_slug=slug,
-            p_booking_type_id=types[bookings[3]["type"]],
-            p_from=today,
-            p_to=today + dt.timedelta(days=14),
-        )
-        if s["starts_at"] > moved_from + dt.timedelta(days=1)
-        and 9 <= s["starts_at"].astimezone(zone).hour < 17
+        s
+        for s in open_starts(api, slug, types[bookings[3]["type"]], today, 14)
+        if s > moved_from + dt.timedelta(days=1) and 9 <= s.astimezone(zone).hour < 17
     )[0]
     moved = api.rpc(ANON, "reschedule_booking", p_token=bookings[3]["manage_token"], p_new_starts_at=later)[0]
     say(
@@ -659,16 +641,9 @@ def run(api: Api, delivery_timeout: float) -> dict[str, Any]:
     say("   Sam answers Jo by email")
     # While paused, what automation would send Bea is recorded, not sent: she moves her visit.
     bea_slots = [
-        slot["starts_at"]
-        for slot in api.rpc(
-            ANON,
-            "get_available_slots",
-            p_workspace_slug=slug,
-            p_booking_type_id=types[texter["type"]],
-            p_from=today,
-            p_to=today + dt.timedelta(days=7),
-        )
-        if slot["starts_at"] > texter["starts_at"] and slot["starts_at"].astimezone(zone).hour in range(9, 17)
+        start
+        for start in open_starts(api, slug, types[texter["type"]], today, 7)
+        if start > texter["starts_at"] and start.astimezone(zone).hour in range(9, 17)
     ]
     api.rpc(ANON, "reschedule_booking", p_token=texter["manage_token"], p_new_starts_at=bea_slots[0])
     notice = api.select(

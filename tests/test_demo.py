@@ -5,8 +5,6 @@ is completed once it starts; a booking 24 h ahead falls due for its reminder), h
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,8 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.support import DEFAULT_JWT_SECRET
-from tests.test_dev_script import Output, free_port
+from tests.dev_stack import DevStack
 
 ROOT = Path(__file__).resolve().parent.parent
 TWILIO_TOKEN = "careops-local-twilio-auth-token"
@@ -29,33 +26,12 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def stack(db_url: str) -> Iterator[str]:
     """edge_api (webhooks on, with `make dev`'s local secrets) and the worker on the `jobs` queue."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "API_PORT": str(port),
-        "SUPABASE_JWT_SECRET": DEFAULT_JWT_SECRET,
-        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-        "RESEND_WEBHOOK_SECRET": RESEND_SECRET,
-        "WORKER_POLL_SECONDS": "1",
-        "STOP_CLUSTER_ON_EXIT": "",
-    }
-    process = subprocess.Popen(
-        [str(ROOT / "scripts" / "dev.sh")],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    output = Output(process)
+    dev = DevStack(db_url, TWILIO_AUTH_TOKEN=TWILIO_TOKEN, RESEND_WEBHOOK_SECRET=RESEND_SECRET)
     try:
-        output.wait_for("make demo", timeout=60)
-        yield f"http://127.0.0.1:{port}"
+        dev.wait_for("make demo")
+        yield dev.api_url
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=60)
+        dev.ctrl_c()
 
 
 def run_demo(

@@ -36,6 +36,13 @@ def test_the_committed_types_are_what_the_schema_generates(db_url: str) -> None:
     assert result.returncode == 0, f"{result.stderr}\n{result.stdout[-4000:]}"
 
 
+def test_every_public_function_returns_a_described_type() -> None:
+    """OUT parameters make a bare record, which the generator types as Record<string, unknown>:
+    public functions that return a row declare `returns table (...)` (read with `.single()`)."""
+    types = (ROOT / "supabase/types/database.types.ts").read_text()
+    assert "Record<string, unknown>" not in types
+
+
 def test_the_frontend_calls_type_check() -> None:
     result = run(TSC, "--noEmit", "-p", "frontend")
     assert result.returncode == 0, result.stdout
