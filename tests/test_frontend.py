@@ -7,10 +7,16 @@ them with the committed files; `tsc --noEmit -p frontend` checks every call agai
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
+
+import psycopg
+
+from tests.booking_support import create_booking_workspace
+from tests.support import Actor, rpc
 
 ROOT = Path(__file__).resolve().parent.parent
 TSC = ROOT / "node_modules" / ".bin" / "tsc"
@@ -76,6 +82,33 @@ def test_a_changed_dashboard_field_breaks_the_frontend_build(tmp_path: Path) -> 
     assert result.returncode != 0
     assert "probe.ts(3," in result.stdout
     assert "tomorrow" in result.stdout
+
+
+def test_the_json_answers_typed_by_hand_fit_their_types(conn: psycopg.Connection, tmp_path: Path) -> None:
+    """get_booking_page and the activation RPCs return jsonb (the generator says Json); the frontend
+    types them by hand (BookingPage, ActivationReport). Real answers, as object literals, must fit
+    them exactly: tsc rejects a missing field, a wrong type and, in a literal, an unknown field."""
+    place = create_booking_workspace(conn)
+    owner = Actor.user(place.users[0])
+    page = rpc(conn, Actor.anon(), "get_booking_page", p_workspace_slug=place.slug)[0][0]
+    status = rpc(conn, owner, "workspace_activation_status", p_workspace_id=place.workspace_id)[0][0]
+    activated = rpc(conn, owner, "activate_workspace", p_workspace_id=place.workspace_id)[0][0]
+    assert page["booking_types"][0]["practitioners"], page
+    copy = checkout_copy(tmp_path)
+    (copy / "frontend/src/probe.ts").write_text(
+        "import type { BookingPage } from './booking'\n"
+        "import type { ActivationReport } from './onboarding'\n"
+        f"export const page: BookingPage = {json.dumps(page)}\n"
+        f"export const status: ActivationReport = {json.dumps(status)}\n"
+        f"export const activated: ActivationReport = {json.dumps(activated)}\n"
+        "// The check itself: a field the types do not know is refused.\n"
+        "// @ts-expect-error\n"
+        f"export const unknown: BookingPage = {json.dumps({**page, 'opening_hours': []})}\n"
+    )
+
+    result = run(TSC, "--noEmit", "-p", "frontend", cwd=copy)
+
+    assert result.returncode == 0, result.stdout
 
 
 def test_stale_types_fail_the_check(db_url: str, tmp_path: Path) -> None:
