@@ -29,6 +29,13 @@ endif
 LOCAL_JWT_SECRET := super-secret-jwt-token-with-at-least-32-characters-long
 export SUPABASE_JWT_SECRET ?= $(LOCAL_JWT_SECRET)
 
+# Webhook secrets `make dev` gives edge_api when none are set, so `make demo` can sign inbound
+# SMS and email the way Twilio and Resend do (local development only, like the JWT secret).
+LOCAL_TWILIO_AUTH_TOKEN := careops-local-twilio-auth-token
+LOCAL_RESEND_WEBHOOK_SECRET := whsec_Y2FyZW9wcy1sb2NhbC1yZXNlbmQtd2ViaG9vay1rZXkh
+dev api demo: export TWILIO_AUTH_TOKEN ?= $(LOCAL_TWILIO_AUTH_TOKEN)
+dev api demo: export RESEND_WEBHOOK_SECRET ?= $(LOCAL_RESEND_WEBHOOK_SECRET)
+
 # The Supabase CLI speaks TLS unless told otherwise; local clusters need not.
 cli_url = $(if $(findstring sslmode=,$(1)),$(1),$(if $(findstring ?,$(1)),$(1)&sslmode=disable,$(1)?sslmode=disable))
 
@@ -39,12 +46,13 @@ SQL_DIRS := supabase/migrations supabase/tests supabase/seed.sql supabase/compat
 PY_DIRS := edge_api worker tests scripts bench
 
 .PHONY: help tools db migrate seed dev api worker test test-db test-sql test-py lint format bench schema \
-	migration-list stop clean lock
+	migration-list stop clean lock types typecheck demo
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}' | \
+		sed 's/\$$(API_PORT)/$(API_PORT)/g'
 
-tools: ## install OS packages, .venv (uv, requirements.lock) and the pinned Supabase CLI
+tools: ## install OS packages, .venv (uv, requirements.lock) and node_modules (npm ci: Supabase CLI, tsc, ...)
 	@scripts/provision.sh tools
 
 db: tools ## the dev database: cluster (unless DATABASE_URL), compat layer, pgmq, migrations, seed
@@ -74,6 +82,10 @@ api: tools ## only edge_api (uvicorn, reload) against the dev database
 
 worker: tools ## only the worker against the dev database
 	@DATABASE_URL="$(DEV_DATABASE_URL)" $(PY) -m worker
+
+demo: tools ## a day in the life of a clinic against the running `make dev` stack (repeatable)
+	@$(PY) scripts/demo.py --database-url "$(DEV_DATABASE_URL)" --api-url "http://127.0.0.1:$(API_PORT)" \
+		--twilio-auth-token "$$TWILIO_AUTH_TOKEN" --resend-webhook-secret "$$RESEND_WEBHOOK_SECRET"
 
 test: test-db ## fresh migrated test database, then pgTAP (pg_prove) and pytest
 	@$(MAKE) --no-print-directory test-sql test-py
@@ -116,6 +128,12 @@ lint: tools ## sqlfluff, ruff, promtool (ops/prometheus), supabase db lint (plpg
 	@$(SUPABASE) db lint --db-url "$(call cli_url,$(TEST_DATABASE_URL))" --workdir . \
 		--schema public,private --level warning --fail-on warning
 	@$(PY) scripts/schema.py check "$(TEST_ADMIN_DB_URL)" $(SCHEMA_DIR) $(ERRORS_DOC)
+
+types: test-db ## regenerate supabase/types/database.types.ts and frontend/src/edge-api.types.ts
+	@scripts/types.sh write "$(TEST_DATABASE_URL)"
+
+typecheck: tools ## tsc --noEmit over frontend/ (the supabase-js calls against the generated types)
+	@node_modules/.bin/tsc --noEmit -p frontend
 
 format: tools ## apply sqlfluff fix and ruff format
 	@$(VENV)/sqlfluff fix $(SQL_DIRS)

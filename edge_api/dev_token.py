@@ -3,7 +3,10 @@
     python -m edge_api.dev_token --email owner@demo.careops.test
     python -m edge_api.dev_token --email owner@demo.careops.test --curl http://127.0.0.1:8000
 
-Signs with the local `supabase start` secret. Refuses when ENVIRONMENT=production or
+Works in any shell of a checkout: without DATABASE_URL it reads the local dev database
+(127.0.0.1:DB_PORT, default 54322, as `make dev`), without SUPABASE_JWT_SECRET it signs with
+the local `supabase start` secret; both are also read from .env. Tokens last
+DEV_TOKEN_TTL_SECONDS (default 12 hours) or --ttl. Refuses when ENVIRONMENT=production or
 when SUPABASE_JWT_SECRET is anything but that well-known secret: a token it mints
 must never be accepted by a real project.
 """
@@ -17,11 +20,26 @@ from typing import Any
 
 import jwt
 import psycopg
-from pydantic import ValidationError
+from pydantic import Field, PostgresDsn, SecretStr, ValidationError
 
 from edge_api.settings import LOCAL_JWT_SECRET, Settings
 
 LOCAL_ISSUER = "http://127.0.0.1:54321/auth/v1"
+DEFAULT_TTL_SECONDS = 12 * 3600  # a working day
+
+
+class DevTokenSettings(Settings):
+    """edge_api's settings with the local stack's defaults for what `make dev` exports."""
+
+    db_port: int = Field(default=54322, ge=1, le=65535)
+    database_url: PostgresDsn | None = None  # type: ignore[assignment] (defaulted below)
+    supabase_jwt_secret: SecretStr | None = SecretStr(LOCAL_JWT_SECRET)
+    dev_token_ttl_seconds: int = Field(default=DEFAULT_TTL_SECONDS, ge=60)
+
+    def local_database_url(self) -> str:
+        if self.database_url is not None:
+            return str(self.database_url)
+        return f"postgresql://postgres:postgres@127.0.0.1:{self.db_port}/postgres"
 
 
 class Refused(Exception):  # noqa: N818 (a refusal, not a failure)
@@ -84,23 +102,33 @@ def member_workspaces(conn: psycopg.Connection, user_id: uuid.UUID) -> list[tupl
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m edge_api.dev_token", description=__doc__.split("\n")[0])
     parser.add_argument("--email", required=True, help="an existing user's email (auth.users)")
-    parser.add_argument("--ttl", type=int, default=3600, help="seconds the token is valid (default 3600)")
+    parser.add_argument(
+        "--ttl",
+        type=int,
+        help=f"seconds the token is valid (default DEV_TOKEN_TTL_SECONDS or {DEFAULT_TTL_SECONDS})",
+    )
     parser.add_argument("--curl", metavar="BASE_URL", help="also print a curl line per workspace of the user")
     args = parser.parse_args(argv)
 
     try:
-        settings = Settings()  # type: ignore[call-arg]
+        settings = DevTokenSettings()
         secret = check_allowed(settings)
     except (Refused, ValidationError) as exc:
         print(f"dev_token: {exc}", file=sys.stderr)
         return 2
-    with psycopg.connect(str(settings.database_url)) as conn:
+    ttl = args.ttl or settings.dev_token_ttl_seconds
+    try:
+        conn = psycopg.connect(settings.local_database_url(), connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        print(f"dev_token: cannot reach the database (is `make dev` running?): {exc}", file=sys.stderr)
+        return 1
+    with conn:
         user = find_user(conn, args.email)
         if user is None:
             print(f"dev_token: no user with email {args.email!r}", file=sys.stderr)
             return 1
         workspaces = member_workspaces(conn, user["id"]) if args.curl else []
-    token = jwt.encode(claims_for(user, args.ttl), secret, algorithm="HS256")
+    token = jwt.encode(claims_for(user, ttl), secret, algorithm="HS256")
     print(token)
     for workspace_id, name, role in workspaces:
         url = f"{args.curl.rstrip('/')}/dashboard/stats?workspace_id={workspace_id}"

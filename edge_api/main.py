@@ -76,10 +76,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         else {},
     )
 
-    if settings.cors_allowed_origins:
+    if settings.cors_allowed_origins or settings.cors_origin_pattern:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_allowed_origins,
+            allow_origin_regex=settings.cors_origin_pattern,
             allow_methods=["GET"],
             allow_headers=["authorization", "apikey", "content-type", "x-client-info"],
             max_age=600,

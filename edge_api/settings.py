@@ -10,6 +10,11 @@ SUPAVISOR_TRANSACTION_PORT = 6543
 LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"  # noqa: S105 (public)
 
 
+# What a browser on the developer's machine sends as Origin: a dev server on any port
+# (Next.js 3000, Vite 5173 and 4173, Angular 4200, Studio 54323, ...), by name or address.
+LOCAL_ORIGINS = r"http://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?"
+
+
 class Settings(BaseSettings):
     """edge_api configuration, read from the environment (see .env.example)."""
 
@@ -46,7 +51,9 @@ class Settings(BaseSettings):
     jwks_refresh_cooldown_seconds: float = Field(default=10, ge=0)
     jwks_timeout_seconds: float = Field(default=5, gt=0)
 
-    # Frontend origins allowed by CORS, comma-separated (empty: no CORS headers).
+    # Frontend origins allowed by CORS, comma-separated (https://app.example.com). Required in
+    # production. Unset in development: any http origin on this machine (LOCAL_ORIGINS); unset
+    # in test: no CORS headers.
     cors_allowed_origins: Annotated[list[str], NoDecode] = []
 
     # Database metrics are read at most once per this many seconds per process.
@@ -98,6 +105,24 @@ class Settings(BaseSettings):
         if pooled is None:
             pooled = any(host.get("port") == SUPAVISOR_TRANSACTION_PORT for host in self.database_url.hosts())
         return None if pooled else 5
+
+    @property
+    def cors_origin_pattern(self) -> str | None:
+        """The origins allowed besides the listed ones: local ones in development when none are listed."""
+        if self.environment == "development" and not self.cors_allowed_origins:
+            return LOCAL_ORIGINS
+        return None
+
+    @model_validator(mode="after")
+    def _explicit_origins_in_production(self) -> "Settings":
+        if self.environment == "production":
+            if not self.cors_allowed_origins:
+                raise ValueError(
+                    "set CORS_ALLOWED_ORIGINS to the frontend's origins (comma-separated) in production"
+                )
+            if "*" in self.cors_allowed_origins:
+                raise ValueError("CORS_ALLOWED_ORIGINS lists origins in production, not *")
+        return self
 
     @model_validator(mode="after")
     def _metrics_private_in_production(self) -> "Settings":

@@ -75,7 +75,7 @@ ensure_node() {
     [ "$ROOT/node_modules/.package-lock.json" -nt "$ROOT/package-lock.json" ]; then
     return 0
   fi
-  log "installing the Supabase CLI (npm ci)"
+  log "installing node_modules (npm ci): Supabase CLI, type generators, tsc, supabase-js"
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 }
 

@@ -35,9 +35,25 @@ values (
 )
 on conflict (id) do nothing;
 
+-- The owner joins with their practitioner row under a known id (...b1), so fixtures and the
+-- demo can name it: the creator trigger, firing at the end of this statement, finds it there.
+with owner_member as (
+    insert into public.workspace_members (workspace_id, user_id, role)
+    values ('d0000000-0000-4000-8000-0000000000a1', 'd0000000-0000-4000-8000-000000000001', 'owner')
+    on conflict (workspace_id, user_id) do nothing
+    returning workspace_id, user_id
+)
+
+insert into public.practitioners (id, workspace_id, user_id)
+select
+    'd0000000-0000-4000-8000-0000000000b1' as id,
+    owner_member.workspace_id,
+    owner_member.user_id
+from owner_member
+on conflict do nothing;
+
 insert into public.workspace_members (workspace_id, user_id, role)
 values
-('d0000000-0000-4000-8000-0000000000a1', 'd0000000-0000-4000-8000-000000000001', 'owner'),
 ('d0000000-0000-4000-8000-0000000000a1', 'd0000000-0000-4000-8000-000000000002', 'staff'),
 ('d0000000-0000-4000-8000-0000000000a1', 'd0000000-0000-4000-8000-000000000003', 'staff')
 on conflict (workspace_id, user_id) do nothing;
@@ -66,7 +82,7 @@ where not exists (
     where i.kind = v.kind and i.value = v.value and i.status = 'verified'
 );
 
--- Practitioners: the owner is one from the start (trigger); both staff take bookings too.
+-- Practitioners: the owner is one from the start (...b1, above); both staff take bookings too.
 insert into public.practitioners (id, workspace_id, user_id)
 values
 (

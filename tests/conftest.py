@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 
 import psycopg
@@ -41,6 +42,15 @@ def autocommit_conn(db_url: str) -> Iterator[psycopg.Connection]:
 @pytest.fixture
 def user(conn: psycopg.Connection) -> User:
     return create_user(conn)
+
+
+@pytest.fixture
+def queue(autocommit_conn: psycopg.Connection) -> Iterator[str]:
+    """A pgmq queue of the test's own (modules with their own `queue` fixture override it)."""
+    name = f"test_{uuid.uuid4().hex[:8]}"
+    autocommit_conn.execute("select pgmq.create(%s)", [name])
+    yield name
+    autocommit_conn.execute("select pgmq.drop_queue(%s)", [name])
 
 
 CRON_PROBE_JOB = "careops-stack-probe"

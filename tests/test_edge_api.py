@@ -6,9 +6,11 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from edge_api.settings import Settings, get_settings
 from tests.edge_api_support import app_for, bearer, user_token
@@ -88,6 +90,85 @@ def test_cors_allows_only_the_configured_origins(db_url: str) -> None:
     assert allowed.headers["access-control-allow-origin"] == "https://app.example.test"
     assert "authorization" in allowed.headers["access-control-allow-headers"].lower()
     assert "access-control-allow-origin" not in other.headers
+
+
+def preflight(client: TestClient, origin: str) -> httpx.Response:
+    return client.options(
+        "/dashboard/stats",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization,x-client-info",
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://localhost:3000",
+        "http://localhost:5173",
+        "http://127.0.0.1:4173",
+        "http://[::1]:8080",
+        "http://localhost",
+    ],
+)
+def test_development_allows_the_local_dev_servers_by_default(db_url: str, origin: str) -> None:
+    with TestClient(app_for(db_url, environment="development")) as cors:
+        answer = preflight(cors, origin)
+        simple = cors.get("/health", headers={"Origin": origin})
+    assert answer.status_code == 200
+    assert answer.headers["access-control-allow-origin"] == origin
+    assert "authorization" in answer.headers["access-control-allow-headers"].lower()
+    assert simple.headers["access-control-allow-origin"] == origin
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://localhost:3000",  # not what a local dev server serves
+        "http://localhost.evil.example.test",
+        "http://localhost:3000.evil.example.test",
+        "http://192.168.1.20:3000",
+        "https://app.example.test",
+    ],
+)
+def test_development_refuses_other_origins(db_url: str, origin: str) -> None:
+    with TestClient(app_for(db_url, environment="development")) as cors:
+        answer = preflight(cors, origin)
+        simple = cors.get("/health", headers={"Origin": origin})
+    assert answer.status_code == 400
+    assert "access-control-allow-origin" not in answer.headers
+    assert "access-control-allow-origin" not in simple.headers
+
+
+def test_listed_origins_replace_the_local_ones_in_development(db_url: str) -> None:
+    with TestClient(
+        app_for(db_url, environment="development", cors_allowed_origins="https://app.example.test")
+    ) as cors:
+        assert preflight(cors, "https://app.example.test").status_code == 200
+        assert preflight(cors, "http://localhost:3000").status_code == 400
+
+
+def test_production_needs_its_origins_listed(db_url: str) -> None:
+    with pytest.raises(ValidationError, match="CORS_ALLOWED_ORIGINS"):
+        app_for(db_url, environment="production")
+    with pytest.raises(ValidationError, match="not \\*"):
+        app_for(db_url, environment="production", cors_allowed_origins="*")
+    app = app_for(db_url, environment="production", cors_allowed_origins="https://app.example.test")
+    with TestClient(app) as cors:
+        assert preflight(cors, "https://app.example.test").headers["access-control-allow-origin"] == (
+            "https://app.example.test"
+        )
+        local = preflight(cors, "http://localhost:3000")
+    assert local.status_code == 400
+    assert "access-control-allow-origin" not in local.headers
+
+
+def test_the_test_environment_sends_no_cors_headers_unless_told(db_url: str) -> None:
+    with TestClient(app_for(db_url, environment="test")) as cors:
+        answer = preflight(cors, "http://localhost:3000")
+    assert "access-control-allow-origin" not in answer.headers
 
 
 def test_docs_are_served(client: TestClient) -> None:

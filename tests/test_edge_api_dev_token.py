@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
 
+import jwt
 import pytest
 from fastapi.testclient import TestClient
 
 from edge_api import dev_token
 from tests.edge_api_support import World, app_for, bearer, committed_world
 from tests.support import DEFAULT_JWT_SECRET
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +80,62 @@ def test_refuses_outside_local_development(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "dev_token:" in captured.err
+
+
+def local_port(db_url: str) -> int | None:
+    """The port when the test database is a local cluster's `postgres` database, as `make dev`'s is."""
+    parts = urlsplit(db_url)
+    local = parts.hostname == "127.0.0.1" and parts.username == "postgres" and parts.path == "/postgres"
+    return parts.port if local and parts.password == "postgres" else None
+
+
+@pytest.mark.parametrize(("ttl_env", "ttl"), [(None, 12 * 3600), ("600", 600)])
+def test_works_in_a_plain_shell_with_the_local_defaults(
+    world: World, db_url: str, tmp_path: Path, ttl_env: str | None, ttl: int
+) -> None:
+    """Nothing exported: the local dev database on DB_PORT, signed with the local secret."""
+    port = local_port(db_url)
+    if port is None:
+        pytest.skip("the test database is not a local cluster")
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"DATABASE_URL", "SUPABASE_JWT_SECRET", "ENVIRONMENT", "SUPABASE_JWKS_URL"}
+    }
+    env |= {"DB_PORT": str(port), "PYTHONPATH": str(ROOT)}
+    if ttl_env:
+        env["DEV_TOKEN_TTL_SECONDS"] = ttl_env
+    result = subprocess.run(
+        [sys.executable, "-m", "edge_api.dev_token", "--email", world.owner.email],
+        cwd=tmp_path,  # no .env here
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    claims = jwt.decode(
+        result.stdout.strip(), DEFAULT_JWT_SECRET, audience="authenticated", algorithms=["HS256"]
+    )
+    assert claims["sub"] == str(world.owner.id)
+    assert claims["exp"] - claims["iat"] == ttl
+
+
+def test_says_so_when_the_database_is_not_running(tmp_path: Path) -> None:
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"DATABASE_URL", "SUPABASE_JWT_SECRET"}
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "edge_api.dev_token", "--email", "owner@demo.careops.test"],
+        cwd=tmp_path,
+        env=env | {"DB_PORT": "9", "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "is `make dev` running?" in result.stderr

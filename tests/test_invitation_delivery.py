@@ -105,14 +105,6 @@ def committed(autocommit_conn: psycopg.Connection) -> Iterator[Committed]:
     data.cleanup()
 
 
-@pytest.fixture
-def queue(autocommit_conn: psycopg.Connection) -> Iterator[str]:
-    name = f"worker_test_{uuid.uuid4().hex[:8]}"
-    autocommit_conn.execute("select pgmq.create(%s)", [name])
-    yield name
-    autocommit_conn.execute("select pgmq.drop_queue(%s)", [name])
-
-
 def test_the_worker_delivers_a_real_invitation_job_once(
     autocommit_conn: psycopg.Connection,
     committed: Committed,

@@ -8,7 +8,6 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -32,14 +31,6 @@ from worker.providers import ProviderChain, Providers, ResendProvider, SmtpProvi
 from worker.settings import Settings
 
 SENDER = "CareOps <no-reply@careops.test>"
-
-
-@pytest.fixture
-def queue(autocommit_conn: psycopg.Connection) -> Iterator[str]:
-    name = f"delivery_test_{uuid.uuid4().hex[:8]}"
-    autocommit_conn.execute("select pgmq.create(%s)", [name])
-    yield name
-    autocommit_conn.execute("select pgmq.drop_queue(%s)", [name])
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -36,14 +35,6 @@ from tests.test_message_delivery import (
 from worker.handlers.messages import DeliveryBatch, Outcome, OutcomeRecorder, deliver_message, provider_key
 from worker.jobs import Job
 from worker.providers import ProviderChain, Providers, SmtpProvider, TwilioProvider
-
-
-@pytest.fixture
-def queue(autocommit_conn: psycopg.Connection) -> Iterator[str]:
-    name = f"batch_test_{uuid.uuid4().hex[:8]}"
-    autocommit_conn.execute("select pgmq.create(%s)", [name])
-    yield name
-    autocommit_conn.execute("select pgmq.drop_queue(%s)", [name])
 
 
 @pytest.fixture

@@ -326,3 +326,13 @@ def test_seed_loads_and_reloads(conn: psycopg.Connection) -> None:
         "select s.* from public.workspaces w, private.workspace_senders(w.id) s where w.slug = 'demo-clinic'"
     ).fetchone()
     assert senders == ("hello@demo.careops.test", "hello@demo.careops.test", None)
+    practitioners = conn.execute(
+        "select pr.email, p.id::text from public.practitioners p join public.profiles pr on pr.id = p.user_id"
+        " where p.workspace_id = 'd0000000-0000-4000-8000-0000000000a1' order by p.id"
+    ).fetchall()
+    # Known ids, so fixtures and the demo can name every practitioner, the owner included.
+    assert practitioners == [
+        ("owner@demo.careops.test", "d0000000-0000-4000-8000-0000000000b1"),
+        ("staff@demo.careops.test", "d0000000-0000-4000-8000-0000000000b2"),
+        ("therapist@demo.careops.test", "d0000000-0000-4000-8000-0000000000b3"),
+    ]

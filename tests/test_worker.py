@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -27,14 +27,6 @@ from worker.providers import (
     SmtpProvider,
 )
 from worker.settings import Settings
-
-
-@pytest.fixture
-def queue(autocommit_conn: psycopg.Connection) -> Iterator[str]:
-    name = f"worker_test_{uuid.uuid4().hex[:8]}"
-    autocommit_conn.execute("select pgmq.create(%s)", [name])
-    yield name
-    autocommit_conn.execute("select pgmq.drop_queue(%s)", [name])
 
 
 @pytest.fixture

@@ -8,9 +8,8 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +19,6 @@ import pytest
 from tests.stubs import ResendStub
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def queue(autocommit_conn: psycopg.Connection) -> Iterator[str]:
-    name = f"worker_test_{uuid.uuid4().hex[:8]}"
-    autocommit_conn.execute("select pgmq.create(%s)", [name])
-    yield name
-    autocommit_conn.execute("select pgmq.drop_queue(%s)", [name])
 
 
 def start_worker(

@@ -538,13 +538,9 @@ create function public.invite_member(
     p_workspace_id uuid,
     p_email text,
     p_role text default 'staff',
-    p_valid_days integer default 7,
-    out invitation_id uuid,
-    out email text,
-    out role text,
-    out token text,
-    out expires_at timestamptz
+    p_valid_days integer default 7
 )
+returns table (invitation_id uuid, email text, role text, token text, expires_at timestamptz)
 language plpgsql
 volatile
 security definer
@@ -635,6 +631,8 @@ begin
     -- Only the id: the worker reads the rest, token included, through
     -- private.invitation_delivery when it sends the email.
     perform private.enqueue_job('invitation_created', jsonb_build_object('invitation_id', invitation_id));
+    -- One row: supabase-js reads it with .single() (a set, so the generated types describe it).
+    return next;
 end
 $$;
 

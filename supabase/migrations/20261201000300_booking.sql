@@ -1103,13 +1103,15 @@ create function public.book_appointment(
     p_email text,
     p_phone text default null,
     p_notes text default null,
-    p_staff_id uuid default null,
-    out booking_id uuid,
-    out starts_at timestamptz,
-    out ends_at timestamptz,
-    out practitioner_id uuid,
-    out practitioner_name text,
-    out manage_token text
+    p_staff_id uuid default null
+)
+returns table (
+    booking_id uuid,
+    starts_at timestamptz,
+    ends_at timestamptz,
+    practitioner_id uuid,
+    practitioner_name text,
+    manage_token text
 )
 language plpgsql
 volatile
@@ -1432,6 +1434,8 @@ begin
     from public.practitioners as p
     inner join public.profiles as pr on p.user_id = pr.id
     where p.id = book_appointment.practitioner_id;
+    -- One row: supabase-js reads it with .single() (a set, so the generated types describe it).
+    return next;
 end
 $$;
 
@@ -1620,11 +1624,9 @@ comment on function private.workspace_booking_id(uuid) is
 -- Public (manage token) -------------------------------------------------------------------
 create function public.cancel_booking(
     p_token text,
-    p_reason text default null,
-    out booking_id uuid,
-    out status text,
-    out starts_at timestamptz
+    p_reason text default null
 )
+returns table (booking_id uuid, status text, starts_at timestamptz)
 language plpgsql
 volatile
 security definer
@@ -1639,6 +1641,8 @@ begin
     booking_id := v_booking.id;
     status := v_booking.status;
     starts_at := v_booking.starts_at;
+    -- One row: supabase-js reads it with .single() (a set, so the generated types describe it).
+    return next;
 end
 $$;
 
@@ -1648,12 +1652,14 @@ comment on function public.cancel_booking(text, text) is
 
 create function public.reschedule_booking(
     p_token text,
-    p_new_starts_at timestamptz,
-    out booking_id uuid,
-    out starts_at timestamptz,
-    out ends_at timestamptz,
-    out practitioner_id uuid,
-    out practitioner_name text
+    p_new_starts_at timestamptz
+)
+returns table (
+    booking_id uuid,
+    starts_at timestamptz,
+    ends_at timestamptz,
+    practitioner_id uuid,
+    practitioner_name text
 )
 language plpgsql
 volatile
@@ -1674,6 +1680,8 @@ begin
     from public.practitioners as p
     inner join public.profiles as pr on p.user_id = pr.id
     where p.id = v_booking.practitioner_id;
+    -- One row: supabase-js reads it with .single() (a set, so the generated types describe it).
+    return next;
 end
 $$;
 
@@ -1683,12 +1691,8 @@ comment on function public.reschedule_booking(text, timestamptz) is
 'slot_unavailable, too_many_requests (capped: private.limit_anonymous_action).';
 
 -- The address holder confirms a booking held as pending (anonymous, past the per-email limit).
-create function public.confirm_booking(
-    p_token text,
-    out booking_id uuid,
-    out status text,
-    out starts_at timestamptz
-)
+create function public.confirm_booking(p_token text)
+returns table (booking_id uuid, status text, starts_at timestamptz)
 language plpgsql
 volatile
 security definer
@@ -1713,6 +1717,8 @@ begin
     set status = 'confirmed', confirm_token_hash = null
     where b.id = v_booking.id
     returning b.id, b.status, b.starts_at into booking_id, status, starts_at;
+    -- One row: supabase-js reads it with .single() (a set, so the generated types describe it).
+    return next;
 end
 $$;
 
@@ -1747,21 +1753,21 @@ comment on function private.release_pending_bookings() is
 
 -- What the manage page shows: the booking a token opens, in its current state (a link from a
 -- message sent before a reschedule shows the new time; a cancelled booking shows as such).
-create function public.get_booking_by_token(
-    p_token text,
-    out booking_id uuid,
-    out status text,
-    out starts_at timestamptz,
-    out ends_at timestamptz,
-    out timezone text,
-    out booking_type_id uuid,
-    out booking_type_name text,
-    out location text,
-    out practitioner_name text,
-    out workspace_name text,
-    out workspace_slug text,
-    out cancelled_at timestamptz,
-    out can_change boolean
+create function public.get_booking_by_token(p_token text)
+returns table (
+    booking_id uuid,
+    status text,
+    starts_at timestamptz,
+    ends_at timestamptz,
+    timezone text,
+    booking_type_id uuid,
+    booking_type_name text,
+    location text,
+    practitioner_name text,
+    workspace_name text,
+    workspace_slug text,
+    cancelled_at timestamptz,
+    can_change boolean
 )
 language plpgsql
 stable
@@ -1782,6 +1788,8 @@ begin
     left join public.practitioners as p on b.practitioner_id = p.id
     left join public.profiles as pr on p.user_id = pr.id
     where b.id = private.booking_id_by_token(p_token);
+    -- One row: supabase-js reads it with .single() (a set, so the generated types describe it).
+    return next;
 end
 $$;
 
@@ -1793,11 +1801,9 @@ comment on function public.get_booking_by_token(text) is
 -- Staff and owners (booking id, under their membership) -------------------------------------
 create function public.cancel_workspace_booking(
     p_booking_id uuid,
-    p_reason text default null,
-    out booking_id uuid,
-    out status text,
-    out starts_at timestamptz
+    p_reason text default null
 )
+returns table (booking_id uuid, status text, starts_at timestamptz)
 language plpgsql
 volatile
 security definer
@@ -1812,6 +1818,8 @@ begin
     booking_id := v_booking.id;
     status := v_booking.status;
     starts_at := v_booking.starts_at;
+    -- One row: supabase-js reads it with .single() (a set, so the generated types describe it).
+    return next;
 end
 $$;
 
@@ -1822,12 +1830,14 @@ comment on function public.cancel_workspace_booking(uuid, text) is
 create function public.reschedule_workspace_booking(
     p_booking_id uuid,
     p_new_starts_at timestamptz,
-    p_staff_id uuid default null,
-    out booking_id uuid,
-    out starts_at timestamptz,
-    out ends_at timestamptz,
-    out practitioner_id uuid,
-    out practitioner_name text
+    p_staff_id uuid default null
+)
+returns table (
+    booking_id uuid,
+    starts_at timestamptz,
+    ends_at timestamptz,
+    practitioner_id uuid,
+    practitioner_name text
 )
 language plpgsql
 volatile
@@ -1848,6 +1858,8 @@ begin
     from public.practitioners as p
     inner join public.profiles as pr on p.user_id = pr.id
     where p.id = v_booking.practitioner_id;
+    -- One row: supabase-js reads it with .single() (a set, so the generated types describe it).
+    return next;
 end
 $$;
 
@@ -1883,7 +1895,8 @@ $$;
 comment on function private.own_practitioner_id(uuid) is
 'The caller''s active practitioner id in the workspace; else not_authenticated, not_found or forbidden.';
 
-create function public.create_calendar_feed(p_workspace_id uuid, out token text, out created_at timestamptz)
+create function public.create_calendar_feed(p_workspace_id uuid)
+returns table (token text, created_at timestamptz)
 language plpgsql
 volatile
 security definer
@@ -1897,6 +1910,8 @@ begin
     values (v_practitioner_id, private.token_hash(token))
     on conflict (practitioner_id) do update set token_hash = excluded.token_hash, created_at = now()
     returning f.created_at into create_calendar_feed.created_at;
+    -- One row: supabase-js reads it with .single() (a set, so the generated types describe it).
+    return next;
 end
 $$;
 
