@@ -32,8 +32,8 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client as TwilioClient
 
-from worker.metrics import FALLBACKS, PROVIDER_SENDS
 from worker.invites import Attachment
+from worker.metrics import FALLBACKS, PROVIDER_SENDS
 from worker.settings import Settings
 
 log = logging.getLogger("worker.providers")

@@ -363,14 +363,18 @@ export type Database = {
           cancelled_by: string | null
           closed_at: string | null
           closed_by: string | null
+          confirm_token_hash: string | null
           contact_id: string
+          contact_phone: string | null
           created_at: string
           created_by: string | null
           ends_at: string
           id: string
           manage_token_hash: string | null
+          manage_token_nonce: string | null
           notes: string | null
           practitioner_id: string | null
+          revision: number
           starts_at: string
           status: string
           updated_at: string
@@ -386,14 +390,18 @@ export type Database = {
           cancelled_by?: string | null
           closed_at?: string | null
           closed_by?: string | null
+          confirm_token_hash?: string | null
           contact_id: string
+          contact_phone?: string | null
           created_at?: string
           created_by?: string | null
           ends_at: string
           id?: string
           manage_token_hash?: string | null
+          manage_token_nonce?: string | null
           notes?: string | null
           practitioner_id?: string | null
+          revision?: number
           starts_at: string
           status?: string
           updated_at?: string
@@ -409,14 +417,18 @@ export type Database = {
           cancelled_by?: string | null
           closed_at?: string | null
           closed_by?: string | null
+          confirm_token_hash?: string | null
           contact_id?: string
+          contact_phone?: string | null
           created_at?: string
           created_by?: string | null
           ends_at?: string
           id?: string
           manage_token_hash?: string | null
+          manage_token_nonce?: string | null
           notes?: string | null
           practitioner_id?: string | null
+          revision?: number
           starts_at?: string
           status?: string
           updated_at?: string
@@ -505,6 +517,7 @@ export type Database = {
           created_at: string
           email: string | null
           email_bounced_at: string | null
+          email_unsubscribed_at: string | null
           id: string
           name: string
           phone: string | null
@@ -516,6 +529,7 @@ export type Database = {
           created_at?: string
           email?: string | null
           email_bounced_at?: string | null
+          email_unsubscribed_at?: string | null
           id?: string
           name: string
           phone?: string | null
@@ -527,6 +541,7 @@ export type Database = {
           created_at?: string
           email?: string | null
           email_bounced_at?: string | null
+          email_unsubscribed_at?: string | null
           id?: string
           name?: string
           phone?: string | null
@@ -929,6 +944,7 @@ export type Database = {
           attempts: number
           body: string
           booking_id: string | null
+          booking_revision: number | null
           channel: string
           claimed_at: string | null
           conversation_id: string | null
@@ -956,6 +972,7 @@ export type Database = {
           attempts?: number
           body: string
           booking_id?: string | null
+          booking_revision?: number | null
           channel: string
           claimed_at?: string | null
           conversation_id?: string | null
@@ -983,6 +1000,7 @@ export type Database = {
           attempts?: number
           body?: string
           booking_id?: string | null
+          booking_revision?: number | null
           channel?: string
           claimed_at?: string | null
           conversation_id?: string | null
@@ -1102,6 +1120,136 @@ export type Database = {
           updated_at?: string
         }
         Relationships: []
+      }
+      sender_identities: {
+        Row: {
+          created_at: string
+          id: string
+          kind: string
+          requested_by: string | null
+          revoked_at: string | null
+          status: string
+          updated_at: string
+          value: string
+          verified_at: string | null
+          workspace_id: string
+        }
+        Insert: {
+          created_at?: string
+          id?: string
+          kind: string
+          requested_by?: string | null
+          revoked_at?: string | null
+          status?: string
+          updated_at?: string
+          value: string
+          verified_at?: string | null
+          workspace_id: string
+        }
+        Update: {
+          created_at?: string
+          id?: string
+          kind?: string
+          requested_by?: string | null
+          revoked_at?: string | null
+          status?: string
+          updated_at?: string
+          value?: string
+          verified_at?: string | null
+          workspace_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "sender_identities_workspace_id_fkey"
+            columns: ["workspace_id"]
+            isOneToOne: false
+            referencedRelation: "workspaces"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      sms_opt_outs: {
+        Row: {
+          keyword: string
+          message_id: string | null
+          opt_out_type: string | null
+          opted_out_at: string
+          phone: string
+          workspace_id: string
+        }
+        Insert: {
+          keyword: string
+          message_id?: string | null
+          opt_out_type?: string | null
+          opted_out_at?: string
+          phone: string
+          workspace_id: string
+        }
+        Update: {
+          keyword?: string
+          message_id?: string | null
+          opt_out_type?: string | null
+          opted_out_at?: string
+          phone?: string
+          workspace_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "sms_opt_outs_message_id_fkey"
+            columns: ["message_id"]
+            isOneToOne: false
+            referencedRelation: "messages"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "sms_opt_outs_workspace_id_fkey"
+            columns: ["workspace_id"]
+            isOneToOne: false
+            referencedRelation: "workspaces"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      unroutable_messages: {
+        Row: {
+          body: string
+          channel: string
+          event_id: string
+          provider: string
+          received_at: string
+          recipients: string[]
+          sender: string | null
+          subject: string | null
+        }
+        Insert: {
+          body: string
+          channel: string
+          event_id: string
+          provider: string
+          received_at?: string
+          recipients: string[]
+          sender?: string | null
+          subject?: string | null
+        }
+        Update: {
+          body?: string
+          channel?: string
+          event_id?: string
+          provider?: string
+          received_at?: string
+          recipients?: string[]
+          sender?: string | null
+          subject?: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "unroutable_messages_event_fkey"
+            columns: ["provider", "event_id"]
+            isOneToOne: true
+            referencedRelation: "webhook_events"
+            referencedColumns: ["provider", "event_id"]
+          },
+        ]
       }
       webhook_events: {
         Row: {
@@ -1348,14 +1496,18 @@ export type Database = {
           cancelled_by: string | null
           closed_at: string | null
           closed_by: string | null
+          confirm_token_hash: string | null
           contact_id: string
+          contact_phone: string | null
           created_at: string
           created_by: string | null
           ends_at: string
           id: string
           manage_token_hash: string | null
+          manage_token_nonce: string | null
           notes: string | null
           practitioner_id: string | null
+          revision: number
           starts_at: string
           status: string
           updated_at: string
@@ -1367,6 +1519,21 @@ export type Database = {
           isOneToOne: true
           isSetofReturn: false
         }
+      }
+      confirm_booking: {
+        Args: { p_token: string }
+        Returns: {
+          booking_id: string
+          starts_at: string
+          status: string
+        }[]
+      }
+      create_calendar_feed: {
+        Args: { p_workspace_id: string }
+        Returns: {
+          created_at: string
+          token: string
+        }[]
       }
       create_workspace: {
         Args: { p_name: string; p_slug: string; p_timezone: string }
@@ -1421,6 +1588,24 @@ export type Database = {
           ends_at: string
           practitioner_ids: string[]
           starts_at: string
+        }[]
+      }
+      get_booking_by_token: {
+        Args: { p_token: string }
+        Returns: {
+          booking_id: string
+          booking_type_id: string
+          booking_type_name: string
+          can_change: boolean
+          cancelled_at: string
+          ends_at: string
+          location: string
+          practitioner_name: string
+          starts_at: string
+          status: string
+          timezone: string
+          workspace_name: string
+          workspace_slug: string
         }[]
       }
       get_booking_page: { Args: { p_workspace_slug: string }; Returns: Json }
@@ -1484,14 +1669,18 @@ export type Database = {
           cancelled_by: string | null
           closed_at: string | null
           closed_by: string | null
+          confirm_token_hash: string | null
           contact_id: string
+          contact_phone: string | null
           created_at: string
           created_by: string | null
           ends_at: string
           id: string
           manage_token_hash: string | null
+          manage_token_nonce: string | null
           notes: string | null
           practitioner_id: string | null
+          revision: number
           starts_at: string
           status: string
           updated_at: string
@@ -1573,6 +1762,10 @@ export type Database = {
         Args: { p_message_ids?: string[]; p_workspace_id: string }
         Returns: number
       }
+      revoke_calendar_feed: {
+        Args: { p_workspace_id: string }
+        Returns: boolean
+      }
       revoke_invitation: {
         Args: { p_invitation_id: string }
         Returns: {
@@ -1607,6 +1800,7 @@ export type Database = {
           attempts: number
           body: string
           booking_id: string | null
+          booking_revision: number | null
           channel: string
           claimed_at: string | null
           conversation_id: string | null
@@ -1636,6 +1830,10 @@ export type Database = {
           isOneToOne: true
           isSetofReturn: false
         }
+      }
+      sms_opted_out: {
+        Args: { p_contact: Database["public"]["Tables"]["contacts"]["Row"] }
+        Returns: boolean
       }
       submit_form: {
         Args: { p_answers: Json; p_token: string }

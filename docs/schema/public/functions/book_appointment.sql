@@ -25,7 +25,8 @@ declare
     v_candidate uuid;
     v_contact_id uuid;
     v_new_contact boolean;
-    v_token_hash bytea;
+    v_booking_phone text;
+    v_status text;
     v_waiting uuid [] := '{}'::uuid [];
 begin
     -- The active workspace and its active booking type (private.public_booking_target).
@@ -78,6 +79,8 @@ begin
     if p_notes is not null and pg_catalog.btrim(p_notes) <> '' then
         v_notes := private.clean_multiline_text(p_notes, 2000, 'invalid_notes');
     end if;
+    -- Churn caps on what the public page sets off (anonymous callers only).
+    perform private.limit_anonymous_action('book', v_workspace_id, v_email, v_phone);
 
     -- The slot (private.bookable_practitioners with private.practitioners_in_hours).
     if p_starts_at is null then
@@ -216,24 +219,37 @@ begin
         perform private.raise_error('slot_unavailable');
     end if;
 
-    -- Same email in the same workspace is the same contact; a missing phone is filled in.
-    -- The row lock serialises bookings of one email address, so the limit below holds.
+    -- Same email in the same workspace is the same contact. An anonymous caller may create a
+    -- contact but never changes one: a phone given for an existing contact is this booking's
+    -- number (bookings.contact_phone), not the contact's. The row lock serialises bookings of
+    -- one email address, so the limit below holds.
     insert into public.contacts as c (workspace_id, name, email, phone)
     values (v_workspace_id, v_name, v_email, v_phone)
-    on conflict on constraint contacts_workspace_id_email_key
-    do update set phone = coalesce(c.phone, excluded.phone)
-    returning c.id, c.xmax = 0 into v_contact_id, v_new_contact;
+    on conflict on constraint contacts_workspace_id_email_key do nothing
+    returning c.id into v_contact_id;
+    v_new_contact := v_contact_id is not null;
+    if not v_new_contact then
+        select c.id, nullif(v_phone, c.phone) into v_contact_id, v_booking_phone
+        from public.contacts as c
+        where c.workspace_id = v_workspace_id and c.email = v_email
+        for update;
+    end if;
 
-    -- A contact created just now holds no bookings yet.
+    -- A contact created just now holds no bookings yet. Past the limit, an anonymous caller gets the
+    -- same answer as below it (nothing tells them about the address's bookings): the booking is
+    -- held as pending and the address holder is emailed a link to confirm it. A signed-in caller
+    -- (staff, who see the contact's bookings anyway) is refused.
+    v_status := 'confirmed';
     if not v_new_contact and (
         select count(*) from public.bookings as b
         where b.contact_id = v_contact_id and b.status = 'confirmed' and b.starts_at > pg_catalog.now()
     ) >= v_limit then
-        perform private.raise_error('booking_limit_reached');
+        if (select auth.uid()) is not null then
+            perform private.raise_error('booking_limit_reached');
+        end if;
+        v_status := 'pending';
     end if;
 
-    manage_token := private.new_token();
-    v_token_hash := pg_catalog.sha256(pg_catalog.convert_to(manage_token, 'UTF8'));
     ends_at := p_starts_at + v_type.duration_minutes * interval '1 minute';
     -- First pass: practitioners nobody is booking at this very moment, in the fair order,
     -- so concurrent "anyone" requests spread instead of queueing. Second pass: the ones
@@ -246,14 +262,16 @@ begin
             if found then
                 insert into public.bookings as b (
                     workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
-                    buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by
+                    buffer_before_minutes, buffer_after_minutes, notes, created_by,
+                    contact_phone, status, confirm_token_hash
                 )
                 values (
                     v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
-                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes, v_token_hash,
-                    (select auth.uid())
+                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes,
+                    (select auth.uid()), v_booking_phone, v_status, null
                 )
-                returning b.id into booking_id;
+                -- The manage token from the nonce that bookings_derive_manage_token gave the row.
+                returning b.id, private.derived_token(b.id, b.manage_token_nonce) into booking_id, manage_token;
             else
                 v_waiting := v_waiting || v_candidate;
             end if;
@@ -270,14 +288,16 @@ begin
             begin
                 insert into public.bookings as b (
                     workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
-                    buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by
+                    buffer_before_minutes, buffer_after_minutes, notes, created_by,
+                    contact_phone, status, confirm_token_hash
                 )
                 values (
                     v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
-                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes, v_token_hash,
-                    (select auth.uid())
+                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes,
+                    (select auth.uid()), v_booking_phone, v_status, null
                 )
-                returning b.id into booking_id;
+                -- The manage token from the nonce that bookings_derive_manage_token gave the row.
+                returning b.id, private.derived_token(b.id, b.manage_token_nonce) into booking_id, manage_token;
             exception when exclusion_violation then
                 booking_id := null;
             end;
@@ -289,6 +309,9 @@ begin
     end if;
     if booking_id is null then
         perform private.raise_error('slot_unavailable');
+    end if;
+    if v_status = 'pending' then
+        perform private.queue_booking_confirm_request(booking_id);
     end if;
 
     starts_at := p_starts_at;
@@ -303,7 +326,7 @@ $$;
 
 ALTER FUNCTION public.book_appointment(p_workspace_slug text, p_booking_type_id uuid, p_starts_at timestamp with time zone, p_name text, p_email text, p_phone text, p_notes text, p_staff_id uuid) OWNER TO postgres;
 
-COMMENT ON FUNCTION public.book_appointment(p_workspace_slug text, p_booking_type_id uuid, p_starts_at timestamp with time zone, p_name text, p_email text, p_phone text, p_notes text, p_staff_id uuid) IS 'Public booking: books p_starts_at of an active booking type for the named person (email required, phone in international format, optional notes), with p_staff_id or the fair pick of the free practitioners, and returns the booking and its manage token (shown once). Errors: not_found, invalid_name, invalid_email, invalid_phone, invalid_notes, outside_availability, too_soon, too_far_ahead, slot_unavailable, booking_limit_reached.';
+COMMENT ON FUNCTION public.book_appointment(p_workspace_slug text, p_booking_type_id uuid, p_starts_at timestamp with time zone, p_name text, p_email text, p_phone text, p_notes text, p_staff_id uuid) IS 'Public booking: books p_starts_at of an active booking type for the named person (email required, phone in international format, optional notes), with p_staff_id or the fair pick of the free practitioners, and returns the booking and its manage token (shown once). It creates a contact for a new email address but never changes an existing one: a phone given for an existing contact is kept on the booking (contact_phone) and gets that booking''s SMS. Anonymous callers are capped (private.limit_anonymous_action); past the per-email limit their booking is held as pending and the address holder is emailed a confirm link (the same answer: nothing tells them the address''s bookings); signed-in callers get booking_limit_reached. Errors: not_found, invalid_name, invalid_email, invalid_phone, invalid_notes, outside_availability, too_soon, too_far_ahead, slot_unavailable, booking_limit_reached, too_many_requests.';
 
 REVOKE ALL ON FUNCTION public.book_appointment(p_workspace_slug text, p_booking_type_id uuid, p_starts_at timestamp with time zone, p_name text, p_email text, p_phone text, p_notes text, p_staff_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.book_appointment(p_workspace_slug text, p_booking_type_id uuid, p_starts_at timestamp with time zone, p_name text, p_email text, p_phone text, p_notes text, p_staff_id uuid) TO service_role;

@@ -7,7 +7,9 @@ CREATE FUNCTION public.cancel_booking(p_token text, p_reason text DEFAULT NULL::
 declare
     v_booking public.bookings;
 begin
-    v_booking := private.cancel_booking(private.booking_id_by_token(p_token), p_reason, null);
+    booking_id := private.booking_id_by_token(p_token);
+    perform private.limit_anonymous_booking_action('cancel', booking_id);
+    v_booking := private.cancel_booking(booking_id, p_reason, null);
     booking_id := v_booking.id;
     status := v_booking.status;
     starts_at := v_booking.starts_at;
@@ -18,7 +20,7 @@ $$;
 
 ALTER FUNCTION public.cancel_booking(p_token text, p_reason text) OWNER TO postgres;
 
-COMMENT ON FUNCTION public.cancel_booking(p_token text, p_reason text) IS 'The customer cancels with the manage token from book_appointment. Errors: not_found, booking_cancelled, booking_past, invalid_reason.';
+COMMENT ON FUNCTION public.cancel_booking(p_token text, p_reason text) IS 'The customer cancels with the manage token from book_appointment (capped: private.limit_anonymous_action). Errors: not_found, booking_cancelled, booking_past, invalid_reason, too_many_requests.';
 
 REVOKE ALL ON FUNCTION public.cancel_booking(p_token text, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.cancel_booking(p_token text, p_reason text) TO service_role;

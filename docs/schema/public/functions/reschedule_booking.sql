@@ -7,7 +7,9 @@ CREATE FUNCTION public.reschedule_booking(p_token text, p_new_starts_at timestam
 declare
     v_booking public.bookings;
 begin
-    v_booking := private.reschedule_booking(private.booking_id_by_token(p_token), p_new_starts_at, null);
+    booking_id := private.booking_id_by_token(p_token);
+    perform private.limit_anonymous_booking_action('reschedule', booking_id);
+    v_booking := private.reschedule_booking(booking_id, p_new_starts_at, null);
     booking_id := v_booking.id;
     starts_at := v_booking.starts_at;
     ends_at := v_booking.ends_at;
@@ -23,7 +25,7 @@ $$;
 
 ALTER FUNCTION public.reschedule_booking(p_token text, p_new_starts_at timestamp with time zone) OWNER TO postgres;
 
-COMMENT ON FUNCTION public.reschedule_booking(p_token text, p_new_starts_at timestamp with time zone) IS 'The customer moves a booking with its manage token (the token stays valid). Errors: not_found, booking_cancelled, booking_past, workspace_inactive, outside_availability, too_soon, too_far_ahead, slot_unavailable.';
+COMMENT ON FUNCTION public.reschedule_booking(p_token text, p_new_starts_at timestamp with time zone) IS 'The customer moves a booking with its manage token (the token stays valid). Errors: not_found, booking_cancelled, booking_past, workspace_inactive, outside_availability, too_soon, too_far_ahead, slot_unavailable, too_many_requests (capped: private.limit_anonymous_action).';
 
 REVOKE ALL ON FUNCTION public.reschedule_booking(p_token text, p_new_starts_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.reschedule_booking(p_token text, p_new_starts_at timestamp with time zone) TO service_role;
