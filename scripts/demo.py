@@ -83,6 +83,8 @@ class Actor:
 
 
 ANON = Actor("anon", {"role": "anon"}, "anon")
+# The platform's side (README, "Sender identities"): what verifies a clinic's domain and number.
+PLATFORM = Actor("service_role", {"role": "service_role"}, "service_role")
 
 
 class Api:
@@ -367,6 +369,18 @@ def run(api: Api, delivery_timeout: float) -> dict[str, Any]:
         {"workspace_id": workspace_id},
     )
     say(f"   communication: email from {front_desk}, SMS from {sms_number}")
+    for kind, value in (("email_domain", domain), ("email_address", front_desk), ("sms_number", sms_number)):
+        api.insert(owner, "sender_identities", {"workspace_id": workspace_id, "kind": kind, "value": value})
+        api.update(
+            PLATFORM,
+            "sender_identities",
+            {"status": "verified"},
+            {"workspace_id": workspace_id, "kind": kind},
+        )
+    say(
+        f"   sender identities requested by Hana, verified by the platform:"
+        f" {domain}, {front_desk}, {sms_number}"
+    )
     practitioner_id = api.select(
         owner,
         "select id from public.practitioners where workspace_id = %s and user_id = %s",

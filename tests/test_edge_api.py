@@ -152,10 +152,15 @@ def test_listed_origins_replace_the_local_ones_in_development(db_url: str) -> No
 
 def test_production_needs_its_origins_listed(db_url: str) -> None:
     with pytest.raises(ValidationError, match="CORS_ALLOWED_ORIGINS"):
-        app_for(db_url, environment="production")
+        app_for(db_url, environment="production", metrics_bearer_token="scrape-me")
     with pytest.raises(ValidationError, match="not \\*"):
-        app_for(db_url, environment="production", cors_allowed_origins="*")
-    app = app_for(db_url, environment="production", cors_allowed_origins="https://app.example.test")
+        app_for(db_url, environment="production", metrics_bearer_token="scrape-me", cors_allowed_origins="*")
+    app = app_for(
+        db_url,
+        environment="production",
+        metrics_bearer_token="scrape-me",
+        cors_allowed_origins="https://app.example.test",
+    )
     with TestClient(app) as cors:
         assert preflight(cors, "https://app.example.test").headers["access-control-allow-origin"] == (
             "https://app.example.test"

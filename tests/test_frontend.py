@@ -30,7 +30,7 @@ def run(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]
 def checkout_copy(tmp_path: Path) -> Path:
     """The files the type check and the generator read, in a scratch tree sharing the installed tools."""
     copy = tmp_path / "checkout"
-    for part in ("frontend", "supabase/types", "scripts", "edge_api"):
+    for part in ("frontend", "supabase/types", "scripts", "edge_api", "worker"):
         shutil.copytree(ROOT / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
     for tool in ("node_modules", ".venv"):
         (copy / tool).symlink_to(ROOT / tool)

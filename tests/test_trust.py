@@ -688,9 +688,13 @@ def test_invented_http_methods_add_no_metric_series(db_url: str) -> None:
 
 
 def test_production_refuses_to_start_with_public_metrics(db_url: str) -> None:
+    origins = "https://app.example.test"
     with pytest.raises(ValueError, match="METRICS_BEARER_TOKEN"):
-        app_for(db_url, environment="production")
-    with TestClient(app_for(db_url, environment="production", metrics_bearer_token="scrape-me")) as client:
+        app_for(db_url, environment="production", cors_allowed_origins=origins)
+    production = app_for(
+        db_url, environment="production", metrics_bearer_token="scrape-me", cors_allowed_origins=origins
+    )
+    with TestClient(production) as client:
         assert client.get("/metrics").status_code == 401
 
 
