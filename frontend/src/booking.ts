@@ -83,6 +83,24 @@ export async function bookAppointment(
   )
 }
 
+export type ManagedBooking = RpcResult<'get_booking_by_token'>[number]
+
+/**
+ * The manage page (`/manage/<token>`): the booking as it is now (moved or cancelled since the
+ * message was written), and `can_change`: whether cancel and reschedule are still open.
+ */
+export async function getBookingByToken(supabase: CareOps, token: string): Promise<ManagedBooking> {
+  return unwrap(await supabase.rpc('get_booking_by_token', { p_token: token }).single())
+}
+
+/** The confirm page (`/confirm/<token>`): a held booking becomes confirmed (then its messages go). */
+export async function confirmBooking(
+  supabase: CareOps,
+  token: string,
+): Promise<RpcResult<'confirm_booking'>[number]> {
+  return unwrap(await supabase.rpc('confirm_booking', { p_token: token }).single())
+}
+
 export type Cancelled = RpcResult<'cancel_booking'>[number]
 
 /** The customer cancels from the manage link. */

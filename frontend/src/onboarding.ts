@@ -15,7 +15,7 @@ export async function createWorkspace(
   )
 }
 
-/** workspace_activation_status / activate_workspace JSON (jsonb: typed here, documented in the README). */
+/** workspace_activation_status / activate_workspace JSON (jsonb: typed here, documented in docs/backend.md). */
 export interface ActivationReport {
   workspace_id: string
   status: 'draft' | 'active' | 'suspended'

@@ -123,3 +123,18 @@ export async function adjustStock(
 ): Promise<Row<'inventory_items'>> {
   return unwrap(await supabase.rpc('adjust_stock', { p_item_id: itemId, p_delta: delta, p_reason: reason }).single())
 }
+
+/**
+ * The practitioner's calendar subscription: a token shown once; the calendar app subscribes to
+ * `{edgeApiUrl}/calendar/<token>.ics`. A new token replaces the old one.
+ */
+export async function createCalendarFeed(
+  supabase: CareOps,
+  workspaceId: string,
+): Promise<RpcResult<'create_calendar_feed'>[number]> {
+  return unwrap(await supabase.rpc('create_calendar_feed', { p_workspace_id: workspaceId }).single())
+}
+
+export async function revokeCalendarFeed(supabase: CareOps, workspaceId: string): Promise<boolean> {
+  return unwrap(await supabase.rpc('revoke_calendar_feed', { p_workspace_id: workspaceId }))
+}
