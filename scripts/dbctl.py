@@ -132,7 +132,7 @@ def pgmq_problem(conn: psycopg.Connection, schema: str = "pgmq") -> str | None:
     owner, _, user = row
     return (
         f"schema {schema} belongs to {owner} and {user} may not create queues in it. Create the schema"
-        f" as {user} before enabling pgmq (README: Deploy to hosted Supabase), or have the platform"
+        f" as {user} before enabling pgmq (docs/deploy.md), or have the platform"
         f" grant {user} CREATE on it."
     )
 

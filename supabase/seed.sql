@@ -64,7 +64,7 @@ set sender_name = 'Demo Clinic', sender_email = 'hello@demo.careops.test'
 where workspace_id = 'd0000000-0000-4000-8000-0000000000a1' and sender_email is null;
 
 -- The demo's sender identities, verified as the platform does in production once the clinic
--- proved control (README, "Sender identities"): its domain and address, and Twilio's test number.
+-- proved control (docs/backend.md, "Sender identities"): its domain and address, and Twilio's test number.
 insert into public.sender_identities (workspace_id, kind, value, status)
 select
     'd0000000-0000-4000-8000-0000000000a1'::uuid as workspace_id,

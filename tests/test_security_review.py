@@ -13,7 +13,7 @@ import pytest
 from tests.support import Actor, User, create_user, race_behind_lock, rpc, rpc_error, run_as
 from tests.test_invitations import Committed, invite, membership, new_workspace
 
-# Mirrors the constants in invite_member (documented in README and docs/errors.md).
+# Mirrors the constants in invite_member (documented in docs/backend.md and docs/errors.md).
 MAX_OPEN_PER_WORKSPACE = 100
 MAX_PER_INVITER_PER_HOUR = 30
 

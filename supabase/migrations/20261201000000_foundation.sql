@@ -1,7 +1,7 @@
 -- Foundation and platform: schemas, extensions, privileges, the job queue, error codes, text helpers.
 --
 -- One migration per domain, each in the same section order. Until the first hosted release a
--- definition is changed here, in place (README, "Migrations"); docs/schema/ shows every object.
+-- definition is changed here, in place (docs/development.md, "Migrations"); docs/schema/ shows every object.
 -- ==============================================================================================
 --
 -- Foundation: extensions, the private schema, the privilege baseline and shared helpers.

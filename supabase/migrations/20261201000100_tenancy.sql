@@ -1,7 +1,7 @@
 -- Tenancy: profiles, workspaces and members, invitations, time zones.
 --
 -- One migration per domain, each in the same section order. Until the first hosted release a
--- definition is changed here, in place (README, "Migrations"); docs/schema/ shows every object.
+-- definition is changed here, in place (docs/development.md, "Migrations"); docs/schema/ shows every object.
 -- ==============================================================================================
 --
 -- Profiles: one row per auth user, made by a trigger on auth.users as GoTrue sign-up inserts it.
@@ -547,7 +547,7 @@ security definer
 set search_path = ''
 as $$
 declare
-    -- Limits against invitation floods (README, docs/errors.md).
+    -- Limits against invitation floods (docs/backend.md, docs/errors.md).
     c_max_open_per_workspace constant integer := 100;
     c_max_per_inviter_per_hour constant integer := 30;
     v_user_id uuid := private.require_role(p_workspace_id, 'owner');

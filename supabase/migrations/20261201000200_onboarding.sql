@@ -1,7 +1,7 @@
 -- Onboarding: communication settings, templates, forms, inventory, booking types, practitioners, activation.
 --
 -- One migration per domain, each in the same section order. Until the first hosted release a
--- definition is changed here, in place (README, "Migrations"); docs/schema/ shows every object.
+-- definition is changed here, in place (docs/development.md, "Migrations"); docs/schema/ shows every object.
 -- ==============================================================================================
 --
 -- Communication settings: which channels a workspace uses and who its messages come from.

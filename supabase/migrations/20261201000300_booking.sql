@@ -1,7 +1,7 @@
 -- Booking: contacts, bookings, open slots, book, cancel and reschedule.
 --
 -- One migration per domain, each in the same section order. Until the first hosted release a
--- definition is changed here, in place (README, "Migrations"); docs/schema/ shows every object.
+-- definition is changed here, in place (docs/development.md, "Migrations"); docs/schema/ shows every object.
 -- ==============================================================================================
 --
 -- Contacts and bookings: who books, and the practitioner time a booking holds.

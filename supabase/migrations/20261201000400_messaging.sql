@@ -1,7 +1,7 @@
 -- Messaging: conversations, messages, rendering, what bookings send, delivery.
 --
 -- One migration per domain, each in the same section order. Until the first hosted release a
--- definition is changed here, in place (README, "Migrations"); docs/schema/ shows every object.
+-- definition is changed here, in place (docs/development.md, "Migrations"); docs/schema/ shows every object.
 -- ==============================================================================================
 --
 -- Template rendering: placeholders {{name}} filled from a jsonb of values, in one pass.

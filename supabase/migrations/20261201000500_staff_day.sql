@@ -1,7 +1,7 @@
 -- Inbox and staff day: alerts, form submissions, the inbox, closing bookings, inbound webhooks, sweeps.
 --
 -- One migration per domain, each in the same section order. Until the first hosted release a
--- definition is changed here, in place (README, "Migrations"); docs/schema/ shows every object.
+-- definition is changed here, in place (docs/development.md, "Migrations"); docs/schema/ shows every object.
 -- ==============================================================================================
 --
 -- Alerts: what needs staff attention (an overdue form, low stock, a message that could not be

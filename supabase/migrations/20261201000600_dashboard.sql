@@ -1,7 +1,7 @@
 -- Dashboard and metrics: dashboard_stats, day rollups, metrics_snapshot.
 --
 -- One migration per domain, each in the same section order. Until the first hosted release a
--- definition is changed here, in place (README, "Migrations"); docs/schema/ shows every object.
+-- definition is changed here, in place (docs/development.md, "Migrations"); docs/schema/ shows every object.
 -- ==============================================================================================
 --
 -- Dashboard stats: one security invoker function that returns everything the

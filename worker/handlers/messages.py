@@ -23,7 +23,7 @@ Exactly-once effects over an at-least-once queue, with set-based database work p
 
 A crash between 1 and 3 leaves the rows `sending` and their jobs invisible until the visibility
 timeout; the next reader takes the rows over once their claims time out and sends again with
-the same key. See the README ("Message delivery") for the window that remains.
+the same key. See docs/worker.md ("Message delivery") for the window that remains.
 """
 
 from __future__ import annotations

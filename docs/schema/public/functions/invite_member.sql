@@ -5,7 +5,7 @@ CREATE FUNCTION public.invite_member(p_workspace_id uuid, p_email text, p_role t
     SET search_path TO ''
     AS $$
 declare
-    -- Limits against invitation floods (README, docs/errors.md).
+    -- Limits against invitation floods (docs/backend.md, docs/errors.md).
     c_max_open_per_workspace constant integer := 100;
     c_max_per_inviter_per_hour constant integer := 30;
     v_user_id uuid := private.require_role(p_workspace_id, 'owner');
