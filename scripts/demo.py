@@ -83,7 +83,7 @@ class Actor:
 
 
 ANON = Actor("anon", {"role": "anon"}, "anon")
-# The platform's side (README, "Sender identities"): what verifies a clinic's domain and number.
+# The platform's side (docs/backend.md, "Sender identities"): what verifies a clinic's domain and number.
 PLATFORM = Actor("service_role", {"role": "service_role"}, "service_role")
 
 
