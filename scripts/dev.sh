@@ -43,7 +43,9 @@ on_signal() {
 trap on_signal INT TERM HUP
 trap stop EXIT
 
-setsid .venv/bin/uvicorn edge_api.main:app --host 127.0.0.1 --port "$API_PORT" --log-level warning &
+# A client that keeps a connection open must not hold the stop: 5 s, then uvicorn closes it.
+setsid .venv/bin/uvicorn edge_api.main:app --host 127.0.0.1 --port "$API_PORT" --log-level warning \
+  --timeout-graceful-shutdown 5 &
 pids+=($!)
 setsid .venv/bin/python -m worker &
 pids+=($!)

@@ -26,6 +26,11 @@ class DevStack:
     terminal's foreground job: Ctrl-C signals the whole group). Its output is read as it comes."""
 
     def __init__(self, db_url: str, **env: str) -> None:
+        # A terminal's job gets Ctrl-C. A test run started in the background (nohup, `&`, some CI
+        # runners) ignores SIGINT, and an ignored signal is inherited through exec and cannot be
+        # trapped by bash: give dev.sh the disposition a terminal would.
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         self.port = free_port()
         self.api_url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
@@ -66,7 +71,10 @@ class DevStack:
         """SIGINT to the whole group, as a terminal's Ctrl-C; the exit status."""
         try:
             os.killpg(self.process.pid, signal.SIGINT)
-            return self.process.wait(timeout=timeout)
+            try:
+                return self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired as expired:
+                raise AssertionError(f"dev.sh did not stop within {timeout} s:\n{self.output}") from expired
         finally:
             if self.process.poll() is None:
                 os.killpg(self.process.pid, signal.SIGKILL)
