@@ -330,8 +330,6 @@ $$;
 comment on function private.lock_booking_practitioners() is
 'Trigger: locks the practitioner row(s) of a booking being written, so overlapping writers queue instead of deadlocking.';
 
--- Every booking gets its manage token here, whatever inserts it: a random nonce and the
--- sha256 of the token derived from it (private.derived_token); the token is never stored.
 -- The confirm link of a booking held as pending (past the per-email limit): derived from the
 -- same nonce with another purpose, so neither token reveals the other.
 create function private.confirm_token(p_booking_id uuid, p_nonce bytea)
@@ -347,6 +345,8 @@ $$;
 comment on function private.confirm_token(uuid, bytea) is
 'The confirm token of a pending booking: private.derived_token of its id and its nonce followed by ''confirm''.';
 
+-- Every booking gets its manage token here, whatever inserts it: a random nonce and the
+-- sha256 of the token derived from it (private.derived_token); the token is never stored.
 create function private.derive_manage_token()
 returns trigger
 language plpgsql
