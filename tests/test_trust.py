@@ -986,6 +986,7 @@ def test_past_the_per_email_limit_a_stranger_gets_the_same_answers_and_the_holde
         [late["booking_id"]],
     )
     assert conn.execute("select private.release_pending_bookings()").fetchone() == (1,)
+    assert conn.execute("select private.release_pending_bookings()").fetchone() == (0,)  # safe twice
     assert conn.execute(
         "select status from public.bookings where id = %s", [late["booking_id"]]
     ).fetchone() == ("cancelled",)

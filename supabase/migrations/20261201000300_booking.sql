@@ -255,6 +255,9 @@ create index bookings_booking_type_id_starts_at_idx on public.bookings (booking_
 
 create index bookings_contact_id_starts_at_idx on public.bookings (contact_id, starts_at);
 
+-- The hourly release reads only the few bookings held as pending, not the whole table.
+create index bookings_pending_created_at_idx on public.bookings (created_at) where status = 'pending';
+
 create index anonymous_actions_workspace_id_email_key_at_idx
 on private.anonymous_actions (workspace_id, email_key, happened_at);
 

@@ -97,6 +97,8 @@ CREATE INDEX bookings_contact_id_starts_at_idx ON public.bookings USING btree (c
 
 CREATE INDEX bookings_created_at_idx ON public.bookings USING btree (created_at);
 
+CREATE INDEX bookings_pending_created_at_idx ON public.bookings USING btree (created_at) WHERE (status = 'pending'::text);
+
 CREATE INDEX bookings_practitioner_id_starts_at_idx ON public.bookings USING btree (practitioner_id, starts_at);
 
 CREATE INDEX bookings_workspace_id_starts_at_status_idx ON public.bookings USING btree (workspace_id, starts_at) INCLUDE (status, practitioner_id);
