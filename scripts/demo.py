@@ -160,6 +160,16 @@ class Api:
         with self.request(actor) as conn:
             return conn.execute(query, params or []).fetchall()  # type: ignore[arg-type]
 
+    def select_written(
+        self, actor: Actor, query: str, params: list[Any] | None = None, timeout: float = 10
+    ) -> list[dict[str, Any]]:
+        """select, polled until it has rows: messages a change sets off are written by the worker
+        moments after the commit (the outbox), as the frontend sees them arrive through Realtime."""
+        deadline = time.monotonic() + timeout
+        while not (rows := self.select(actor, query, params)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return rows
+
     def as_platform(self, query: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         """What the platform does itself (GoTrue's sign-up, pg_cron's sweeps), as `postgres`."""
         with self.conn.transaction():
@@ -582,9 +592,12 @@ def run(api: Api, delivery_timeout: float) -> dict[str, Any]:
     )
 
     step("4. A form filled in by its link (anon, by token)")
+    # The stored request says '/forms/…': the token goes in only in what the worker sends
+    # (rebuilt here as its claim does, from the submission's nonce).
     body = api.as_platform(
-        "select body from public.messages where booking_id = %s and template_kind = 'form_request'"
-        " and channel = 'email'",
+        "select private.with_booking_tokens(m.body, null, null, private.derived_token(s.id, s.token_nonce))"
+        " as body from public.messages as m join public.form_submissions as s on m.form_submission_id = s.id"
+        " where m.booking_id = %s and m.template_kind = 'form_request' and m.channel = 'email'",
         [bookings[0]["booking_id"]],
     )[0]["body"]
     match = re.search(r"/forms/([A-Za-z0-9_-]+)", body)
@@ -660,7 +673,7 @@ def run(api: Api, delivery_timeout: float) -> dict[str, Any]:
         if start > texter["starts_at"] and start.astimezone(zone).hour in range(9, 17)
     ]
     api.rpc(ANON, "reschedule_booking", p_token=texter["manage_token"], p_new_starts_at=bea_slots[0])
-    notice = api.select(
+    notice = api.select_written(
         staff,
         "select status, skip_reason from public.messages where booking_id = %s"
         " and template_kind = 'booking_rescheduled' and channel = 'sms'",

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import psycopg
 import pytest
 
+from tests.booking_support import BookingWorkspace, create_booking_workspace, drop_booking_workspace
 from tests.stubs import ResendStub, SmtpStub, TwilioStub
 from tests.support import User, create_user
 
@@ -37,6 +39,27 @@ def autocommit_conn(db_url: str) -> Iterator[psycopg.Connection]:
     """For tests that need committed data (concurrency, cron); they clean up after themselves."""
     with psycopg.connect(db_url, autocommit=True) as connection:
         yield connection
+
+
+@pytest.fixture
+def committed_place(db_url: str) -> Iterator[Callable[..., BookingWorkspace]]:
+    """Workspaces committed for tests on several connections, removed afterwards with their jobs."""
+    made: list[BookingWorkspace] = []
+    with psycopg.connect(db_url, autocommit=True) as connection:
+
+        def make(**options: Any) -> BookingWorkspace:
+            place = create_booking_workspace(connection, **options)
+            made.append(place)
+            return place
+
+        yield make
+        for place in made:
+            connection.execute(
+                "delete from pgmq.q_jobs where message -> 'payload' ->> 'message_id' in"
+                " (select id::text from public.messages where workspace_id = %s)",
+                [place.workspace_id],
+            )
+            drop_booking_workspace(connection, place)
 
 
 @pytest.fixture

@@ -141,15 +141,43 @@ class _Succeeded(Exception):  # noqa: N818 (control flow, not an error)
     pass
 
 
+# The RPCs whose changes the customer hears about (message_events jobs, the outbox).
+EVENT_RPCS = frozenset(
+    {
+        "book_appointment",
+        "cancel_booking",
+        "reschedule_booking",
+        "confirm_booking",
+        "cancel_workspace_booking",
+        "reschedule_workspace_booking",
+    }
+)
+
+
 def rpc(conn: psycopg.Connection, actor: Actor, function: str, **params: Any) -> list[tuple[Any, ...]]:
-    """Call a public RPC with named parameters, as supabase-js `.rpc(function, params)` does."""
+    """Call a public RPC with named parameters, as supabase-js `.rpc(function, params)` does.
+
+    The worker keeps up: after an RPC of EVENT_RPCS, the messages it set off are written
+    (write_events), as the worker does moments after the commit. A test about that moment
+    calls run_as itself."""
     query = sql.SQL("select * from public.{}({})").format(
         sql.Identifier(function),
         sql.SQL(", ").join(
             sql.SQL("{} => {}").format(sql.Identifier(name), sql.Placeholder()) for name in params
         ),
     )
-    return run_as(conn, actor, query, list(params.values()))
+    rows = run_as(conn, actor, query, list(params.values()))
+    if function in EVENT_RPCS:
+        write_events(conn)
+    return rows
+
+
+def send_due_reminders(conn: psycopg.Connection) -> int:
+    """The reminder tick (private.send_due_reminders), then the worker's part: how many bookings
+    it reminded."""
+    reminded = conn.execute("select private.send_due_reminders()").fetchone()
+    write_events(conn)
+    return int(reminded[0]) if reminded else 0
 
 
 def rpc_error(conn: psycopg.Connection, actor: Actor, function: str, **params: Any) -> str | None:
@@ -162,6 +190,32 @@ def rpc_error(conn: psycopg.Connection, actor: Actor, function: str, **params: A
         return None
     except psycopg.Error as exc:
         return exc.diag.message_primary
+
+
+# --- the outbox's worker side, run now ---------------------------------------------------
+
+WRITE_EVENTS_SQL = """
+    with jobs as (
+        delete from pgmq.q_jobs as q where q.message ->> 'kind' = 'message_events'
+        returning q.msg_id, q.message
+    )
+    select private.write_event_messages(coalesce(jsonb_agg(e.event order by j.msg_id, e.ordinal), '[]'))
+    from jobs as j
+    cross join lateral jsonb_array_elements(j.message -> 'payload' -> 'events')
+        with ordinality as e (event, ordinal)
+"""
+
+
+def write_events(conn: psycopg.Connection) -> int:
+    """What the worker does with message_events jobs, now: the messages booking and contact
+    changes asked for are written (private.write_event_messages) and the jobs removed. Runs as
+    the connection's session user, in its current transaction (deferred triggers of an open
+    transaction fire first)."""
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        conn.execute("set constraints all immediate")
+        conn.execute("set constraints all deferred")
+    row = conn.execute(WRITE_EVENTS_SQL).fetchone()
+    return int(row[0]) if row else 0
 
 
 # --- real concurrency: each request on its own connection ----------------------------------

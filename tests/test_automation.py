@@ -4,15 +4,14 @@ scheduled functions run twice and concurrently on real connections."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-import pytest
 
-from tests.booking_support import BookingWorkspace, book, create_booking_workspace, drop_booking_workspace
-from tests.support import Actor, race_behind_lock, rpc, rpc_error
+from tests.booking_support import BookingWorkspace, book, create_booking_workspace
+from tests.support import Actor, race_behind_lock, rpc, rpc_error, write_events
 
 FORM_FIELDS = (
     '[{"key": "allergies", "type": "text", "label": "Allergies", "required": true},'
@@ -104,9 +103,12 @@ def test_a_second_booking_by_the_same_contact_reuses_the_conversation(conn: psyc
 
 
 def form_token(conn: psycopg.Connection, place: BookingWorkspace) -> str:
+    """The fill-in token as the email carries it: the stored request has '/forms/…', the claim
+    (what the worker sends) has the token."""
     body = conn.execute(
-        "select body from public.messages where workspace_id = %s and template_kind = 'form_request'"
-        " and channel = 'email'",
+        "select c.body from public.messages as m"
+        " cross join lateral private.claim_message_deliveries(array[m.id], interval '1 minute') as c"
+        " where m.workspace_id = %s and m.template_kind = 'form_request' and m.channel = 'email'",
         [place.workspace_id],
     ).fetchone()[0]
     match = re.search(r"/forms/([A-Za-z0-9_-]+)", body)
@@ -142,27 +144,6 @@ def test_the_customer_fills_in_the_form_from_the_link(conn: psycopg.Connection) 
 # --- schedules on real connections ---------------------------------------------------------
 
 
-@pytest.fixture
-def committed_place(db_url: str) -> Iterator[Callable[..., BookingWorkspace]]:
-    """Workspaces committed for tests on several connections, removed afterwards with their jobs."""
-    made: list[BookingWorkspace] = []
-    with psycopg.connect(db_url, autocommit=True) as conn:
-
-        def make(**options: Any) -> BookingWorkspace:
-            place = create_booking_workspace(conn, **options)
-            made.append(place)
-            return place
-
-        yield make
-        for place in made:
-            conn.execute(
-                "delete from pgmq.q_jobs where message -> 'payload' ->> 'message_id' in"
-                " (select id::text from public.messages where workspace_id = %s)",
-                [place.workspace_id],
-            )
-            drop_booking_workspace(conn, place)
-
-
 def run_sweep(function: str) -> Callable[[psycopg.Connection], Any]:
     def call(conn: psycopg.Connection) -> Any:
         return conn.execute(f"select private.{function}()").fetchone()[0]
@@ -176,16 +157,19 @@ def insert_due_booking(conn: psycopg.Connection, place: BookingWorkspace) -> Any
         "insert into public.contacts (workspace_id, name, email) values (%s, 'Ann Lee', %s) returning id",
         [place.workspace_id, f"ann-{place.slug}@example.test"],
     ).fetchone()[0]
-    return conn.execute(
+    booking_id = conn.execute(
         "insert into public.bookings (workspace_id, booking_type_id, practitioner_id, contact_id,"
         " starts_at, ends_at, created_at)"
         " values (%s, %s, %s, %s, now() + interval '5 hours', now() + interval '5 hours 30 minutes',"
         " now() - interval '3 days') returning id",
         [place.workspace_id, place.booking_type_id, place.practitioners[0], contact_id],
     ).fetchone()[0]
+    write_events(conn)
+    return booking_id
 
 
 def reminders_of(conn: psycopg.Connection, booking_id: Any) -> list[tuple[str, str]]:
+    write_events(conn)  # the worker has written what the sweep handed it
     return conn.execute(
         "select channel, status from public.messages where booking_id = %s and template_kind = 'reminder'"
         " order by channel",

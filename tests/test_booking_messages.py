@@ -6,15 +6,14 @@ the pause held back. The worker's side is the claim (private.claim_message_deliv
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-import pytest
 
-from tests.booking_support import BookingWorkspace, book, create_booking_workspace, drop_booking_workspace
-from tests.support import Actor, race_behind_lock, rpc, rpc_error
+from tests.booking_support import BookingWorkspace, book, create_booking_workspace
+from tests.support import Actor, race_behind_lock, rpc, rpc_error, send_due_reminders, write_events
 
 CLAIM_TIMEOUT = "60 seconds"
 
@@ -39,6 +38,7 @@ def claim(conn: psycopg.Connection, message_ids: list[Any]) -> list[dict[str, An
 
 
 def queued(conn: psycopg.Connection, booking_id: Any) -> list[Any]:
+    write_events(conn)  # the worker has written what changes asked for
     return [
         row[0]
         for row in conn.execute(
@@ -58,6 +58,7 @@ def deliver(conn: psycopg.Connection, booking_id: Any) -> list[dict[str, Any]]:
 
 
 def kinds(conn: psycopg.Connection, booking_id: Any) -> list[tuple[str, str, int, str, str | None]]:
+    write_events(conn)  # the worker has written what changes asked for
     return conn.execute(
         "select template_kind, idempotency_key, booking_revision, status, skip_reason from public.messages"
         " where booking_id = %s and channel = 'email' order by created_at, idempotency_key",
@@ -75,26 +76,6 @@ def managed(conn: psycopg.Connection, token: str) -> dict[str, Any]:
     row = cursor.fetchone()
     assert row is not None
     return dict(zip(names, row, strict=True))
-
-
-@pytest.fixture
-def committed_place(db_url: str) -> Iterator[Callable[..., BookingWorkspace]]:
-    made: list[BookingWorkspace] = []
-    with psycopg.connect(db_url, autocommit=True) as conn:
-
-        def make(**options: Any) -> BookingWorkspace:
-            place = create_booking_workspace(conn, **options)
-            made.append(place)
-            return place
-
-        yield make
-        for place in made:
-            conn.execute(
-                "delete from pgmq.q_jobs where message -> 'payload' ->> 'message_id' in"
-                " (select id::text from public.messages where workspace_id = %s)",
-                [place.workspace_id],
-            )
-            drop_booking_workspace(conn, place)
 
 
 # --- §1 a message never states a time the booking no longer has ---------------------------
@@ -194,7 +175,7 @@ def due_booking(
         " on conflict (workspace_id, email) do update set name = excluded.name returning id",
         [place.workspace_id, email or f"ann-{secrets.token_hex(4)}@example.test"],
     ).fetchone()[0]
-    return conn.execute(
+    booking_id = conn.execute(
         "insert into public.bookings (workspace_id, booking_type_id, practitioner_id, contact_id,"
         " starts_at, ends_at, created_at)"
         " values (%s, %s, %s, %s, %s, %s, now() - interval '3 days') returning id",
@@ -207,10 +188,13 @@ def due_booking(
             hour(starts_in) + timedelta(minutes=30),
         ],
     ).fetchone()[0]
+    write_events(conn)
+    return booking_id
 
 
 def move(conn: psycopg.Connection, booking_id: Any, starts_at: datetime) -> None:
     conn.execute("select private.reschedule_booking(%s, %s, null)", [booking_id, starts_at])
+    write_events(conn)
 
 
 def test_a_booking_moved_back_to_an_earlier_start_is_reminded_again(conn: psycopg.Connection) -> None:
@@ -221,7 +205,7 @@ def test_a_booking_moved_back_to_an_earlier_start_is_reminded_again(conn: psycop
     for target in (None, t3, t1):
         if target is not None:
             move(conn, booking_id, target)
-        assert conn.execute("select private.send_due_reminders()").fetchone()[0] == 1
+        assert send_due_reminders(conn) == 1
         sent = [row for row in deliver(conn, booking_id) if row["idempotency_key"].startswith("reminder:")]
         sent_reminders += [row["body"] for row in sent]
     assert [local(t1) in body for body in sent_reminders] == [True, False, True]
@@ -236,13 +220,14 @@ def test_resuming_automation_sends_the_reminder_the_pause_skipped(conn: psycopg.
         "update public.conversations set automation_paused_until = 'infinity' where workspace_id = %s",
         [place.workspace_id],
     )
-    assert conn.execute("select private.send_due_reminders()").fetchone()[0] == 3
+    assert send_due_reminders(conn) == 3
     conversation_id = conn.execute(
         "select id from public.conversations where workspace_id = %s", [place.workspace_id]
     ).fetchone()[0]
     # Meanwhile one booking moved (its reminder states the old time) and one was cancelled.
     move(conn, moved, hour(10))
     conn.execute("select private.cancel_booking(%s, null, null)", [gone])
+    write_events(conn)
     rpc(conn, owner, "resume_automation", p_conversation_id=conversation_id)
 
     reminders = conn.execute(
@@ -263,7 +248,7 @@ def test_resuming_automation_sends_the_reminder_the_pause_skipped(conn: psycopg.
     ).fetchone()[0]
     assert jobs == 1
     # The moved booking is due again for its new time; resuming twice sends nothing more.
-    assert conn.execute("select private.send_due_reminders()").fetchone()[0] == 1
+    assert send_due_reminders(conn) == 1
     rpc(conn, owner, "resume_automation", p_conversation_id=conversation_id)
     assert sorted(row["idempotency_key"] for row in deliver(conn, held)) == [
         f"booking_confirmation:{held}:booked:email",
@@ -288,7 +273,7 @@ def test_every_booking_message_carries_a_manage_link_rebuilt_at_delivery(conn: p
     reschedule(conn, token, hour(72))
     sent += deliver(conn, booked["booking_id"])
     reminder_booking = due_booking(conn, place)
-    conn.execute("select private.send_due_reminders()")
+    send_due_reminders(conn)
     reminder = [
         row for row in deliver(conn, reminder_booking) if row["idempotency_key"].startswith("reminder:")
     ]

@@ -14,7 +14,7 @@ import psycopg
 
 from tests.booking_support import BookingWorkspace, book, create_booking_workspace
 from tests.stubs import ResendStub, SmtpStub
-from tests.support import Actor, rpc
+from tests.support import Actor, rpc, send_due_reminders
 from worker.handlers.messages import outgoing
 from worker.providers import EmailMessage, ResendProvider, SmtpProvider
 from worker.settings import Settings
@@ -138,7 +138,7 @@ def test_a_reminder_carries_no_invite(conn: psycopg.Connection) -> None:
         " date_trunc('hour', now()) + interval '6 hours', now() - interval '3 days') returning id",
         [place.workspace_id, place.booking_type_id, place.practitioners[0], contact_id],
     ).fetchone()[0]
-    conn.execute("select private.send_due_reminders()")
+    send_due_reminders(conn)
     rows = {row["idempotency_key"].split(":")[0]: row for row in claimed_emails(conn, booking_id)}
     assert rows["booking_confirmation"]["calendar_event"] is not None
     assert rows["reminder"]["calendar_event"] is None

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.support import Actor, User, acting_as, create_user
+from tests.support import Actor, User, acting_as, create_user, write_events
 
 OPERATIONS = ("select", "insert", "update", "delete")
 ALL = frozenset(OPERATIONS)
@@ -257,6 +257,7 @@ def add_bookings(conn: psycopg.Connection, world: World) -> None:
             ],
         ).fetchone()[0]
         world.booking_rows[ws] = rows
+    write_events(conn)  # the worker wrote what the booking set off
 
 
 Statement = tuple[str, list[object]]

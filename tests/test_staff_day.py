@@ -13,7 +13,15 @@ import psycopg
 import pytest
 
 from tests.booking_support import BookingWorkspace, create_booking_workspace, drop_booking_workspace
-from tests.support import Actor, in_transaction, race_behind_lock, rpc, rpc_error
+from tests.support import (
+    Actor,
+    in_transaction,
+    race_behind_lock,
+    rpc,
+    rpc_error,
+    send_due_reminders,
+    write_events,
+)
 
 
 @pytest.fixture
@@ -143,6 +151,7 @@ def test_staff_reply_through_the_api_pauses_and_resume_lets_reminders_through(
         " returning id",
         [place.workspace_id],
     ).fetchone()[0]
+    write_events(conn)
     conversation_id = conn.execute(
         "select id from public.conversations where contact_id = %s", [contact_id]
     ).fetchone()[0]
@@ -159,7 +168,7 @@ def test_staff_reply_through_the_api_pauses_and_resume_lets_reminders_through(
         " now() + interval '5 hours 30 minutes', now() - interval '3 days') returning id",
         [place.workspace_id, place.booking_type_id, place.practitioners[0], contact_id],
     ).fetchone()[0]
-    conn.execute("select private.send_due_reminders()")
+    send_due_reminders(conn)
     reminder = conn.execute(
         "select status, skip_reason from public.messages where booking_id = %s and template_kind ="
         " 'reminder'",
@@ -173,7 +182,7 @@ def test_staff_reply_through_the_api_pauses_and_resume_lets_reminders_through(
         " where id = %s",
         [booking_id],
     )
-    conn.execute("select private.send_due_reminders()")
+    send_due_reminders(conn)
     statuses = conn.execute(
         "select status from public.messages where booking_id = %s and template_kind = 'reminder'"
         " order by created_at, status",

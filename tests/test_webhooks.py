@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 
 from tests.booking_support import BookingWorkspace, create_booking_workspace, drop_booking_workspace
 from tests.edge_api_support import app_for
-from tests.support import Actor, race_behind_lock, rpc_error
+from tests.support import Actor, race_behind_lock, rpc_error, write_events
 
 TWILIO_TOKEN = "twilio-auth-token-for-tests"
 SVIX_SECRET = "whsec_" + base64.b64encode(b"resend-webhook-secret-for-tests!").decode()
@@ -235,6 +235,7 @@ def sent_email(conn: psycopg.Connection, inbox: Inbox, email: str) -> tuple[Any,
         "insert into public.contacts (workspace_id, name, email) values (%s, 'Bo Ng', %s) returning id",
         [inbox.place.workspace_id, email],
     ).fetchone()[0]
+    write_events(conn)  # the worker wrote the welcome (and the conversation)
     resend_id = str(uuid.uuid4())
     message_id = conn.execute(
         "insert into public.messages (workspace_id, conversation_id, direction, channel, kind, subject, body,"

@@ -1428,10 +1428,6 @@ begin
     if booking_id is null then
         perform private.raise_error('slot_unavailable');
     end if;
-    if v_status = 'pending' then
-        perform private.queue_booking_confirm_request(booking_id);
-    end if;
-
     starts_at := p_starts_at;
     select pr.full_name into practitioner_name
     from public.practitioners as p

@@ -74,12 +74,14 @@ create type private.message_request as (
     template_values jsonb,
     idempotency_key text,
     booking_id uuid,
-    booking_revision integer
+    booking_revision integer,
+    form_submission_id uuid
 );
 
 comment on type private.message_request is
 'One automated message to queue for a contact (channel null: every channel; the key then ends in :<channel>); '
-'booking_revision: the revision of the booking its values were read from (null: not checked at delivery).';
+'booking_revision: the revision of the booking its values were read from (null: not checked at delivery); '
+'form_submission_id: the form a form request asks for (its link''s token goes in at delivery).';
 
 -- Tables --------------------------------------------------------------------------------
 
@@ -148,6 +150,7 @@ create table public.messages (
     delivered_at timestamptz,
     failed_at timestamptz,
     updated_at timestamptz not null default now(),
+    form_submission_id uuid,
     constraint messages_idempotency_key_key unique (workspace_id, idempotency_key),
     constraint messages_conversation_fkey foreign key (workspace_id, conversation_id)
     references public.conversations (workspace_id, id) on delete cascade,
@@ -532,6 +535,12 @@ begin
             -- A booking's SMS go to the number given with it when that is not the contact's own.
             case t.channel when 'email' then c.email else coalesce(b.contact_phone, c.phone) end as recipient,
             case
+                -- Written after its booking changed (the worker writes what an event asked for):
+                -- the same skip rule as at delivery.
+                when r.booking_revision is not null
+                    then private.outdated_booking_message(r.template_kind, r.booking_revision, b.status, b.revision)
+            end as outdated_reason,
+            case
                 when v.automation_paused_until > now() then 'automation_paused'
                 when t.channel = 'email' and c.email is null then 'no_email_address'
                 when t.channel = 'sms' and coalesce(b.contact_phone, c.phone) is null then 'no_phone_number'
@@ -563,9 +572,11 @@ begin
             case
                 when r.channel is null then r.idempotency_key || ':' || t.channel else r.idempotency_key
             end as idempotency_key,
+            r.form_submission_id,
             r.ordinal
         from unnest(p_requests) with ordinality as r (
-            contact_id, template_kind, channel, template_values, idempotency_key, booking_id, booking_revision, ordinal
+            contact_id, template_kind, channel, template_values, idempotency_key, booking_id, booking_revision,
+            form_submission_id, ordinal
         )
         inner join public.contacts as c on r.contact_id = c.id
         inner join public.communication_settings as s on c.workspace_id = s.workspace_id
@@ -595,15 +606,15 @@ begin
 
     inserted as (
         insert into public.messages (
-            workspace_id, conversation_id, booking_id, booking_revision, direction, channel, kind, template_kind,
-            subject, body, recipient, status, skip_reason, idempotency_key
+            workspace_id, conversation_id, booking_id, booking_revision, form_submission_id, direction, channel, kind,
+            template_kind, subject, body, recipient, status, skip_reason, idempotency_key
         )
         select
-            d.workspace_id, d.conversation_id, d.booking_id, d.booking_revision, 'outbound', d.channel, 'automated',
-            d.template_kind,
+            d.workspace_id, d.conversation_id, d.booking_id, d.booking_revision, d.form_submission_id, 'outbound',
+            d.channel, 'automated', d.template_kind,
             d.subject, d.body, d.recipient,
-            case when d.skip_reason is null then 'queued' else 'skipped' end,
-            d.skip_reason, d.idempotency_key
+            case when coalesce(d.outdated_reason, d.skip_reason) is null then 'queued' else 'skipped' end,
+            coalesce(d.outdated_reason, d.skip_reason), d.idempotency_key
         from candidates as d
         order by d.ordinal, d.channel
         on conflict (workspace_id, idempotency_key) do nothing
@@ -666,7 +677,7 @@ as $$
 begin
     perform private.queue_messages(
         array[
-            row(p_contact_id, p_template_kind, p_channel, p_values, p_idempotency_key, p_booking_id, null)
+            row(p_contact_id, p_template_kind, p_channel, p_values, p_idempotency_key, p_booking_id, null, null)
         ]::private.message_request[]
     );
     return (
@@ -897,10 +908,12 @@ comment on function private.unsubscribe_email(uuid) is
 'edge_api (service_role), after verifying the signed one-click link of an email: the contact it went to (while that is '
 'still their address) gets no more non-transactional automated email (contacts.email_unsubscribed_at). Idempotent.';
 
--- The links of a booking message are stored as '<base>/manage/…' and '<base>/confirm/…'; the
--- tokens are put in only in what the claim hands the worker (private.derived_token,
--- private.confirm_token), never in a row or a job.
-create function private.with_booking_tokens(p_body text, p_manage_token text, p_confirm_token text)
+-- The links of a booking message are stored as '<base>/manage/…', '<base>/confirm/…' and
+-- '<base>/forms/…'; the tokens are put in only in what the claim hands the worker
+-- (private.derived_token, private.confirm_token), never in a row or a job.
+create function private.with_booking_tokens(
+    p_body text, p_manage_token text, p_confirm_token text, p_form_token text
+)
 returns text
 language sql
 immutable
@@ -909,15 +922,19 @@ security invoker
 set search_path = ''
 as $$
     select pg_catalog.replace(
-        coalesce(pg_catalog.replace(p_body, '/manage/…', '/manage/' || p_manage_token), p_body),
-        '/confirm/…',
-        coalesce('/confirm/' || p_confirm_token, '/confirm/…')
+        pg_catalog.replace(
+            pg_catalog.replace(p_body, '/manage/…', coalesce('/manage/' || p_manage_token, '/manage/…')),
+            '/confirm/…',
+            coalesce('/confirm/' || p_confirm_token, '/confirm/…')
+        ),
+        '/forms/…',
+        coalesce('/forms/' || p_form_token, '/forms/…')
     );
 $$;
 
-comment on function private.with_booking_tokens(text, text, text) is
-'A booking message''s text as sent: its manage link ''/manage/…'' and confirm link ''/confirm/…'' with their tokens in '
-'(each left as it is when its token is null).';
+comment on function private.with_booking_tokens(text, text, text, text) is
+'A booking message''s text as sent: its manage link ''/manage/…'', confirm link ''/confirm/…'' and form link '
+'''/forms/…'' with their tokens in (each left as it is when its token is null).';
 
 -- The one rule for a queued booking message whose booking changed after it was written: null
 -- while it is still true, else why it is skipped. A cancelled booking sends only its
@@ -1047,7 +1064,7 @@ begin
     return query
     select
         true, m.status, null::integer, m.id, m.workspace_id, m.channel, m.recipient, m.subject,
-        private.with_booking_tokens(m.body, k.token, k.confirm_token),
+        private.with_booking_tokens(m.body, k.token, k.confirm_token, k.form_token),
         m.attempts, m.idempotency_key,
         coalesce(s.sender_name, w.name), v.from_email, v.reply_to_email, v.sms_from_number,
         m.channel = 'email' and m.conversation_id is not null and private.honours_unsubscribe(m.template_kind),
@@ -1085,8 +1102,13 @@ begin
             case
                 when b.status = 'pending' and b.manage_token_nonce is not null
                     then private.confirm_token(b.id, b.manage_token_nonce)
-            end
-    ) as k (token, confirm_token)
+            end,
+            (
+                select private.derived_token(f.id, f.token_nonce)
+                from public.form_submissions as f
+                where f.id = m.form_submission_id
+            )
+    ) as k (token, confirm_token, form_token)
     where m.id = any(v_claimed);
     -- The rest, in a new snapshot (so a row claimed by another worker meanwhile shows sending):
     -- final (archive the job), being sent by another worker (come back when that claim times
@@ -1251,31 +1273,6 @@ $$;
 comment on function private.booking_message_values(uuid[]) is
 'The placeholder values of booking messages, per booking and the revision they were read at: contact, workspace, type, practitioner, local start and end, location, manage link (<base>/manage/…: the token goes in at delivery, private.with_booking_tokens).';
 
-create function private.queue_booking_message(p_booking_id uuid, p_template_kind text, p_cause text)
-returns void
-language plpgsql
-volatile
-security definer
-set search_path = ''
-set plan_cache_mode = force_generic_plan
-as $$
-begin
-    perform private.queue_messages(
-        array(
-            select row(
-                b.contact_id, p_template_kind, null, v.template_values,
-                format('%s:%s:%s', p_template_kind, b.id, p_cause), b.id, v.revision
-            )::private.message_request
-            from public.bookings as b
-            inner join private.booking_message_values(array[p_booking_id]) as v on b.id = v.booking_id
-        )
-    );
-end
-$$;
-
-comment on function private.queue_booking_message(uuid, text, text) is
-'Queues a booking message of a kind on every channel it can go; p_cause makes the idempotency key (e.g. the start it is about).';
-
 -- To the address a pending booking was made for (anonymously, past the per-email limit): a link
 -- to confirm it. Email only: the number given with the booking may be the stranger's.
 create function private.queue_booking_confirm_request(p_booking_id uuid)
@@ -1327,42 +1324,18 @@ comment on function private.queue_booking_confirm_request(uuid) is
 'Emails the contact of a pending booking the link that confirms it (/confirm/…: the token, private.confirm_token, goes '
 'in at delivery and is stored nowhere); a bounced address gets nothing (skipped). Idempotent per booking.';
 
--- Someone who wrote first gets an answer from a person, not an automated welcome.
-create function private.queue_welcome_message()
-returns trigger
-language plpgsql
-security definer
-set search_path = ''
-set plan_cache_mode = force_generic_plan
-as $$
-begin
-    if new.source = 'inbound' then
-        return null;
-    end if;
-    perform private.queue_messages(
-        array[
-            row(
-                new.id, 'welcome', null,
-                pg_catalog.jsonb_build_object(
-                    'contact_name', new.name,
-                    'workspace_name', (select w.name from public.workspaces as w where w.id = new.workspace_id)
-                ),
-                format('welcome:%s', new.id), null, null
-            )
-        ]::private.message_request[]
-    );
-    return null;
-end
-$$;
+-- The outbox ---------------------------------------------------------------------------------
+-- A booking or contact change writes its own rows and one message_events job, nothing more: the
+-- customer waits only for the booking. The worker turns events into messages in batches
+-- (private.write_event_messages), each (booking, revision, kind) once, so a replayed batch
+-- writes nothing and events handled in any order leave the same messages.
 
-comment on function private.queue_welcome_message() is
-'Trigger: a new contact gets the welcome message on every channel it can, unless they wrote first (source inbound).';
-
--- New booking -> conversation, confirmation, form requests ----------------------------------
-
--- One trigger for the event: the booking's values are read once and every message
--- (confirmation, one request per form) is queued in one call.
-create function private.announce_new_booking()
+-- What changed about a booking, as an event for the worker: booked (inserted confirmed, or a
+-- pending one confirmed), pending (held past the per-email limit), cancelled (a confirmed one),
+-- rescheduled (a confirmed one moved). A change also skips, in its own transaction, the queued
+-- messages it makes untrue: a worker claiming one at that moment waits for the row and then
+-- finds it skipped.
+create function private.publish_booking_event()
 returns trigger
 language plpgsql
 security definer
@@ -1370,54 +1343,70 @@ set search_path = ''
 set plan_cache_mode = force_generic_plan
 as $$
 declare
-    v_form record;
-    v_token text;
-    v_submission_id uuid;
-    v_values jsonb;
-    v_requests private.message_request[];
+    v_kind text;
 begin
-    -- The conversation exists even when every channel is off.
-    perform private.conversation_for_contact(new.workspace_id, new.contact_id);
-    select v.template_values into v_values from private.booking_message_values(array[new.id]) as v;
-    v_requests := array[
-        row(
-            new.contact_id, 'booking_confirmation', null, v_values, format('booking_confirmation:%s:booked', new.id),
-            new.id, new.revision
-        )::private.message_request
-    ];
-    for v_form in
-        select f.id, f.name
-        from public.booking_type_forms as btf
-        inner join public.intake_forms as f on btf.form_id = f.id
-        where btf.booking_type_id = new.booking_type_id and f.active
-        order by f.name, f.id
-    loop
-        v_token := private.new_token();
-        insert into public.form_submissions (workspace_id, form_id, booking_id, contact_id, token_hash)
-        values (new.workspace_id, v_form.id, new.id, new.contact_id, private.token_hash(v_token))
-        on conflict (booking_id, form_id) do nothing
-        returning id into v_submission_id;
-        continue when v_submission_id is null;
-        v_requests := v_requests || row(
-            new.contact_id, 'form_request', null,
-            v_values || pg_catalog.jsonb_build_object(
-                'form_name', v_form.name, 'form_url', private.public_url('/forms/' || v_token)
-            ),
-            format('form_request:%s', v_submission_id), new.id, new.revision
-        )::private.message_request;
-    end loop;
-    perform private.queue_messages(v_requests);
+    v_kind := case
+        when tg_op = 'INSERT' then case new.status when 'confirmed' then 'booked' when 'pending' then 'pending' end
+        when old.status = 'pending' and new.status = 'confirmed' then 'booked'
+        when old.status = 'confirmed' and new.status = 'cancelled' then 'cancelled'
+        when new.status = 'confirmed' and old.starts_at is distinct from new.starts_at then 'rescheduled'
+    end;
+    if v_kind is null then
+        return null;
+    end if;
+    if v_kind in ('cancelled', 'rescheduled') then
+        perform private.skip_outdated_booking_messages(new.id);
+    end if;
+    perform private.enqueue_job(
+        'message_events',
+        pg_catalog.jsonb_build_object(
+            'events',
+            pg_catalog.jsonb_build_array(
+                pg_catalog.jsonb_build_object('kind', v_kind, 'booking_id', new.id, 'revision', new.revision)
+            )
+        )
+    );
     return null;
 end
 $$;
 
-comment on function private.announce_new_booking() is
-'Trigger: a new confirmed booking creates or reuses the contact''s conversation, queues the confirmation, and makes one pending form submission per active form attached to its type, each requested with its fill-in link.';
+comment on function private.publish_booking_event() is
+'Trigger: one message_events job per booking change the customer hears about (booked, pending, cancelled, '
+'rescheduled, with the booking''s revision); a cancellation or move first skips the queued messages it makes untrue '
+'(private.skip_outdated_booking_messages).';
+
+-- A contact created on its own (staff, import) is welcomed through its own event; one created
+-- with a booking is welcomed by that booking's event, in order before its confirmation. Checked
+-- at commit (deferred), when the booking is there; someone who wrote first (inbound) gets an
+-- answer from a person instead.
+create function private.publish_contact_event()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    if exists (select 1 from public.bookings as b where b.contact_id = new.id and b.created_at = new.created_at) then
+        return null;
+    end if;
+    perform private.enqueue_job(
+        'message_events',
+        pg_catalog.jsonb_build_object(
+            'events', pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('kind', 'contact_created', 'contact_id', new.id))
+        )
+    );
+    return null;
+end
+$$;
+
+comment on function private.publish_contact_event() is
+'Deferred trigger: a contact created without a booking in its transaction gets a message_events job '
+'(contact_created: the welcome); one created with a booking is welcomed by the booking''s event.';
 
 -- A moved booking's form requests that were skipped before they went (they stated the old
 -- time) are requested again for the new time, with a new link: the old token was never sent,
--- so the submission's hash is replaced. A request that went stays as it is.
-create function private.request_forms_again(p_booking_id uuid)
+-- so the submission gets a new nonce (its token and hash change). A request that went stays.
+create function private.request_forms_again(p_booking_ids uuid[])
 returns integer
 language plpgsql
 volatile
@@ -1425,95 +1414,191 @@ security definer
 set search_path = ''
 as $$
 declare
-    v_booking public.bookings;
-    v_values jsonb;
-    v_form record;
-    v_token text;
-    v_requests private.message_request[] := '{}'::private.message_request[];
+    v_requests private.message_request[];
 begin
-    select b.* into v_booking from public.bookings as b where b.id = p_booking_id;
-    select v.template_values into v_values from private.booking_message_values(array[p_booking_id]) as v;
-    for v_form in
-        select s.id, f.name
-        from public.form_submissions as s
-        inner join public.intake_forms as f on s.form_id = f.id
+    with again as (
+        update public.form_submissions as s
+        set token_nonce = extensions.gen_random_bytes(16)
+        from public.bookings as b
         where
-            s.booking_id = p_booking_id
+            s.booking_id = any(p_booking_ids)
+            and b.id = s.booking_id
+            and b.status = 'confirmed'
             and s.status = 'pending'
             and exists (
                 select 1 from public.messages as m
-                where
-                    m.booking_id = p_booking_id
-                    and m.template_kind = 'form_request'
-                    and m.skip_reason = 'booking_changed'
-                    and starts_with(m.idempotency_key, 'form_request:' || s.id || ':')
+                where m.form_submission_id = s.id and m.skip_reason = 'booking_changed'
             )
             and not exists (
                 select 1 from public.messages as m
                 where
-                    m.booking_id = p_booking_id
-                    and m.template_kind = 'form_request'
+                    m.form_submission_id = s.id
                     and m.status in ('queued', 'sending', 'sent', 'delivered', 'bounced', 'complained', 'failed')
-                    and starts_with(m.idempotency_key, 'form_request:' || s.id || ':')
             )
-        order by f.name, s.id
-    loop
-        v_token := private.new_token();
-        update public.form_submissions as s set token_hash = private.token_hash(v_token) where s.id = v_form.id;
-        v_requests := v_requests || row(
-            v_booking.contact_id, 'form_request', null,
-            v_values || pg_catalog.jsonb_build_object(
-                'form_name', v_form.name, 'form_url', private.public_url('/forms/' || v_token)
+        returning s.id, s.form_id, s.booking_id, b.contact_id, b.revision
+    )
+
+    select array_agg(
+        row(
+            a.contact_id, 'form_request', null,
+            v.template_values || pg_catalog.jsonb_build_object(
+                'form_name', f.name, 'form_url', private.public_url('/forms/…')
             ),
-            format('form_request:%s:r%s', v_form.id, v_booking.revision), p_booking_id, v_booking.revision
-        )::private.message_request;
-    end loop;
-    if cardinality(v_requests) = 0 then
+            format('form_request:%s:r%s', a.id, a.revision), a.booking_id, a.revision, a.id
+        )::private.message_request
+        order by a.booking_id, f.name, a.id
+    )
+    into v_requests
+    from again as a
+    inner join public.intake_forms as f on a.form_id = f.id
+    inner join private.booking_message_values(p_booking_ids) as v on a.booking_id = v.booking_id;
+    if v_requests is null then
         return 0;
     end if;
     return private.queue_messages(v_requests);
 end
 $$;
 
-comment on function private.request_forms_again(uuid) is
-'After a move: each pending form of the booking whose request was skipped before it went (booking_changed) is '
-'requested again for the new time with a new link (the unsent token is replaced). Returns the messages written.';
+comment on function private.request_forms_again(uuid[]) is
+'After a move: each pending form of the bookings whose request was skipped before it went (booking_changed) is '
+'requested again for the new time with a new link (a new nonce: the unsent token is replaced). Returns the messages '
+'written.';
 
--- Cancelled / moved -> notice -----------------------------------------------------------------
-create function private.queue_cancellation_notice()
-returns trigger
+-- The worker's one writer for events. Messages about a booking are rendered from its current
+-- state and stamped with the event's revision: what a later change made untrue is written as
+-- skipped by the rule deliveries use (private.outdated_booking_message), so a booking cancelled
+-- before its confirmation was written gets none, and nothing stale. Form requests always state
+-- the current booking, so a move handled first does not lose them.
+create function private.write_event_messages(p_events jsonb)
+returns integer
 language plpgsql
+volatile
 security definer
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
+declare
+    v_requests private.message_request[];
+    v_written integer;
+    v_form_url text := private.public_url('/forms/…');
 begin
-    perform private.skip_outdated_booking_messages(new.id);
-    perform private.queue_booking_message(new.id, 'booking_cancelled', 'cancelled');
-    return null;
+    if pg_catalog.jsonb_typeof(p_events) is distinct from 'array' then
+        raise exception 'events must be a JSON array' using errcode = '22023';
+    end if;
+    with events as (
+        select
+            e.ordinal,
+            e.event ->> 'kind' as kind,
+            (e.event ->> 'booking_id')::uuid as booking_id,
+            (e.event ->> 'revision')::integer as revision,
+            (e.event ->> 'contact_id')::uuid as contact_id
+        from pg_catalog.jsonb_array_elements(p_events) with ordinality as e (event, ordinal)
+    ),
+
+    booking_values as (
+        select v.booking_id, v.template_values
+        from private.booking_message_values(
+            array(select e.booking_id from events as e where e.booking_id is not null)
+        ) as v
+    ),
+
+    -- One pending submission per active form of the type, while the booking stands.
+    new_forms as (
+        insert into public.form_submissions (workspace_id, form_id, booking_id, contact_id, token_nonce)
+        select b.workspace_id, f.id, b.id, b.contact_id, extensions.gen_random_bytes(16)
+        from events as e
+        inner join public.bookings as b on e.booking_id = b.id
+        inner join public.booking_type_forms as btf on b.booking_type_id = btf.booking_type_id
+        inner join public.intake_forms as f on btf.form_id = f.id
+        where e.kind = 'booked' and b.status = 'confirmed' and f.active
+        order by e.ordinal, f.name, f.id
+        on conflict (booking_id, form_id) do nothing
+        returning id, form_id, booking_id
+    ),
+
+    requests as (
+        -- The welcome: a contact created on its own, or with this event's booking.
+        select
+            e.ordinal, 0 as part, null::text as sort_name, c.id as contact_id, 'welcome' as template_kind,
+            pg_catalog.jsonb_build_object('contact_name', c.name, 'workspace_name', w.name) as template_values,
+            format('welcome:%s', c.id) as idempotency_key,
+            null::uuid as booking_id, null::integer as booking_revision, null::uuid as form_submission_id
+        from events as e
+        left join public.bookings as b on e.booking_id = b.id
+        inner join public.contacts as c on coalesce(e.contact_id, b.contact_id) = c.id
+        inner join public.workspaces as w on c.workspace_id = w.id
+        where
+            c.source is distinct from 'inbound'
+            and (e.kind = 'contact_created' or (e.kind in ('booked', 'pending') and c.created_at = b.created_at))
+        union all
+        -- What the event is about, at the event's revision.
+        select
+            e.ordinal, 1, null, b.contact_id, k.template_kind, v.template_values,
+            format(k.key_format, b.id, e.revision), b.id, e.revision, null
+        from events as e
+        inner join (
+            values
+            ('booked', 'booking_confirmation', 'booking_confirmation:%s:booked'),
+            ('cancelled', 'booking_cancelled', 'booking_cancelled:%s:cancelled'),
+            ('rescheduled', 'booking_rescheduled', 'booking_rescheduled:%s:r%s'),
+            ('reminder', 'reminder', 'reminder:%s:r%s')
+        ) as k (event_kind, template_kind, key_format) on e.kind = k.event_kind
+        inner join public.bookings as b on e.booking_id = b.id
+        inner join booking_values as v on b.id = v.booking_id
+        union all
+        -- A request per new form, about the booking as it is now.
+        select
+            e.ordinal, 2, f.name, b.contact_id, 'form_request',
+            v.template_values || pg_catalog.jsonb_build_object('form_name', f.name, 'form_url', v_form_url),
+            format('form_request:%s', s.id), b.id, b.revision, s.id
+        from new_forms as s
+        inner join events as e on s.booking_id = e.booking_id and e.kind = 'booked'
+        inner join public.bookings as b on s.booking_id = b.id
+        inner join public.intake_forms as f on s.form_id = f.id
+        inner join booking_values as v on b.id = v.booking_id
+    )
+
+    select array_agg(
+        row(
+            r.contact_id, r.template_kind, null, r.template_values, r.idempotency_key, r.booking_id,
+            r.booking_revision, r.form_submission_id
+        )::private.message_request
+        order by r.ordinal, r.part, r.sort_name, r.form_submission_id
+    )
+    into v_requests
+    from requests as r;
+
+    v_written := coalesce(private.queue_messages(v_requests), 0);
+
+    -- A held booking: its address holder is asked to confirm it (email only).
+    perform private.queue_booking_confirm_request(b.id)
+    from pg_catalog.jsonb_array_elements(p_events) as e (event)
+    inner join public.bookings as b on (e.event ->> 'booking_id')::uuid = b.id
+    where e.event ->> 'kind' = 'pending' and b.status = 'pending';
+
+    -- A move: the forms whose request it made untrue are requested again.
+    v_written := v_written + private.request_forms_again(
+        array(
+            select b.id
+            from pg_catalog.jsonb_array_elements(p_events) as e (event)
+            inner join public.bookings as b on (e.event ->> 'booking_id')::uuid = b.id
+            where e.event ->> 'kind' = 'rescheduled' and b.revision = (e.event ->> 'revision')::integer
+        )
+    );
+    return v_written;
 end
 $$;
 
-comment on function private.queue_cancellation_notice() is
-'Trigger: a booking that becomes cancelled skips its queued messages (private.skip_outdated_booking_messages) and sends the customer a cancellation notice.';
+comment on function private.write_event_messages(jsonb) is
+'Worker (job message_events): writes the messages of a batch of events [{kind, booking_id, revision} | {kind: '
+'contact_created, contact_id}] in one pass. booked: the welcome of a contact created with the booking, the '
+'confirmation, a pending form submission and request per active form; pending: the confirm request; cancelled, '
+'rescheduled: the notice (and the forms to ask again); reminder: the reminder; contact_created: the welcome. Each '
+'message once per idempotency key (a replay writes nothing); what a later change made untrue is written skipped '
+'(booking_cancelled, booking_changed). Returns how many messages it wrote. Errors: 22023 when p_events is not an '
+'array.';
 
-create function private.queue_reschedule_notice()
-returns trigger
-language plpgsql
-security definer
-set search_path = ''
-as $$
-begin
-    perform private.skip_outdated_booking_messages(new.id);
-    perform private.queue_booking_message(new.id, 'booking_rescheduled', 'r' || new.revision);
-    perform private.request_forms_again(new.id);
-    return null;
-end
-$$;
-
-comment on function private.queue_reschedule_notice() is
-'Trigger: a confirmed booking moved to another start skips its queued messages stating the old time, sends the customer the new time (once per revision: every move) and requests its unsent forms again (private.request_forms_again).';
-
--- Which bookings a sweep reminds: confirmed, starting within 24 hours (never past), not yet
+-- Which bookings a tick reminds: confirmed, starting within 24 hours (never past), not yet
 -- reminded for this start, and either booked at least 24 hours ahead or booked at least 12
 -- hours ago. A booking made less than 12 hours ago for the next day has just had its
 -- confirmation, with the same content: it is not reminded.
@@ -1525,10 +1610,11 @@ security definer
 set search_path = ''
 as $$
 declare
-    v_requests private.message_request[];
+    v_reminded integer;
 begin
-    -- Set-based: one statement records the due reminders (a concurrent sweep waits on the
-    -- primary key, then records nothing), one queues all their messages.
+    -- The tick only records which bookings are due (a concurrent tick waits on the primary key,
+    -- then records nothing) and hands them to the worker in jobs of 100: writing the messages is
+    -- the worker's (private.write_event_messages).
     with due as (
         select b.id, b.revision, b.starts_at
         from public.bookings as b
@@ -1549,30 +1635,43 @@ begin
         order by d.starts_at, d.id
         on conflict (booking_id, revision) do nothing
         returning booking_id, revision
+    ),
+
+    numbered as (
+        select r.booking_id, r.revision, (row_number() over (order by r.booking_id) - 1) / 100 as batch
+        from reminded as r
     )
 
-    select array_agg(
-        row(
-            b.contact_id, 'reminder', null, v.template_values,
-            format('reminder:%s:r%s', b.id, r.revision),
-            b.id, r.revision
-        )::private.message_request
-        order by b.starts_at, b.id
-    )
-    into v_requests
-    from reminded as r
-    inner join public.bookings as b on r.booking_id = b.id
-    inner join private.booking_message_values(array(select d.id from due as d)) as v on b.id = v.booking_id;
-    if v_requests is null then
-        return 0;
-    end if;
-    perform private.queue_messages(v_requests);
-    return pg_catalog.cardinality(v_requests);
+    select (select count(*) from reminded)::integer
+    into v_reminded
+    from (
+        select private.enqueue_jobs(
+            'message_events',
+            array(
+                select pg_catalog.jsonb_build_object(
+                    'events',
+                    pg_catalog.jsonb_agg(
+                        pg_catalog.jsonb_build_object('kind', 'reminder', 'booking_id', n.booking_id, 'revision', n.revision)
+                        order by n.booking_id
+                    )
+                )
+                from numbered as n
+                group by n.batch
+                order by n.batch
+            )
+        ) as enqueued
+    ) as jobs
+    where jobs.enqueued >= 0;
+    return v_reminded;
 end
 $$;
 
 comment on function private.send_due_reminders() is
-'Every 30 minutes (careops_send_due_reminders): queues the reminder (email and SMS where possible) of each confirmed booking starting in the next 24 hours, once per revision of the booking (every move makes it due again); bookings made less than 12 hours ago for the next day are not reminded. Returns how many bookings were reminded. Safe to run twice or concurrently.';
+'Every 30 minutes (careops_send_due_reminders): records the confirmed bookings starting in the next 24 hours that are '
+'due a reminder (once per revision: every move makes one due again; bookings made less than 12 hours ago for the next '
+'day are not reminded) and hands them to the worker as message_events jobs of up to 100 reminder events, which write '
+'the reminder (email and SMS where possible). Returns how many bookings it recorded. Safe to run twice or '
+'concurrently.';
 
 create function private.raise_malformed_job_alert(p_queue text, p_msg_id bigint, p_job_kind text, p_error text)
 returns uuid
@@ -1823,31 +1922,28 @@ create trigger messages_touch_updated_at
 before update on public.messages
 for each row execute function private.touch_updated_at();
 
-create trigger contacts_queue_welcome_message
+-- Deferred: at commit a booking made with the contact is there to welcome it instead.
+create constraint trigger contacts_publish_event
 after insert on public.contacts
-for each row execute function private.queue_welcome_message();
+deferrable initially deferred
+for each row when (new.source is distinct from 'inbound')
+execute function private.publish_contact_event();
 
-create trigger bookings_announce_new_booking
+create trigger bookings_publish_new_booking
 after insert on public.bookings
-for each row when (new.status = 'confirmed')
-execute function private.announce_new_booking();
+for each row when (new.status in ('confirmed', 'pending'))
+execute function private.publish_booking_event();
 
--- A pending booking confirmed by the address holder sets off what a new booking does.
-create trigger bookings_announce_confirmed_booking
-after update of status on public.bookings
-for each row when (old.status = 'pending' and new.status = 'confirmed')
-execute function private.announce_new_booking();
-
--- A pending booking (never confirmed, nothing sent about it) goes without a notice.
-create trigger bookings_queue_cancellation_notice
-after update of status on public.bookings
-for each row when (old.status = 'confirmed' and new.status = 'cancelled')
-execute function private.queue_cancellation_notice();
-
-create trigger bookings_queue_reschedule_notice
-after update of starts_at on public.bookings
-for each row when (new.status = 'confirmed' and old.starts_at is distinct from new.starts_at)
-execute function private.queue_reschedule_notice();
+-- Confirmed from pending, cancelled, moved. A pending booking (never confirmed, nothing sent
+-- about it) goes without a notice.
+create trigger bookings_publish_change
+after update of status, starts_at on public.bookings
+for each row when (
+    (old.status = 'pending' and new.status = 'confirmed')
+    or (old.status = 'confirmed' and new.status = 'cancelled')
+    or (new.status = 'confirmed' and old.starts_at is distinct from new.starts_at)
+)
+execute function private.publish_booking_event();
 
 create trigger sender_identities_validate
 before insert or update on public.sender_identities
@@ -1946,23 +2042,21 @@ grant execute on function private.queue_booking_confirm_request(uuid) to service
 
 revoke execute on function
 private.booking_message_values(uuid[]),
-private.queue_booking_message(uuid, text, text),
-private.queue_welcome_message(),
-private.announce_new_booking(),
-private.queue_cancellation_notice(),
-private.queue_reschedule_notice(),
+private.publish_booking_event(),
+private.publish_contact_event(),
+private.write_event_messages(jsonb),
 private.send_due_reminders()
 from public;
 
 grant execute on function
 private.booking_message_values(uuid[]),
-private.queue_booking_message(uuid, text, text),
+private.write_event_messages(jsonb),
 private.send_due_reminders()
 to service_role;
 
 revoke execute on function
-private.request_forms_again(uuid),
-private.with_booking_tokens(text, text, text),
+private.request_forms_again(uuid[]),
+private.with_booking_tokens(text, text, text, text),
 private.outdated_booking_message(text, integer, text, integer),
 private.skip_outdated_booking_messages(uuid)
 from public;

@@ -102,6 +102,7 @@ create table public.form_submissions (
     booking_id uuid not null,
     contact_id uuid not null,
     token_hash bytea not null,
+    token_nonce bytea,
     status text not null default 'pending' check (status in ('pending', 'completed', 'overdue')),
     sent_at timestamptz not null default now(),
     overdue_at timestamptz,
@@ -127,6 +128,10 @@ comment on table public.form_submissions is
 'An intake form sent to a contact for a booking: pending until the contact fills it in through its link, overdue after 48 hours (it can still be completed).';
 
 comment on column public.form_submissions.token_hash is 'sha256 of the fill-in token in the link; the token itself is never stored.';
+
+comment on column public.form_submissions.token_nonce is
+'The nonce the fill-in token is derived from (private.derived_token), rebuilt only when its request is delivered; a '
+'new nonce replaces the link.';
 
 comment on column public.form_submissions.sent_at is 'When the request was queued; overdue counts from here.';
 
@@ -291,11 +296,39 @@ create index webhook_events_message_id_idx on public.webhook_events (message_id)
 
 create index sms_opt_outs_message_id_idx on public.sms_opt_outs (message_id) where (message_id is not null);
 
+-- A form request names the submission whose link it carries (the table is this domain's).
+alter table public.messages
+add constraint messages_form_submission_fkey foreign key (form_submission_id)
+references public.form_submissions (id) on delete set null;
+
+create index messages_form_submission_id_idx on public.messages (form_submission_id)
+where (form_submission_id is not null);
+
 -- One open system alert per kind and subject (the other unique index skips null workspaces).
 create unique index alerts_one_open_system_alert_per_subject
 on public.alerts (kind, subject_type, subject_id) where (workspace_id is null and resolved_at is null);
 
 -- Functions -----------------------------------------------------------------------------
+
+-- A submission's link token is derived from its nonce (as a booking's manage token): the
+-- hash is kept for the lookup, the token rebuilt only in what the worker sends.
+create function private.derive_form_token()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    if new.token_nonce is not null then
+        new.token_hash := private.token_hash(private.derived_token(new.id, new.token_nonce));
+    end if;
+    return new;
+end
+$$;
+
+comment on function private.derive_form_token() is
+'Trigger: a form submission with a token nonce gets the sha256 of the token derived from it (private.derived_token); '
+'no token is stored.';
 
 -- Raising: the database's own schedules and the worker call this.
 create function private.raise_alert(
@@ -1541,6 +1574,10 @@ create trigger form_submissions_touch_updated_at
 before update on public.form_submissions
 for each row execute function private.touch_updated_at();
 
+create trigger form_submissions_derive_token
+before insert or update of token_nonce on public.form_submissions
+for each row execute function private.derive_form_token();
+
 create trigger contacts_clear_email_bounce
 before update of email on public.contacts
 for each row when (old.email is distinct from new.email)
@@ -1646,6 +1683,8 @@ revoke execute on function public.resolve_alert(uuid) from public, anon;
 grant execute on function public.resolve_alert(uuid) to authenticated, service_role;
 
 revoke execute on function private.check_low_stock() from public;
+
+revoke execute on function private.derive_form_token() from public;
 
 grant execute on function private.check_low_stock() to service_role;
 

@@ -623,6 +623,7 @@ export type Database = {
           sent_at: string
           status: string
           token_hash: string
+          token_nonce: string | null
           updated_at: string
           workspace_id: string
         }
@@ -638,6 +639,7 @@ export type Database = {
           sent_at?: string
           status?: string
           token_hash: string
+          token_nonce?: string | null
           updated_at?: string
           workspace_id: string
         }
@@ -653,6 +655,7 @@ export type Database = {
           sent_at?: string
           status?: string
           token_hash?: string
+          token_nonce?: string | null
           updated_at?: string
           workspace_id?: string
         }
@@ -952,6 +955,7 @@ export type Database = {
           delivered_at: string | null
           direction: string
           failed_at: string | null
+          form_submission_id: string | null
           id: string
           idempotency_key: string
           kind: string
@@ -980,6 +984,7 @@ export type Database = {
           delivered_at?: string | null
           direction: string
           failed_at?: string | null
+          form_submission_id?: string | null
           id?: string
           idempotency_key: string
           kind: string
@@ -1008,6 +1013,7 @@ export type Database = {
           delivered_at?: string | null
           direction?: string
           failed_at?: string | null
+          form_submission_id?: string | null
           id?: string
           idempotency_key?: string
           kind?: string
@@ -1038,6 +1044,13 @@ export type Database = {
             isOneToOne: false
             referencedRelation: "conversations"
             referencedColumns: ["workspace_id", "id"]
+          },
+          {
+            foreignKeyName: "messages_form_submission_fkey"
+            columns: ["form_submission_id"]
+            isOneToOne: false
+            referencedRelation: "form_submissions"
+            referencedColumns: ["id"]
           },
           {
             foreignKeyName: "messages_workspace_id_fkey"
@@ -1808,6 +1821,7 @@ export type Database = {
           delivered_at: string | null
           direction: string
           failed_at: string | null
+          form_submission_id: string | null
           id: string
           idempotency_key: string
           kind: string

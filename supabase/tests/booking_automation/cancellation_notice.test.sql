@@ -19,9 +19,11 @@ values (
     ),
     'c0000000-0000-0000-0000-00000000000a', now() + interval '3 days', now() + interval '3 days 30 minutes'
 );
+select tests.write_events();
 
 update public.bookings set status = 'cancelled', cancelled_at = now()
 where id = 'b1000000-0000-0000-0000-000000000001';
+select tests.write_events();
 
 select results_eq(
     $$select channel, status, subject from public.messages where template_kind = 'booking_cancelled'$$,
@@ -36,6 +38,7 @@ select results_eq(
 
 update public.bookings set notes = 'Called to say sorry'
 where id = 'b1000000-0000-0000-0000-000000000001';
+select tests.write_events();
 
 select is(
     (
@@ -48,6 +51,7 @@ select is(
 
 update public.bookings set starts_at = starts_at + interval '1 day', ends_at = ends_at + interval '1 day'
 where id = 'b1000000-0000-0000-0000-000000000001';
+select tests.write_events();
 
 select is(
     (

@@ -17,6 +17,7 @@ insert into public.contacts (id, workspace_id, name, email, phone) values
     '+33611111111'
 ),
 ('c0000000-0000-0000-0000-00000000000b', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Bo Ng', 'bo@example.test', null);
+select tests.write_events();
 -- Start from a clean slate: the welcome trigger has already written to both.
 delete from public.conversations;
 delete from public.messages;
@@ -171,6 +172,7 @@ select is(
 
 insert into public.contacts (id, workspace_id, name, phone) values
 ('c0000000-0000-0000-0000-00000000000c', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Cy Phone', '+33622222222');
+select tests.write_events();
 
 select results_eq(
     $$

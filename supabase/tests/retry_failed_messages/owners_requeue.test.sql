@@ -10,6 +10,7 @@ select tests.create_workspace(
 select tests.add_member('aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', '22222222-2222-2222-2222-222222222222', 'staff');
 insert into public.contacts (id, workspace_id, name, email) values
 ('c0000000-0000-0000-0000-00000000000a', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Ann Lee', 'ann@example.test');
+select tests.write_events();
 
 -- Three messages: two failed (after 5 attempts), one sent.
 insert into public.messages (

@@ -20,6 +20,7 @@ insert into public.contacts (id, workspace_id, name, email, phone) values
     '+33611111111'
 ),
 ('c0000000-0000-0000-0000-00000000000b', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Bo Ng', 'bo@example.test', null);
+select tests.write_events();
 
 create function pg_temp.book(p_id text, p_contact text, p_starts_in interval, p_made_ago interval)
 returns void
@@ -56,6 +57,7 @@ select pg_temp.book(
 );
 update public.bookings set status = 'cancelled', cancelled_at = now()
 where id = 'b1000000-0000-0000-0000-000000000007';
+select tests.write_events();
 
 create temp view reminders as
 select
@@ -67,6 +69,7 @@ from public.messages as m
 where m.template_kind = 'reminder';
 
 select is(private.send_due_reminders(), 3, 'the sweep reminds three bookings');
+select tests.write_events();
 
 select results_eq(
     $$select booking_id, channel, status, skip_reason from reminders order by booking_id, channel$$,
@@ -115,11 +118,13 @@ select results_eq(
 );
 
 select is(private.send_due_reminders(), 0, 'a second sweep in a row reminds nobody');
+select tests.write_events();
 select is((select count(*)::int from reminders), 6, 'and writes no second reminder');
 
 -- Moved to another start within 24 h: a notice, and no reminder is recorded for the new start.
 update public.bookings set starts_at = starts_at + interval '1 hour', ends_at = ends_at + interval '1 hour'
 where id = 'b1000000-0000-0000-0000-000000000001';
+select tests.write_events();
 
 select is_empty(
     $$
@@ -139,13 +144,16 @@ select is(
 );
 
 select is(private.send_due_reminders(), 1, 'the next sweep reminds the moved booking again');
+select tests.write_events();
 
 -- A paused conversation: the reminder is recorded as skipped, and the booking counts as reminded.
 update public.conversations set automation_paused_until = 'infinity'
 where contact_id = 'c0000000-0000-0000-0000-00000000000a';
 update public.bookings set created_at = now() - interval '3 days'
 where id = 'b1000000-0000-0000-0000-000000000004';
+select tests.write_events();
 select private.send_due_reminders();
+select tests.write_events();
 
 select results_eq(
     $$

@@ -13,6 +13,7 @@ select tests.create_workspace(
 insert into public.contacts (id, workspace_id, name, email, phone) values
 ('c0000000-0000-0000-0000-00000000000b', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Bo Ng', 'bo@example.test', null),
 ('c0000000-0000-0000-0000-00000000000c', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'Cy Ru', null, '+33622222222');
+select tests.write_events();
 
 create temp table target as
 select

@@ -20,6 +20,7 @@ insert into public.contacts (id, workspace_id, name, email, phone) values
     'ann@example.test',
     '+33611111111'
 );
+select tests.write_events();
 delete from pgmq.q_jobs;
 
 create temp table conversation as
@@ -81,6 +82,7 @@ select results_eq(
 select pg_temp.book('b1000000-0000-0000-0000-000000000001', '5 hours');
 delete from pgmq.q_jobs;
 select is(private.send_due_reminders(), 1, 'the sweep handles the due booking');
+select tests.write_events();
 select results_eq(
     $$
         select m.channel, m.status, m.skip_reason from public.messages as m
@@ -103,6 +105,7 @@ select tests.clear_authentication();
 select pg_temp.book('b1000000-0000-0000-0000-000000000002', '7 hours');
 delete from pgmq.q_jobs;
 select is(private.send_due_reminders(), 1, 'the next sweep handles the next due booking');
+select tests.write_events();
 select results_eq(
     $$
         select m.channel, m.status from public.messages as m
@@ -141,6 +144,7 @@ update public.conversations set automation_paused_until = now() - interval '1 mi
 where id = (select v.id from conversation as v);
 select pg_temp.book('b1000000-0000-0000-0000-000000000003', '9 hours');
 select is(private.send_due_reminders(), 1, 'a sweep after the pause ran out');
+select tests.write_events();
 select is(
     (
         select count(*)::int from public.messages as m

@@ -50,7 +50,7 @@ begin
     return query
     select
         true, m.status, null::integer, m.id, m.workspace_id, m.channel, m.recipient, m.subject,
-        private.with_booking_tokens(m.body, k.token, k.confirm_token),
+        private.with_booking_tokens(m.body, k.token, k.confirm_token, k.form_token),
         m.attempts, m.idempotency_key,
         coalesce(s.sender_name, w.name), v.from_email, v.reply_to_email, v.sms_from_number,
         m.channel = 'email' and m.conversation_id is not null and private.honours_unsubscribe(m.template_kind),
@@ -88,8 +88,13 @@ begin
             case
                 when b.status = 'pending' and b.manage_token_nonce is not null
                     then private.confirm_token(b.id, b.manage_token_nonce)
-            end
-    ) as k (token, confirm_token)
+            end,
+            (
+                select private.derived_token(f.id, f.token_nonce)
+                from public.form_submissions as f
+                where f.id = m.form_submission_id
+            )
+    ) as k (token, confirm_token, form_token)
     where m.id = any(v_claimed);
     -- The rest, in a new snapshot (so a row claimed by another worker meanwhile shows sending):
     -- final (archive the job), being sent by another worker (come back when that claim times

@@ -7,7 +7,7 @@ CREATE FUNCTION private.queue_message(p_contact_id uuid, p_template_kind text, p
 begin
     perform private.queue_messages(
         array[
-            row(p_contact_id, p_template_kind, p_channel, p_values, p_idempotency_key, p_booking_id, null)
+            row(p_contact_id, p_template_kind, p_channel, p_values, p_idempotency_key, p_booking_id, null, null)
         ]::private.message_request[]
     );
     return (

@@ -32,6 +32,12 @@ begin
             -- A booking's SMS go to the number given with it when that is not the contact's own.
             case t.channel when 'email' then c.email else coalesce(b.contact_phone, c.phone) end as recipient,
             case
+                -- Written after its booking changed (the worker writes what an event asked for):
+                -- the same skip rule as at delivery.
+                when r.booking_revision is not null
+                    then private.outdated_booking_message(r.template_kind, r.booking_revision, b.status, b.revision)
+            end as outdated_reason,
+            case
                 when v.automation_paused_until > now() then 'automation_paused'
                 when t.channel = 'email' and c.email is null then 'no_email_address'
                 when t.channel = 'sms' and coalesce(b.contact_phone, c.phone) is null then 'no_phone_number'
@@ -63,9 +69,11 @@ begin
             case
                 when r.channel is null then r.idempotency_key || ':' || t.channel else r.idempotency_key
             end as idempotency_key,
+            r.form_submission_id,
             r.ordinal
         from unnest(p_requests) with ordinality as r (
-            contact_id, template_kind, channel, template_values, idempotency_key, booking_id, booking_revision, ordinal
+            contact_id, template_kind, channel, template_values, idempotency_key, booking_id, booking_revision,
+            form_submission_id, ordinal
         )
         inner join public.contacts as c on r.contact_id = c.id
         inner join public.communication_settings as s on c.workspace_id = s.workspace_id
@@ -95,15 +103,15 @@ begin
 
     inserted as (
         insert into public.messages (
-            workspace_id, conversation_id, booking_id, booking_revision, direction, channel, kind, template_kind,
-            subject, body, recipient, status, skip_reason, idempotency_key
+            workspace_id, conversation_id, booking_id, booking_revision, form_submission_id, direction, channel, kind,
+            template_kind, subject, body, recipient, status, skip_reason, idempotency_key
         )
         select
-            d.workspace_id, d.conversation_id, d.booking_id, d.booking_revision, 'outbound', d.channel, 'automated',
-            d.template_kind,
+            d.workspace_id, d.conversation_id, d.booking_id, d.booking_revision, d.form_submission_id, 'outbound',
+            d.channel, 'automated', d.template_kind,
             d.subject, d.body, d.recipient,
-            case when d.skip_reason is null then 'queued' else 'skipped' end,
-            d.skip_reason, d.idempotency_key
+            case when coalesce(d.outdated_reason, d.skip_reason) is null then 'queued' else 'skipped' end,
+            coalesce(d.outdated_reason, d.skip_reason), d.idempotency_key
         from candidates as d
         order by d.ordinal, d.channel
         on conflict (workspace_id, idempotency_key) do nothing

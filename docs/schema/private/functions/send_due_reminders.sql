@@ -5,10 +5,11 @@ CREATE FUNCTION private.send_due_reminders() RETURNS integer
     SET search_path TO ''
     AS $$
 declare
-    v_requests private.message_request[];
+    v_reminded integer;
 begin
-    -- Set-based: one statement records the due reminders (a concurrent sweep waits on the
-    -- primary key, then records nothing), one queues all their messages.
+    -- The tick only records which bookings are due (a concurrent tick waits on the primary key,
+    -- then records nothing) and hands them to the worker in jobs of 100: writing the messages is
+    -- the worker's (private.write_event_messages).
     with due as (
         select b.id, b.revision, b.starts_at
         from public.bookings as b
@@ -29,31 +30,40 @@ begin
         order by d.starts_at, d.id
         on conflict (booking_id, revision) do nothing
         returning booking_id, revision
+    ),
+
+    numbered as (
+        select r.booking_id, r.revision, (row_number() over (order by r.booking_id) - 1) / 100 as batch
+        from reminded as r
     )
 
-    select array_agg(
-        row(
-            b.contact_id, 'reminder', null, v.template_values,
-            format('reminder:%s:r%s', b.id, r.revision),
-            b.id, r.revision
-        )::private.message_request
-        order by b.starts_at, b.id
-    )
-    into v_requests
-    from reminded as r
-    inner join public.bookings as b on r.booking_id = b.id
-    inner join private.booking_message_values(array(select d.id from due as d)) as v on b.id = v.booking_id;
-    if v_requests is null then
-        return 0;
-    end if;
-    perform private.queue_messages(v_requests);
-    return pg_catalog.cardinality(v_requests);
+    select (select count(*) from reminded)::integer
+    into v_reminded
+    from (
+        select private.enqueue_jobs(
+            'message_events',
+            array(
+                select pg_catalog.jsonb_build_object(
+                    'events',
+                    pg_catalog.jsonb_agg(
+                        pg_catalog.jsonb_build_object('kind', 'reminder', 'booking_id', n.booking_id, 'revision', n.revision)
+                        order by n.booking_id
+                    )
+                )
+                from numbered as n
+                group by n.batch
+                order by n.batch
+            )
+        ) as enqueued
+    ) as jobs
+    where jobs.enqueued >= 0;
+    return v_reminded;
 end
 $$;
 
 ALTER FUNCTION private.send_due_reminders() OWNER TO postgres;
 
-COMMENT ON FUNCTION private.send_due_reminders() IS 'Every 30 minutes (careops_send_due_reminders): queues the reminder (email and SMS where possible) of each confirmed booking starting in the next 24 hours, once per revision of the booking (every move makes it due again); bookings made less than 12 hours ago for the next day are not reminded. Returns how many bookings were reminded. Safe to run twice or concurrently.';
+COMMENT ON FUNCTION private.send_due_reminders() IS 'Every 30 minutes (careops_send_due_reminders): records the confirmed bookings starting in the next 24 hours that are due a reminder (once per revision: every move makes one due again; bookings made less than 12 hours ago for the next day are not reminded) and hands them to the worker as message_events jobs of up to 100 reminder events, which write the reminder (email and SMS where possible). Returns how many bookings it recorded. Safe to run twice or concurrently.';
 
 REVOKE ALL ON FUNCTION private.send_due_reminders() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.send_due_reminders() TO service_role;

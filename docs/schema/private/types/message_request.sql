@@ -7,9 +7,10 @@ CREATE TYPE private.message_request AS (
 	template_values jsonb,
 	idempotency_key text,
 	booking_id uuid,
-	booking_revision integer
+	booking_revision integer,
+	form_submission_id uuid
 );
 
 ALTER TYPE private.message_request OWNER TO postgres;
 
-COMMENT ON TYPE private.message_request IS 'One automated message to queue for a contact (channel null: every channel; the key then ends in :<channel>); booking_revision: the revision of the booking its values were read from (null: not checked at delivery).';
+COMMENT ON TYPE private.message_request IS 'One automated message to queue for a contact (channel null: every channel; the key then ends in :<channel>); booking_revision: the revision of the booking its values were read from (null: not checked at delivery); form_submission_id: the form a form request asks for (its link''s token goes in at delivery).';

@@ -103,10 +103,6 @@ CREATE INDEX bookings_practitioner_id_starts_at_idx ON public.bookings USING btr
 
 CREATE INDEX bookings_workspace_id_starts_at_status_idx ON public.bookings USING btree (workspace_id, starts_at) INCLUDE (status, practitioner_id);
 
-CREATE TRIGGER bookings_announce_confirmed_booking AFTER UPDATE OF status ON public.bookings FOR EACH ROW WHEN (((old.status = 'pending'::text) AND (new.status = 'confirmed'::text))) EXECUTE FUNCTION private.announce_new_booking();
-
-CREATE TRIGGER bookings_announce_new_booking AFTER INSERT ON public.bookings FOR EACH ROW WHEN ((new.status = 'confirmed'::text)) EXECUTE FUNCTION private.announce_new_booking();
-
 CREATE TRIGGER bookings_count_revision BEFORE UPDATE OF starts_at, ends_at, status ON public.bookings FOR EACH ROW WHEN (((old.starts_at IS DISTINCT FROM new.starts_at) OR (old.ends_at IS DISTINCT FROM new.ends_at) OR ((old.status IS DISTINCT FROM 'cancelled'::text) AND (new.status = 'cancelled'::text)))) EXECUTE FUNCTION private.count_booking_revision();
 
 CREATE TRIGGER bookings_derive_manage_token BEFORE INSERT ON public.bookings FOR EACH ROW EXECUTE FUNCTION private.derive_manage_token();
@@ -119,9 +115,9 @@ CREATE TRIGGER bookings_mark_dashboard_days_on_insert AFTER INSERT ON public.boo
 
 CREATE TRIGGER bookings_mark_dashboard_days_on_update AFTER UPDATE OF starts_at, status ON public.bookings FOR EACH ROW WHEN ((((old.starts_at < (now() - '1 day'::interval)) OR (new.starts_at < (now() - '1 day'::interval))) AND ((old.starts_at IS DISTINCT FROM new.starts_at) OR (old.status IS DISTINCT FROM new.status)))) EXECUTE FUNCTION private.mark_dashboard_days_stale('starts_at');
 
-CREATE TRIGGER bookings_queue_cancellation_notice AFTER UPDATE OF status ON public.bookings FOR EACH ROW WHEN (((old.status = 'confirmed'::text) AND (new.status = 'cancelled'::text))) EXECUTE FUNCTION private.queue_cancellation_notice();
+CREATE TRIGGER bookings_publish_change AFTER UPDATE OF status, starts_at ON public.bookings FOR EACH ROW WHEN ((((old.status = 'pending'::text) AND (new.status = 'confirmed'::text)) OR ((old.status = 'confirmed'::text) AND (new.status = 'cancelled'::text)) OR ((new.status = 'confirmed'::text) AND (old.starts_at IS DISTINCT FROM new.starts_at)))) EXECUTE FUNCTION private.publish_booking_event();
 
-CREATE TRIGGER bookings_queue_reschedule_notice AFTER UPDATE OF starts_at ON public.bookings FOR EACH ROW WHEN (((new.status = 'confirmed'::text) AND (old.starts_at IS DISTINCT FROM new.starts_at))) EXECUTE FUNCTION private.queue_reschedule_notice();
+CREATE TRIGGER bookings_publish_new_booking AFTER INSERT ON public.bookings FOR EACH ROW WHEN ((new.status = ANY (ARRAY['confirmed'::text, 'pending'::text]))) EXECUTE FUNCTION private.publish_booking_event();
 
 CREATE TRIGGER bookings_touch_updated_at BEFORE UPDATE ON public.bookings FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 

@@ -55,7 +55,7 @@ CREATE TRIGGER contacts_mark_dashboard_days_on_insert AFTER INSERT ON public.con
 
 CREATE TRIGGER contacts_mark_dashboard_days_on_update AFTER UPDATE OF created_at ON public.contacts FOR EACH ROW WHEN ((((old.created_at < (now() - '1 day'::interval)) OR (new.created_at < (now() - '1 day'::interval))) AND (old.created_at IS DISTINCT FROM new.created_at))) EXECUTE FUNCTION private.mark_dashboard_days_stale('created_at');
 
-CREATE TRIGGER contacts_queue_welcome_message AFTER INSERT ON public.contacts FOR EACH ROW EXECUTE FUNCTION private.queue_welcome_message();
+CREATE CONSTRAINT TRIGGER contacts_publish_event AFTER INSERT ON public.contacts DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((new.source IS DISTINCT FROM 'inbound'::text)) EXECUTE FUNCTION private.publish_contact_event();
 
 CREATE TRIGGER contacts_touch_updated_at BEFORE UPDATE ON public.contacts FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 

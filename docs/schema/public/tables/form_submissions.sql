@@ -7,6 +7,7 @@ CREATE TABLE public.form_submissions (
     booking_id uuid NOT NULL,
     contact_id uuid NOT NULL,
     token_hash bytea NOT NULL,
+    token_nonce bytea,
     status text DEFAULT 'pending'::text NOT NULL,
     sent_at timestamp with time zone DEFAULT now() NOT NULL,
     overdue_at timestamp with time zone,
@@ -24,6 +25,8 @@ ALTER TABLE public.form_submissions OWNER TO postgres;
 COMMENT ON TABLE public.form_submissions IS 'An intake form sent to a contact for a booking: pending until the contact fills it in through its link, overdue after 48 hours (it can still be completed).';
 
 COMMENT ON COLUMN public.form_submissions.token_hash IS 'sha256 of the fill-in token in the link; the token itself is never stored.';
+
+COMMENT ON COLUMN public.form_submissions.token_nonce IS 'The nonce the fill-in token is derived from (private.derived_token), rebuilt only when its request is delivered; a new nonce replaces the link.';
 
 COMMENT ON COLUMN public.form_submissions.sent_at IS 'When the request was queued; overdue counts from here.';
 
@@ -53,6 +56,8 @@ CREATE INDEX form_submissions_pending_sent_at_idx ON public.form_submissions USI
 CREATE INDEX form_submissions_workspace_id_completed_at_idx ON public.form_submissions USING btree (workspace_id, completed_at) WHERE (completed_at IS NOT NULL);
 
 CREATE INDEX form_submissions_workspace_id_created_at_idx ON public.form_submissions USING btree (workspace_id, created_at DESC);
+
+CREATE TRIGGER form_submissions_derive_token BEFORE INSERT OR UPDATE OF token_nonce ON public.form_submissions FOR EACH ROW EXECUTE FUNCTION private.derive_form_token();
 
 CREATE TRIGGER form_submissions_mark_dashboard_days_on_delete AFTER DELETE ON public.form_submissions FOR EACH ROW WHEN ((old.completed_at < (now() - '1 day'::interval))) EXECUTE FUNCTION private.mark_dashboard_days_stale('completed_at');
 

@@ -27,6 +27,7 @@ CREATE TABLE public.messages (
     delivered_at timestamp with time zone,
     failed_at timestamp with time zone,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    form_submission_id uuid,
     CONSTRAINT messages_attempts_check CHECK ((attempts >= 0)),
     CONSTRAINT messages_body_check CHECK ((char_length(body) <= 20000)),
     CONSTRAINT messages_channel_check CHECK ((channel = ANY (ARRAY['email'::text, 'sms'::text]))),
@@ -92,6 +93,8 @@ CREATE INDEX messages_booking_id_idx ON public.messages USING btree (booking_id)
 
 CREATE INDEX messages_conversation_id_created_at_idx ON public.messages USING btree (conversation_id, created_at DESC);
 
+CREATE INDEX messages_form_submission_id_idx ON public.messages USING btree (form_submission_id) WHERE (form_submission_id IS NOT NULL);
+
 CREATE INDEX messages_provider_message_id_idx ON public.messages USING btree (provider, provider_message_id) WHERE (provider_message_id IS NOT NULL);
 
 CREATE INDEX messages_recipient_created_at_idx ON public.messages USING btree (recipient, created_at) WHERE ((direction = 'outbound'::text) AND (kind = 'automated'::text));
@@ -115,6 +118,9 @@ ALTER TABLE ONLY public.messages
 
 ALTER TABLE ONLY public.messages
     ADD CONSTRAINT messages_conversation_fkey FOREIGN KEY (workspace_id, conversation_id) REFERENCES public.conversations(workspace_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_form_submission_fkey FOREIGN KEY (form_submission_id) REFERENCES public.form_submissions(id) ON DELETE SET NULL;
 
 ALTER TABLE ONLY public.messages
     ADD CONSTRAINT messages_recipient_user_id_fkey FOREIGN KEY (recipient_user_id) REFERENCES auth.users(id) ON DELETE SET NULL;
