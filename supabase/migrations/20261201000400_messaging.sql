@@ -1348,8 +1348,12 @@ begin
     v_kind := case
         when tg_op = 'INSERT' then case new.status when 'confirmed' then 'booked' when 'pending' then 'pending' end
         when old.status = 'pending' and new.status = 'confirmed' then 'booked'
-        when old.status = 'confirmed' and new.status = 'cancelled' then 'cancelled'
-        when new.status = 'confirmed' and old.starts_at is distinct from new.starts_at then 'rescheduled'
+        -- A held booking cancelled by its link (not released unconfirmed: that clears the hash).
+        when
+            new.status = 'cancelled'
+            and (old.status = 'confirmed' or (old.status = 'pending' and new.confirm_token_hash is not null))
+            then 'cancelled'
+        when new.status in ('confirmed', 'pending') and old.starts_at is distinct from new.starts_at then 'rescheduled'
     end;
     if v_kind is null then
         return null;
@@ -1522,7 +1526,8 @@ begin
             e.ordinal, 0 as part, null::text as sort_name, c.id as contact_id, 'welcome' as template_kind,
             pg_catalog.jsonb_build_object('contact_name', c.name, 'workspace_name', w.name) as template_values,
             format('welcome:%s', c.id) as idempotency_key,
-            null::uuid as booking_id, null::integer as booking_revision, null::uuid as form_submission_id
+            null::uuid as booking_id, null::integer as booking_revision, null::uuid as form_submission_id,
+            null::text as channel
         from events as e
         left join public.bookings as b on e.booking_id = b.id
         inner join public.contacts as c on coalesce(e.contact_id, b.contact_id) = c.id
@@ -1531,26 +1536,35 @@ begin
             c.source is distinct from 'inbound'
             and (e.kind = 'contact_created' or (e.kind in ('booked', 'pending') and c.created_at = b.created_at))
         union all
-        -- What the event is about, at the event's revision.
+        -- What the event is about, at the event's revision. A held booking (past the per-email
+        -- limit, not confirmed: it has a confirm hash) is told by SMS to the number given with it
+        -- exactly as a confirmed one would be, so that number cannot tell them apart; its address
+        -- holder hears only the confirm request.
         select
             e.ordinal, 1, null, b.contact_id, k.template_kind, v.template_values,
-            format(k.key_format, b.id, e.revision), b.id, e.revision, null
+            format(k.key_format, b.id, e.revision) || case when b.confirm_token_hash is not null then ':sms' else '' end,
+            b.id, e.revision, null,
+            case when b.confirm_token_hash is not null then 'sms' end
         from events as e
         inner join (
             values
             ('booked', 'booking_confirmation', 'booking_confirmation:%s:booked'),
+            ('pending', 'booking_confirmation', 'booking_confirmation:%s:booked'),
             ('cancelled', 'booking_cancelled', 'booking_cancelled:%s:cancelled'),
             ('rescheduled', 'booking_rescheduled', 'booking_rescheduled:%s:r%s'),
             ('reminder', 'reminder', 'reminder:%s:r%s')
         ) as k (event_kind, template_kind, key_format) on e.kind = k.event_kind
         inner join public.bookings as b on e.booking_id = b.id
         inner join booking_values as v on b.id = v.booking_id
+        where
+            (e.kind <> 'pending' or b.status = 'pending')
+            and (b.confirm_token_hash is null or b.contact_phone is not null)
         union all
         -- A request per new form, about the booking as it is now.
         select
             e.ordinal, 2, f.name, b.contact_id, 'form_request',
             v.template_values || pg_catalog.jsonb_build_object('form_name', f.name, 'form_url', v_form_url),
-            format('form_request:%s', s.id), b.id, b.revision, s.id
+            format('form_request:%s', s.id), b.id, b.revision, s.id, null
         from new_forms as s
         inner join events as e on s.booking_id = e.booking_id and e.kind = 'booked'
         inner join public.bookings as b on s.booking_id = b.id
@@ -1560,7 +1574,7 @@ begin
 
     select array_agg(
         row(
-            r.contact_id, r.template_kind, null, r.template_values, r.idempotency_key, r.booking_id,
+            r.contact_id, r.template_kind, r.channel, r.template_values, r.idempotency_key, r.booking_id,
             r.booking_revision, r.form_submission_id
         )::private.message_request
         order by r.ordinal, r.part, r.sort_name, r.form_submission_id
@@ -1934,14 +1948,15 @@ after insert on public.bookings
 for each row when (new.status in ('confirmed', 'pending'))
 execute function private.publish_booking_event();
 
--- Confirmed from pending, cancelled, moved. A pending booking (never confirmed, nothing sent
--- about it) goes without a notice.
+-- Confirmed from pending, cancelled, moved. A held booking released unconfirmed (its confirm
+-- hash cleared) goes without a notice.
 create trigger bookings_publish_change
 after update of status, starts_at on public.bookings
 for each row when (
     (old.status = 'pending' and new.status = 'confirmed')
     or (old.status = 'confirmed' and new.status = 'cancelled')
-    or (new.status = 'confirmed' and old.starts_at is distinct from new.starts_at)
+    or (old.status = 'pending' and new.status = 'cancelled' and new.confirm_token_hash is not null)
+    or (new.status in ('confirmed', 'pending') and old.starts_at is distinct from new.starts_at)
 )
 execute function private.publish_booking_event();
 

@@ -11,8 +11,12 @@ begin
     v_kind := case
         when tg_op = 'INSERT' then case new.status when 'confirmed' then 'booked' when 'pending' then 'pending' end
         when old.status = 'pending' and new.status = 'confirmed' then 'booked'
-        when old.status = 'confirmed' and new.status = 'cancelled' then 'cancelled'
-        when new.status = 'confirmed' and old.starts_at is distinct from new.starts_at then 'rescheduled'
+        -- A held booking cancelled by its link (not released unconfirmed: that clears the hash).
+        when
+            new.status = 'cancelled'
+            and (old.status = 'confirmed' or (old.status = 'pending' and new.confirm_token_hash is not null))
+            then 'cancelled'
+        when new.status in ('confirmed', 'pending') and old.starts_at is distinct from new.starts_at then 'rescheduled'
     end;
     if v_kind is null then
         return null;

@@ -6,9 +6,12 @@ CREATE FUNCTION public.get_booking_by_token(p_token text) RETURNS TABLE(booking_
     AS $$
 begin
     select
-        b.id, b.status, b.starts_at, b.ends_at, w.timezone, t.id, t.name, coalesce(t.location, w.name),
-        coalesce(nullif(pr.full_name, ''), w.name), w.name, w.slug, b.cancelled_at,
-        b.status = 'confirmed' and b.starts_at > pg_catalog.now() and w.status = 'active'
+        -- A booking held past the per-email limit shows as confirmed: the link's holder made it,
+        -- and whether it is held depends on another person's bookings (issue 17).
+        b.id, case b.status when 'pending' then 'confirmed' else b.status end, b.starts_at, b.ends_at, w.timezone,
+        t.id, t.name, coalesce(t.location, w.name), coalesce(nullif(pr.full_name, ''), w.name), w.name, w.slug,
+        b.cancelled_at,
+        b.status in ('confirmed', 'pending') and b.starts_at > pg_catalog.now() and w.status = 'active'
     into
         booking_id, status, starts_at, ends_at, timezone, booking_type_id, booking_type_name, location,
         practitioner_name, workspace_name, workspace_slug, cancelled_at, can_change

@@ -115,7 +115,7 @@ CREATE TRIGGER bookings_mark_dashboard_days_on_insert AFTER INSERT ON public.boo
 
 CREATE TRIGGER bookings_mark_dashboard_days_on_update AFTER UPDATE OF starts_at, status ON public.bookings FOR EACH ROW WHEN ((((old.starts_at < (now() - '1 day'::interval)) OR (new.starts_at < (now() - '1 day'::interval))) AND ((old.starts_at IS DISTINCT FROM new.starts_at) OR (old.status IS DISTINCT FROM new.status)))) EXECUTE FUNCTION private.mark_dashboard_days_stale('starts_at');
 
-CREATE TRIGGER bookings_publish_change AFTER UPDATE OF status, starts_at ON public.bookings FOR EACH ROW WHEN ((((old.status = 'pending'::text) AND (new.status = 'confirmed'::text)) OR ((old.status = 'confirmed'::text) AND (new.status = 'cancelled'::text)) OR ((new.status = 'confirmed'::text) AND (old.starts_at IS DISTINCT FROM new.starts_at)))) EXECUTE FUNCTION private.publish_booking_event();
+CREATE TRIGGER bookings_publish_change AFTER UPDATE OF status, starts_at ON public.bookings FOR EACH ROW WHEN ((((old.status = 'pending'::text) AND (new.status = 'confirmed'::text)) OR ((old.status = 'confirmed'::text) AND (new.status = 'cancelled'::text)) OR ((old.status = 'pending'::text) AND (new.status = 'cancelled'::text) AND (new.confirm_token_hash IS NOT NULL)) OR ((new.status = ANY (ARRAY['confirmed'::text, 'pending'::text])) AND (old.starts_at IS DISTINCT FROM new.starts_at)))) EXECUTE FUNCTION private.publish_booking_event();
 
 CREATE TRIGGER bookings_publish_new_booking AFTER INSERT ON public.bookings FOR EACH ROW WHEN ((new.status = ANY (ARRAY['confirmed'::text, 'pending'::text]))) EXECUTE FUNCTION private.publish_booking_event();
 
