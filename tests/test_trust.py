@@ -21,7 +21,7 @@ import json
 import re
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,7 +41,7 @@ from tests.booking_support import (
 from tests.edge_api_support import app_for
 from tests.message_support import create_messaging_workspace, queue_messages, send_delivery_jobs
 from tests.stubs import ResendStub, SmtpStub, TwilioStub
-from tests.support import Actor, error_of, rpc, rpc_error, run_as
+from tests.support import Actor, error_of, race_behind_lock, rpc, rpc_error, run_as
 from tests.test_automation import attach_form, form_token
 from tests.test_message_delivery import SENDER, burst
 from tests.test_webhooks import (
@@ -843,6 +843,52 @@ def test_book_then_cancel_churn_is_capped_per_email_phone_and_client_address(
         is None
     )
     assert abuse_metric(conn, "client_address") >= 1
+
+
+@pytest.mark.parametrize("key", ["phone", "client_address"])
+def test_the_phone_and_client_address_caps_hold_under_a_race(
+    db_url: str,
+    autocommit_conn: psycopg.Connection,
+    committed_place: Callable[..., BookingWorkspace],
+    key: str,
+) -> None:
+    """Two anonymous bookings under different emails share a phone (or a client address) with
+    one action left: the second waits for the first's lock on that key, then is refused. Without
+    the lock both would count the same history and both pass."""
+    place = committed_place()
+    setting = f"anonymous_actions_per_{'phone' if key == 'phone' else 'address'}_hour"
+    [old] = autocommit_conn.execute(
+        "select value from private.app_settings where key = %s", [setting]
+    ).fetchone()
+    autocommit_conn.execute("update private.app_settings set value = '1' where key = %s", [setting])
+    headers = json.dumps({"cf-connecting-ip": f"203.0.113.{secrets.randbelow(250)}"})
+
+    def booking(email: str, hour: int) -> Callable[[psycopg.Connection], Any]:
+        # Only the key under test is shared: the other racer has its own email (and phone).
+        phone = "+33612000077" if key == "phone" else f"+336120000{hour:02d}"
+
+        def call(conn: psycopg.Connection) -> Any:
+            conn.execute("select set_config('request.headers', %s, true)", [headers])
+            return conn.execute(
+                "select booking_id from public.book_appointment(p_workspace_slug => %s,"
+                " p_booking_type_id => %s, p_starts_at => %s, p_name => 'Racer', p_email => %s,"
+                " p_phone => %s)",
+                [place.slug, place.booking_type_id, next_slot(hour=hour), email, phone],
+            ).fetchone()
+
+        return call
+
+    try:
+        first, second = race_behind_lock(
+            db_url,
+            autocommit_conn,
+            (Actor.anon(), booking("racer-1@example.test", 9)),
+            (Actor.anon(), booking("racer-2@example.test", 10)),
+        )
+    finally:
+        autocommit_conn.execute("update private.app_settings set value = %s where key = %s", [old, setting])
+    assert first is not None
+    assert second == "too_many_requests"
 
 
 def test_automated_messages_per_recipient_are_capped_on_what_was_sent(conn: psycopg.Connection) -> None:

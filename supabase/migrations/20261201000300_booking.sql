@@ -503,12 +503,25 @@ declare
     v_phones integer := 0;
     v_addresses integer := 0;
     v_reached text;
+    v_lock bigint;
 begin
     if (select auth.uid()) is not null then
         return;
     end if;
-    -- One address's actions in a workspace at a time, so its count holds under concurrency.
-    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(p_workspace_id::text || ':' || pg_catalog.encode(v_email, 'hex'), 0));
+    -- One email's, one phone's (per workspace) and one client address's actions at a time, so
+    -- every count holds under concurrency: a lock per key, always taken in the same order.
+    for v_lock in
+        select k.lock_key
+        from unnest(array[
+            pg_catalog.hashtextextended('email:' || p_workspace_id::text || ':' || pg_catalog.encode(v_email, 'hex'), 0),
+            pg_catalog.hashtextextended('phone:' || p_workspace_id::text || ':' || pg_catalog.encode(v_phone, 'hex'), 0),
+            pg_catalog.hashtextextended('address:' || pg_catalog.encode(v_address, 'hex'), 0)
+        ]) as k (lock_key)
+        where k.lock_key is not null
+        order by k.lock_key
+    loop
+        perform pg_catalog.pg_advisory_xact_lock(v_lock);
+    end loop;
     select count(*) into v_emails from private.anonymous_actions as a
     where a.workspace_id = p_workspace_id and a.email_key = v_email and a.happened_at > v_since;
     if v_phone is not null then
