@@ -300,7 +300,8 @@ def show_dashboard(api: Api, owner: Actor, workspace_id: uuid.UUID, note: str) -
 
 
 def wait_for_delivery(api: Api, workspace_id: uuid.UUID, timeout: float) -> dict[str, int]:
-    """The worker drains the queue: wait until none of the workspace's messages waits for it."""
+    """The worker drains the queue: wait until it has written what the changes asked for (no
+    message_events job left: the outbox) and none of the workspace's messages waits for it."""
     deadline = time.monotonic() + timeout
     while True:
         rows = api.as_platform(
@@ -310,7 +311,10 @@ def wait_for_delivery(api: Api, workspace_id: uuid.UUID, timeout: float) -> dict
             [workspace_id],
         )
         counts = {row["status"]: row["n"] for row in rows}
-        if not counts.get("queued") and not counts.get("sending"):
+        events = api.as_platform(
+            "select count(*) as n from pgmq.q_jobs where message ->> 'kind' = 'message_events'"
+        )[0]["n"]
+        if not events and not counts.get("queued") and not counts.get("sending"):
             return counts
         if time.monotonic() > deadline:
             raise SystemExit(
