@@ -1,17 +1,18 @@
 """Worker throughput: jobs/s through `python -m worker` processes vs a raw pgmq loop.
 
     .venv/bin/python bench/worker_throughput.py [DATABASE_URL] [--jobs 4000] [--stub-jobs 1500]
-        [--processes 1,2,4] [--concurrency 16] [--stub-concurrency 32] [--rounds 3]
-        [--stub-rounds 1] [--warmup-jobs 1000] [--pooler POOL_SIZE]
+        [--processes 1,2,4] [--concurrency 16] [--batch-size 20] [--stub-concurrency 32] [--rounds 3]
+        [--stub-rounds 1] [--warmup-jobs 2000] [--pooler POOL_SIZE]
 
-DATABASE_URL (default: $TEST_DATABASE_URL) is a migrated database with pgmq; the benchmark
-creates its own queues `bench_worker_<random>` (the workers') and `bench_raw_<random>` (the raw
-loop's) there and drops them at the end.
+DATABASE_URL (default: $TEST_DATABASE_URL) is a database of the test cluster (`make test-db`);
+the benchmark clones `careops_template` there into `careops_bench_worker` and measures in it
+(with `--in-place`, in DATABASE_URL itself: any migrated database with pgmq). It creates its
+own queues `bench_worker_<random>` (the workers') and `bench_raw_<random>` (the raw loop's).
 
 In the same run it measures:
 
-    raw per-message   one connection: pgmq.read(batch 10), then pgmq.archive per message
-    raw batched       one connection: pgmq.read(batch 10), then one pgmq.archive(ids[])
+    raw per-message   one connection: pgmq.read(a batch), then pgmq.archive per message
+    raw batched       one connection: pgmq.read(a batch), then one pgmq.archive(ids[])
     noop              worker processes with a handler that does nothing
     console email     worker processes sending through the console provider (logs on, to a file)
     50 ms stub        worker processes sending through the resend SDK to a local stub that
@@ -35,11 +36,16 @@ How a ratio to the raw loop is taken, so that it measures the worker and not the
   jobs right before or after it (alternating, raw-worker then worker-raw), so both see the same
   load of a shared machine; the ratio is per round, and the run's figure is the median round's
   (every round is printed, and the lowest);
+- the same batches: the raw loop reads as many jobs at once as the workers (`--batch-size`,
+  their WORKER_BATCH_SIZE);
 - the same window on both sides: jobs are queued invisible (pgmq.send_batch's delay) and the
   clock starts when they become visible, so queueing them is timed in neither; it stops when
   the last job is archived;
-- the same state: both queues are truncated after each round, and the message rows' table is
-  vacuumed before each (off the clock), so autovacuum does not start inside a round.
+- the same state: each run measures in a fresh clone of careops_template (`careops_bench_worker`,
+  dropped afterwards; `--in-place` measures in DATABASE_URL itself), both queues are truncated
+  after each round, each round's message rows are deleted after it and the table vacuumed
+  before the next (off the clock), so every round starts from the same tables and autovacuum
+  does not start inside one.
 
 Message rows are inserted before the clock starts (what book_appointment and the sweeps
 write); every row must end `sent` with attempts = 1 (and each key requested once at the stub).
@@ -68,12 +74,13 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness import limit_line, median, ratio_line  # noqa: E402
+from harness import bench_database, limit_line, median, ratio_line  # noqa: E402
 
 from tests.message_support import MessagingWorkspace, create_messaging_workspace  # noqa: E402
 from tests.pooler import PgBouncer  # noqa: E402
 from tests.stubs import ResendStub  # noqa: E402
 
+BENCH_DB = "careops_bench_worker"
 TARGET_CONSOLE_RATE = 1000
 TARGET_RAW_RATIO = 0.5
 TARGET_STUB_RATE = 300
@@ -114,14 +121,24 @@ def reset(conn: psycopg.Connection, queue: str) -> None:
     conn.execute(f"truncate pgmq.q_{queue}, pgmq.a_{queue}")
 
 
+# Jobs per pgmq.read, the workers' (WORKER_BATCH_SIZE) and the raw loop's alike; set by main().
+BATCH_SIZE = 20
+
+
 def raw_loop(conn: psycopg.Connection, queue: str, jobs: int, batched: bool) -> float:
-    """The least a worker does per job, on one connection: read 10, archive each (or all 10 at
-    once, `batched`). Timed from the jobs being queued and visible to the last archive."""
+    """The least a worker does per job, on one connection: read a batch (as many as the workers
+    read at once), archive each (or all at once, `batched`). Timed from the jobs being queued and
+    visible to the last archive."""
     enqueue(conn, queue, job_body("raw"), jobs)
     done = 0
     started = time.perf_counter()
     while done < jobs:
-        ids = [row[0] for row in conn.execute("select msg_id from pgmq.read(%s, 30, 10)", [queue]).fetchall()]
+        ids = [
+            row[0]
+            for row in conn.execute(
+                "select msg_id from pgmq.read(%s, 30, %s)", [queue, BATCH_SIZE]
+            ).fetchall()
+        ]
         if batched:
             conn.execute("select pgmq.archive(%s, %s::bigint[])", [queue, ids])
         else:
@@ -158,7 +175,7 @@ def running_workers(
         "QUEUE_NAME": queue,
         "WORKER_IMPORTS": "bench.worker_handlers",
         "WORKER_CONCURRENCY": str(concurrency),
-        "WORKER_BATCH_SIZE": "10",
+        "WORKER_BATCH_SIZE": str(BATCH_SIZE),
         "WORKER_POLL_SECONDS": "1",
         **POOLER_ENV,
         **env,
@@ -244,6 +261,8 @@ SENT_CHECKS: list[list[uuid.UUID]] = []
 
 
 def check_sent(conn: psycopg.Connection) -> None:
+    """Every message row of the rounds so far ended `sent` once; then they are deleted, so each
+    round starts with the same table (the next round's insert vacuums what they leave)."""
     for ids in SENT_CHECKS:
         sent = conn.execute(
             "select count(*) from public.messages where id = any(%s) and status = 'sent' and attempts = 1",
@@ -251,6 +270,7 @@ def check_sent(conn: psycopg.Connection) -> None:
         ).fetchone()[0]
         if sent != len(ids):
             raise SystemExit(f"sanity check failed: {sent} of {len(ids)} message rows sent once")
+        conn.execute("delete from public.messages where id = any(%s)", [ids])
     SENT_CHECKS.clear()
 
 
@@ -286,6 +306,7 @@ def measure(
     see the same moment of the machine. Returns (worker rates, raw rates)."""
     if warmup:
         timed_delivery(conn, queue, warmup, send)
+        check_sent(conn)
         if with_raw:
             raw_loop(conn, raw_queue, warmup, batched=False)
     rates: list[float] = []
@@ -294,9 +315,9 @@ def measure(
         if with_raw and n % 2 == 0:
             raws.append(raw_loop(conn, raw_queue, jobs, batched=False))
         rates.append(timed_delivery(conn, queue, jobs, send))
+        check_sent(conn)
         if with_raw and n % 2 == 1:
             raws.append(raw_loop(conn, raw_queue, jobs, batched=False))
-    check_sent(conn)
     return rates, raws
 
 
@@ -318,6 +339,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--processes", default="1,2,4", help="worker process counts to try")
     parser.add_argument("--concurrency", type=int, default=16, help="WORKER_CONCURRENCY, noop and console")
     parser.add_argument(
+        "--batch-size", type=int, default=20, help="jobs per read: WORKER_BATCH_SIZE and the raw loop's"
+    )
+    parser.add_argument(
         "--case",
         choices=["noop", "console", "stub", "messages", "stub-messages"],
         action="append",
@@ -329,9 +353,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--stub-rounds", type=int, default=1, help="measured rounds of the 50 ms stub cases")
     parser.add_argument(
-        "--warmup-jobs", type=int, default=1000, help="jobs per process run off the clock before the rounds"
+        "--warmup-jobs", type=int, default=2000, help="jobs per process run off the clock before the rounds"
     )
     parser.add_argument("--pooler", type=int, default=0, help="workers through PgBouncer with this pool size")
+    parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help=f"measure in DATABASE_URL itself (default: in {BENCH_DB}, a clone of careops_template there)",
+    )
     args = parser.parse_args(argv)
     if not args.database_url:
         parser.error("give DATABASE_URL or set TEST_DATABASE_URL")
@@ -340,11 +369,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    global BATCH_SIZE  # one setting for the workers and the raw loop
+    BATCH_SIZE = args.batch_size
     process_counts = [int(n) for n in args.processes.split(",")]
     cases = set(args.case or ["noop", "console", "stub", "messages", "stub-messages"])
     suffix = uuid.uuid4().hex[:8]
     rows: list[Row] = []
     with contextlib.ExitStack() as stack:
+        if not args.in_place:
+            # A fresh clone per run: every run starts from the same tables (a run leaves ~50,000
+            # message rows behind, and the cluster's pg_cron schedules run in `postgres` only).
+            args.database_url = stack.enter_context(bench_database(args.database_url, BENCH_DB))
         if args.pooler:
             bouncer = stack.enter_context(PgBouncer(args.database_url, pool_size=args.pooler))
             POOLER_ENV.update(DATABASE_URL=bouncer.url, DATABASE_TRANSACTION_POOLER="true")
