@@ -41,6 +41,8 @@ How a ratio to the raw loop is taken, so that it measures the worker and not the
 - the same window on both sides: jobs are queued invisible (pgmq.send_batch's delay) and the
   clock starts when they become visible, so queueing them is timed in neither; it stops when
   the last job is archived;
+- a table in use: `--history` (200,000) sent message rows are loaded first, so plans are made
+  for a `messages` table of a workspace in use (on a near-empty table they read it whole);
 - the same state: each run measures in a fresh clone of careops_template (`careops_bench_worker`,
   dropped afterwards; `--in-place` measures in DATABASE_URL itself), both queues are truncated
   after each round, each round's message rows are deleted after it and the table vacuumed
@@ -244,6 +246,29 @@ def insert_message_rows(conn: psycopg.Connection, place: MessagingWorkspace, cou
     return [row[0] for row in rows]
 
 
+def seed_message_history(conn: psycopg.Connection, place: MessagingWorkspace, count: int) -> None:
+    """`count` sent messages in the workspace's conversation (no triggers: they are history), so
+    the claim's and the record's plans are made for a table in use, as in production: on a
+    near-empty table the planner reads `messages` whole instead of through its primary key."""
+    conn.execute("set session_replication_role = replica")
+    try:
+        conn.execute(
+            """
+            insert into public.messages (
+                workspace_id, conversation_id, direction, channel, kind, subject, body, recipient,
+                status, attempts, idempotency_key, created_at
+            )
+            select %s, %s, 'outbound', 'email', 'automated', 'Your visit', 'See you soon ' || n,
+                'guest@example.test', 'sent', 1, 'history:' || n, now() - n * interval '1 minute'
+            from generate_series(1, %s) as n
+            """,
+            [place.workspace_id, place.conversation_id, count],
+        )
+    finally:
+        conn.execute("set session_replication_role = origin")
+    conn.execute("vacuum (analyze) public.messages")
+
+
 def message_rows(conn: psycopg.Connection, queue: str, place: MessagingWorkspace) -> Send:
     """Inserts `jobs` queued message rows and queues their deliver_message jobs (checked `sent`
     once afterwards by `check_sent`)."""
@@ -357,6 +382,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--pooler", type=int, default=0, help="workers through PgBouncer with this pool size")
     parser.add_argument(
+        "--history", type=int, default=200_000, help="sent message rows in the table before the rounds"
+    )
+    parser.add_argument(
         "--in-place",
         action="store_true",
         help=f"measure in DATABASE_URL itself (default: in {BENCH_DB}, a clone of careops_template there)",
@@ -408,6 +436,8 @@ def run_cases(
             rows.append(Row("raw batched", 1, 1, [raw_loop(conn, raw_queue, args.jobs, batched=True)]))
             console = {"EMAIL_PROVIDERS": "console", "LOG_LEVEL": "INFO"}
             place = create_messaging_workspace(conn)
+            if {"messages", "stub-messages"} & cases:
+                seed_message_history(conn, place, args.history)
             plain = [
                 ("noop", "noop", empty_jobs(conn, queue, "bench_noop"), {}),
                 ("console", "console email", empty_jobs(conn, queue, "bench_email"), console),
