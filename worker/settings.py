@@ -18,7 +18,8 @@ class Settings(BaseSettings):
     # then. Unset: on when DATABASE_URL's port is 6543.
     database_transaction_pooler: bool | None = None
     queue_name: str = "jobs"
-    worker_batch_size: int = Field(10, gt=0)
+    # Jobs per pgmq.read; deliver_message claims its messages once per read batch.
+    worker_batch_size: int = Field(20, gt=0)
     # Jobs in flight at once (one thread and one database connection each).
     worker_concurrency: int = Field(10, gt=0)
     # A job read but not finished within this comes back to the queue for another reader;

@@ -153,9 +153,16 @@ language plpgsql
 stable
 security invoker
 set search_path = ''
+-- Generic plans, made once per session: the plan cache would otherwise plan some statements
+-- again on every call (their custom plans look cheaper than the generic one), which costs more
+-- than the statements themselves; the generic plans are the same index range scans.
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_is_service boolean := (select auth.role()) is not distinct from 'service_role';
+    v_owners bigint;
+    v_staff bigint;
+    v_sees_invitations boolean;
     v_workspace public.workspaces;
     v_today date;
     v_day_start timestamptz;
@@ -181,10 +188,22 @@ begin
     if not found then
         perform private.raise_error('not_found', 'No such workspace, or you are not a member of it.');
     end if;
-    select d.local_date, d.starts_at, d.ends_at into v_today, v_day_start, v_day_end
-    from private.local_day(v_workspace.timezone, p_at) as d;
+    -- private.local_day, inline (a SQL function with a search_path is planned on every call).
+    v_today := (p_at at time zone v_workspace.timezone)::date;
+    v_day_start := v_today::timestamp at time zone v_workspace.timezone;
+    v_day_end := (v_today + 1)::timestamp at time zone v_workspace.timezone;
     -- The end of the 7th local day after today (wall clock, so DST days are 23 or 25 hours).
     v_week_end := (v_today + 8)::timestamp at time zone v_workspace.timezone;
+
+    -- Members, and whether the caller owns the workspace (private.has_role, from the same rows:
+    -- the caller's own membership is among the co-members RLS shows).
+    select
+        count(*) filter (where m.role = 'owner'),
+        count(*) filter (where m.role = 'staff'),
+        v_is_service or coalesce(bool_or(m.role = 'owner' and m.user_id = (select auth.uid())), false)
+    into v_owners, v_staff, v_sees_invitations
+    from public.workspace_members as m
+    where m.workspace_id = p_workspace_id;
 
     v_stats := pg_catalog.jsonb_build_object(
         'workspace', pg_catalog.jsonb_build_object(
@@ -194,16 +213,9 @@ begin
             'status', v_workspace.status,
             'today_local', v_today
         ),
-        'members', (
-            select pg_catalog.jsonb_build_object(
-                'owners', count(*) filter (where m.role = 'owner'),
-                'staff', count(*) filter (where m.role = 'staff')
-            )
-            from public.workspace_members as m
-            where m.workspace_id = p_workspace_id
-        ),
+        'members', pg_catalog.jsonb_build_object('owners', v_owners, 'staff', v_staff),
         -- Only owners read invitations: staff get null, not a misleading 0.
-        'invitations', case when v_is_service or private.has_role(p_workspace_id, 'owner') then (
+        'invitations', case when v_sees_invitations then (
             select pg_catalog.jsonb_build_object('pending', count(*))
             from public.invitations as i
             where
@@ -220,8 +232,12 @@ begin
     -- Materialized, so the live counts below compare each table's column with plain values:
     -- a bound computed inside their conditions (at time zone is not leakproof) would sit
     -- behind the RLS policy and could not bound the index scan.
+    -- Consecutive days counted live are one span (gaps and islands), and each span is one
+    -- range scan per table: usually two spans (the partial first day, and yesterday to p_at),
+    -- one when no day has a row, rather than a scan per day.
     with days as materialized (
         select
+            g.i,
             d.local_date,
             d.starts_at,
             d.ends_at,
@@ -240,8 +256,9 @@ begin
         where d.local_date <= v_today
     ),
 
-    history as (
+    history as materialized (
         select
+            d.i,
             d.ends_at,
             d.month_from,
             d.month_to,
@@ -262,60 +279,90 @@ begin
                 and not r.stale
                 and d.starts_at >= v_month_ago
                 and d.ends_at <= p_at
+    ),
+
+    -- Runs of consecutive days counted live for the 30 days, and for the 7 days (the days
+    -- that end after p_at - 7 days and are not counted whole).
+    month_spans as materialized (
+        select min(x.month_from) as from_at, max(x.month_to) as to_at, max(x.ends_at) as ends_at
+        from (
+            select h.month_from, h.month_to, h.ends_at, h.i - row_number() over (order by h.i) as island
+            from history as h
+            where not h.counted
+        ) as x
+        group by x.island
+    ),
+
+    week_spans as materialized (
+        select min(x.week_from) as from_at, max(x.ends_at) as ends_at
+        from (
+            select h.week_from, h.ends_at, h.i - row_number() over (order by h.i) as island
+            from history as h
+            where not h.counted_week and h.ends_at > v_week_ago
+        ) as x
+        group by x.island
     )
 
     select
-        coalesce(sum(h.bookings_completed + b.completed), 0) as bookings_completed,
-        coalesce(sum(h.bookings_no_show + b.no_show), 0) as bookings_no_show,
-        coalesce(sum(h.bookings_cancelled + b.cancelled), 0) as bookings_cancelled,
-        coalesce(sum(h.contacts_created + c.created), 0) as contacts_30_days,
-        coalesce(sum(case when h.counted_week then h.contacts_created else 0 end + w.created), 0) as contacts_7_days,
-        coalesce(sum(h.forms_completed + f.completed), 0) as forms_completed
+        r.bookings_completed + b.completed as bookings_completed,
+        r.bookings_no_show + b.no_show as bookings_no_show,
+        r.bookings_cancelled + b.cancelled as bookings_cancelled,
+        r.contacts_created + c.created as contacts_30_days,
+        r.contacts_created_week + w.created as contacts_7_days,
+        r.forms_completed + f.completed as forms_completed
     into v_history
-    from history as h
-    cross join lateral (
+    from (
+        select
+            coalesce(sum(h.bookings_completed), 0) as bookings_completed,
+            coalesce(sum(h.bookings_no_show), 0) as bookings_no_show,
+            coalesce(sum(h.bookings_cancelled), 0) as bookings_cancelled,
+            coalesce(sum(h.contacts_created), 0) as contacts_created,
+            coalesce(sum(h.contacts_created) filter (where h.counted_week), 0) as contacts_created_week,
+            coalesce(sum(h.forms_completed), 0) as forms_completed
+        from history as h
+    ) as r
+    cross join (
         select
             count(*) filter (where x.status = 'completed') as completed,
             count(*) filter (where x.status = 'no_show') as no_show,
             count(*) filter (where x.status = 'cancelled') as cancelled
-        from public.bookings as x
-        where
-            not h.counted
-            and x.workspace_id = p_workspace_id
-            and x.starts_at >= h.month_from
-            and x.starts_at < h.month_to
+        from month_spans as s
+        inner join public.bookings as x
+            on
+                x.workspace_id = p_workspace_id
+                and x.starts_at >= s.from_at
+                and x.starts_at < s.to_at
     ) as b
-    cross join lateral (
+    cross join (
         select count(*) as created
-        from public.contacts as x
-        where
-            not h.counted
-            and x.workspace_id = p_workspace_id
-            and x.created_at >= h.month_from
-            and x.created_at < h.ends_at
-            and x.created_at <= p_at
+        from month_spans as s
+        inner join public.contacts as x
+            on
+                x.workspace_id = p_workspace_id
+                and x.created_at >= s.from_at
+                and x.created_at < s.ends_at
+                and x.created_at <= p_at
     ) as c
-    cross join lateral (
+    cross join (
         select count(*) as created
-        from public.contacts as x
-        where
-            not h.counted_week
-            and h.ends_at > v_week_ago
-            and x.workspace_id = p_workspace_id
-            and x.created_at >= h.week_from
-            and x.created_at < h.ends_at
-            and x.created_at <= p_at
+        from week_spans as s
+        inner join public.contacts as x
+            on
+                x.workspace_id = p_workspace_id
+                and x.created_at >= s.from_at
+                and x.created_at < s.ends_at
+                and x.created_at <= p_at
     ) as w
-    cross join lateral (
+    cross join (
         select count(*) as completed
-        from public.form_submissions as x
-        where
-            not h.counted
-            and x.workspace_id = p_workspace_id
-            and x.completed_at is not null
-            and x.completed_at >= h.month_from
-            and x.completed_at < h.ends_at
-            and x.completed_at <= p_at
+        from month_spans as s
+        inner join public.form_submissions as x
+            on
+                x.workspace_id = p_workspace_id
+                and x.completed_at is not null
+                and x.completed_at >= s.from_at
+                and x.completed_at < s.ends_at
+                and x.completed_at <= p_at
     ) as f;
 
     -- Bookings: today and the next 7 days count what takes place (not cancelled), each a range
