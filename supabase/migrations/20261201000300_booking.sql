@@ -597,13 +597,16 @@ comment on function private.prune_anonymous_actions() is
 -- They are SQL without SET clauses, so the planner inlines them into the calling statement:
 -- set-based, no function call per row or per request.
 
--- The live bookings of a practitioner whose blocked period overlaps p_period, but
--- p_except_booking_id (the booking being moved). A booking lasts at most 720 minutes with
--- buffers of at most 240 minutes each, so one that overlaps p_period starts less than 16
--- hours before it and less than 4 hours after it: the bounds below (20 h, 4 h) let the btree
--- (practitioner_id, starts_at) find the few rows, and the overlap is a filter on them (`is
--- true` keeps the planner off the slower gist probe of bookings_no_overlap).
-create function private.bookings_in_the_way(p_practitioner_id uuid, p_period tstzrange, p_except_booking_id uuid)
+-- The live bookings of a practitioner whose blocked period overlaps [p_from, p_to) (none
+-- when that is empty), but p_except_booking_id (the booking being moved). A booking lasts at
+-- most 720 minutes with buffers of at most 240 minutes each, so one that overlaps starts less
+-- than 16 hours before p_from and less than 4 hours after p_to: the bounds below (20 h, 4 h)
+-- let the btree (practitioner_id, starts_at) find the few rows, and the overlap is a filter
+-- on them (bounds, not `&&`, which would lead the planner to the slower gist probe of
+-- bookings_no_overlap).
+create function private.bookings_in_the_way(
+    p_practitioner_id uuid, p_from timestamptz, p_to timestamptz, p_except_booking_id uuid
+)
 returns table (booking_id uuid, blocked_period tstzrange)
 language sql
 stable
@@ -612,17 +615,19 @@ as $$
     select b.id, b.blocked_period
     from public.bookings as b
     where
-        b.practitioner_id = p_practitioner_id
+        p_from < p_to
+        and b.practitioner_id = p_practitioner_id
         and b.status <> 'cancelled'
-        and b.starts_at > pg_catalog.lower(p_period) - interval '20 hours'
-        and b.starts_at < pg_catalog.upper(p_period) + interval '4 hours'
-        and (b.blocked_period && p_period) is true
+        and b.starts_at > p_from - interval '20 hours'
+        and b.starts_at < p_to + interval '4 hours'
+        and pg_catalog.lower(b.blocked_period) < p_to
+        and pg_catalog.upper(b.blocked_period) > p_from
         and b.id is distinct from p_except_booking_id
 $$;
 
-comment on function private.bookings_in_the_way(uuid, tstzrange, uuid) is
-'Live bookings of the practitioner whose blocked period overlaps p_period (but p_except_booking_id), found by the '
-'btree on starts_at. Inlinable.';
+comment on function private.bookings_in_the_way(uuid, timestamptz, timestamptz, uuid) is
+'Live bookings of the practitioner whose blocked period overlaps [p_from, p_to) (but p_except_booking_id), found by '
+'the btree on starts_at. Inlinable.';
 
 -- The starts a booking type accepts, seen at p_now: from min_notice_minutes after it to
 -- max_days_ahead days (of 1,440 minutes, "of the moment of booking") after it, both included.
@@ -677,34 +682,58 @@ stable
 security invoker
 as $$
     with
-    windows as (
-        select w.practitioner_id, w.local_date, w.irregular, w.local_start, w.local_end, w.opens, w.closes
+    -- Days that already hold daily_capacity live bookings of the type.
+    full_days as materialized (
+        select (b.starts_at at time zone p_timezone)::date as local_date
+        from public.bookings as b
+        where
+            (p_booking_type).daily_capacity is not null
+            and b.booking_type_id = (p_booking_type).id
+            and b.status <> 'cancelled'
+            and b.starts_at >= (p_from::timestamp at time zone p_timezone) - interval '1 day'
+            and b.starts_at < ((p_to + 1)::timestamp at time zone p_timezone) + interval '1 day'
+            and b.id is distinct from p_moving_booking_id
+        group by 1
+        having count(*) >= (p_booking_type).daily_capacity
+    ),
+    -- Each window with the blocked periods of the bookings in the way of the starts it may
+    -- offer, and whether its day is full: read once per window, not per start.
+    windows as materialized (
+        select
+            w.practitioner_id,
+            w.local_date,
+            w.irregular,
+            w.local_start,
+            w.local_end,
+            w.opens,
+            w.closes,
+            (
+                select pg_catalog.range_agg(o.blocked_period)
+                from private.bookings_in_the_way(
+                    w.practitioner_id,
+                    greatest(w.opens, p_earliest) - (p_booking_type).buffer_before_minutes * interval '1 minute',
+                    least(w.closes, p_latest + (p_booking_type).duration_minutes * interval '1 minute')
+                    + (p_booking_type).buffer_after_minutes * interval '1 minute',
+                    p_moving_booking_id
+                ) as o
+            ) as busy,
+            w.local_date in (select fd.local_date from full_days as fd) as day_full
         from private.open_windows(
             p_workspace_id, p_timezone, (p_booking_type).id, p_practitioner_id, p_from, p_to
         ) as w
     ),
     candidates as (
-        select
-            w.practitioner_id,
-            w.local_date,
-            w.irregular,
-            w.opens,
-            w.closes,
-            w.opens + k.k * (p_booking_type).slot_interval_minutes * interval '1 minute' as starts_at
+        select w.practitioner_id, w.local_date, w.irregular, w.opens, w.closes, w.busy, w.day_full, g.starts_at
         from windows as w
+        -- From the first step at or after p_earliest (whole steps from the opening instant).
         cross join lateral pg_catalog.generate_series(
-            pg_catalog.ceil(
+            w.opens + pg_catalog.ceil(
                 greatest(pg_catalog.date_part('epoch', p_earliest - w.opens), 0)
                 / ((p_booking_type).slot_interval_minutes * 60)
-            )::bigint,
-            pg_catalog.floor(
-                pg_catalog.date_part(
-                    'epoch',
-                    least(p_latest, w.closes - (p_booking_type).duration_minutes * interval '1 minute') - w.opens
-                )
-                / ((p_booking_type).slot_interval_minutes * 60)
-            )::bigint
-        ) as k (k)
+            ) * (p_booking_type).slot_interval_minutes * interval '1 minute',
+            least(p_latest, w.closes - (p_booking_type).duration_minutes * interval '1 minute'),
+            (p_booking_type).slot_interval_minutes * interval '1 minute'
+        ) as g (starts_at)
         where not w.irregular
         union all
         select
@@ -713,6 +742,8 @@ as $$
             w.irregular,
             w.opens,
             w.closes,
+            w.busy,
+            w.day_full,
             private.first_instant(g.local_slot, p_timezone) as starts_at
         from windows as w
         cross join lateral pg_catalog.generate_series(
@@ -725,54 +756,20 @@ as $$
             -- never converts into [p_earliest, p_latest]. Cheap, so first_instant runs on the rest only.
             and g.local_slot >= (p_earliest at time zone p_timezone) - interval '3 hours'
             and g.local_slot <= (p_latest at time zone p_timezone) + interval '3 hours'
-    ),
-    busy as (
-        select
-            pr.practitioner_id,
-            (
-                select pg_catalog.range_agg(o.blocked_period)
-                from private.bookings_in_the_way(
-                    pr.practitioner_id,
-                    pg_catalog.tstzrange(
-                        greatest(p_earliest, (p_from::timestamp at time zone p_timezone) - interval '1 day')
-                        - (p_booking_type).buffer_before_minutes * interval '1 minute',
-                        least(p_latest, ((p_to + 1)::timestamp at time zone p_timezone) + interval '1 day')
-                        + ((p_booking_type).duration_minutes + (p_booking_type).buffer_after_minutes)
-                        * interval '1 minute'
-                    ),
-                    p_moving_booking_id
-                ) as o
-            ) as periods
-        from (select distinct w.practitioner_id from windows as w) as pr
-    ),
-    full_days as (
-        select (b.starts_at at time zone p_timezone)::date as local_date
-        from public.bookings as b
-        where
-            (p_booking_type).daily_capacity is not null
-            and b.booking_type_id = (p_booking_type).id
-            and b.status <> 'cancelled'
-            and b.starts_at >= (p_from::timestamp at time zone p_timezone) - interval '1 day'
-            and b.starts_at < ((p_to + 1)::timestamp at time zone p_timezone) + interval '1 day'
-            and b.id is distinct from p_moving_booking_id
-        group by 1
-        having count(*) >= (p_booking_type).daily_capacity
     )
     select
         c.practitioner_id,
         c.local_date,
         c.irregular,
         c.starts_at,
-        busy.periods is null or not busy.periods && pg_catalog.tstzrange(
+        c.busy is null or not c.busy && pg_catalog.tstzrange(
             c.starts_at - (p_booking_type).buffer_before_minutes * interval '1 minute',
             c.starts_at + ((p_booking_type).duration_minutes + (p_booking_type).buffer_after_minutes)
             * interval '1 minute',
             '[)'
         ) as free,
-        full_days.local_date is not null as day_full
+        c.day_full
     from candidates as c
-    left join busy on c.practitioner_id = busy.practitioner_id
-    left join full_days on c.local_date = full_days.local_date
     where
         c.starts_at is not null
         and c.starts_at >= c.opens
@@ -1910,13 +1907,13 @@ revoke execute on function private.confirm_token(uuid, bytea) from public;
 grant update (max_active_bookings_per_email) on public.workspaces to authenticated;
 
 revoke execute on function
-private.bookings_in_the_way(uuid, tstzrange, uuid),
+private.bookings_in_the_way(uuid, timestamptz, timestamptz, uuid),
 private.bookable_period(public.booking_types, timestamptz),
 private.open_slots(uuid, text, public.booking_types, uuid, date, date, timestamptz, timestamptz, uuid)
 from public;
 
 grant execute on function
-private.bookings_in_the_way(uuid, tstzrange, uuid),
+private.bookings_in_the_way(uuid, timestamptz, timestamptz, uuid),
 private.bookable_period(public.booking_types, timestamptz),
 private.open_slots(uuid, text, public.booking_types, uuid, date, date, timestamptz, timestamptz, uuid)
 to service_role;
