@@ -983,39 +983,31 @@ begin
     -- One statement: the start in someone's hours (on the grid of a window, no closure,
     -- DST), the day full or not, and the free ones in the order to try them. The order only
     -- orders the attempts; the exclusion constraint settles races.
-    with slot as (
+    select
+        count(*) > 0,
+        coalesce(pg_catalog.bool_or(c.day_full), false),
+        pg_catalog.array_agg(
+            c.practitioner_id order by c.practitioner_id is distinct from p_preferred_id, c.taken, c.practitioner_id
+        ) filter (where c.free)
+    from (
         select
             s.practitioner_id,
             s.free,
             s.day_full,
-            private.local_bound(s.local_date::timestamp, p_timezone, s.irregular) as day_starts_at,
-            private.local_bound((s.local_date + 1)::timestamp, p_timezone, s.irregular) as day_ends_at
+            case when s.free then (
+                select count(*) from public.bookings as b
+                where
+                    b.practitioner_id = s.practitioner_id
+                    and b.status <> 'cancelled'
+                    and b.starts_at >= private.local_bound(s.local_date::timestamp, p_timezone, s.irregular)
+                    and b.starts_at < private.local_bound((s.local_date + 1)::timestamp, p_timezone, s.irregular)
+                    and b.id is distinct from p_moving_booking_id
+            ) end as taken
         from private.open_slots(
             p_workspace_id, p_timezone, p_booking_type, p_practitioner_id, v_date, v_date,
             p_starts_at, p_starts_at, p_moving_booking_id
         ) as s
-    )
-    select
-        exists (select 1 from slot),
-        coalesce((select pg_catalog.bool_or(s.day_full) from slot as s), false),
-        (
-            select pg_catalog.array_agg(c.id order by c.id is distinct from p_preferred_id, c.taken, c.id)
-            from (
-                select
-                    s.practitioner_id as id,
-                    (
-                        select count(*) from public.bookings as b
-                        where
-                            b.practitioner_id = s.practitioner_id
-                            and b.status <> 'cancelled'
-                            and b.starts_at >= s.day_starts_at
-                            and b.starts_at < s.day_ends_at
-                            and b.id is distinct from p_moving_booking_id
-                    ) as taken
-                from slot as s
-                where s.free
-            ) as c
-        )
+    ) as c
     into v_in_hours, v_full, v_result;
     if not v_in_hours then
         perform private.raise_error('outside_availability');
