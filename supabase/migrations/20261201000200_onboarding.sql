@@ -1364,10 +1364,115 @@ comment on function private.is_irregular_day(date, text) is
 
 -- Hours as instants ----------------------------------------------------------------
 
--- Each active practitioner's open windows for the local dates p_from..p_to, as
--- timestamptz ranges: overrides replace the weekday's rules, closures remove the
--- day. Local times become instants with the workspace's zone here, so a window
--- across a DST change has its real length.
+-- A local wall-clock bound (a window's start or end, a day's midnight) as an instant, by
+-- private.window_bound's rule. p_irregular is private.is_irregular_day of the bound's date:
+-- on a day without an offset change plain `at time zone` gives the same and costs no call.
+-- SQL without SET clauses, so it is inlined into the queries that call it.
+create function private.local_bound(p_local timestamp, p_timezone text, p_irregular boolean)
+returns timestamptz
+language sql
+stable
+parallel safe
+security invoker
+as $$
+    select case when p_irregular then private.window_bound(p_local, p_timezone) else p_local at time zone p_timezone end
+$$;
+
+comment on function private.local_bound(timestamp, text, boolean) is
+'Instant of a local bound by private.window_bound''s rule; p_irregular (private.is_irregular_day of its date) false '
+'takes the plain conversion, which is the same there. Inlinable.';
+
+-- The hours rule, its one home: the open windows of the local dates p_from..p_to in zone
+-- p_timezone. A practitioner counts when active, of the workspace, performing
+-- p_booking_type_id (any type when null) and p_practitioner_id when given. A date with
+-- override rows has those windows (a row without times is a day off), else the weekly rules
+-- of its ISO weekday; a workspace closure removes the date for everyone. Bounds become
+-- instants by private.local_bound (first occurrence; in a gap the offset from before it).
+-- irregular, local_start and local_end let the slot grid step on local time on DST days.
+-- SQL without SET clauses: inlined into its callers' queries (no call, planned with them).
+create function private.open_windows(
+    p_workspace_id uuid,
+    p_timezone text,
+    p_booking_type_id uuid,
+    p_practitioner_id uuid,
+    p_from date,
+    p_to date
+)
+returns table (
+    practitioner_id uuid,
+    local_date date,
+    irregular boolean,
+    local_start timestamp,
+    local_end timestamp,
+    opens timestamptz,
+    closes timestamptz
+)
+language sql
+stable
+security invoker
+as $$
+    with
+    days as (
+        select
+            d::date as local_date,
+            private.is_irregular_day(d::date, p_timezone) as irregular
+        from pg_catalog.generate_series(p_from::timestamp, p_to::timestamp, interval '1 day') as d
+        where not exists (
+            select 1 from public.workspace_closures as c
+            where c.workspace_id = p_workspace_id and c.closed_on = d::date
+        )
+    ),
+    performers as (
+        select p.id
+        from public.practitioners as p
+        where
+            p.workspace_id = p_workspace_id
+            and p.active
+            and (p_practitioner_id is null or p.id = p_practitioner_id)
+            and (
+                p_booking_type_id is null
+                or exists (
+                    select 1 from public.booking_type_practitioners as btp
+                    where btp.booking_type_id = p_booking_type_id and btp.practitioner_id = p.id
+                )
+            )
+    ),
+    local_windows as (
+        select pf.id as practitioner_id, days.local_date, days.irregular, o.start_time, o.end_time
+        from performers as pf
+        cross join days
+        inner join public.availability_overrides as o
+            on pf.id = o.practitioner_id and days.local_date = o.override_date
+        where o.start_time is not null
+        union all
+        select pf.id as practitioner_id, days.local_date, days.irregular, r.start_time, r.end_time
+        from performers as pf
+        cross join days
+        inner join public.availability_rules as r
+            on pf.id = r.practitioner_id and r.weekday = extract(isodow from days.local_date)
+        where not exists (
+            select 1 from public.availability_overrides as o
+            where o.practitioner_id = pf.id and o.override_date = days.local_date
+        )
+    )
+    select
+        lw.practitioner_id,
+        lw.local_date,
+        lw.irregular,
+        lw.local_date + lw.start_time,
+        lw.local_date + lw.end_time,
+        private.local_bound(lw.local_date + lw.start_time, p_timezone, lw.irregular),
+        private.local_bound(lw.local_date + lw.end_time, p_timezone, lw.irregular)
+    from local_windows as lw
+$$;
+
+comment on function private.open_windows(uuid, text, uuid, uuid, date, date) is
+'The hours rule (its one home): open windows of the active practitioners (of a booking type, or one practitioner, '
+'when given) for local dates p_from..p_to, as local times and instants (DST: private.local_bound). Overrides replace '
+'the weekday''s rules, closures remove the day. Inlinable; docs/booking.md.';
+
+-- Each active practitioner's open windows for the local dates p_from..p_to in the
+-- workspace's zone (private.open_windows), ordered.
 create function private.practitioner_windows(p_workspace_id uuid, p_from date, p_to date)
 returns table (practitioner_id uuid, local_date date, starts_at timestamptz, ends_at timestamptz)
 language sql
@@ -1375,54 +1480,16 @@ stable
 security invoker
 set search_path = ''
 as $$
-    with
-    workspace as (
-        select w.timezone from public.workspaces as w where w.id = p_workspace_id
-    ),
-    days as (
-        select d::date as local_date
-        from pg_catalog.generate_series(p_from::timestamp, p_to::timestamp, interval '1 day') as d
-        where not exists (
-            select 1 from public.workspace_closures as c
-            where c.workspace_id = p_workspace_id and c.closed_on = d::date
-        )
-    ),
-    local_windows as (
-        select p.id as practitioner_id, days.local_date, o.start_time, o.end_time
-        from public.practitioners as p
-        cross join days
-        inner join public.availability_overrides as o
-            on o.practitioner_id = p.id and o.override_date = days.local_date
-        where p.workspace_id = p_workspace_id and p.active and o.start_time is not null
-        union all
-        select p.id as practitioner_id, days.local_date, r.start_time, r.end_time
-        from public.practitioners as p
-        cross join days
-        inner join public.availability_rules as r
-            on r.practitioner_id = p.id and r.weekday = extract(isodow from days.local_date)
-        where
-            p.workspace_id = p_workspace_id
-            and p.active
-            and not exists (
-                select 1 from public.availability_overrides as o
-                where o.practitioner_id = p.id and o.override_date = days.local_date
-            )
-    )
-    select
-        lw.practitioner_id,
-        lw.local_date,
-        -- The slot search's rule (private.available_slots): a repeated local time is its first
-        -- occurrence, a skipped one takes the offset from before the gap.
-        private.window_bound(lw.local_date + lw.start_time, workspace.timezone) as starts_at,
-        private.window_bound(lw.local_date + lw.end_time, workspace.timezone) as ends_at
-    from local_windows as lw
-    cross join workspace
-    order by lw.practitioner_id, starts_at;
+    select w.practitioner_id, w.local_date, w.opens as starts_at, w.closes as ends_at
+    from public.workspaces as ws
+    cross join lateral private.open_windows(ws.id, ws.timezone, null, null, p_from, p_to) as w
+    where ws.id = p_workspace_id
+    order by w.practitioner_id, w.opens;
 $$;
 
 comment on function private.practitioner_windows(uuid, date, date) is
-'Open windows of each active practitioner for local dates p_from..p_to as instants (workspace zone, DST-correct: '
-'private.window_bound, the rule of the slot search).';
+'Open windows of each active practitioner for local dates p_from..p_to as instants: private.open_windows in the '
+'workspace''s zone, the hours of the slot search.';
 
 create function private.activation_checklist(p_workspace_id uuid)
 returns table (code text, done boolean, description text)
@@ -2152,6 +2219,16 @@ grant execute on function
 private.first_instant(timestamp, text),
 private.window_bound(timestamp, text),
 private.is_irregular_day(date, text)
+to authenticated, service_role;
+
+revoke execute on function
+private.local_bound(timestamp, text, boolean),
+private.open_windows(uuid, text, uuid, uuid, date, date)
+from public;
+
+grant execute on function
+private.local_bound(timestamp, text, boolean),
+private.open_windows(uuid, text, uuid, uuid, date, date)
 to authenticated, service_role;
 
 revoke execute on function private.practitioner_windows(uuid, date, date) from public;

@@ -599,6 +599,205 @@ comment on function private.prune_anonymous_actions() is
 'Daily (careops_prune_anonymous_actions): forgets anonymous actions older than a day; returns how many.';
 
 -- Open slots ----------------------------------------------------------------------------
+--
+-- Each rule has one home, called by get_available_slots (private.available_slots),
+-- book_appointment and reschedule_booking (private.bookable_practitioners):
+-- - hours (windows, overrides, closures, DST bounds): private.open_windows (onboarding);
+-- - notice and horizon: private.bookable_period;
+-- - the grid, the fit in a window, repeated and skipped local times, capacity, and the
+--   overlap with live bookings: private.open_slots;
+-- - which bookings are in the way of a period (and the bound on their starts): private.bookings_in_the_way.
+-- They are SQL without SET clauses, so the planner inlines them into the calling statement:
+-- set-based, no function call per row or per request.
+
+-- The live bookings of a practitioner whose blocked period overlaps [p_from, p_to) (none
+-- when that is empty), but p_except_booking_id (the booking being moved). A booking lasts at
+-- most 720 minutes with buffers of at most 240 minutes each, so one that overlaps starts less
+-- than 16 hours before p_from and less than 4 hours after p_to: the bounds below (20 h, 4 h)
+-- let the btree (practitioner_id, starts_at) find the few rows, and the overlap is a filter
+-- on them (bounds, not `&&`, which would lead the planner to the slower gist probe of
+-- bookings_no_overlap).
+create function private.bookings_in_the_way(
+    p_practitioner_id uuid, p_from timestamptz, p_to timestamptz, p_except_booking_id uuid
+)
+returns table (booking_id uuid, blocked_period tstzrange)
+language sql
+stable
+security invoker
+as $$
+    select b.id, b.blocked_period
+    from public.bookings as b
+    where
+        p_from < p_to
+        and b.practitioner_id = p_practitioner_id
+        and b.status <> 'cancelled'
+        and b.starts_at > p_from - interval '20 hours'
+        and b.starts_at < p_to + interval '4 hours'
+        and pg_catalog.lower(b.blocked_period) < p_to
+        and pg_catalog.upper(b.blocked_period) > p_from
+        and b.id is distinct from p_except_booking_id
+$$;
+
+comment on function private.bookings_in_the_way(uuid, timestamptz, timestamptz, uuid) is
+'Live bookings of the practitioner whose blocked period overlaps [p_from, p_to) (but p_except_booking_id), found by '
+'the btree on starts_at. Inlinable.';
+
+-- The starts a booking type accepts, seen at p_now: from min_notice_minutes after it to
+-- max_days_ahead days (of 1,440 minutes, "of the moment of booking") after it, both included.
+create function private.bookable_period(p_booking_type public.booking_types, p_now timestamptz)
+returns tstzrange
+language sql
+stable
+security invoker
+as $$
+    select pg_catalog.tstzrange(
+        p_now + (p_booking_type).min_notice_minutes * interval '1 minute',
+        p_now + (p_booking_type).max_days_ahead * interval '1440 minutes',
+        '[]'
+    )
+$$;
+
+comment on function private.bookable_period(public.booking_types, timestamptz) is
+'Notice and horizon: the starts the booking type accepts at p_now, [now + notice, now + days ahead]. Inlinable.';
+
+-- The offer: every start on the type's grid in a window of the local dates p_from..p_to
+-- (private.open_windows) that fits in it and lies in [p_earliest, p_latest], per
+-- practitioner, with whether the practitioner is free then (no live booking in the way of
+-- [start - buffer before, end + buffer after)) and whether its local date is full (daily
+-- capacity). p_moving_booking_id is a booking being moved: it is not in its own way and does
+-- not count against the capacity. get_available_slots lists the free starts of days that are
+-- not full; booking checks one start with p_earliest = p_latest = the start.
+-- On a day without an offset change the grid steps in real time from the window's opening
+-- instant, only over the steps within [p_earliest, p_latest]; on a DST change day it steps
+-- on local time and converts each time (private.first_instant: a skipped time is dropped, a
+-- repeated one is its first occurrence).
+create function private.open_slots(
+    p_workspace_id uuid,
+    p_timezone text,
+    p_booking_type public.booking_types,
+    p_practitioner_id uuid,
+    p_from date,
+    p_to date,
+    p_earliest timestamptz,
+    p_latest timestamptz,
+    p_moving_booking_id uuid
+)
+returns table (
+    practitioner_id uuid,
+    local_date date,
+    irregular boolean,
+    starts_at timestamptz,
+    free boolean,
+    day_full boolean
+)
+language sql
+stable
+security invoker
+as $$
+    with
+    -- Days that already hold daily_capacity live bookings of the type.
+    full_days as materialized (
+        select (b.starts_at at time zone p_timezone)::date as local_date
+        from public.bookings as b
+        where
+            (p_booking_type).daily_capacity is not null
+            and b.booking_type_id = (p_booking_type).id
+            and b.status <> 'cancelled'
+            and b.starts_at >= (p_from::timestamp at time zone p_timezone) - interval '1 day'
+            and b.starts_at < ((p_to + 1)::timestamp at time zone p_timezone) + interval '1 day'
+            and b.id is distinct from p_moving_booking_id
+        group by 1
+        having count(*) >= (p_booking_type).daily_capacity
+    ),
+    -- Each window with the blocked periods of the bookings in the way of the starts it may
+    -- offer, and whether its day is full: read once per window, not per start.
+    windows as materialized (
+        select
+            w.practitioner_id,
+            w.local_date,
+            w.irregular,
+            w.local_start,
+            w.local_end,
+            w.opens,
+            w.closes,
+            (
+                select pg_catalog.range_agg(o.blocked_period)
+                from private.bookings_in_the_way(
+                    w.practitioner_id,
+                    greatest(w.opens, p_earliest) - (p_booking_type).buffer_before_minutes * interval '1 minute',
+                    least(w.closes, p_latest + (p_booking_type).duration_minutes * interval '1 minute')
+                    + (p_booking_type).buffer_after_minutes * interval '1 minute',
+                    p_moving_booking_id
+                ) as o
+            ) as busy,
+            w.local_date in (select fd.local_date from full_days as fd) as day_full
+        from private.open_windows(
+            p_workspace_id, p_timezone, (p_booking_type).id, p_practitioner_id, p_from, p_to
+        ) as w
+    ),
+    candidates as (
+        select w.practitioner_id, w.local_date, w.irregular, w.opens, w.closes, w.busy, w.day_full, g.starts_at
+        from windows as w
+        -- From the first step at or after p_earliest (whole steps from the opening instant).
+        cross join lateral pg_catalog.generate_series(
+            w.opens + pg_catalog.ceil(
+                greatest(pg_catalog.date_part('epoch', p_earliest - w.opens), 0)
+                / ((p_booking_type).slot_interval_minutes * 60)
+            ) * (p_booking_type).slot_interval_minutes * interval '1 minute',
+            least(p_latest, w.closes - (p_booking_type).duration_minutes * interval '1 minute'),
+            (p_booking_type).slot_interval_minutes * interval '1 minute'
+        ) as g (starts_at)
+        where not w.irregular
+        union all
+        select
+            w.practitioner_id,
+            w.local_date,
+            w.irregular,
+            w.opens,
+            w.closes,
+            w.busy,
+            w.day_full,
+            private.first_instant(g.local_slot, p_timezone) as starts_at
+        from windows as w
+        cross join lateral pg_catalog.generate_series(
+            w.local_start, w.local_end, (p_booking_type).slot_interval_minutes * interval '1 minute'
+        ) as g (local_slot)
+        where
+            w.irregular
+            and g.local_slot < w.local_end
+            -- No offset change is 3 hours long: a local time farther from the bounds' local times
+            -- never converts into [p_earliest, p_latest]. Cheap, so first_instant runs on the rest only.
+            and g.local_slot >= (p_earliest at time zone p_timezone) - interval '3 hours'
+            and g.local_slot <= (p_latest at time zone p_timezone) + interval '3 hours'
+    )
+    select
+        c.practitioner_id,
+        c.local_date,
+        c.irregular,
+        c.starts_at,
+        c.busy is null or not c.busy && pg_catalog.tstzrange(
+            c.starts_at - (p_booking_type).buffer_before_minutes * interval '1 minute',
+            c.starts_at + ((p_booking_type).duration_minutes + (p_booking_type).buffer_after_minutes)
+            * interval '1 minute',
+            '[)'
+        ) as free,
+        c.day_full
+    from candidates as c
+    where
+        c.starts_at is not null
+        and c.starts_at >= c.opens
+        and c.starts_at + (p_booking_type).duration_minutes * interval '1 minute' <= c.closes
+        and c.starts_at >= p_earliest
+        and c.starts_at <= p_latest
+$$;
+
+comment on function private.open_slots(
+    uuid, text, public.booking_types, uuid, date, date, timestamptz, timestamptz, uuid
+) is
+'The offer (its one home): starts on the type''s grid in the open windows of local dates p_from..p_to that fit and '
+'lie in [p_earliest, p_latest], per practitioner, whether the practitioner is free then and whether the day is full. '
+'DST: a skipped local time is never a start, a repeated one only at its first occurrence. Inlinable; docs/booking.md.';
+
 create function private.available_slots(
     p_workspace_id uuid,
     p_booking_type_id uuid,
@@ -618,12 +817,9 @@ as $$
 declare
     v_timezone text;
     v_type public.booking_types;
-    v_duration interval;
-    v_earliest timestamptz;
-    v_latest timestamptz;
+    v_bookable tstzrange;
     v_first date;
     v_last date;
-    v_scope tstzrange;
 begin
     select w.timezone into v_timezone from public.workspaces as w where w.id = p_workspace_id;
     select t.* into v_type from public.booking_types as t
@@ -631,148 +827,32 @@ begin
     if v_timezone is null or v_type.id is null or p_from is null or p_to is null then
         return;
     end if;
-    v_duration := v_type.duration_minutes * interval '1 minute';
-    v_earliest := p_now + v_type.min_notice_minutes * interval '1 minute';
-    v_latest := p_now + v_type.max_days_ahead * interval '1440 minutes';
-    v_first := greatest(p_from, (v_earliest at time zone v_timezone)::date);
-    v_last := least(p_to, (v_latest at time zone v_timezone)::date);
+    v_bookable := private.bookable_period(v_type, p_now);
+    -- Only the local dates that the bookable period reaches.
+    v_first := greatest(p_from, (lower(v_bookable) at time zone v_timezone)::date);
+    v_last := least(p_to, (upper(v_bookable) at time zone v_timezone)::date);
     if v_first > v_last then
         return;
     end if;
-    v_scope := pg_catalog.tstzrange(
-        (v_first::timestamp at time zone v_timezone) - interval '1 day',
-        ((v_last + 1)::timestamp at time zone v_timezone) + interval '1 day'
-    );
-
     return query
-    with
-    days as (
-        select
-            d::date as local_date,
-            private.is_irregular_day(d::date, v_timezone) as irregular
-        from pg_catalog.generate_series(v_first::timestamp, v_last::timestamp, interval '1 day') as d
-        where not exists (
-            select 1 from public.workspace_closures as c
-            where c.workspace_id = p_workspace_id and c.closed_on = d::date
-        )
-    ),
-    performers as (
-        select p.id
-        from public.booking_type_practitioners as btp
-        inner join public.practitioners as p on btp.practitioner_id = p.id
-        where
-            btp.booking_type_id = v_type.id
-            and p.workspace_id = p_workspace_id
-            and p.active
-            and (p_practitioner_id is null or p.id = p_practitioner_id)
-    ),
-    local_windows as (
-        select pf.id as practitioner_id, days.local_date, days.irregular, o.start_time, o.end_time
-        from performers as pf
-        cross join days
-        inner join public.availability_overrides as o
-            on pf.id = o.practitioner_id and days.local_date = o.override_date
-        where o.start_time is not null
-        union all
-        select pf.id as practitioner_id, days.local_date, days.irregular, r.start_time, r.end_time
-        from performers as pf
-        cross join days
-        inner join public.availability_rules as r
-            on pf.id = r.practitioner_id and r.weekday = extract(isodow from days.local_date)
-        where not exists (
-            select 1 from public.availability_overrides as o
-            where o.practitioner_id = pf.id and o.override_date = days.local_date
-        )
-    ),
-    windows as (
-        select
-            lw.practitioner_id,
-            lw.local_date,
-            lw.irregular,
-            lw.local_date + lw.start_time as local_start,
-            lw.local_date + lw.end_time as local_end,
-            case
-                when lw.irregular then private.window_bound(lw.local_date + lw.start_time, v_timezone)
-                else (lw.local_date + lw.start_time) at time zone v_timezone
-            end as opens,
-            case
-                when lw.irregular then private.window_bound(lw.local_date + lw.end_time, v_timezone)
-                else (lw.local_date + lw.end_time) at time zone v_timezone
-            end as closes
-        from local_windows as lw
-    ),
-    -- On a regular day the offset is the same all day: step in real time from the
-    -- window's opening instant. On a DST change day, step on the local grid and convert
-    -- each local time (skipped ones become null, repeated ones their first occurrence).
-    candidates as (
-        select w.practitioner_id, w.local_date, w.opens, w.closes, g.slot_start
-        from windows as w
-        cross join lateral pg_catalog.generate_series(
-            w.opens, w.closes - v_duration, v_type.slot_interval_minutes * interval '1 minute'
-        ) as g (slot_start)
-        where not w.irregular
-        union all
-        select
-            w.practitioner_id,
-            w.local_date,
-            w.opens,
-            w.closes,
-            private.first_instant(g.local_slot, v_timezone) as slot_start
-        from windows as w
-        cross join lateral pg_catalog.generate_series(
-            w.local_start, w.local_end, v_type.slot_interval_minutes * interval '1 minute'
-        ) as g (local_slot)
-        where w.irregular and g.local_slot < w.local_end
-    ),
-    busy as (
-        select b.practitioner_id, pg_catalog.range_agg(b.blocked_period) as periods
-        from public.bookings as b
-        where
-            b.practitioner_id in (select pf.id from performers as pf)
-            and b.status <> 'cancelled'
-            and b.starts_at > lower(v_scope) - interval '20 hours'
-            and b.starts_at < upper(v_scope) + interval '4 hours'
-            and (b.blocked_period && v_scope) is true
-        group by b.practitioner_id
-    ),
-    full_days as (
-        select (b.starts_at at time zone v_timezone)::date as local_date
-        from public.bookings as b
-        where
-            v_type.daily_capacity is not null
-            and b.booking_type_id = v_type.id
-            and b.status <> 'cancelled'
-            and b.starts_at >= lower(v_scope)
-            and b.starts_at < upper(v_scope)
-        group by 1
-        having count(*) >= v_type.daily_capacity
-    )
-    select c.slot_start, c.slot_start + v_duration, pg_catalog.array_agg(c.practitioner_id order by c.practitioner_id)
-    from candidates as c
-    left join busy on c.practitioner_id = busy.practitioner_id
-    where
-        c.slot_start is not null
-        and c.slot_start >= c.opens
-        and c.slot_start + v_duration <= c.closes
-        and c.slot_start >= v_earliest
-        and c.slot_start <= v_latest
-        and c.local_date not in (select fd.local_date from full_days as fd)
-        and (
-            busy.periods is null
-            or not busy.periods && pg_catalog.tstzrange(
-                c.slot_start - v_type.buffer_before_minutes * interval '1 minute',
-                c.slot_start + v_duration + v_type.buffer_after_minutes * interval '1 minute',
-                '[)'
-            )
-        )
-    group by c.slot_start
-    order by c.slot_start;
+    select
+        s.starts_at,
+        s.starts_at + v_type.duration_minutes * interval '1 minute',
+        pg_catalog.array_agg(s.practitioner_id order by s.practitioner_id)
+    from private.open_slots(
+        p_workspace_id, v_timezone, v_type, p_practitioner_id, v_first, v_last,
+        lower(v_bookable), upper(v_bookable), null
+    ) as s
+    where s.free and not s.day_full
+    group by s.starts_at
+    order by s.starts_at;
 end
 $$;
 
 comment on function private.available_slots(uuid, uuid, date, date, uuid, timestamptz) is
 'Open starts of a booking type for local dates p_from..p_to as seen at p_now, with the practitioners free '
-'for each (optionally one practitioner). The rules are in docs/booking.md.';
+'for each (optionally one practitioner): the free starts of private.open_slots on days that are not full, within '
+'private.bookable_period. The rules are in docs/booking.md.';
 
 -- Resolves what a public booking page names: an active workspace by slug, an active
 -- booking type of it, and optionally one of the practitioners who perform it.
@@ -862,93 +942,15 @@ comment on function public.get_available_slots(text, uuid, date, date, uuid) is
 '(at most 62 days), with the ids of the practitioners free for each; p_staff_id narrows to one practitioner. '
 'Errors: not_found, invalid_range, range_too_long.';
 
--- Practitioners whose hours offer p_starts_at for the booking type (grid, window, DST
--- rules of available_slots), bookings aside; optionally only p_practitioner_id.
-create function private.practitioners_in_hours(
-    p_workspace_id uuid,
-    p_timezone text,
-    p_booking_type public.booking_types,
-    p_starts_at timestamptz,
-    p_practitioner_id uuid
-)
-returns uuid[]
-language plpgsql
-stable
-security definer
-set search_path = ''
--- Plans of these queries do not depend on the values: plan once, not per call.
-set plan_cache_mode = force_generic_plan
-as $$
-declare
-    v_local timestamp := p_starts_at at time zone p_timezone;
-    v_date date := (p_starts_at at time zone p_timezone)::date;
-    v_irregular boolean := private.is_irregular_day((p_starts_at at time zone p_timezone)::date, p_timezone);
-    v_result uuid [];
-begin
-    -- The second occurrence of a repeated local time is never offered.
-    if v_irregular and private.first_instant(v_local, p_timezone) is distinct from p_starts_at then
-        return '{}'::uuid [];
-    end if;
-    if exists (
-        select 1 from public.workspace_closures as c
-        where c.workspace_id = p_workspace_id and c.closed_on = v_date
-    ) then
-        return '{}'::uuid [];
-    end if;
-    with
-    performers as (
-        select p.id
-        from public.booking_type_practitioners as btp
-        inner join public.practitioners as p on btp.practitioner_id = p.id
-        where
-            btp.booking_type_id = p_booking_type.id
-            and p.workspace_id = p_workspace_id
-            and p.active
-            and (p_practitioner_id is null or p.id = p_practitioner_id)
-    ),
-    local_windows as (
-        select pf.id as practitioner_id, o.start_time, o.end_time
-        from performers as pf
-        inner join public.availability_overrides as o on pf.id = o.practitioner_id
-        where o.override_date = v_date and o.start_time is not null
-        union all
-        select pf.id as practitioner_id, r.start_time, r.end_time
-        from performers as pf
-        inner join public.availability_rules as r on pf.id = r.practitioner_id
-        where
-            r.weekday = extract(isodow from v_date)
-            and not exists (
-                select 1 from public.availability_overrides as o
-                where o.practitioner_id = pf.id and o.override_date = v_date
-            )
-    )
-    select coalesce(pg_catalog.array_agg(distinct lw.practitioner_id), '{}') into v_result
-    from local_windows as lw
-    where
-        v_local >= v_date + lw.start_time
-        and v_local < v_date + lw.end_time
-        and extract(epoch from v_local - (v_date + lw.start_time)) % (p_booking_type.slot_interval_minutes * 60) = 0
-        and p_starts_at >= case
-            when v_irregular then private.window_bound(v_date + lw.start_time, p_timezone)
-            else (v_date + lw.start_time) at time zone p_timezone
-        end
-        and p_starts_at + p_booking_type.duration_minutes * interval '1 minute' <= case
-            when v_irregular then private.window_bound(v_date + lw.end_time, p_timezone)
-            else (v_date + lw.end_time) at time zone p_timezone
-        end;
-    return v_result;
-end
-$$;
-
-comment on function private.practitioners_in_hours(uuid, text, public.booking_types, timestamptz, uuid) is
-'Practitioners whose hours offer this start for the booking type (grid, window, closures, DST), bookings aside.';
-
 -- The practitioners who can take a booking of the type at p_starts_at, in the order to
 -- try them: p_preferred_id first when free, then the fair rule (fewest live bookings
 -- that local day, then the lowest id). Raises too_soon, too_far_ahead,
--- outside_availability or slot_unavailable. p_moving_booking_id is the booking being
--- rescheduled (it does not count against itself). Volatile: it takes the daily
--- capacity lock and must see what committed before it got it.
+-- outside_availability or slot_unavailable, in that order. The rules are those of the
+-- slot search (private.bookable_period, private.open_slots for this one start), so it
+-- accepts exactly the starts get_available_slots offers. p_moving_booking_id is the
+-- booking being rescheduled (it does not count against itself). Called by book_appointment
+-- and reschedule_booking. Volatile: it takes the daily capacity lock and must see what
+-- committed before it got it.
 create function private.bookable_practitioners(
     p_workspace_id uuid,
     p_timezone text,
@@ -967,83 +969,65 @@ set search_path = ''
 set plan_cache_mode = force_generic_plan
 as $$
 declare
+    v_bookable tstzrange;
     v_date date;
-    v_day tstzrange;
-    v_blocked tstzrange;
-    v_in_hours uuid [];
+    v_in_hours boolean;
+    v_full boolean;
     v_result uuid [];
 begin
     if p_starts_at is null then
         perform private.raise_error('outside_availability', 'A start time is required.');
     end if;
-    if p_starts_at < pg_catalog.now() + p_booking_type.min_notice_minutes * interval '1 minute' then
+    v_bookable := private.bookable_period(p_booking_type, pg_catalog.now());
+    if p_starts_at < lower(v_bookable) then
         perform private.raise_error('too_soon');
     end if;
-    if p_starts_at > pg_catalog.now() + p_booking_type.max_days_ahead * interval '1440 minutes' then
+    if p_starts_at > upper(v_bookable) then
         perform private.raise_error('too_far_ahead');
     end if;
-    v_in_hours := private.practitioners_in_hours(
-        p_workspace_id, p_timezone, p_booking_type, p_starts_at, p_practitioner_id
-    );
-    if cardinality(v_in_hours) = 0 then
-        perform private.raise_error('outside_availability');
-    end if;
     v_date := (p_starts_at at time zone p_timezone)::date;
-    v_day := pg_catalog.tstzrange(
-        private.window_bound(v_date::timestamp, p_timezone), private.window_bound((v_date + 1)::timestamp, p_timezone)
-    );
     if p_booking_type.daily_capacity is not null then
-        -- One booking of the type per local day at a time, so the count below stays true.
+        -- One booking of the type per local day at a time, so the count below stays true
+        -- (taken before the statement below, so it sees what committed before).
         perform pg_catalog.pg_advisory_xact_lock(
             pg_catalog.hashtextextended(p_booking_type.id::text || '/' || v_date::text, 0)
         );
-        if (
-            select count(*) from public.bookings as b
-            where
-                b.booking_type_id = p_booking_type.id
-                and b.status <> 'cancelled'
-                and b.starts_at >= lower(v_day)
-                and b.starts_at < upper(v_day)
-                and b.id is distinct from p_moving_booking_id
-        ) >= p_booking_type.daily_capacity then
-            perform private.raise_error('slot_unavailable', 'The booking type is fully booked that day.');
-        end if;
     end if;
-    v_blocked := private.blocked_period(
-        p_starts_at,
-        p_starts_at + p_booking_type.duration_minutes * interval '1 minute',
-        p_booking_type.buffer_before_minutes,
-        p_booking_type.buffer_after_minutes
-    );
-    select pg_catalog.array_agg(c.id order by c.id is distinct from p_preferred_id, c.taken, c.id) into v_result
+    -- One statement: the start in someone's hours (on the grid of a window, no closure,
+    -- DST), the day full or not, and the free ones in the order to try them. The order only
+    -- orders the attempts; the exclusion constraint settles races.
+    select
+        count(*) > 0,
+        coalesce(pg_catalog.bool_or(c.day_full), false),
+        pg_catalog.array_agg(
+            c.practitioner_id order by c.practitioner_id is distinct from p_preferred_id, c.taken, c.practitioner_id
+        ) filter (where c.free)
     from (
         select
-            candidate.id,
-            (
+            s.practitioner_id,
+            s.free,
+            s.day_full,
+            case when s.free then (
                 select count(*) from public.bookings as b
                 where
-                    b.practitioner_id = candidate.id
+                    b.practitioner_id = s.practitioner_id
                     and b.status <> 'cancelled'
-                    and b.starts_at >= lower(v_day)
-                    and b.starts_at < upper(v_day)
+                    and b.starts_at >= private.local_bound(s.local_date::timestamp, p_timezone, s.irregular)
+                    and b.starts_at < private.local_bound((s.local_date + 1)::timestamp, p_timezone, s.irregular)
                     and b.id is distinct from p_moving_booking_id
-            ) as taken
-        from pg_catalog.unnest(v_in_hours) as candidate (id)
-        where not exists (
-            select 1 from public.bookings as b
-            where
-                b.practitioner_id = candidate.id
-                and b.status <> 'cancelled'
-                -- Bounds on starts_at (a booking is at most 720 minutes plus two 240-minute
-                -- buffers) let the btree (practitioner_id, starts_at) find the few rows; the
-                -- overlap test is a filter on them (`is true` keeps the planner off the
-                -- slower gist probe of bookings_no_overlap).
-                and b.starts_at > lower(v_blocked) - interval '20 hours'
-                and b.starts_at < upper(v_blocked) + interval '4 hours'
-                and (b.blocked_period && v_blocked) is true
-                and b.id is distinct from p_moving_booking_id
-        )
-    ) as c;
+            ) end as taken
+        from private.open_slots(
+            p_workspace_id, p_timezone, p_booking_type, p_practitioner_id, v_date, v_date,
+            p_starts_at, p_starts_at, p_moving_booking_id
+        ) as s
+    ) as c
+    into v_in_hours, v_full, v_result;
+    if not v_in_hours then
+        perform private.raise_error('outside_availability');
+    end if;
+    if v_full then
+        perform private.raise_error('slot_unavailable', 'The booking type is fully booked that day.');
+    end if;
     if v_result is null then
         perform private.raise_error('slot_unavailable');
     end if;
@@ -1054,62 +1038,9 @@ $$;
 comment on function private.bookable_practitioners(
     uuid, text, public.booking_types, timestamptz, uuid, uuid, uuid
 ) is
-'Free practitioners for a start, in the order to try them (preferred, then fewest bookings that day, then id). '
+'Free practitioners for a start, in the order to try them (preferred, then fewest bookings that day, then id), by '
+'the rules of the slot search (private.bookable_period, private.open_slots). '
 'Errors: outside_availability, too_soon, too_far_ahead, slot_unavailable.';
-
--- One attempt to insert a booking for one practitioner; null booking_id when an
--- overlapping booking committed first. Without p_wait it gives up at once (skipped) when
--- another transaction is booking this practitioner right now. The function body is a
--- savepoint: when the insert fails, the practitioner's lock taken here (and by the
--- bookings_lock_practitioners trigger) is released before the caller tries the next one.
-create function private.try_booking(
-    p_workspace_id uuid,
-    p_booking_type public.booking_types,
-    p_practitioner_id uuid,
-    p_contact_id uuid,
-    p_starts_at timestamptz,
-    p_notes text,
-    p_manage_token_hash bytea,
-    p_wait boolean,
-    out booking_id uuid,
-    out skipped boolean
-)
-language plpgsql
-volatile
-security definer
-set search_path = ''
-set plan_cache_mode = force_generic_plan
-as $$
-begin
-    skipped := false;
-    if not p_wait then
-        perform 1 from public.practitioners as p where p.id = p_practitioner_id for no key update skip locked;
-        if not found then
-            skipped := true;
-            return;
-        end if;
-    end if;
-    insert into public.bookings as b (
-        workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
-        buffer_before_minutes, buffer_after_minutes, notes, manage_token_hash, created_by
-    )
-    values (
-        p_workspace_id, p_booking_type.id, p_practitioner_id, p_contact_id, p_starts_at,
-        p_starts_at + p_booking_type.duration_minutes * interval '1 minute',
-        p_booking_type.buffer_before_minutes, p_booking_type.buffer_after_minutes, p_notes,
-        p_manage_token_hash, (select auth.uid())
-    )
-    returning b.id into booking_id;
-exception when exclusion_violation then
-    booking_id := null;
-end
-$$;
-
-comment on function private.try_booking(
-    uuid, public.booking_types, uuid, uuid, timestamptz, text, bytea, boolean
-) is
-'Inserts a booking for one practitioner, or returns no id when the time is taken (or, without p_wait, when '
-'the practitioner is being booked concurrently: skipped).';
 
 create function public.book_appointment(
     p_workspace_slug text,
@@ -1145,19 +1076,13 @@ declare
     v_email text;
     v_phone text;
     v_notes text;
-    v_local timestamp;
-    v_date date;
-    v_irregular boolean;
-    v_day_start timestamptz;
-    v_day_end timestamptz;
-    v_blocked tstzrange;
-    v_in_hours boolean;
     v_candidates uuid [];
     v_candidate uuid;
     v_contact_id uuid;
     v_new_contact boolean;
     v_booking_phone text;
     v_status text;
+    v_wait boolean := false;
     v_waiting uuid [] := '{}'::uuid [];
 begin
     -- The active workspace and its active booking type (private.public_booking_target).
@@ -1213,142 +1138,12 @@ begin
     -- Churn caps on what the public page sets off (anonymous callers only).
     perform private.limit_anonymous_action('book', v_workspace_id, v_email, v_phone);
 
-    -- The slot (private.bookable_practitioners with private.practitioners_in_hours).
-    if p_starts_at is null then
-        perform private.raise_error('outside_availability', 'A start time is required.');
-    end if;
-    if p_starts_at < pg_catalog.now() + v_type.min_notice_minutes * interval '1 minute' then
-        perform private.raise_error('too_soon');
-    end if;
-    if p_starts_at > pg_catalog.now() + v_type.max_days_ahead * interval '1440 minutes' then
-        perform private.raise_error('too_far_ahead');
-    end if;
-    v_local := p_starts_at at time zone v_timezone;
-    v_date := v_local::date;
-    v_irregular := private.is_irregular_day(v_date, v_timezone);
-    -- The second occurrence of a repeated local time is never offered.
-    if v_irregular and private.first_instant(v_local, v_timezone) is distinct from p_starts_at then
-        perform private.raise_error('outside_availability');
-    end if;
-    -- On a day without an offset change a local bound is plain `at time zone`
-    -- (private.window_bound gives the same there).
-    if v_irregular then
-        v_day_start := private.window_bound(v_date::timestamp, v_timezone);
-        v_day_end := private.window_bound((v_date + 1)::timestamp, v_timezone);
-    else
-        v_day_start := v_date::timestamp at time zone v_timezone;
-        v_day_end := (v_date + 1)::timestamp at time zone v_timezone;
-    end if;
-    v_blocked := pg_catalog.tstzrange(
-        p_starts_at - v_type.buffer_before_minutes * interval '1 minute',
-        p_starts_at + (v_type.duration_minutes + v_type.buffer_after_minutes) * interval '1 minute',
-        '[)'
+    -- The slot: notice, hours, capacity and the free practitioners in the fair order, by the
+    -- rules of the slot search (raises too_soon, too_far_ahead, outside_availability,
+    -- slot_unavailable).
+    v_candidates := private.bookable_practitioners(
+        v_workspace_id, v_timezone, v_type, p_starts_at, p_staff_id, null, null
     );
-    if v_type.daily_capacity is not null then
-        -- One booking of the type per local day at a time, so the count below stays true
-        -- (taken before the statement below, so its fair order sees what committed before).
-        perform pg_catalog.pg_advisory_xact_lock(
-            pg_catalog.hashtextextended(v_type.id::text || '/' || v_date::text, 0)
-        );
-    end if;
-    -- In hours: on the type's grid inside a window of the day (an override replaces the
-    -- weekly rules), no closure. Candidates: those of them with no live booking in the way,
-    -- in fair order (fewest live bookings that local day, then id). Both in one statement;
-    -- the candidates only order the attempts, the exclusion constraint settles races.
-    with
-    performers as (
-        select p.id
-        from public.booking_type_practitioners as btp
-        inner join public.practitioners as p on btp.practitioner_id = p.id
-        where
-            btp.booking_type_id = v_type.id
-            and p.workspace_id = v_workspace_id
-            and p.active
-            and (p_staff_id is null or p.id = p_staff_id)
-    ),
-    local_windows as (
-        select pf.id as practitioner_id, o.start_time, o.end_time
-        from performers as pf
-        inner join public.availability_overrides as o on pf.id = o.practitioner_id
-        where o.override_date = v_date and o.start_time is not null
-        union all
-        select pf.id as practitioner_id, r.start_time, r.end_time
-        from performers as pf
-        inner join public.availability_rules as r on pf.id = r.practitioner_id
-        where
-            r.weekday = extract(isodow from v_date)
-            and not exists (
-                select 1 from public.availability_overrides as o
-                where o.practitioner_id = pf.id and o.override_date = v_date
-            )
-    ),
-    in_hours as (
-        select distinct lw.practitioner_id as id
-        from local_windows as lw
-        where
-            v_local >= v_date + lw.start_time
-            and v_local < v_date + lw.end_time
-            and extract(epoch from v_local - (v_date + lw.start_time)) % (v_type.slot_interval_minutes * 60) = 0
-            and p_starts_at >= case
-                when v_irregular then private.window_bound(v_date + lw.start_time, v_timezone)
-                else (v_date + lw.start_time) at time zone v_timezone
-            end
-            and p_starts_at + v_type.duration_minutes * interval '1 minute' <= case
-                when v_irregular then private.window_bound(v_date + lw.end_time, v_timezone)
-                else (v_date + lw.end_time) at time zone v_timezone
-            end
-            and not exists (
-                select 1 from public.workspace_closures as c
-                where c.workspace_id = v_workspace_id and c.closed_on = v_date
-            )
-    )
-    select
-        exists (select 1 from in_hours),
-        (
-            select pg_catalog.array_agg(c.id order by c.taken, c.id)
-            from (
-                select
-                    h.id,
-                    (
-                        select count(*) from public.bookings as b
-                        where
-                            b.practitioner_id = h.id
-                            and b.status <> 'cancelled'
-                            and b.starts_at >= v_day_start
-                            and b.starts_at < v_day_end
-                    ) as taken
-                from in_hours as h
-                where not exists (
-                    select 1 from public.bookings as b
-                    where
-                        b.practitioner_id = h.id
-                        and b.status <> 'cancelled'
-                        -- See private.bookable_practitioners: btree bounds, overlap as a filter.
-                        and b.starts_at > lower(v_blocked) - interval '20 hours'
-                        and b.starts_at < upper(v_blocked) + interval '4 hours'
-                        and (b.blocked_period && v_blocked) is true
-                )
-            ) as c
-        )
-    into v_in_hours, v_candidates;
-    if not v_in_hours then
-        perform private.raise_error('outside_availability');
-    end if;
-    if v_type.daily_capacity is not null then
-        if (
-            select count(*) from public.bookings as b
-            where
-                b.booking_type_id = v_type.id
-                and b.status <> 'cancelled'
-                and b.starts_at >= v_day_start
-                and b.starts_at < v_day_end
-        ) >= v_type.daily_capacity then
-            perform private.raise_error('slot_unavailable', 'The booking type is fully booked that day.');
-        end if;
-    end if;
-    if v_candidates is null then
-        perform private.raise_error('slot_unavailable');
-    end if;
 
     -- Same email in the same workspace is the same contact. An anonymous caller may create a
     -- contact but never changes one: a phone given for an existing contact is this booking's
@@ -1384,51 +1179,31 @@ begin
     ends_at := p_starts_at + v_type.duration_minutes * interval '1 minute';
     -- First pass: practitioners nobody is booking at this very moment, in the fair order,
     -- so concurrent "anyone" requests spread instead of queueing. Second pass: the ones
-    -- that were busy, waiting for them. Each attempt is a savepoint: when the insert fails,
-    -- the practitioner's lock (taken here and by the bookings_lock_practitioners trigger)
-    -- is released before the next one is tried.
-    foreach v_candidate in array v_candidates loop
-        begin
-            perform 1 from public.practitioners as p where p.id = v_candidate for no key update skip locked;
-            if found then
-                insert into public.bookings as b (
-                    workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
-                    buffer_before_minutes, buffer_after_minutes, notes, created_by,
-                    contact_phone, status, confirm_token_hash
-                )
-                values (
-                    v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
-                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes,
-                    (select auth.uid()), v_booking_phone, v_status, null
-                )
-                -- The manage token from the nonce that bookings_derive_manage_token gave the row.
-                returning b.id, private.derived_token(b.id, b.manage_token_nonce) into booking_id, manage_token;
-            else
-                v_waiting := v_waiting || v_candidate;
-            end if;
-        exception when exclusion_violation then
-            booking_id := null;
-        end;
-        if booking_id is not null then
-            practitioner_id := v_candidate;
-            exit;
-        end if;
-    end loop;
-    if booking_id is null then
-        foreach v_candidate in array v_waiting loop
+    -- that were busy, waiting for them. Each attempt is a savepoint: when the insert fails
+    -- (the time was taken meanwhile), the practitioner's lock (taken here and by the
+    -- bookings_lock_practitioners trigger) is released and the next one is tried.
+    loop
+        foreach v_candidate in array v_candidates loop
             begin
-                insert into public.bookings as b (
-                    workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
-                    buffer_before_minutes, buffer_after_minutes, notes, created_by,
-                    contact_phone, status, confirm_token_hash
-                )
-                values (
-                    v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
-                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes,
-                    (select auth.uid()), v_booking_phone, v_status, null
-                )
-                -- The manage token from the nonce that bookings_derive_manage_token gave the row.
-                returning b.id, private.derived_token(b.id, b.manage_token_nonce) into booking_id, manage_token;
+                if not v_wait then
+                    perform 1 from public.practitioners as p where p.id = v_candidate for no key update skip locked;
+                end if;
+                if v_wait or found then
+                    insert into public.bookings as b (
+                        workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
+                        buffer_before_minutes, buffer_after_minutes, notes, created_by,
+                        contact_phone, status, confirm_token_hash
+                    )
+                    values (
+                        v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
+                        v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes,
+                        (select auth.uid()), v_booking_phone, v_status, null
+                    )
+                    -- The manage token from the nonce that bookings_derive_manage_token gave the row.
+                    returning b.id, private.derived_token(b.id, b.manage_token_nonce) into booking_id, manage_token;
+                else
+                    v_waiting := v_waiting || v_candidate;
+                end if;
             exception when exclusion_violation then
                 booking_id := null;
             end;
@@ -1437,7 +1212,10 @@ begin
                 exit;
             end if;
         end loop;
-    end if;
+        exit when booking_id is not null or v_wait or cardinality(v_waiting) = 0;
+        v_candidates := v_waiting;
+        v_wait := true;
+    end loop;
     if booking_id is null then
         perform private.raise_error('slot_unavailable');
     end if;
@@ -2132,6 +1910,18 @@ revoke execute on function private.confirm_token(uuid, bytea) from public;
 
 grant update (max_active_bookings_per_email) on public.workspaces to authenticated;
 
+revoke execute on function
+private.bookings_in_the_way(uuid, timestamptz, timestamptz, uuid),
+private.bookable_period(public.booking_types, timestamptz),
+private.open_slots(uuid, text, public.booking_types, uuid, date, date, timestamptz, timestamptz, uuid)
+from public;
+
+grant execute on function
+private.bookings_in_the_way(uuid, timestamptz, timestamptz, uuid),
+private.bookable_period(public.booking_types, timestamptz),
+private.open_slots(uuid, text, public.booking_types, uuid, date, date, timestamptz, timestamptz, uuid)
+to service_role;
+
 revoke execute on function private.available_slots(uuid, uuid, date, date, uuid, timestamptz) from public;
 
 grant execute on function private.available_slots(uuid, uuid, date, date, uuid, timestamptz) to service_role;
@@ -2146,22 +1936,12 @@ grant execute on function public.get_available_slots(text, uuid, date, date, uui
 to anon, authenticated, service_role;
 
 revoke execute on function
-private.practitioners_in_hours(uuid, text, public.booking_types, timestamptz, uuid),
 private.bookable_practitioners(uuid, text, public.booking_types, timestamptz, uuid, uuid, uuid)
 from public;
 
 grant execute on function
-private.practitioners_in_hours(uuid, text, public.booking_types, timestamptz, uuid),
 private.bookable_practitioners(uuid, text, public.booking_types, timestamptz, uuid, uuid, uuid)
 to service_role;
-
-revoke execute on function private.try_booking(
-    uuid, public.booking_types, uuid, uuid, timestamptz, text, bytea, boolean
-) from public;
-
-grant execute on function private.try_booking(
-    uuid, public.booking_types, uuid, uuid, timestamptz, text, bytea, boolean
-) to service_role;
 
 revoke execute on function public.book_appointment(text, uuid, timestamptz, text, text, text, text, uuid)
 from public;

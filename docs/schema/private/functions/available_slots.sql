@@ -8,12 +8,9 @@ CREATE FUNCTION private.available_slots(p_workspace_id uuid, p_booking_type_id u
 declare
     v_timezone text;
     v_type public.booking_types;
-    v_duration interval;
-    v_earliest timestamptz;
-    v_latest timestamptz;
+    v_bookable tstzrange;
     v_first date;
     v_last date;
-    v_scope tstzrange;
 begin
     select w.timezone into v_timezone from public.workspaces as w where w.id = p_workspace_id;
     select t.* into v_type from public.booking_types as t
@@ -21,148 +18,31 @@ begin
     if v_timezone is null or v_type.id is null or p_from is null or p_to is null then
         return;
     end if;
-    v_duration := v_type.duration_minutes * interval '1 minute';
-    v_earliest := p_now + v_type.min_notice_minutes * interval '1 minute';
-    v_latest := p_now + v_type.max_days_ahead * interval '1440 minutes';
-    v_first := greatest(p_from, (v_earliest at time zone v_timezone)::date);
-    v_last := least(p_to, (v_latest at time zone v_timezone)::date);
+    v_bookable := private.bookable_period(v_type, p_now);
+    -- Only the local dates that the bookable period reaches.
+    v_first := greatest(p_from, (lower(v_bookable) at time zone v_timezone)::date);
+    v_last := least(p_to, (upper(v_bookable) at time zone v_timezone)::date);
     if v_first > v_last then
         return;
     end if;
-    v_scope := pg_catalog.tstzrange(
-        (v_first::timestamp at time zone v_timezone) - interval '1 day',
-        ((v_last + 1)::timestamp at time zone v_timezone) + interval '1 day'
-    );
-
     return query
-    with
-    days as (
-        select
-            d::date as local_date,
-            private.is_irregular_day(d::date, v_timezone) as irregular
-        from pg_catalog.generate_series(v_first::timestamp, v_last::timestamp, interval '1 day') as d
-        where not exists (
-            select 1 from public.workspace_closures as c
-            where c.workspace_id = p_workspace_id and c.closed_on = d::date
-        )
-    ),
-    performers as (
-        select p.id
-        from public.booking_type_practitioners as btp
-        inner join public.practitioners as p on btp.practitioner_id = p.id
-        where
-            btp.booking_type_id = v_type.id
-            and p.workspace_id = p_workspace_id
-            and p.active
-            and (p_practitioner_id is null or p.id = p_practitioner_id)
-    ),
-    local_windows as (
-        select pf.id as practitioner_id, days.local_date, days.irregular, o.start_time, o.end_time
-        from performers as pf
-        cross join days
-        inner join public.availability_overrides as o
-            on pf.id = o.practitioner_id and days.local_date = o.override_date
-        where o.start_time is not null
-        union all
-        select pf.id as practitioner_id, days.local_date, days.irregular, r.start_time, r.end_time
-        from performers as pf
-        cross join days
-        inner join public.availability_rules as r
-            on pf.id = r.practitioner_id and r.weekday = extract(isodow from days.local_date)
-        where not exists (
-            select 1 from public.availability_overrides as o
-            where o.practitioner_id = pf.id and o.override_date = days.local_date
-        )
-    ),
-    windows as (
-        select
-            lw.practitioner_id,
-            lw.local_date,
-            lw.irregular,
-            lw.local_date + lw.start_time as local_start,
-            lw.local_date + lw.end_time as local_end,
-            case
-                when lw.irregular then private.window_bound(lw.local_date + lw.start_time, v_timezone)
-                else (lw.local_date + lw.start_time) at time zone v_timezone
-            end as opens,
-            case
-                when lw.irregular then private.window_bound(lw.local_date + lw.end_time, v_timezone)
-                else (lw.local_date + lw.end_time) at time zone v_timezone
-            end as closes
-        from local_windows as lw
-    ),
-    -- On a regular day the offset is the same all day: step in real time from the
-    -- window's opening instant. On a DST change day, step on the local grid and convert
-    -- each local time (skipped ones become null, repeated ones their first occurrence).
-    candidates as (
-        select w.practitioner_id, w.local_date, w.opens, w.closes, g.slot_start
-        from windows as w
-        cross join lateral pg_catalog.generate_series(
-            w.opens, w.closes - v_duration, v_type.slot_interval_minutes * interval '1 minute'
-        ) as g (slot_start)
-        where not w.irregular
-        union all
-        select
-            w.practitioner_id,
-            w.local_date,
-            w.opens,
-            w.closes,
-            private.first_instant(g.local_slot, v_timezone) as slot_start
-        from windows as w
-        cross join lateral pg_catalog.generate_series(
-            w.local_start, w.local_end, v_type.slot_interval_minutes * interval '1 minute'
-        ) as g (local_slot)
-        where w.irregular and g.local_slot < w.local_end
-    ),
-    busy as (
-        select b.practitioner_id, pg_catalog.range_agg(b.blocked_period) as periods
-        from public.bookings as b
-        where
-            b.practitioner_id in (select pf.id from performers as pf)
-            and b.status <> 'cancelled'
-            and b.starts_at > lower(v_scope) - interval '20 hours'
-            and b.starts_at < upper(v_scope) + interval '4 hours'
-            and (b.blocked_period && v_scope) is true
-        group by b.practitioner_id
-    ),
-    full_days as (
-        select (b.starts_at at time zone v_timezone)::date as local_date
-        from public.bookings as b
-        where
-            v_type.daily_capacity is not null
-            and b.booking_type_id = v_type.id
-            and b.status <> 'cancelled'
-            and b.starts_at >= lower(v_scope)
-            and b.starts_at < upper(v_scope)
-        group by 1
-        having count(*) >= v_type.daily_capacity
-    )
-    select c.slot_start, c.slot_start + v_duration, pg_catalog.array_agg(c.practitioner_id order by c.practitioner_id)
-    from candidates as c
-    left join busy on c.practitioner_id = busy.practitioner_id
-    where
-        c.slot_start is not null
-        and c.slot_start >= c.opens
-        and c.slot_start + v_duration <= c.closes
-        and c.slot_start >= v_earliest
-        and c.slot_start <= v_latest
-        and c.local_date not in (select fd.local_date from full_days as fd)
-        and (
-            busy.periods is null
-            or not busy.periods && pg_catalog.tstzrange(
-                c.slot_start - v_type.buffer_before_minutes * interval '1 minute',
-                c.slot_start + v_duration + v_type.buffer_after_minutes * interval '1 minute',
-                '[)'
-            )
-        )
-    group by c.slot_start
-    order by c.slot_start;
+    select
+        s.starts_at,
+        s.starts_at + v_type.duration_minutes * interval '1 minute',
+        pg_catalog.array_agg(s.practitioner_id order by s.practitioner_id)
+    from private.open_slots(
+        p_workspace_id, v_timezone, v_type, p_practitioner_id, v_first, v_last,
+        lower(v_bookable), upper(v_bookable), null
+    ) as s
+    where s.free and not s.day_full
+    group by s.starts_at
+    order by s.starts_at;
 end
 $$;
 
 ALTER FUNCTION private.available_slots(p_workspace_id uuid, p_booking_type_id uuid, p_from date, p_to date, p_practitioner_id uuid, p_now timestamp with time zone) OWNER TO postgres;
 
-COMMENT ON FUNCTION private.available_slots(p_workspace_id uuid, p_booking_type_id uuid, p_from date, p_to date, p_practitioner_id uuid, p_now timestamp with time zone) IS 'Open starts of a booking type for local dates p_from..p_to as seen at p_now, with the practitioners free for each (optionally one practitioner). The rules are in docs/booking.md.';
+COMMENT ON FUNCTION private.available_slots(p_workspace_id uuid, p_booking_type_id uuid, p_from date, p_to date, p_practitioner_id uuid, p_now timestamp with time zone) IS 'Open starts of a booking type for local dates p_from..p_to as seen at p_now, with the practitioners free for each (optionally one practitioner): the free starts of private.open_slots on days that are not full, within private.bookable_period. The rules are in docs/booking.md.';
 
 REVOKE ALL ON FUNCTION private.available_slots(p_workspace_id uuid, p_booking_type_id uuid, p_from date, p_to date, p_practitioner_id uuid, p_now timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.available_slots(p_workspace_id uuid, p_booking_type_id uuid, p_from date, p_to date, p_practitioner_id uuid, p_now timestamp with time zone) TO service_role;

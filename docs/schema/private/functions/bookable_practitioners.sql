@@ -6,83 +6,65 @@ CREATE FUNCTION private.bookable_practitioners(p_workspace_id uuid, p_timezone t
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
+    v_bookable tstzrange;
     v_date date;
-    v_day tstzrange;
-    v_blocked tstzrange;
-    v_in_hours uuid [];
+    v_in_hours boolean;
+    v_full boolean;
     v_result uuid [];
 begin
     if p_starts_at is null then
         perform private.raise_error('outside_availability', 'A start time is required.');
     end if;
-    if p_starts_at < pg_catalog.now() + p_booking_type.min_notice_minutes * interval '1 minute' then
+    v_bookable := private.bookable_period(p_booking_type, pg_catalog.now());
+    if p_starts_at < lower(v_bookable) then
         perform private.raise_error('too_soon');
     end if;
-    if p_starts_at > pg_catalog.now() + p_booking_type.max_days_ahead * interval '1440 minutes' then
+    if p_starts_at > upper(v_bookable) then
         perform private.raise_error('too_far_ahead');
     end if;
-    v_in_hours := private.practitioners_in_hours(
-        p_workspace_id, p_timezone, p_booking_type, p_starts_at, p_practitioner_id
-    );
-    if cardinality(v_in_hours) = 0 then
-        perform private.raise_error('outside_availability');
-    end if;
     v_date := (p_starts_at at time zone p_timezone)::date;
-    v_day := pg_catalog.tstzrange(
-        private.window_bound(v_date::timestamp, p_timezone), private.window_bound((v_date + 1)::timestamp, p_timezone)
-    );
     if p_booking_type.daily_capacity is not null then
-        -- One booking of the type per local day at a time, so the count below stays true.
+        -- One booking of the type per local day at a time, so the count below stays true
+        -- (taken before the statement below, so it sees what committed before).
         perform pg_catalog.pg_advisory_xact_lock(
             pg_catalog.hashtextextended(p_booking_type.id::text || '/' || v_date::text, 0)
         );
-        if (
-            select count(*) from public.bookings as b
-            where
-                b.booking_type_id = p_booking_type.id
-                and b.status <> 'cancelled'
-                and b.starts_at >= lower(v_day)
-                and b.starts_at < upper(v_day)
-                and b.id is distinct from p_moving_booking_id
-        ) >= p_booking_type.daily_capacity then
-            perform private.raise_error('slot_unavailable', 'The booking type is fully booked that day.');
-        end if;
     end if;
-    v_blocked := private.blocked_period(
-        p_starts_at,
-        p_starts_at + p_booking_type.duration_minutes * interval '1 minute',
-        p_booking_type.buffer_before_minutes,
-        p_booking_type.buffer_after_minutes
-    );
-    select pg_catalog.array_agg(c.id order by c.id is distinct from p_preferred_id, c.taken, c.id) into v_result
+    -- One statement: the start in someone's hours (on the grid of a window, no closure,
+    -- DST), the day full or not, and the free ones in the order to try them. The order only
+    -- orders the attempts; the exclusion constraint settles races.
+    select
+        count(*) > 0,
+        coalesce(pg_catalog.bool_or(c.day_full), false),
+        pg_catalog.array_agg(
+            c.practitioner_id order by c.practitioner_id is distinct from p_preferred_id, c.taken, c.practitioner_id
+        ) filter (where c.free)
     from (
         select
-            candidate.id,
-            (
+            s.practitioner_id,
+            s.free,
+            s.day_full,
+            case when s.free then (
                 select count(*) from public.bookings as b
                 where
-                    b.practitioner_id = candidate.id
+                    b.practitioner_id = s.practitioner_id
                     and b.status <> 'cancelled'
-                    and b.starts_at >= lower(v_day)
-                    and b.starts_at < upper(v_day)
+                    and b.starts_at >= private.local_bound(s.local_date::timestamp, p_timezone, s.irregular)
+                    and b.starts_at < private.local_bound((s.local_date + 1)::timestamp, p_timezone, s.irregular)
                     and b.id is distinct from p_moving_booking_id
-            ) as taken
-        from pg_catalog.unnest(v_in_hours) as candidate (id)
-        where not exists (
-            select 1 from public.bookings as b
-            where
-                b.practitioner_id = candidate.id
-                and b.status <> 'cancelled'
-                -- Bounds on starts_at (a booking is at most 720 minutes plus two 240-minute
-                -- buffers) let the btree (practitioner_id, starts_at) find the few rows; the
-                -- overlap test is a filter on them (`is true` keeps the planner off the
-                -- slower gist probe of bookings_no_overlap).
-                and b.starts_at > lower(v_blocked) - interval '20 hours'
-                and b.starts_at < upper(v_blocked) + interval '4 hours'
-                and (b.blocked_period && v_blocked) is true
-                and b.id is distinct from p_moving_booking_id
-        )
-    ) as c;
+            ) end as taken
+        from private.open_slots(
+            p_workspace_id, p_timezone, p_booking_type, p_practitioner_id, v_date, v_date,
+            p_starts_at, p_starts_at, p_moving_booking_id
+        ) as s
+    ) as c
+    into v_in_hours, v_full, v_result;
+    if not v_in_hours then
+        perform private.raise_error('outside_availability');
+    end if;
+    if v_full then
+        perform private.raise_error('slot_unavailable', 'The booking type is fully booked that day.');
+    end if;
     if v_result is null then
         perform private.raise_error('slot_unavailable');
     end if;
@@ -92,7 +74,7 @@ $$;
 
 ALTER FUNCTION private.bookable_practitioners(p_workspace_id uuid, p_timezone text, p_booking_type public.booking_types, p_starts_at timestamp with time zone, p_practitioner_id uuid, p_preferred_id uuid, p_moving_booking_id uuid) OWNER TO postgres;
 
-COMMENT ON FUNCTION private.bookable_practitioners(p_workspace_id uuid, p_timezone text, p_booking_type public.booking_types, p_starts_at timestamp with time zone, p_practitioner_id uuid, p_preferred_id uuid, p_moving_booking_id uuid) IS 'Free practitioners for a start, in the order to try them (preferred, then fewest bookings that day, then id). Errors: outside_availability, too_soon, too_far_ahead, slot_unavailable.';
+COMMENT ON FUNCTION private.bookable_practitioners(p_workspace_id uuid, p_timezone text, p_booking_type public.booking_types, p_starts_at timestamp with time zone, p_practitioner_id uuid, p_preferred_id uuid, p_moving_booking_id uuid) IS 'Free practitioners for a start, in the order to try them (preferred, then fewest bookings that day, then id), by the rules of the slot search (private.bookable_period, private.open_slots). Errors: outside_availability, too_soon, too_far_ahead, slot_unavailable.';
 
 REVOKE ALL ON FUNCTION private.bookable_practitioners(p_workspace_id uuid, p_timezone text, p_booking_type public.booking_types, p_starts_at timestamp with time zone, p_practitioner_id uuid, p_preferred_id uuid, p_moving_booking_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.bookable_practitioners(p_workspace_id uuid, p_timezone text, p_booking_type public.booking_types, p_starts_at timestamp with time zone, p_practitioner_id uuid, p_preferred_id uuid, p_moving_booking_id uuid) TO service_role;

@@ -4,54 +4,16 @@ CREATE FUNCTION private.practitioner_windows(p_workspace_id uuid, p_from date, p
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
-    with
-    workspace as (
-        select w.timezone from public.workspaces as w where w.id = p_workspace_id
-    ),
-    days as (
-        select d::date as local_date
-        from pg_catalog.generate_series(p_from::timestamp, p_to::timestamp, interval '1 day') as d
-        where not exists (
-            select 1 from public.workspace_closures as c
-            where c.workspace_id = p_workspace_id and c.closed_on = d::date
-        )
-    ),
-    local_windows as (
-        select p.id as practitioner_id, days.local_date, o.start_time, o.end_time
-        from public.practitioners as p
-        cross join days
-        inner join public.availability_overrides as o
-            on o.practitioner_id = p.id and o.override_date = days.local_date
-        where p.workspace_id = p_workspace_id and p.active and o.start_time is not null
-        union all
-        select p.id as practitioner_id, days.local_date, r.start_time, r.end_time
-        from public.practitioners as p
-        cross join days
-        inner join public.availability_rules as r
-            on r.practitioner_id = p.id and r.weekday = extract(isodow from days.local_date)
-        where
-            p.workspace_id = p_workspace_id
-            and p.active
-            and not exists (
-                select 1 from public.availability_overrides as o
-                where o.practitioner_id = p.id and o.override_date = days.local_date
-            )
-    )
-    select
-        lw.practitioner_id,
-        lw.local_date,
-        -- The slot search's rule (private.available_slots): a repeated local time is its first
-        -- occurrence, a skipped one takes the offset from before the gap.
-        private.window_bound(lw.local_date + lw.start_time, workspace.timezone) as starts_at,
-        private.window_bound(lw.local_date + lw.end_time, workspace.timezone) as ends_at
-    from local_windows as lw
-    cross join workspace
-    order by lw.practitioner_id, starts_at;
+    select w.practitioner_id, w.local_date, w.opens as starts_at, w.closes as ends_at
+    from public.workspaces as ws
+    cross join lateral private.open_windows(ws.id, ws.timezone, null, null, p_from, p_to) as w
+    where ws.id = p_workspace_id
+    order by w.practitioner_id, w.opens;
 $$;
 
 ALTER FUNCTION private.practitioner_windows(p_workspace_id uuid, p_from date, p_to date) OWNER TO postgres;
 
-COMMENT ON FUNCTION private.practitioner_windows(p_workspace_id uuid, p_from date, p_to date) IS 'Open windows of each active practitioner for local dates p_from..p_to as instants (workspace zone, DST-correct: private.window_bound, the rule of the slot search).';
+COMMENT ON FUNCTION private.practitioner_windows(p_workspace_id uuid, p_from date, p_to date) IS 'Open windows of each active practitioner for local dates p_from..p_to as instants: private.open_windows in the workspace''s zone, the hours of the slot search.';
 
 REVOKE ALL ON FUNCTION private.practitioner_windows(p_workspace_id uuid, p_from date, p_to date) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.practitioner_windows(p_workspace_id uuid, p_from date, p_to date) TO authenticated;

@@ -14,19 +14,13 @@ declare
     v_email text;
     v_phone text;
     v_notes text;
-    v_local timestamp;
-    v_date date;
-    v_irregular boolean;
-    v_day_start timestamptz;
-    v_day_end timestamptz;
-    v_blocked tstzrange;
-    v_in_hours boolean;
     v_candidates uuid [];
     v_candidate uuid;
     v_contact_id uuid;
     v_new_contact boolean;
     v_booking_phone text;
     v_status text;
+    v_wait boolean := false;
     v_waiting uuid [] := '{}'::uuid [];
 begin
     -- The active workspace and its active booking type (private.public_booking_target).
@@ -82,142 +76,12 @@ begin
     -- Churn caps on what the public page sets off (anonymous callers only).
     perform private.limit_anonymous_action('book', v_workspace_id, v_email, v_phone);
 
-    -- The slot (private.bookable_practitioners with private.practitioners_in_hours).
-    if p_starts_at is null then
-        perform private.raise_error('outside_availability', 'A start time is required.');
-    end if;
-    if p_starts_at < pg_catalog.now() + v_type.min_notice_minutes * interval '1 minute' then
-        perform private.raise_error('too_soon');
-    end if;
-    if p_starts_at > pg_catalog.now() + v_type.max_days_ahead * interval '1440 minutes' then
-        perform private.raise_error('too_far_ahead');
-    end if;
-    v_local := p_starts_at at time zone v_timezone;
-    v_date := v_local::date;
-    v_irregular := private.is_irregular_day(v_date, v_timezone);
-    -- The second occurrence of a repeated local time is never offered.
-    if v_irregular and private.first_instant(v_local, v_timezone) is distinct from p_starts_at then
-        perform private.raise_error('outside_availability');
-    end if;
-    -- On a day without an offset change a local bound is plain `at time zone`
-    -- (private.window_bound gives the same there).
-    if v_irregular then
-        v_day_start := private.window_bound(v_date::timestamp, v_timezone);
-        v_day_end := private.window_bound((v_date + 1)::timestamp, v_timezone);
-    else
-        v_day_start := v_date::timestamp at time zone v_timezone;
-        v_day_end := (v_date + 1)::timestamp at time zone v_timezone;
-    end if;
-    v_blocked := pg_catalog.tstzrange(
-        p_starts_at - v_type.buffer_before_minutes * interval '1 minute',
-        p_starts_at + (v_type.duration_minutes + v_type.buffer_after_minutes) * interval '1 minute',
-        '[)'
+    -- The slot: notice, hours, capacity and the free practitioners in the fair order, by the
+    -- rules of the slot search (raises too_soon, too_far_ahead, outside_availability,
+    -- slot_unavailable).
+    v_candidates := private.bookable_practitioners(
+        v_workspace_id, v_timezone, v_type, p_starts_at, p_staff_id, null, null
     );
-    if v_type.daily_capacity is not null then
-        -- One booking of the type per local day at a time, so the count below stays true
-        -- (taken before the statement below, so its fair order sees what committed before).
-        perform pg_catalog.pg_advisory_xact_lock(
-            pg_catalog.hashtextextended(v_type.id::text || '/' || v_date::text, 0)
-        );
-    end if;
-    -- In hours: on the type's grid inside a window of the day (an override replaces the
-    -- weekly rules), no closure. Candidates: those of them with no live booking in the way,
-    -- in fair order (fewest live bookings that local day, then id). Both in one statement;
-    -- the candidates only order the attempts, the exclusion constraint settles races.
-    with
-    performers as (
-        select p.id
-        from public.booking_type_practitioners as btp
-        inner join public.practitioners as p on btp.practitioner_id = p.id
-        where
-            btp.booking_type_id = v_type.id
-            and p.workspace_id = v_workspace_id
-            and p.active
-            and (p_staff_id is null or p.id = p_staff_id)
-    ),
-    local_windows as (
-        select pf.id as practitioner_id, o.start_time, o.end_time
-        from performers as pf
-        inner join public.availability_overrides as o on pf.id = o.practitioner_id
-        where o.override_date = v_date and o.start_time is not null
-        union all
-        select pf.id as practitioner_id, r.start_time, r.end_time
-        from performers as pf
-        inner join public.availability_rules as r on pf.id = r.practitioner_id
-        where
-            r.weekday = extract(isodow from v_date)
-            and not exists (
-                select 1 from public.availability_overrides as o
-                where o.practitioner_id = pf.id and o.override_date = v_date
-            )
-    ),
-    in_hours as (
-        select distinct lw.practitioner_id as id
-        from local_windows as lw
-        where
-            v_local >= v_date + lw.start_time
-            and v_local < v_date + lw.end_time
-            and extract(epoch from v_local - (v_date + lw.start_time)) % (v_type.slot_interval_minutes * 60) = 0
-            and p_starts_at >= case
-                when v_irregular then private.window_bound(v_date + lw.start_time, v_timezone)
-                else (v_date + lw.start_time) at time zone v_timezone
-            end
-            and p_starts_at + v_type.duration_minutes * interval '1 minute' <= case
-                when v_irregular then private.window_bound(v_date + lw.end_time, v_timezone)
-                else (v_date + lw.end_time) at time zone v_timezone
-            end
-            and not exists (
-                select 1 from public.workspace_closures as c
-                where c.workspace_id = v_workspace_id and c.closed_on = v_date
-            )
-    )
-    select
-        exists (select 1 from in_hours),
-        (
-            select pg_catalog.array_agg(c.id order by c.taken, c.id)
-            from (
-                select
-                    h.id,
-                    (
-                        select count(*) from public.bookings as b
-                        where
-                            b.practitioner_id = h.id
-                            and b.status <> 'cancelled'
-                            and b.starts_at >= v_day_start
-                            and b.starts_at < v_day_end
-                    ) as taken
-                from in_hours as h
-                where not exists (
-                    select 1 from public.bookings as b
-                    where
-                        b.practitioner_id = h.id
-                        and b.status <> 'cancelled'
-                        -- See private.bookable_practitioners: btree bounds, overlap as a filter.
-                        and b.starts_at > lower(v_blocked) - interval '20 hours'
-                        and b.starts_at < upper(v_blocked) + interval '4 hours'
-                        and (b.blocked_period && v_blocked) is true
-                )
-            ) as c
-        )
-    into v_in_hours, v_candidates;
-    if not v_in_hours then
-        perform private.raise_error('outside_availability');
-    end if;
-    if v_type.daily_capacity is not null then
-        if (
-            select count(*) from public.bookings as b
-            where
-                b.booking_type_id = v_type.id
-                and b.status <> 'cancelled'
-                and b.starts_at >= v_day_start
-                and b.starts_at < v_day_end
-        ) >= v_type.daily_capacity then
-            perform private.raise_error('slot_unavailable', 'The booking type is fully booked that day.');
-        end if;
-    end if;
-    if v_candidates is null then
-        perform private.raise_error('slot_unavailable');
-    end if;
 
     -- Same email in the same workspace is the same contact. An anonymous caller may create a
     -- contact but never changes one: a phone given for an existing contact is this booking's
@@ -253,51 +117,31 @@ begin
     ends_at := p_starts_at + v_type.duration_minutes * interval '1 minute';
     -- First pass: practitioners nobody is booking at this very moment, in the fair order,
     -- so concurrent "anyone" requests spread instead of queueing. Second pass: the ones
-    -- that were busy, waiting for them. Each attempt is a savepoint: when the insert fails,
-    -- the practitioner's lock (taken here and by the bookings_lock_practitioners trigger)
-    -- is released before the next one is tried.
-    foreach v_candidate in array v_candidates loop
-        begin
-            perform 1 from public.practitioners as p where p.id = v_candidate for no key update skip locked;
-            if found then
-                insert into public.bookings as b (
-                    workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
-                    buffer_before_minutes, buffer_after_minutes, notes, created_by,
-                    contact_phone, status, confirm_token_hash
-                )
-                values (
-                    v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
-                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes,
-                    (select auth.uid()), v_booking_phone, v_status, null
-                )
-                -- The manage token from the nonce that bookings_derive_manage_token gave the row.
-                returning b.id, private.derived_token(b.id, b.manage_token_nonce) into booking_id, manage_token;
-            else
-                v_waiting := v_waiting || v_candidate;
-            end if;
-        exception when exclusion_violation then
-            booking_id := null;
-        end;
-        if booking_id is not null then
-            practitioner_id := v_candidate;
-            exit;
-        end if;
-    end loop;
-    if booking_id is null then
-        foreach v_candidate in array v_waiting loop
+    -- that were busy, waiting for them. Each attempt is a savepoint: when the insert fails
+    -- (the time was taken meanwhile), the practitioner's lock (taken here and by the
+    -- bookings_lock_practitioners trigger) is released and the next one is tried.
+    loop
+        foreach v_candidate in array v_candidates loop
             begin
-                insert into public.bookings as b (
-                    workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
-                    buffer_before_minutes, buffer_after_minutes, notes, created_by,
-                    contact_phone, status, confirm_token_hash
-                )
-                values (
-                    v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
-                    v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes,
-                    (select auth.uid()), v_booking_phone, v_status, null
-                )
-                -- The manage token from the nonce that bookings_derive_manage_token gave the row.
-                returning b.id, private.derived_token(b.id, b.manage_token_nonce) into booking_id, manage_token;
+                if not v_wait then
+                    perform 1 from public.practitioners as p where p.id = v_candidate for no key update skip locked;
+                end if;
+                if v_wait or found then
+                    insert into public.bookings as b (
+                        workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at,
+                        buffer_before_minutes, buffer_after_minutes, notes, created_by,
+                        contact_phone, status, confirm_token_hash
+                    )
+                    values (
+                        v_workspace_id, v_type.id, v_candidate, v_contact_id, p_starts_at, ends_at,
+                        v_type.buffer_before_minutes, v_type.buffer_after_minutes, v_notes,
+                        (select auth.uid()), v_booking_phone, v_status, null
+                    )
+                    -- The manage token from the nonce that bookings_derive_manage_token gave the row.
+                    returning b.id, private.derived_token(b.id, b.manage_token_nonce) into booking_id, manage_token;
+                else
+                    v_waiting := v_waiting || v_candidate;
+                end if;
             exception when exclusion_violation then
                 booking_id := null;
             end;
@@ -306,7 +150,10 @@ begin
                 exit;
             end if;
         end loop;
-    end if;
+        exit when booking_id is not null or v_wait or cardinality(v_waiting) = 0;
+        v_candidates := v_waiting;
+        v_wait := true;
+    end loop;
     if booking_id is null then
         perform private.raise_error('slot_unavailable');
     end if;
