@@ -40,7 +40,7 @@ def create_messaging_workspace(conn: psycopg.Connection, *, sms: bool = True) ->
         [workspace_id, owner.id, workspace_id, staff.id],
     )
     # Each workspace its own number: a number is verified for one workspace only.
-    number = "+1500555" + "".join(secrets.choice("0123456789") for _ in range(4)) if sms else None
+    number = "+1500" + "".join(secrets.choice("0123456789") for _ in range(7)) if sms else None
     conn.execute(
         "update public.communication_settings set sender_email = %s, sms_enabled = %s, sms_from_number = %s"
         " where workspace_id = %s",
