@@ -29,10 +29,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import TypeVar
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 from psycopg import sql
@@ -84,8 +84,7 @@ def median(values: Sequence[float]) -> float:
 def spread(values: Sequence[float], digits: int = 1) -> str:
     """'median (min-max, n runs)' of one figure over several runs."""
     return (
-        f"{median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f},"
-        f" {len(values)} runs)"
+        f"{median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f}, {len(values)} runs)"
     )
 
 
@@ -433,7 +432,7 @@ def worker_process(url: str, log_path: Path, **env: str) -> Iterator[subprocess.
         **env,
     }
     with log_path.open("w") as out:
-        process = subprocess.Popen(  # noqa: S603 (our own worker, fixed arguments)
+        process = subprocess.Popen(
             [sys.executable, "-m", "worker"], cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT
         )
     try:
