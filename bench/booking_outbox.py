@@ -45,6 +45,8 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -138,12 +140,94 @@ def definitions(conn: psycopg.Connection) -> tuple[list[str], list[str]]:
     return landed, inline
 
 
-def wait_until(condition: object, timeout: float) -> float:
+def wait_until(condition: Callable[[], bool], timeout: float) -> float:
     started = time.perf_counter()
-    while not condition():  # type: ignore[operator]
+    while not condition():
         check(time.perf_counter() - started < timeout, f"not done within {timeout} s")
         time.sleep(0.05)
     return time.perf_counter() - started
+
+
+@dataclass
+class Bench:
+    conn: psycopg.Connection
+    url: str
+    clients: int
+    seconds: int
+    base: int
+    landed: list[str]
+    inline: list[str]
+
+    def run(self, variant: str, rate: float | None) -> dict[str, float]:
+        """One run of the variant (at `rate` bookings/s in all, else as fast as the clients go),
+        then until its messages are written and the queue is empty: its figures."""
+        conn = self.conn
+        for text in self.landed if variant == "outbox" else self.inline:
+            conn.execute(text)
+        conn.execute("truncate bench.booking_committed, bench.messages_written")
+        conn.execute(VACUUM)
+        messages_before = conn.execute(COUNT_MESSAGES).fetchone()[0]
+        result = pgbench(
+            self.url,
+            self.clients,
+            self.seconds,
+            min(self.clients, 4),
+            booking_script(PER_CLIENT),
+            prepared=True,
+            defines={"base": self.base},
+            log=True,
+            rate=rate,
+        )
+        bookings = result.transactions
+        drain = wait_until(lambda: conn.execute(COUNT_WRITTEN).fetchone()[0] >= bookings, 600)
+        delivered = drain + wait_until(lambda: not conn.execute(COUNT_JOBS).fetchone()[0], 600)
+        total, with_messages, delays = conn.execute(RESULTS).fetchone()
+        messages = conn.execute(COUNT_MESSAGES).fetchone()[0] - messages_before
+        check(total == bookings, f"{variant}: {bookings} transactions but {total} bookings")
+        check(with_messages == total, f"{variant}: {total - with_messages} bookings without messages")
+        check(
+            messages == MESSAGES_PER_BOOKING * bookings,
+            f"{variant}: {messages} messages, {bookings} bookings",
+        )
+        return {
+            "tps": result.tps,
+            "sustained": bookings / (self.seconds + drain),
+            "p50": median(result.latencies_ms),
+            "p95": p95(result.latencies_ms),
+            "delay mean": sum(delays) / len(delays),
+            "delay p95": p95(delays),
+            "written after": drain,
+            "delivered after": delivered,
+        }
+
+
+def show(number: int, variant: str, row: dict[str, float], load: str) -> None:
+    print(
+        f"    round {number + 1}, {variant:<6} {row['tps']:6.1f} bookings/s"
+        f" (sustained {row['sustained']:6.1f}),"
+        f" booking p50 {row['p50']:5.1f} p95 {row['p95']:6.1f} ms, -> messages mean {row['delay mean']:7.1f}"
+        f" p95 {row['delay p95']:7.1f} ms; after the run: written {row['written after']:4.1f} s, delivered"
+        f" {row['delivered after']:4.1f} s; {load} -> {load_average()}",
+        flush=True,
+    )
+
+
+def summary(figures: dict[str, dict[str, list[float]]]) -> None:
+    outbox, inline = figures["outbox"], figures["inline"]
+    for key, unit in (
+        ("tps", "bookings/s"),
+        ("sustained", "bookings/s"),
+        ("p95", "ms"),
+        ("delay mean", "ms"),
+        ("delay p95", "ms"),
+        ("delivered after", "s"),
+    ):
+        print(f"  {key:<15} outbox {spread(outbox[key])} {unit}; inline {spread(inline[key])} {unit}")
+
+
+def per_round(figures: dict[str, dict[str, list[float]]], key: str) -> str:
+    pairs = zip(figures["outbox"][key], figures["inline"][key], strict=True)
+    return f"[per round {' '.join(f'{o / i:.2f}' for o, i in pairs)}x]"
 
 
 def main(argv: list[str]) -> int:
@@ -154,6 +238,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--clients", type=int, default=CORES)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="bookings/s of the latency runs (default: half the slower variant)",
+    )
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
     if not args.admin_url:
@@ -161,8 +251,10 @@ def main(argv: list[str]) -> int:
     base = int(
         (datetime.now(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
     )
-    figures: dict[str, dict[str, list[float]]] = {"outbox": {}, "inline": {}}
+    fastest: dict[str, dict[str, list[float]]] = {"outbox": {}, "inline": {}}
+    steady: dict[str, dict[str, list[float]]] = {"outbox": {}, "inline": {}}
     worker_log = Path(tempfile.mkdtemp(prefix="bench-outbox-")) / "worker.log"
+    rate = args.rate
 
     try:
         with (
@@ -173,115 +265,69 @@ def main(argv: list[str]) -> int:
             seed(conn, args.clients, [PER_CLIENT])
             conn.execute(TIMING)
             landed, inline = definitions(conn)
+            bench = Bench(conn, url, args.clients, args.seconds, base, landed, inline)
             conn.execute("select pgmq.purge_queue('jobs')")
             with worker_process(url, worker_log):
+                log(f"as fast as {args.clients} clients go, {args.seconds} s a run")
                 for number, variant in alternating(["outbox", "inline"], args.rounds):
-                    for text in landed if variant == "outbox" else inline:
-                        conn.execute(text)
-                    conn.execute("truncate bench.booking_committed, bench.messages_written")
-                    conn.execute(
-                        "vacuum (analyze) public.bookings, public.contacts, public.messages, pgmq.q_jobs"
-                    )
-                    messages_before = conn.execute(COUNT_MESSAGES).fetchone()[0]
                     load = load_average()
-                    result = pgbench(
-                        url,
-                        args.clients,
-                        args.seconds,
-                        min(args.clients, 4),
-                        booking_script(PER_CLIENT),
-                        prepared=True,
-                        defines={"base": base},
-                        log=True,
-                    )
-                    bookings = result.transactions
-
-                    def written(bookings: int = bookings) -> bool:
-                        return (
-                            conn.execute("select count(*) from bench.messages_written").fetchone()[0]
-                            >= bookings
-                        )
-
-                    drain = wait_until(written, 600)
-                    wait_until(
-                        lambda: not conn.execute("select count(*) from pgmq.q_jobs").fetchone()[0], 600
-                    )
-                    total, with_messages, delays = conn.execute(RESULTS).fetchone()
-                    messages = conn.execute(COUNT_MESSAGES).fetchone()[0] - messages_before
-                    check(total == bookings, f"{variant}: {bookings} transactions but {total} bookings")
-                    check(
-                        with_messages == total,
-                        f"{variant}: {total - with_messages} bookings without messages",
-                    )
-                    check(
-                        messages == MESSAGES_PER_BOOKING * bookings,
-                        f"{variant}: {messages} messages for {bookings} bookings",
-                    )
-                    figure = figures[variant]
-                    sustained = bookings / (args.seconds + drain)
-                    row = {
-                        "tps": result.tps,
-                        "sustained": sustained,
-                        "p50": median(result.latencies_ms),
-                        "p95": p95(result.latencies_ms),
-                        "delay mean": sum(delays) / len(delays),
-                        "delay p95": p95(delays),
-                        "drain": drain,
-                    }
+                    row = bench.run(variant, None)
                     for key, value in row.items():
-                        figure.setdefault(key, []).append(value)
-                    print(
-                        f"    round {number + 1}, {variant:<6} {result.tps:7.1f} bookings/s"
-                        f" (sustained {sustained:6.1f}), booking p50 {row['p50']:6.1f}"
-                        f" p95 {row['p95']:6.1f} ms,"
-                        f" -> messages mean {row['delay mean']:7.1f} p95 {row['delay p95']:7.1f} ms,"
-                        f" drained {drain:4.1f} s after; {load} -> {load_average()}",
-                        flush=True,
-                    )
+                        fastest[variant].setdefault(key, []).append(value)
+                    show(number, variant, row, load)
+                rate = rate or min(median(fastest[v]["tps"]) for v in fastest) / 2
+                log(f"at a steady {rate:.1f} bookings/s (pgbench -R), {args.seconds} s a run")
+                for number, variant in alternating(["outbox", "inline"], args.rounds):
+                    load = load_average()
+                    row = bench.run(variant, rate)
+                    for key, value in row.items():
+                        steady[variant].setdefault(key, []).append(value)
+                    show(number, variant, row, load)
     except SanityError as exc:
         print(f"\nsanity check failed: {exc}\n(worker log: {worker_log})", file=sys.stderr)
         return 1
 
-    outbox, inline_ = figures["outbox"], figures["inline"]
-    print()
-    for key, unit in (
-        ("tps", "bookings/s"),
-        ("sustained", "bookings/s"),
-        ("p95", "ms"),
-        ("delay mean", "ms"),
-        ("delay p95", "ms"),
-    ):
-        print(f"  {key:<11} outbox {spread(outbox[key])} {unit}; inline {spread(inline_[key])} {unit}")
-    ratios = " ".join(f"{o / i:.2f}" for o, i in zip(outbox["tps"], inline_["tps"], strict=True))
+    print(f"\nas fast as {args.clients} clients go (medians over rounds, min-max):")
+    summary(fastest)
+    print(f"\nat a steady {rate:.1f} bookings/s:")
+    summary(steady)
     print()
     print(
         ratio_line(
             f"outbox, {args.clients} clients, worker running,",
-            median(outbox["tps"]),
+            median(fastest["outbox"]["tps"]),
             "in-transaction design",
-            median(inline_["tps"]),
+            median(fastest["inline"]["tps"]),
             1.5,
             "bookings/s",
         ),
-        f"[per round {ratios}x]",
-    )
-    sustained = " ".join(
-        f"{o / i:.2f}" for o, i in zip(outbox["sustained"], inline_["sustained"], strict=True)
+        per_round(fastest, "tps"),
     )
     print(
         ratio_line(
-            "  the same, counting until the last messages were written,",
-            median(outbox["sustained"]),
+            "  the same, counted until the last booking's messages were written,",
+            median(fastest["outbox"]["sustained"]),
             "in-transaction",
-            median(inline_["sustained"]),
+            median(fastest["inline"]["sustained"]),
             1.5,
             "bookings/s",
         ),
-        f"[per round {sustained}x]",
+        per_round(fastest, "sustained"),
     )
-    print(limit_line("outbox booking latency p95 (median of runs)", median(outbox["p95"]), 50, digits=1))
-    print(limit_line("outbox booking -> messages written, mean", median(outbox["delay mean"]), 100, digits=1))
-    print(limit_line("outbox booking -> messages written, p95", median(outbox["delay p95"]), 1000, digits=1))
+    outbox = fastest["outbox"]
+    print(limit_line("outbox booking latency p95, as fast as it goes", median(outbox["p95"]), 50, digits=1))
+    outbox = steady["outbox"]
+    print(limit_line(f"outbox booking latency p95, {rate:.0f}/s", median(outbox["p95"]), 50, digits=1))
+    print(
+        limit_line(
+            f"outbox booking -> messages written, mean, {rate:.0f}/s", median(outbox["delay mean"]), 100
+        )
+    )
+    print(
+        limit_line(
+            f"outbox booking -> messages written, p95, {rate:.0f}/s", median(outbox["delay p95"]), 1000
+        )
+    )
     return 0
 
 

@@ -319,10 +319,15 @@ def pgbench(
     defines: dict[str, object] | None = None,
     vacuum: bool = False,
     log: bool = False,
+    rate: float | None = None,
 ) -> PgbenchResult:
     """`pgbench_run` with the whole result; `log`: every transaction's latency too (pgbench
-    --log: the time from the script's first statement sent to its last answer, in the client)."""
+    --log: the time from the script's first statement sent to its last answer, in the client);
+    `rate`: transactions per second in all (pgbench -R: a latency then counts from the
+    transaction's scheduled start, so a client falling behind shows)."""
     args = ["-c", str(clients), "-j", str(threads), "-T", str(seconds)]
+    if rate:
+        args += ["-R", f"{rate:.1f}"]
     if not vacuum:
         args.append("-n")
     if prepared:
