@@ -106,6 +106,17 @@ when (new.template_kind = 'booking_confirmation' and new.channel = 'email')
 execute function bench.messages_written();
 """
 
+# Where an event job's time goes (outbox): enqueued -> read by the worker (pgmq.read sets vt =
+# read time + the visibility timeout) -> archived (the write's transaction start, now()).
+VISIBILITY_TIMEOUT = 60
+EVENT_JOB_TIMES = f"""
+select
+    coalesce(avg(extract(epoch from r.read_at - j.enqueued_at)) * 1000, 0),
+    coalesce(avg(extract(epoch from j.archived_at - r.read_at)) * 1000, 0)
+from pgmq.a_jobs as j
+cross join lateral (select j.vt - interval '{VISIBILITY_TIMEOUT} seconds') as r (read_at)
+where j.message ->> 'kind' = 'message_events'
+"""
 VACUUM = "vacuum (analyze) public.bookings, public.contacts, public.messages, pgmq.q_jobs"
 COUNT_WRITTEN = "select count(*) from bench.messages_written"
 COUNT_JOBS = "select count(*) from pgmq.q_jobs"
@@ -164,7 +175,7 @@ class Bench:
         conn = self.conn
         for text in self.landed if variant == "outbox" else self.inline:
             conn.execute(text)
-        conn.execute("truncate bench.booking_committed, bench.messages_written")
+        conn.execute("truncate bench.booking_committed, bench.messages_written, pgmq.a_jobs")
         conn.execute(VACUUM)
         messages_before = conn.execute(COUNT_MESSAGES).fetchone()[0]
         result = pgbench(
@@ -182,6 +193,7 @@ class Bench:
         drain = wait_until(lambda: conn.execute(COUNT_WRITTEN).fetchone()[0] >= bookings, 600)
         delivered = drain + wait_until(lambda: not conn.execute(COUNT_JOBS).fetchone()[0], 600)
         total, with_messages, delays = conn.execute(RESULTS).fetchone()
+        queued, reading = conn.execute(EVENT_JOB_TIMES).fetchone()
         messages = conn.execute(COUNT_MESSAGES).fetchone()[0] - messages_before
         check(total == bookings, f"{variant}: {bookings} transactions but {total} bookings")
         check(with_messages == total, f"{variant}: {total - with_messages} bookings without messages")
@@ -197,6 +209,8 @@ class Bench:
             "delay mean": sum(delays) / len(delays),
             "delay p95": p95(delays),
             "written after": drain,
+            "job queued": float(queued),
+            "job read to write": float(reading),
             "delivered after": delivered,
         }
 
@@ -208,6 +222,10 @@ def show(number: int, variant: str, row: dict[str, float], load: str) -> None:
         f" booking p50 {row['p50']:5.1f} p95 {row['p95']:6.1f} ms, -> messages mean {row['delay mean']:7.1f}"
         f" p95 {row['delay p95']:7.1f} ms; after the run: written {row['written after']:4.1f} s, delivered"
         f" {row['delivered after']:4.1f} s; {load} -> {load_average()}",
+        f"\n      (event jobs: {row['job queued']:.1f} ms queued before the worker read them,"
+        f" {row['job read to write']:.1f} ms from the read to the write's start)"
+        if variant == "outbox"
+        else "",
         flush=True,
     )
 
@@ -221,6 +239,7 @@ def summary(figures: dict[str, dict[str, list[float]]]) -> None:
         ("delay mean", "ms"),
         ("delay p95", "ms"),
         ("delivered after", "s"),
+        ("job queued", "ms"),
     ):
         print(f"  {key:<15} outbox {spread(outbox[key])} {unit}; inline {spread(inline[key])} {unit}")
 
@@ -267,7 +286,7 @@ def main(argv: list[str]) -> int:
             landed, inline = definitions(conn)
             bench = Bench(conn, url, args.clients, args.seconds, base, landed, inline)
             conn.execute("select pgmq.purge_queue('jobs')")
-            with worker_process(url, worker_log):
+            with worker_process(url, worker_log, WORKER_VISIBILITY_TIMEOUT_SECONDS=str(VISIBILITY_TIMEOUT)):
                 log(f"as fast as {args.clients} clients go, {args.seconds} s a run")
                 for number, variant in alternating(["outbox", "inline"], args.rounds):
                     load = load_average()
