@@ -22,6 +22,7 @@ other round (harness.alternating), `--seconds` each:
     book             book_appointment as anon, as the booking page calls it: the booking, its
                      contact and ONE message_events job (the outbox); nothing else is written
                      in the transaction (the worker is not running: the jobs stay queued)
+    nojob            (per-client) the same with the outbox triggers off: what the job costs
 
 All booking runs are pgbench custom scripts (-M prepared) through the same wrapper: begin;
 set local role anon; request.jwt.claims; the call; commit. Client c books its own practitioner
@@ -263,6 +264,8 @@ def main(argv: list[str]) -> int:
             pgbench_init(pgbench_url, max(counts))
             variants = ["pgbench"]
             variants += [f"{kind} {layout.name}" for layout in layouts for kind in ("bare", "book")]
+            if PER_CLIENT in layouts:
+                variants.append(f"nojob {PER_CLIENT.name}")
             for clients in counts:
                 threads = min(clients, 4)
                 for number, variant in alternating(variants, args.rounds):
@@ -275,7 +278,7 @@ def main(argv: list[str]) -> int:
                         layout = LAYOUTS[name]
                         settle(conn)
                         set_outbox(conn, enabled=kind == "book")
-                        script = booking_script(layout) if kind == "book" else bare_script(layout)
+                        script = bare_script(layout) if kind == "bare" else booking_script(layout)
                         result = pgbench(
                             url, clients, args.seconds, threads, script, prepared=True, defines={"base": base}
                         )
@@ -333,6 +336,17 @@ def main(argv: list[str]) -> int:
                     "tps",
                 ),
                 f"[{per_round(CORES, book, 'pgbench')}]",
+            )
+    if PER_CLIENT in layouts:
+        for clients in counts:
+            nojob, book = (
+                median(tps[(clients, "nojob per-client")]),
+                median(tps[(clients, "book per-client")]),
+            )
+            bare = median(tps[(clients, "bare per-client")])
+            print(
+                f"{clients} clients, one workspace per client: book_appointment without its job / bare floor"
+                f" {nojob / bare:.2f}x; with the job / without {book / nojob:.2f}x"
             )
     if len(layouts) == 2:
         for clients in counts:
