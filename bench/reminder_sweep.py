@@ -84,7 +84,8 @@ where
 EVENTS = """
 select jsonb_agg(e.event order by q.msg_id, e.ordinal), count(distinct q.msg_id)
 from pgmq.q_jobs as q
-cross join lateral jsonb_array_elements(q.message -> 'payload' -> 'events') with ordinality as e (event, ordinal)
+cross join lateral
+    jsonb_array_elements(q.message -> 'payload' -> 'events') with ordinality as e (event, ordinal)
 where q.message ->> 'kind' = 'message_events'
 """
 PLAIN = """
@@ -96,7 +97,9 @@ jobs as (
     select count(*) from pgmq.send_batch(
         'jobs',
         array(
-            select jsonb_build_object('kind', 'deliver_message', 'payload', jsonb_build_object('message_id', i.id))
+            select jsonb_build_object(
+                'kind', 'deliver_message', 'payload', jsonb_build_object('message_id', i.id)
+            )
             from inserted as i order by i.id
         )
     )
