@@ -26,7 +26,9 @@ so every sample sees the same due bookings. Then, on one connection (2 discarded
              `insert into public.messages ... select`, plus their 2,000 deliver_message jobs
              (one pgmq.send_batch) and their 1,000 conversations' last_message_at: the writes alone
 
-each in a transaction rolled back. It prints every sample with the load average and:
+each in a transaction rolled back. Before every sample the tables the samples write are
+vacuumed (rolled-back rows would otherwise pile up in their indexes). It prints every sample
+with the load average and:
 
     tick / sweep     target <= 0.1
     write / plain    target <= 1.5
@@ -223,9 +225,15 @@ def timed(
     return (time.perf_counter() - started) * 1000, tuple(row or ())
 
 
+# Before every sample: what the rolled-back samples left (dead rows, index entries) vacuumed.
+SETTLE = "vacuum private.booking_reminders, public.messages, public.conversations, pgmq.q_jobs"
+
+
 def cron_sample(url: str, function: str) -> tuple[float, int, int]:
     """One run of `function` as pg_cron runs it (a new connection), rolled back: (ms, its
     result, message_events jobs it queued)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(SETTLE)
     with psycopg.connect(url) as conn:
         conn.execute("select 1")
         ms, row = timed(conn, f"select {function}()")
@@ -303,6 +311,7 @@ def main(argv: list[str]) -> int:
             conn.execute("analyze bench_written")
             plain = PLAIN.format(columns=listed)
             for number, name in alternating(["write", "plain"], WARMUP + args.rounds):
+                conn.execute(SETTLE)
                 with conn.transaction(force_rollback=True):
                     if name == "write":
                         ms, row = timed(conn, "select private.write_event_messages(%s)", [Jsonb(events)])
