@@ -27,8 +27,8 @@ other round (harness.alternating), `--seconds` each:
 All booking runs are pgbench custom scripts (-M prepared) through the same wrapper: begin;
 set local role anon; request.jwt.claims; the call; commit. Client c books its own practitioner
 (p_staff_id) at a start from a sequence of the layout (every booking a distinct 5-minute slot),
-with a new email and phone each time. Before each run the jobs queue is purged and the written
-tables vacuumed.
+with a new email (a uuid: always a new contact) and a random phone each time. Before each run
+the jobs queue is purged and the written tables vacuumed.
 
 It prints every run with the load average, then the issue's rows as same-run ratios
 (harness.ratio_line on the medians over rounds; the per-round ratios beside them):
@@ -108,7 +108,7 @@ select booking_id from public.book_appointment(
     p_booking_type_id => (select t.booking_type {target}),
     p_starts_at => to_timestamp(:base) + nextval('{layout.sequence}') * interval '{SLOT_MINUTES} minutes',
     p_name => 'Pat Customer',
-    p_email => 'pat-' || :n || '@example.test',
+    p_email => 'pat-' || gen_random_uuid() || '@example.test',
     p_phone => '+3361' || lpad((:n % 10000000)::text, 7, '0'),
     p_staff_id => (select t.practitioner {target})
 );
@@ -125,7 +125,7 @@ select public.bench_bare_booking(
     '{layout.name}',
     :client_id,
     to_timestamp(:base) + nextval('{layout.sequence}') * interval '{SLOT_MINUTES} minutes',
-    'pat-' || :n || '@example.test',
+    'pat-' || gen_random_uuid() || '@example.test',
     '+3361' || lpad((:n % 10000000)::text, 7, '0')
 );
 commit;
