@@ -16,6 +16,8 @@ ahead and later. Then `vacuum (analyze)`, and in rounds (the order reversed ever
              git 55e1e93, the message_request row given its new last field): records the due
              bookings and writes all their messages in the tick (private.queue_messages: an
              email and an SMS per booking, their deliver_message jobs, the conversations touched)
+    floor    the tick's writes by plain SQL (bench-only, one statement): the due rows recorded,
+             the same 10 jobs of 100 events: what the tick cannot go below
 
 each in a new connection (pg_cron runs every job in a new one) and a transaction rolled back,
 so every sample sees the same due bookings. Then, on one connection (2 discarded samples each):
@@ -82,6 +84,30 @@ where
         select 1 from private.booking_reminders as r
         where r.booking_id = b.id and r.revision = b.revision
     )
+"""
+# The tick's floor (bench-only): its writes by plain SQL in one statement, no conflict handling,
+# ordering or plpgsql: the due rows recorded and the same 10 jobs of 100 events.
+FLOOR = f"""
+create function bench.tick_floor() returns integer language sql as $$
+    with reminded as (
+        insert into private.booking_reminders (booking_id, revision)
+        select d.id, d.revision from ({DUE_QUERY}) as d
+        returning booking_id, revision
+    ),
+    jobs as (
+        select count(*) as sent from pgmq.send_batch('jobs', array(
+            select jsonb_build_object('kind', 'message_events', 'payload', jsonb_build_object(
+                'events',
+                jsonb_agg(
+                    jsonb_build_object('kind', 'reminder', 'booking_id', n.booking_id, 'revision', n.revision)
+                )
+            ))
+            from (select r.*, (row_number() over () - 1) / 100 as batch from reminded as r) as n
+            group by n.batch
+        ))
+    )
+    select (select count(*) from reminded)::integer from jobs where jobs.sent >= 0
+$$;
 """
 EVENTS = """
 select jsonb_agg(e.event order by q.msg_id, e.ordinal), count(distinct q.msg_id)
@@ -271,19 +297,24 @@ def main(argv: list[str]) -> int:
             conn.execute("set session_replication_role = origin")
             conn.execute("create schema bench")
             conn.execute(sweep_before())
+            conn.execute(FLOOR)
             conn.execute("select pgmq.purge_queue('jobs')")
             conn.execute("vacuum (analyze)")
             total = conn.execute("select count(*) from public.bookings").fetchone()[0]
             log(f"seeded {total:,} bookings in {time.perf_counter() - started:.1f} s ({load_average()})")
 
-            functions = {"tick": "private.send_due_reminders", "sweep": "bench.send_due_reminders_before"}
+            functions = {
+                "tick": "private.send_due_reminders",
+                "sweep": "bench.send_due_reminders_before",
+                "floor": "bench.tick_floor",
+            }
             for _ in range(WARMUP):
                 for function in functions.values():
                     cron_sample(url, function)
             for number, name in alternating(list(functions), args.rounds):
                 ms, reminded, jobs = cron_sample(url, functions[name])
                 check(reminded == 1000, f"{name} reminded {reminded}, expected 1,000")
-                check(jobs == (10 if name == "tick" else 0), f"{name} queued {jobs} message_events jobs")
+                check(jobs == (0 if name == "sweep" else 10), f"{name} queued {jobs} message_events jobs")
                 samples.setdefault(name, []).append(ms)
                 print(f"    round {number + 1}, {name:<5} {ms:8.1f} ms  ({load_average()})", flush=True)
 
@@ -343,6 +374,11 @@ def main(argv: list[str]) -> int:
     if failed:
         print("SANITY: the selection does not use bookings_confirmed_starts_at_idx")
     print()
+    print(
+        f"  the tick's floor (its writes by plain SQL, new connection): {median(samples['floor']):.1f} ms"
+        f" = {median(samples['floor']) / median(samples['sweep']):.2f}x the sweep; tick / floor"
+        f" {median(samples['tick']) / median(samples['floor']):.2f}x"
+    )
     for value, base, label, base_label, target in (
         ("tick", "sweep", "reminder cron tick, 1M bookings, 1,000 due,", "the sweep before the outbox", 0.1),
         (
