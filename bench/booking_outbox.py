@@ -8,7 +8,8 @@ ADMIN_URL is a superuser URL of the test cluster (default: $TEST_DATABASE_URL). 
 clones `careops_template` into `careops_bench_outbox` with booking_side_effects.py's per-client
 layout (one workspace per client, a 5-minute type with an intake form, SMS on, 1,000 past
 bookings per practitioner) and runs `python -m worker` against it for the whole run
-(harness.worker_process: console delivery, default WORKER_* settings). Two variants:
+(harness.worker_process: console delivery, WORKER_POLL_SECONDS=1, the other WORKER_* settings
+at their defaults). Two variants:
 
     outbox   as landed: the booking's transaction writes the booking, the contact and one
              message_events job; the worker writes the messages a read batch at a time
