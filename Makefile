@@ -148,6 +148,7 @@ bench: test-db ## benchmarks under bench/ (prints figures and ratios)
 	@$(PY) bench/queue_archive.py "$(TEST_DATABASE_URL)"
 	@$(PY) bench/booking.py "$(LOCAL_TEST_DATABASE_URL)" $(BOOKING_BENCH_ARGS)
 	@$(PY) bench/booking_side_effects.py "$(LOCAL_TEST_DATABASE_URL)"
+	@$(PY) bench/booking_outbox.py "$(LOCAL_TEST_DATABASE_URL)"
 	@$(PY) bench/booking_cpu.py "$(LOCAL_TEST_DATABASE_URL)"
 	@$(PY) bench/reminder_sweep.py "$(LOCAL_TEST_ADMIN_URL)"
 	@$(PY) bench/inbox_queries.py "$(LOCAL_TEST_ADMIN_URL)"

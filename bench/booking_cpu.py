@@ -1,114 +1,125 @@
-"""Server CPU per booking transaction on one connection: the landed and the current
-book_appointment side by side, with and without side effects, next to pgbench's tpcb-like.
+"""Server CPU per booking on one connection: the booking transaction, the worker's writing of
+its messages, the bare floor and pgbench's tpcb-like, in alternating rounds.
 
-    .venv/bin/python bench/booking_cpu.py postgresql://postgres:postgres@127.0.0.1:54330/postgres \
-        [--transactions 400] [--rounds 3]
+    .venv/bin/python bench/booking_cpu.py [ADMIN_URL] [--transactions 400] [--rounds 3] [--batch 10]
 
-Wall-clock throughput on a shared 2-core machine moves by 2x with the neighbours' load; the
-CPU time of one backend (utime + stime from /proc, harness.cpu_per_transaction) moves much
-less, and the minimum over rounds less still. The "before" function is the
-book_appointment of migration 20261126200200 (read from that file, created as
-bench.book_appointment_before, with the private.try_booking it calls, since removed, as
-bench.try_booking from the booking migration of 55e1e93); "before" side effects run with the booking message
-functions re-planned per call (plan_cache_mode reset), "after" with the setting of
-20261128300100. Every transaction books a new free slot as anon, with a new email (so a
-new contact) and a new phone, in a workspace with 5 practitioners open all day (UTC).
+Wall-clock throughput on a shared 2-core machine moves by 2x with the neighbours' load; the CPU
+time of one backend (utime + stime from /proc, harness.backend_cpu_seconds) moves much less.
+The workspace is booking_side_effects.py's (5 practitioners open all day, a 5-minute type with
+an intake form, SMS on, 1,000 past bookings each); every booking is a new free slot, as anon,
+with a new email (a new contact) and a phone. Per round, in an order reversed every other round
+(as harness.alternating):
+
+    tpcb-like         pgbench's transaction, on pgbench's own database
+    bare              the floor: contact upsert + booking insert (booking_side_effects.py's
+                      function), the outbox triggers off
+    book, no job      book_appointment with the outbox triggers off (what the job costs is the
+                      difference with the next)
+    book              book_appointment as it runs: booking, contact, one message_events job
+
+then, always after "book", the worker's side for the jobs that run queued, on one connection as
+the worker runs it (worker/handlers/events.py, EventBatch): pgmq.read of `--batch` jobs, then
+in one transaction private.write_event_messages(their events) and pgmq.archive (per booking:
+welcome, confirmation, form submission and request, email and SMS each: 6 messages, 6
+deliver_message jobs). The figure is that CPU per booking.
+
+It prints every round with the load average and:
+
+    worker time per booking's messages / the booking transaction's own CPU   target <= 1.0
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
-import shutil
-import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import psycopg
-from booking import ANON_CLAIMS, BENCH_DB, PGBENCH_DB, seed_workspace
+from booking_side_effects import BARE_FUNCTION, SLOT_MINUTES, bookable_workspace, set_outbox
 from harness import (
     Transaction,
+    backend_cpu_seconds,
     clone_template,
     cpu_per_transaction,
     create_empty,
     drop_database,
+    load_average,
+    median,
     pgbench_init,
+    ratio_line,
+    spread,
     tpcb_like,
 )
+from psycopg.types.json import Jsonb
 
-ROOT = Path(__file__).resolve().parent.parent
-# The book_appointment before the leaner one, read from history: the migrations were squashed since.
-LANDED = ("57e0c31", "supabase/migrations/20261126200200_book_appointment.sql")
-# Its insert helper, removed when book_appointment came to write its inserts itself.
-LANDED_TRY_BOOKING = ("55e1e93", "supabase/migrations/20261201000300_booking.sql")
-MESSAGE_FUNCTIONS = (
-    "private.booking_message_values(uuid[])",
-    "private.queue_booking_message(uuid, text, text)",
-    "private.announce_new_booking()",
-    "private.queue_welcome_message()",
-)
-AUTOMATION_TRIGGERS = (
-    ("public.contacts", "contacts_queue_welcome_message"),
-    ("public.bookings", "bookings_announce_new_booking"),
-)
+BENCH_DB = "careops_bench_cpu"
+PGBENCH_DB = "careops_bench_cpu_pgbench"
+ANON = [
+    "begin",
+    "select set_config('request.jwt.claims', '{\"role\":\"anon\"}', true)",
+    "set local role anon",
+]
+# A new number each time (the anonymous limits count per phone too).
+PHONE = "'+3361' || lpad((random() * 9999999)::int::text, 7, '0')"
+START = "date_trunc('day', now()) + interval '1 day' + nextval('public.bench_slots') * interval '{m} minutes'"
 
 
-def from_history(revision: str, path: str, function: str) -> str:
-    """The `create function` statement of `function` in `path` at `revision`."""
-    git = shutil.which("git") or "git"
-    text = subprocess.run(  # noqa: S603 (a fixed revision and path of this repository)
-        [git, "-C", str(ROOT), "show", f"{revision}:{path}"], check=True, capture_output=True, text=True
-    ).stdout
-    start = text.index(f"create function {function}(")
-    end = text.index("$$;", text.index("as $$", start) + 5) + 3
-    return text[start:end]
-
-
-def landed_book_appointment() -> str:
-    return (
-        from_history(*LANDED, "public.book_appointment")
-        .replace("public.book_appointment(", "bench.book_appointment_before(", 1)
-        .replace("book_appointment.practitioner_id", "book_appointment_before.practitioner_id")
-        .replace("private.try_booking(", "bench.try_booking(")
-    )
-
-
-def landed_try_booking() -> str:
-    return from_history(*LANDED_TRY_BOOKING, "private.try_booking").replace(
-        "private.try_booking(", "bench.try_booking(", 1
-    )
-
-
-def booking(function: str, type_id: Any, offset: int) -> Transaction:
-    claims = f"select set_config('request.jwt.claims', '{ANON_CLAIMS}', true)"
-
+def book(place: Any) -> Transaction:
     def transaction(i: int) -> list[str]:
-        n = i + offset
         return [
-            "begin",
-            "select nextval('bench.slot')",
-            claims,
-            "set local role anon",
-            f"select * from {function}(p_workspace_slug => 'bench-throughput',"
-            f" p_booking_type_id => '{type_id}',"
-            f" p_starts_at => date_trunc('day', now()) + interval '10 days' + {n} * interval '30 minutes',"
-            " p_name => 'Bench Customer',"
-            # A new phone each time too: one phone is capped at 8 anonymous bookings an hour.
-            f" p_email => 'cpu{n}@bench.test', p_phone => '+3361{n % 10_000_000:07d}')",
+            *ANON,
+            f"select booking_id from public.book_appointment(p_workspace_slug => '{place.slug}',"
+            f" p_booking_type_id => '{place.booking_type_id}',"
+            f" p_starts_at => {START.format(m=SLOT_MINUTES)},"
+            f" p_name => 'Bench Customer', p_email => 'cpu-' || gen_random_uuid() || '@bench.test',"
+            f" p_phone => {PHONE})",
             "commit",
         ]
 
     return transaction
 
 
-def configure(url: str, side_effects: bool, kept_plans: bool) -> None:
+def bare(_: Any) -> Transaction:
+    def transaction(i: int) -> list[str]:
+        return [
+            *ANON,
+            f"select public.bench_bare_booking('cpu', {i % 5}, {START.format(m=SLOT_MINUTES)},"
+            f" 'cpu-' || gen_random_uuid() || '@bench.test', {PHONE})",
+            "commit",
+        ]
+
+    return transaction
+
+
+def worker_cpu(url: str, batch: int, warmup: int = 5) -> tuple[float, int, float]:
+    """The worker's SQL for every queued message_events job, `batch` jobs per read: server CPU
+    ms per booking, bookings, messages written per booking. The first `warmup` batches are not
+    measured (as cpu_per_transaction's first 50 transactions: a new session's first calls)."""
+    bookings = written = 0
     with psycopg.connect(url, autocommit=True) as conn:
-        for table, trigger in AUTOMATION_TRIGGERS:
-            conn.execute(f"alter table {table} {'enable' if side_effects else 'disable'} trigger {trigger}")
-        for function in MESSAGE_FUNCTIONS:
-            setting = "set plan_cache_mode = force_generic_plan" if kept_plans else "reset plan_cache_mode"
-            conn.execute(f"alter function {function} {setting}")
+        pid = conn.execute("select pg_backend_pid()").fetchone()[0]
+        before = 0.0
+        for number in itertools.count():
+            if number == warmup:
+                before = backend_cpu_seconds(pid) or 0.0
+                bookings = written = 0
+            # Only the events (the deliver_message jobs the writes queue stay for nobody here).
+            jobs = conn.execute(
+                "select msg_id, message from pgmq.read('jobs', 60, %s, %s)",
+                [batch, Jsonb({"kind": "message_events"})],
+            ).fetchall()
+            if not jobs:
+                break
+            events = [e for _, message in jobs for e in message["payload"]["events"]]
+            with conn.transaction():
+                row = conn.execute("select private.write_event_messages(%s)", [Jsonb(events)]).fetchone()
+                written += row[0]
+                conn.execute("select pgmq.archive('jobs', %s::bigint[])", [[msg_id for msg_id, _ in jobs]])
+            bookings += len(events)
+        after = backend_cpu_seconds(pid) or 0.0
+    return (after - before) / max(bookings, 1) * 1e3, bookings, written / max(bookings, 1)
 
 
 def main(argv: list[str]) -> int:
@@ -116,52 +127,88 @@ def main(argv: list[str]) -> int:
     parser.add_argument("admin_url", nargs="?", default=os.environ.get("TEST_DATABASE_URL"))
     parser.add_argument("--transactions", type=int, default=400)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=10, help="jobs per worker read (WORKER_BATCH_SIZE)")
     args = parser.parse_args(argv)
+    if not args.admin_url:
+        parser.error("give ADMIN_URL or set TEST_DATABASE_URL")
     bench_url = clone_template(args.admin_url, BENCH_DB)
     pgbench_url = create_empty(args.admin_url, PGBENCH_DB)
+    figures: dict[str, list[float]] = {}
     try:
         pgbench_init(pgbench_url, 16)
         with psycopg.connect(bench_url, autocommit=True) as conn:
-            _, type_id = seed_workspace(conn, "bench-throughput", "UTC", "00:00", "24:00", 7, 5)
-            conn.execute("create schema bench")
-            conn.execute("create sequence bench.slot")
-            conn.execute("grant usage on schema bench to anon")
-            conn.execute(landed_try_booking())
-            conn.execute(landed_book_appointment())
-            conn.execute("grant execute on function bench.book_appointment_before to anon")
+            place = bookable_workspace(conn, 5)
+            conn.execute(
+                "create table public.bench_targets (layout text, client_id integer, slug text,"
+                " booking_type uuid, practitioner uuid, primary key (layout, client_id))"
+            )
+            conn.cursor().executemany(
+                "insert into public.bench_targets values ('cpu', %s, %s, %s, %s)",
+                [(n, place.slug, place.booking_type_id, p) for n, p in enumerate(place.practitioners)],
+            )
+            conn.execute("create sequence public.bench_slots")
+            conn.execute("grant usage on sequence public.bench_slots to anon")
+            conn.execute("grant select on public.bench_targets to anon")
+            conn.execute(BARE_FUNCTION)
             conn.execute("vacuum (analyze)")
-        variants = (
-            ("booking, no side effects, before", "bench.book_appointment_before", False, False),
-            ("booking, no side effects, after", "public.book_appointment", False, True),
-            ("booking, side effects, before", "bench.book_appointment_before", True, False),
-            ("booking, side effects, after", "public.book_appointment", True, True),
-        )
-        figures: dict[str, list[float]] = {}
-        batch = 0
-        for _ in range(args.rounds):
-            cpu = cpu_per_transaction(pgbench_url, tpcb_like(), args.transactions)
-            if cpu is None:
-                print("no /proc for the server: run it on the database machine", file=sys.stderr)
+        variants = ["tpcb-like", "bare", "book, no job", "book"]
+        for number in range(args.rounds):
+            with psycopg.connect(bench_url, autocommit=True) as conn:
+                conn.execute("select pgmq.purge_queue('jobs')")
+                conn.execute("vacuum (analyze) public.bookings, public.contacts, public.messages")
+            for variant in variants if number % 2 == 0 else list(reversed(variants)):
+                if variant == "tpcb-like":
+                    cpu = cpu_per_transaction(pgbench_url, tpcb_like(), args.transactions)
+                else:
+                    with psycopg.connect(bench_url, autocommit=True) as conn:
+                        set_outbox(conn, enabled=variant == "book")
+                    transaction = bare(place) if variant == "bare" else book(place)
+                    cpu = cpu_per_transaction(bench_url, transaction, args.transactions)
+                    with psycopg.connect(bench_url, autocommit=True) as conn:
+                        set_outbox(conn, enabled=True)
+                if cpu is None:
+                    print("no /proc for the server: run it on the database machine", file=sys.stderr)
+                    return 1
+                figures.setdefault(variant, []).append(cpu)
+                print(f"    round {number + 1}, {variant:<14} {cpu:.3f} ms  ({load_average()})", flush=True)
+            per_booking, bookings, messages = worker_cpu(bench_url, args.batch)
+            figures.setdefault("worker", []).append(per_booking)
+            print(
+                f"    round {number + 1}, worker, {bookings} bookings, {messages:.1f} messages each:"
+                f" {per_booking:.3f} ms per booking  ({load_average()})",
+                flush=True,
+            )
+            if messages != 6:
+                print(f"SANITY: expected 6 messages per booking, got {messages:.2f}", file=sys.stderr)
                 return 1
-            figures.setdefault("tpcb-like", []).append(cpu)
-            for name, function, side_effects, kept_plans in variants:
-                configure(bench_url, side_effects, kept_plans)
-                batch += 1
-                offset = batch * (args.transactions + 60)
-                cpu = cpu_per_transaction(bench_url, booking(function, type_id, offset), args.transactions)
-                figures.setdefault(name, []).append(cpu or 0.0)
-        print(
-            f"server CPU per transaction, one client, {args.transactions} transactions x {args.rounds} rounds"
-        )
-        best = {name: min(values) for name, values in figures.items()}
-        for name, values in figures.items():
-            runs = " ".join(f"{v:.3f}" for v in values)
-            # /proc counts in clock ticks (10 ms): a short run can measure 0.
-            ratio = f"{best['tpcb-like'] / best[name]:.2f}x" if best[name] else "n/a (too few transactions)"
-            print(f"  {name:34} {runs} ms; min {best[name]:.3f} ms, tpcb/this {ratio}")
     finally:
         drop_database(args.admin_url, BENCH_DB)
         drop_database(args.admin_url, PGBENCH_DB)
+    print()
+    print(f"server CPU per transaction (ms), one client, {args.transactions} transactions x {args.rounds}")
+    for name, values in figures.items():
+        print(f"  {name:<14} {spread(values, 3)}")
+    print()
+    worker, own = median(figures["worker"]), median(figures["book"])
+    ratios = " ".join(f"{w / b:.2f}" for w, b in zip(figures["worker"], figures["book"], strict=True))
+    print(
+        ratio_line(
+            f"worker SQL per booking's messages (batches of {args.batch}),",
+            worker,
+            "book_appointment transaction",
+            own,
+            1.0,
+            "ms CPU",
+            at_least=False,
+            digits=3,
+        ),
+        f"[per round {ratios}x]",
+    )
+    print(
+        f"  the outbox job's share of the booking: book {own:.3f} - book, no job"
+        f" {median(figures['book, no job']):.3f} ms; bare floor {median(figures['bare']):.3f} ms;"
+        f" tpcb-like {median(figures['tpcb-like']):.3f} ms"
+    )
     return 0
 
 

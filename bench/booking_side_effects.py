@@ -1,40 +1,44 @@
-"""Booking throughput with and without the automation side effects, next to pgbench.
+"""Booking throughput with the outbox, next to the bare floor and pgbench, in one run.
 
-    .venv/bin/python bench/booking_side_effects.py [ADMIN_URL] [--clients 16] [--seconds 20]
-        [--layout both|per-client|shared] [--keep]
+    .venv/bin/python bench/booking_side_effects.py [ADMIN_URL] [--clients 2,16] [--seconds 10]
+        [--rounds 3] [--layout both|per-client|shared] [--keep]
 
-ADMIN_URL is a superuser URL of the test cluster (default: $TEST_DATABASE_URL). The
-benchmark clones the migrated template `careops_template` into `careops_bench_booking` and
-sets up two layouts of the same bookable practitioners (each open day and night, a booking
-type with an intake form attached, SMS on, 1,000 past bookings per practitioner):
+ADMIN_URL is a superuser URL of the test cluster (default: $TEST_DATABASE_URL). The benchmark
+clones the migrated template `careops_template` into `careops_bench_booking` and sets up two
+layouts of the same bookable practitioners (open day and night, a 5-minute booking type with an
+intake form attached, SMS on, 1,000 past bookings per practitioner):
 
     per-client   one active workspace per client, its owner the practitioner
-    shared       ONE active workspace with one practitioner per client (the owner and staff)
+    shared       ONE active workspace with one practitioner per client: many bookings on one
+                 workspace at once (its rows, contacts, conversations, the same index pages)
 
-and measures, one after the other, for `--seconds` each with `--clients` concurrent clients:
+For each client count (default 2 = the cores, and 16) and round, in an order reversed every
+other round (harness.alternating), `--seconds` each:
 
-    pgbench          the built-in tpcb-like script (pgbench -M prepared) on its own database
-    without effects  book_appointment as anon, the automation triggers disabled (per-client)
-    with effects     book_appointment as anon, every side effect on: a new contact's welcome,
-                     the confirmation, the form submission and its request, the conversation,
-                     email and SMS each, with their deliver_message jobs (6 messages, 6 jobs);
-                     per-client, then shared
-    bare inserts     the floor: a function that only writes what a booking must (upsert the
-                     contact by email, insert the booking with every constraint and trigger
-                     but the automation ones), no validation, through the same wrapper;
-                     per-client, then shared
+    pgbench          the built-in tpcb-like script (-M prepared) on its own database
+    bare             the floor: a function that only upserts the contact by email and inserts
+                     the booking (every constraint, the exclusion one included, and the
+                     non-outbox triggers), no validation, the outbox triggers off
+    book             book_appointment as anon, as the booking page calls it: the booking, its
+                     contact and ONE message_events job (the outbox); nothing else is written
+                     in the transaction (the worker is not running: the jobs stay queued)
+    nojob            (per-client) the same with the outbox triggers off: what the job costs
 
-The booking runs are pgbench too (a custom script, -M prepared, same clients and duration),
-so both sides of the ratio pay the same client costs. Client c always books its own
-practitioner (p_staff_id; in the per-client layout the only one of its workspace), at a
-start from a sequence of the layout (one nextval per transaction: every booking of a layout
-a distinct 30-minute slot), with a new email and phone each time, as the booking page does:
-begin; set local role anon; request.jwt.claims; book_appointment; commit. So in the shared
-layout the clients never wait for each other's practitioner lock or slot: what they share
-is the workspace (its rows, its contacts, conversations and messages, the same index
-pages). It prints bookings per second, the ratios to pgbench's tps (issue target: >= 0.75
-with effects) for both layouts, and shared / per-client. It exits 1 only when a sanity
-check fails (a client aborted on an error, missing messages or jobs).
+All booking runs are pgbench custom scripts (-M prepared) through the same wrapper: begin;
+set local role anon; request.jwt.claims; the call; commit. Client c books its own practitioner
+(p_staff_id) at a start from a sequence of the layout (every booking a distinct 5-minute slot),
+with a new email (a uuid: always a new contact) and a random phone each time. Before each run
+the jobs queue is purged and the written tables vacuumed.
+
+It prints every run with the load average, then the issue's rows as same-run ratios
+(harness.ratio_line on the medians over rounds; the per-round ratios beside them):
+
+    book / bare, clients = cores    target >= 0.75
+    book / bare, 16 clients         target >= 0.6
+    book / pgbench, clients = cores target >= 0.5
+
+and shared / per-client. It exits 1 only when a sanity check fails (a client aborted, a book
+run that did not queue exactly one message_events job per booking, a bare run that queued any).
 """
 
 from __future__ import annotations
@@ -49,13 +53,17 @@ from pathlib import Path
 import psycopg
 from harness import (
     SanityError,
+    alternating,
     bench_database,
+    check,
+    load_average,
+    median,
+    pgbench,
     pgbench_init,
-    pgbench_run,
     ratio_line,
     seed_history,
+    spread,
 )
-from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -63,14 +71,14 @@ from tests.booking_support import BookingWorkspace, create_booking_workspace
 
 BENCH_DB = "careops_bench_booking"
 PGBENCH_DB = "careops_bench_pgbench"
-TARGET_RATIO = 0.75
+CORES = os.cpu_count() or 2
 HISTORY_PER_PRACTITIONER = 1000  # past bookings each practitioner starts with
-DELIVERY_JOBS = "select count(*) from pgmq.q_jobs where message ->> 'kind' = 'deliver_message'"
-AUTOMATION_TRIGGERS = {
-    "public.contacts": ["contacts_queue_welcome_message"],
-    "public.bookings": ["bookings_announce_new_booking"],
-}
-MESSAGES_PER_BOOKING = 6
+SLOT_MINUTES = 5  # 730 days of 5-minute slots: room for every run's bookings
+OUTBOX_TRIGGERS = (
+    ("public.contacts", "contacts_publish_event"),
+    ("public.bookings", "bookings_publish_new_booking"),
+)
+EVENT_JOBS = "select count(*) from pgmq.q_jobs where message ->> 'kind' = 'message_events'"
 
 
 @dataclass(frozen=True)
@@ -98,9 +106,9 @@ select set_config('request.jwt.claims', '{{"role": "anon"}}', true);
 select booking_id from public.book_appointment(
     p_workspace_slug => (select t.slug {target}),
     p_booking_type_id => (select t.booking_type {target}),
-    p_starts_at => to_timestamp(:base) + nextval('{layout.sequence}') * interval '30 minutes',
+    p_starts_at => to_timestamp(:base) + nextval('{layout.sequence}') * interval '{SLOT_MINUTES} minutes',
     p_name => 'Pat Customer',
-    p_email => 'pat-' || :n || '@example.test',
+    p_email => 'pat-' || gen_random_uuid() || '@example.test',
     p_phone => '+3361' || lpad((:n % 10000000)::text, 7, '0'),
     p_staff_id => (select t.practitioner {target})
 );
@@ -116,8 +124,8 @@ select set_config('request.jwt.claims', '{{"role": "anon"}}', true);
 select public.bench_bare_booking(
     '{layout.name}',
     :client_id,
-    to_timestamp(:base) + nextval('{layout.sequence}') * interval '30 minutes',
-    'pat-' || :n || '@example.test',
+    to_timestamp(:base) + nextval('{layout.sequence}') * interval '{SLOT_MINUTES} minutes',
+    'pat-' || gen_random_uuid() || '@example.test',
     '+3361' || lpad((:n % 10000000)::text, 7, '0')
 );
 commit;
@@ -126,8 +134,8 @@ commit;
 
 # The least a booking must write, for the floor figure: no workspace, type, slot or text
 # validation, no practitioner choice, no token; the contact upsert and the booking insert
-# with every constraint (the exclusion constraint included) and the non-automation triggers.
-BARE_FUNCTION = """
+# with every constraint (the exclusion constraint included) and the non-outbox triggers.
+BARE_FUNCTION = f"""
 create function public.bench_bare_booking(
     p_layout text, p_client integer, p_starts_at timestamptz, p_email text, p_phone text
 )
@@ -154,7 +162,7 @@ begin
     )
     values (
         v_target.workspace_id, v_target.booking_type, v_target.practitioner_id, v_contact_id,
-        p_starts_at, p_starts_at + interval '30 minutes'
+        p_starts_at, p_starts_at + interval '{SLOT_MINUTES} minutes'
     )
     returning id into v_booking_id;
     return v_booking_id;
@@ -164,19 +172,16 @@ grant execute on function public.bench_bare_booking(text, integer, timestamptz, 
 """
 
 
-def set_triggers(conn: psycopg.Connection, enabled: bool) -> None:
-    for table, triggers in AUTOMATION_TRIGGERS.items():
-        for trigger in triggers:
-            conn.execute(
-                sql.SQL("alter table {} {} trigger {}").format(
-                    sql.SQL(table), sql.SQL("enable" if enabled else "disable"), sql.Identifier(trigger)
-                )
-            )
+def set_outbox(conn: psycopg.Connection, enabled: bool) -> None:
+    for table, trigger in OUTBOX_TRIGGERS:
+        conn.execute(f"alter table {table} {'enable' if enabled else 'disable'} trigger {trigger}")
 
 
 def bookable_workspace(conn: psycopg.Connection, practitioners: int) -> BookingWorkspace:
-    """A workspace of `practitioners`, its type with an intake form, SMS on, a history."""
-    place = create_booking_workspace(conn, practitioners=practitioners)
+    """A workspace of `practitioners`, its 5-minute type with an intake form, SMS on, a history."""
+    place = create_booking_workspace(
+        conn, practitioners=practitioners, duration=SLOT_MINUTES, interval=SLOT_MINUTES, max_days_ahead=730
+    )
     form_id = conn.execute(
         "insert into public.intake_forms (workspace_id, name, fields) values (%s, 'Health', %s) returning id",
         [place.workspace_id, '[{"key": "allergies", "type": "text", "label": "Allergies"}]'],
@@ -213,7 +218,6 @@ def seed(conn: psycopg.Connection, clients: int, layouts: list[Layout]) -> None:
             for n, practitioner in enumerate(place.practitioners)
         ]
     conn.cursor().executemany("insert into public.bench_targets values (%s, %s, %s, %s, %s)", targets)
-    conn.execute("update public.booking_types set max_days_ahead = 730")
     conn.execute("grant select on public.bench_targets to anon")
     for layout in layouts:
         conn.execute(f"create sequence {layout.sequence}")
@@ -222,29 +226,10 @@ def seed(conn: psycopg.Connection, clients: int, layouts: list[Layout]) -> None:
     conn.execute("vacuum (analyze)")
 
 
-@dataclass
-class Written:
-    bookings: int
-    messages: int
-    jobs: int
-    practitioners: int
-
-
-def written(conn: psycopg.Connection, layout: Layout) -> Written:
-    """What the layout's workspaces hold: future bookings, messages, deliver_message jobs
-    (those of every layout: the runs go one at a time), practitioners booked."""
-    row = conn.execute(
-        "select count(*), count(distinct b.practitioner_id) from public.bookings as b"
-        " where b.starts_at > now() and b.workspace_id in (select w.id from public.workspaces as w"
-        " join public.bench_targets as t on t.slug = w.slug where t.layout = %s)",
-        [layout.name],
-    ).fetchone()
-    messages = conn.execute(
-        "select count(*) from public.messages as m where m.workspace_id in (select w.id from"
-        " public.workspaces as w join public.bench_targets as t on t.slug = w.slug where t.layout = %s)",
-        [layout.name],
-    ).fetchone()[0]
-    return Written(row[0], messages, conn.execute(DELIVERY_JOBS).fetchone()[0], row[1])
+def settle(conn: psycopg.Connection) -> None:
+    """Before a run: no queued jobs, the written tables vacuumed."""
+    conn.execute("select pgmq.purge_queue('jobs')")
+    conn.execute("vacuum (analyze) public.bookings, public.contacts, pgmq.q_jobs")
 
 
 def main(argv: list[str]) -> int:
@@ -252,25 +237,21 @@ def main(argv: list[str]) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("admin_url", nargs="?", default=os.environ.get("TEST_DATABASE_URL"))
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--clients", default=f"{CORES},16", help="client counts, comma-separated")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--layout", choices=["both", *LAYOUTS], default="both")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
     if not args.admin_url:
         parser.error("give ADMIN_URL or set TEST_DATABASE_URL")
     layouts = list(LAYOUTS.values()) if args.layout == "both" else [LAYOUTS[args.layout]]
-    threads = min(args.clients, 4)
+    counts = [int(c) for c in args.clients.split(",")]
     base = int(
         (datetime.now(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
     )
-    tps: dict[str, float] = {}
-    failed: list[str] = []
-
-    def bookings(url: str, script: str) -> float:
-        return pgbench_run(
-            url, args.clients, args.seconds, threads, script, prepared=True, defines={"base": base}
-        )
+    # tps[(clients, variant)] per round; variant: pgbench | bare <layout> | book <layout>
+    tps: dict[tuple[int, str], list[float]] = {}
 
     try:
         with (
@@ -278,88 +259,104 @@ def main(argv: list[str]) -> int:
             bench_database(args.admin_url, PGBENCH_DB, args.keep, empty=True) as pgbench_url,
             psycopg.connect(url, autocommit=True) as conn,
         ):
-            seed(conn, args.clients, layouts)
-
-            log(f"pgbench tpcb-like, {args.clients} clients, {args.seconds} s")
-            pgbench_init(pgbench_url, args.clients)
-            tps["pgbench"] = pgbench_run(
-                pgbench_url, args.clients, args.seconds, threads, prepared=True, vacuum=True
-            )
-
+            log(f"seeding {max(counts)} practitioners per layout ({load_average()})")
+            seed(conn, max(counts), layouts)
+            pgbench_init(pgbench_url, max(counts))
+            variants = ["pgbench"]
+            variants += [f"{kind} {layout.name}" for layout in layouts for kind in ("bare", "book")]
             if PER_CLIENT in layouts:
-                log(f"book_appointment without side effects, {PER_CLIENT.label}")
-                conn.execute("vacuum (analyze)")
-                set_triggers(conn, enabled=False)
-                tps["without"] = bookings(url, booking_script(PER_CLIENT))
-                set_triggers(conn, enabled=True)
-
-            for layout in layouts:
-                log(f"book_appointment with every side effect, {layout.label}")
-                conn.execute("vacuum (analyze)")
-                before = written(conn, layout)
-                tps[f"with {layout.name}"] = bookings(url, booking_script(layout))
-                after = written(conn, layout)
-                booked, messages = after.bookings - before.bookings, after.messages - before.messages
-                jobs = after.jobs - before.jobs
-                print(
-                    f"    {booked} bookings wrote {messages} messages and {jobs} deliver_message jobs;"
-                    f" {after.practitioners} practitioners booked"
-                )
-                if messages != MESSAGES_PER_BOOKING * booked or jobs != messages:
-                    failed.append(
-                        f"{layout.name}: expected {MESSAGES_PER_BOOKING} messages and jobs per booking"
-                        f" ({MESSAGES_PER_BOOKING * booked}), got {messages} and {jobs}"
+                variants.append(f"nojob {PER_CLIENT.name}")
+            for clients in counts:
+                threads = min(clients, 4)
+                for number, variant in alternating(variants, args.rounds):
+                    if variant == "pgbench":
+                        result = pgbench(
+                            pgbench_url, clients, args.seconds, threads, prepared=True, vacuum=True
+                        )
+                    else:
+                        kind, name = variant.split()
+                        layout = LAYOUTS[name]
+                        settle(conn)
+                        set_outbox(conn, enabled=kind == "book")
+                        script = bare_script(layout) if kind == "bare" else booking_script(layout)
+                        result = pgbench(
+                            url, clients, args.seconds, threads, script, prepared=True, defines={"base": base}
+                        )
+                        set_outbox(conn, enabled=True)
+                        jobs = conn.execute(EVENT_JOBS).fetchone()[0]
+                        expected = result.transactions if kind == "book" else 0
+                        check(
+                            jobs == expected,
+                            f"{variant}: {result.transactions} bookings queued {jobs} message_events jobs"
+                            f" (expected {expected})",
+                        )
+                    tps.setdefault((clients, variant), []).append(result.tps)
+                    print(
+                        f"    round {number + 1}, {clients:>2} clients, {variant:<16} {result.tps:8.1f} tps"
+                        f"  ({load_average()})",
+                        flush=True,
                     )
-
-            # Last: their slots run on past the types' booking horizon, which they do not check.
-            for layout in layouts:
-                log(f"bare inserts (the floor), without side effects, {layout.label}")
-                set_triggers(conn, enabled=False)
-                conn.execute("vacuum (analyze)")
-                tps[f"bare {layout.name}"] = bookings(url, bare_script(layout))
-                set_triggers(conn, enabled=True)
     except SanityError as exc:
         print(f"\nsanity check failed: {exc}", file=sys.stderr)
         return 1
 
-    pgbench = tps["pgbench"]
-    rows = [("pgbench tpcb-like (tps)", "pgbench")]
-    for layout in layouts:
-        prefix = "" if layout is PER_CLIENT else "one workspace: "
-        rows += [(f"{prefix}bare inserts (floor)", f"bare {layout.name}")]
-        if layout is PER_CLIENT:
-            rows += [("book_appointment, no effects", "without")]
-        rows += [(f"{prefix}book_appointment, effects", f"with {layout.name}")]
+    def per_round(clients: int, value: str, base_name: str) -> str:
+        ratios = [v / b for v, b in zip(tps[(clients, value)], tps[(clients, base_name)], strict=True)]
+        return f"per round {' '.join(f'{r:.2f}' for r in ratios)}x"
+
     print()
-    print(f"{'run':<44} {'per second':>12} {'ratio to pgbench':>18}")
-    for label, key in rows:
-        print(f"{label:<44} {tps[key]:>12.1f} {tps[key] / pgbench:>17.2f}x")
+    print(f"{'run':<36} {'tps: median (min-max, runs)':>32}")
+    for (clients, variant), values in tps.items():
+        print(f"{f'{clients} clients, {variant}':<36} {spread(values):>32}")
     print()
+    targets = {CORES: 0.75, 16: 0.6}
     for layout in layouts:
-        print(
-            ratio_line(
-                f"book_appointment with side effects, {layout.label},",
-                tps[f"with {layout.name}"],
-                "pgbench tpcb-like",
-                pgbench,
-                TARGET_RATIO,
-                "tps",
+        for clients in counts:
+            book, bare = f"book {layout.name}", f"bare {layout.name}"
+            print(
+                ratio_line(
+                    f"book_appointment + outbox job, {layout.label}, {clients} clients,",
+                    median(tps[(clients, book)]),
+                    "bare floor",
+                    median(tps[(clients, bare)]),
+                    targets.get(clients, 0.6),
+                    "tps",
+                ),
+                f"[{per_round(clients, book, bare)}]",
             )
-        )
+        if CORES in counts:
+            book = f"book {layout.name}"
+            print(
+                ratio_line(
+                    f"book_appointment + outbox job, {layout.label}, {CORES} clients,",
+                    median(tps[(CORES, book)]),
+                    "pgbench tpcb-like",
+                    median(tps[(CORES, "pgbench")]),
+                    0.5,
+                    "tps",
+                ),
+                f"[{per_round(CORES, book, 'pgbench')}]",
+            )
     if PER_CLIENT in layouts:
-        print(
-            f"  without side effects = {tps['without'] / pgbench:.2f}x pgbench,"
-            f" bare inserts = {tps['bare per-client'] / pgbench:.2f}x"
-        )
+        for clients in counts:
+            nojob, book = (
+                median(tps[(clients, "nojob per-client")]),
+                median(tps[(clients, "book per-client")]),
+            )
+            bare = median(tps[(clients, "bare per-client")])
+            print(
+                f"{clients} clients, one workspace per client: book_appointment without its job / bare floor"
+                f" {nojob / bare:.2f}x; with the job / without {book / nojob:.2f}x"
+            )
     if len(layouts) == 2:
-        print(
-            f"all clients in one workspace / one workspace per client, same run: with side effects"
-            f" {tps['with shared'] / tps['with per-client']:.2f}x,"
-            f" bare inserts {tps['bare shared'] / tps['bare per-client']:.2f}x"
-        )
-    for message in failed:
-        print(f"SANITY: {message}")
-    return 1 if failed else 0
+        for clients in counts:
+            book = median(tps[(clients, "book shared")]) / median(tps[(clients, "book per-client")])
+            bare = median(tps[(clients, "bare shared")]) / median(tps[(clients, "bare per-client")])
+            print(
+                f"one workspace / one workspace per client, {clients} clients, same run:"
+                f" book {book:.2f}x, bare {bare:.2f}x"
+            )
+    return 0
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@
   dropped afterwards unless kept); `seed_history` for a workspace in use.
 - Server CPU per transaction on one connection: `cpu_per_transaction`, `tpcb_like`.
 - Verdict lines: `ratio_line` ("X / Y = r (target >= t) PASS") and `limit_line`.
+- Noisy machines: `load_average` (printed with every run), `alternating` (variants in
+  rounds, the order flipped every other round), `spread` ("median (min-max, n runs)").
+- The worker: `worker_process` (`python -m worker` against a database, console delivery).
 
 A benchmark reports: it exits 0 whatever the figures, 1 only when a sanity check fails
 (`SanityError`: the figures would mean nothing).
@@ -20,16 +23,22 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "scripts") not in sys.path:
@@ -70,6 +79,30 @@ def p95(values: Sequence[float]) -> float:
 
 def median(values: Sequence[float]) -> float:
     return percentile(values, 0.5)
+
+
+def spread(values: Sequence[float], digits: int = 1) -> str:
+    """'median (min-max, n runs)' of one figure over several runs."""
+    return (
+        f"{median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f}, {len(values)} runs)"
+    )
+
+
+# --- a shared, noisy machine --------------------------------------------------------------
+
+
+def load_average() -> str:
+    """The 1/5/15-minute load averages, as `uptime` prints them: shown with every run."""
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def alternating(variants: Sequence[T], rounds: int) -> Iterator[tuple[int, T]]:
+    """(round, variant) for `rounds` rounds of every variant, the order reversed every other
+    round (A B, B A, A B ...): drift and neighbours' load fall on both sides alike."""
+    for number in range(rounds):
+        for variant in variants if number % 2 == 0 else list(reversed(variants)):
+            yield number, variant
 
 
 # --- verdict lines ----------------------------------------------------------------------
@@ -252,6 +285,13 @@ def pgbench_init(url: str, scale: int) -> None:
     check(done.returncode == 0, f"pgbench -i failed: {done.stderr.strip()[-800:]}")
 
 
+@dataclass(frozen=True)
+class PgbenchResult:
+    tps: float  # without initial connection time
+    transactions: int
+    latencies_ms: list[float]  # per transaction (only with `log=True`)
+
+
 def pgbench_run(
     url: str,
     clients: int,
@@ -266,7 +306,28 @@ def pgbench_run(
     (the text of a custom script); -n (no vacuum of pgbench's tables first) unless `vacuum`.
     Returns tps (without initial connection time); a non-zero exit (a client aborted), a
     failed transaction or a missing tps is a SanityError."""
+    return pgbench(url, clients, seconds, threads, script, prepared, defines, vacuum).tps
+
+
+def pgbench(
+    url: str,
+    clients: int,
+    seconds: int,
+    threads: int,
+    script: str | None = None,
+    prepared: bool = False,
+    defines: dict[str, object] | None = None,
+    vacuum: bool = False,
+    log: bool = False,
+    rate: float | None = None,
+) -> PgbenchResult:
+    """`pgbench_run` with the whole result; `log`: every transaction's latency too (pgbench
+    --log: the time from the script's first statement sent to its last answer, in the client);
+    `rate`: transactions per second in all (pgbench -R: a latency then counts from the
+    transaction's scheduled start, so a client falling behind shows)."""
     args = ["-c", str(clients), "-j", str(threads), "-T", str(seconds)]
+    if rate:
+        args += ["-R", f"{rate:.1f}"]
     if not vacuum:
         args.append("-n")
     if prepared:
@@ -274,16 +335,26 @@ def pgbench_run(
     for name, value in (defines or {}).items():
         args += ["-D", f"{name}={value}"]
     path = None
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-pgbench-")) if log else None
+    if log_dir is not None:
+        args += ["--log", f"--log-prefix={log_dir / 'tx'}"]
     if script is not None:
         with tempfile.NamedTemporaryFile("w", suffix=".sql", prefix="bench-", delete=False) as handle:
             handle.write(script)
             path = handle.name
         args += ["-f", path]
+    latencies: list[float] = []
     try:
         done = _pgbench(url, args)
+        if log_dir is not None:
+            # client_id transaction_no time(us) script_no epoch us [lag]
+            for file in sorted(log_dir.iterdir()):
+                latencies += [int(line.split()[2]) / 1e3 for line in file.read_text().splitlines() if line]
     finally:
         if path is not None:
             Path(path).unlink()
+        if log_dir is not None:
+            shutil.rmtree(log_dir, ignore_errors=True)
     output = done.stdout + done.stderr
     check(done.returncode == 0, f"pgbench failed (exit {done.returncode}): {output.strip()[-800:]}")
     failed = re.search(r"number of failed transactions: (\d+)", output)
@@ -291,7 +362,8 @@ def pgbench_run(
     match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", output)
     check(match is not None, f"no tps in pgbench output: {output[-400:]}")
     assert match is not None
-    return float(match.group(1))
+    processed = re.search(r"number of transactions actually processed: (\d+)", output)
+    return PgbenchResult(float(match.group(1)), int(processed.group(1)) if processed else 0, latencies)
 
 
 # --- server CPU per transaction -----------------------------------------------------------
@@ -345,3 +417,45 @@ def tpcb_like(seed: int = 7) -> Transaction:
         ]
 
     return transaction
+
+
+# --- the worker ---------------------------------------------------------------------------
+
+
+@contextmanager
+def worker_process(url: str, log_path: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`python -m worker` against the URL's database for the block's length, its output in
+    `log_path`; deliveries go to the console provider unless `env` says otherwise (WORKER_*
+    settings, worker/settings.py). Waits until it reads the queue; SIGTERM afterwards."""
+    environment = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "EMAIL_PROVIDERS": "console",
+        "SMS_PROVIDERS": "console",
+        "LOG_LEVEL": "WARNING",
+        "WORKER_POLL_SECONDS": "1",
+        **env,
+    }
+    with log_path.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "worker"], cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 30
+        with psycopg.connect(url, autocommit=True) as conn:
+            # Ready: its pool's connection is open (it reads as soon as it has one).
+            while not conn.execute(
+                "select count(*) from pg_stat_activity where datname = current_database()"
+                " and application_name = 'careops-worker'"
+            ).fetchone()[0]:
+                check(process.poll() is None, f"the worker exited: {log_path.read_text()[-800:]}")
+                check(time.monotonic() < deadline, "the worker did not connect within 30 s")
+                time.sleep(0.1)
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
