@@ -90,8 +90,14 @@ class QueueWorker:
         with self.pool.connection() as conn:
             if poll:
                 return conn.execute(
-                    "select msg_id, read_ct, message from pgmq.read_with_poll(%s, %s, %s, %s)",
-                    [self.queue, s.worker_visibility_timeout_seconds, quantity, s.worker_poll_seconds],
+                    "select msg_id, read_ct, message from pgmq.read_with_poll(%s, %s, %s, %s, %s)",
+                    [
+                        self.queue,
+                        s.worker_visibility_timeout_seconds,
+                        quantity,
+                        s.worker_poll_seconds,
+                        s.worker_poll_interval_ms,
+                    ],
                 ).fetchall()
             return conn.execute(
                 "select msg_id, read_ct, message from pgmq.read(%s, %s, %s)",

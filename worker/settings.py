@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     worker_claim_timeout_seconds: int = Field(60, gt=0)
     # The longest a read waits for a job; also the longest a shutdown waits for that read.
     worker_poll_seconds: int = Field(2, ge=0)
+    # How often a waiting read looks again (pgmq's default is 100 ms): an idle worker picks a
+    # booking's event up within this, so messages follow the booking by about half of it.
+    worker_poll_interval_ms: int = Field(10, ge=1, le=1000)
     # A job whose kind has no handler yet stays queued and comes back after this.
     worker_unhandled_delay_seconds: int = Field(300, ge=0)
     # Retries: attempt n waits about min(max, base * 2^(n-1)), jittered; after max attempts the job
