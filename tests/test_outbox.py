@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
+import worker.handlers  # noqa: F401 (registers the handlers at collection, before a test swaps the registry)
 from tests.booking_support import BookingWorkspace, create_booking_workspace
 from tests.support import Actor, run_as, write_events
 from worker.loop import run
