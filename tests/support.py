@@ -206,14 +206,20 @@ WRITE_EVENTS_SQL = """
 """
 
 
+def fire_deferred_triggers(conn: psycopg.Connection) -> None:
+    """Inside an open transaction: run the deferred triggers now, as its commit would (a new
+    contact's event)."""
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        conn.execute("set constraints all immediate")
+        conn.execute("set constraints all deferred")
+
+
 def write_events(conn: psycopg.Connection) -> int:
     """What the worker does with message_events jobs, now: the messages booking and contact
     changes asked for are written (private.write_event_messages) and the jobs removed. Runs as
     the connection's session user, in its current transaction (deferred triggers of an open
     transaction fire first)."""
-    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-        conn.execute("set constraints all immediate")
-        conn.execute("set constraints all deferred")
+    fire_deferred_triggers(conn)
     row = conn.execute(WRITE_EVENTS_SQL).fetchone()
     return int(row[0]) if row else 0
 

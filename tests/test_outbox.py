@@ -16,7 +16,7 @@ from psycopg.types.json import Jsonb
 
 import worker.handlers  # noqa: F401 (registers the handlers at collection, before a test swaps the registry)
 from tests.booking_support import BookingWorkspace, create_booking_workspace
-from tests.support import Actor, run_as, write_events
+from tests.support import Actor, fire_deferred_triggers, run_as, write_events
 from worker.loop import run
 from worker.settings import Settings
 
@@ -43,8 +43,7 @@ def book_only(
 
 def event_jobs(conn: psycopg.Connection) -> list[dict[str, Any]]:
     """The events of the message_events jobs on the queue, in order."""
-    conn.execute("set constraints all immediate")
-    conn.execute("set constraints all deferred")
+    fire_deferred_triggers(conn)
     rows = conn.execute(
         "select message -> 'payload' -> 'events' from pgmq.q_jobs where message ->> 'kind' = 'message_events'"
         " order by msg_id"

@@ -112,6 +112,7 @@ create table public.form_submissions (
     updated_at timestamptz not null default now(),
     constraint form_submissions_token_hash_key unique (token_hash),
     constraint form_submissions_one_per_booking_and_form unique (booking_id, form_id),
+    constraint form_submissions_token_nonce_length check (octet_length(token_nonce) = 16),
     constraint form_submissions_form_fkey foreign key (workspace_id, form_id)
     references public.intake_forms (workspace_id, id),
     constraint form_submissions_booking_fkey foreign key (workspace_id, booking_id)

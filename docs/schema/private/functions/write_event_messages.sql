@@ -66,9 +66,9 @@ begin
         -- holder hears only the confirm request.
         select
             e.ordinal, 1, null, b.contact_id, k.template_kind, v.template_values,
-            format(k.key_format, b.id, e.revision) || case when b.confirm_token_hash is not null then ':sms' else '' end,
+            format(k.key_format, b.id, e.revision) || case when h.held then ':sms' else '' end,
             b.id, e.revision, null,
-            case when b.confirm_token_hash is not null then 'sms' end
+            case when h.held then 'sms' end
         from events as e
         inner join (
             values
@@ -80,9 +80,10 @@ begin
         ) as k (event_kind, template_kind, key_format) on e.kind = k.event_kind
         inner join public.bookings as b on e.booking_id = b.id
         inner join booking_values as v on b.id = v.booking_id
+        cross join lateral (select b.confirm_token_hash is not null as held) as h
         where
             (e.kind <> 'pending' or b.status = 'pending')
-            and (b.confirm_token_hash is null or b.contact_phone is not null)
+            and (not h.held or b.contact_phone is not null)
         union all
         -- A request per new form, about the booking as it is now.
         select

@@ -17,7 +17,8 @@ CREATE TABLE public.form_submissions (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT form_submissions_answers_object CHECK (((answers IS NULL) OR (jsonb_typeof(answers) = 'object'::text))),
     CONSTRAINT form_submissions_completed_have_answers CHECK (((status = 'completed'::text) = ((completed_at IS NOT NULL) AND (answers IS NOT NULL)))),
-    CONSTRAINT form_submissions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'completed'::text, 'overdue'::text])))
+    CONSTRAINT form_submissions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'completed'::text, 'overdue'::text]))),
+    CONSTRAINT form_submissions_token_nonce_length CHECK ((octet_length(token_nonce) = 16))
 );
 
 ALTER TABLE public.form_submissions OWNER TO postgres;
