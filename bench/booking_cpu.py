@@ -105,10 +105,10 @@ def worker_cpu(url: str, batch: int, warmup: int = 5) -> tuple[float, int, float
             if number == warmup:
                 before = backend_cpu_seconds(pid) or 0.0
                 bookings = written = 0
-            # Only the events (the deliver_message jobs the writes queue stay for nobody here).
+            # The events (the deliver_message jobs the writes queue stay for nobody here).
             jobs = conn.execute(
-                "select msg_id, message from pgmq.read('jobs', 60, %s, %s)",
-                [batch, Jsonb({"kind": "message_events"})],
+                "select msg_id, message from pgmq.read('events', 60, %s)",
+                [batch],
             ).fetchall()
             if not jobs:
                 break
@@ -116,7 +116,7 @@ def worker_cpu(url: str, batch: int, warmup: int = 5) -> tuple[float, int, float
             with conn.transaction():
                 row = conn.execute("select private.write_event_messages(%s)", [Jsonb(events)]).fetchone()
                 written += row[0]
-                conn.execute("select pgmq.archive('jobs', %s::bigint[])", [[msg_id for msg_id, _ in jobs]])
+                conn.execute("select pgmq.archive('events', %s::bigint[])", [[msg_id for msg_id, _ in jobs]])
             bookings += len(events)
         after = backend_cpu_seconds(pid) or 0.0
     return (after - before) / max(bookings, 1) * 1e3, bookings, written / max(bookings, 1)
@@ -154,7 +154,7 @@ def main(argv: list[str]) -> int:
         variants = ["tpcb-like", "bare", "book, no job", "book"]
         for number in range(args.rounds):
             with psycopg.connect(bench_url, autocommit=True) as conn:
-                conn.execute("select pgmq.purge_queue('jobs')")
+                conn.execute("select pgmq.purge_queue('jobs'), pgmq.purge_queue('events')")
                 conn.execute("vacuum (analyze) public.bookings, public.contacts, public.messages")
             for variant in variants if number % 2 == 0 else list(reversed(variants)):
                 if variant == "tpcb-like":

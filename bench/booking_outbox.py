@@ -114,13 +114,12 @@ EVENT_JOB_TIMES = f"""
 select
     coalesce(avg(extract(epoch from r.read_at - j.enqueued_at)) * 1000, 0),
     coalesce(avg(extract(epoch from j.archived_at - r.read_at)) * 1000, 0)
-from pgmq.a_jobs as j
+from pgmq.a_events as j
 cross join lateral (select j.vt - interval '{VISIBILITY_TIMEOUT} seconds') as r (read_at)
-where j.message ->> 'kind' = 'message_events'
 """
-VACUUM = "vacuum (analyze) public.bookings, public.contacts, public.messages, pgmq.q_jobs"
+VACUUM = "vacuum (analyze) public.bookings, public.contacts, public.messages, pgmq.q_jobs, pgmq.q_events"
 COUNT_WRITTEN = "select count(*) from bench.messages_written"
-COUNT_JOBS = "select count(*) from pgmq.q_jobs"
+COUNT_JOBS = "select (select count(*) from pgmq.q_jobs) + (select count(*) from pgmq.q_events)"
 COUNT_MESSAGES = "select count(*) from public.messages"
 RESULTS = """
 select
@@ -176,7 +175,7 @@ class Bench:
         conn = self.conn
         for text in self.landed if variant == "outbox" else self.inline:
             conn.execute(text)
-        conn.execute("truncate bench.booking_committed, bench.messages_written, pgmq.a_jobs")
+        conn.execute("truncate bench.booking_committed, bench.messages_written, pgmq.a_events")
         conn.execute(VACUUM)
         messages_before = conn.execute(COUNT_MESSAGES).fetchone()[0]
         result = pgbench(
@@ -286,7 +285,7 @@ def main(argv: list[str]) -> int:
             conn.execute(TIMING)
             landed, inline = definitions(conn)
             bench = Bench(conn, url, args.clients, args.seconds, base, landed, inline)
-            conn.execute("select pgmq.purge_queue('jobs')")
+            conn.execute("select pgmq.purge_queue('jobs'), pgmq.purge_queue('events')")
             with worker_process(url, worker_log, WORKER_VISIBILITY_TIMEOUT_SECONDS=str(VISIBILITY_TIMEOUT)):
                 log(f"as fast as {args.clients} clients go, {args.seconds} s a run")
                 for number, variant in alternating(["outbox", "inline"], args.rounds):

@@ -78,7 +78,7 @@ OUTBOX_TRIGGERS = (
     ("public.contacts", "contacts_publish_event"),
     ("public.bookings", "bookings_publish_new_booking"),
 )
-EVENT_JOBS = "select count(*) from pgmq.q_jobs where message ->> 'kind' = 'message_events'"
+EVENT_JOBS = "select count(*) from pgmq.q_events where message ->> 'kind' = 'message_events'"
 
 
 @dataclass(frozen=True)
@@ -228,8 +228,8 @@ def seed(conn: psycopg.Connection, clients: int, layouts: list[Layout]) -> None:
 
 def settle(conn: psycopg.Connection) -> None:
     """Before a run: no queued jobs, the written tables vacuumed."""
-    conn.execute("select pgmq.purge_queue('jobs')")
-    conn.execute("vacuum (analyze) public.bookings, public.contacts, pgmq.q_jobs")
+    conn.execute("select pgmq.purge_queue('jobs'), pgmq.purge_queue('events')")
+    conn.execute("vacuum (analyze) public.bookings, public.contacts, pgmq.q_jobs, pgmq.q_events")
 
 
 def main(argv: list[str]) -> int:

@@ -95,7 +95,7 @@ create function bench.tick_floor() returns integer language sql as $$
         returning booking_id, revision
     ),
     jobs as (
-        select count(*) as sent from pgmq.send_batch('jobs', array(
+        select count(*) as sent from pgmq.send_batch('events', array(
             select jsonb_build_object('kind', 'message_events', 'payload', jsonb_build_object(
                 'events',
                 jsonb_agg(
@@ -111,10 +111,9 @@ $$;
 """
 EVENTS = """
 select jsonb_agg(e.event order by q.msg_id, e.ordinal), count(distinct q.msg_id)
-from pgmq.q_jobs as q
+from pgmq.q_events as q
 cross join lateral
     jsonb_array_elements(q.message -> 'payload' -> 'events') with ordinality as e (event, ordinal)
-where q.message ->> 'kind' = 'message_events'
 """
 PLAIN = """
 with inserted as (
@@ -252,7 +251,7 @@ def timed(
 
 
 # Before every sample: what the rolled-back samples left (dead rows, index entries) vacuumed.
-SETTLE = "vacuum private.booking_reminders, public.messages, public.conversations, pgmq.q_jobs"
+SETTLE = "vacuum private.booking_reminders, public.messages, public.conversations, pgmq.q_jobs, pgmq.q_events"
 
 
 def cron_sample(url: str, function: str) -> tuple[float, int, int]:
@@ -298,7 +297,7 @@ def main(argv: list[str]) -> int:
             conn.execute("create schema bench")
             conn.execute(sweep_before())
             conn.execute(FLOOR)
-            conn.execute("select pgmq.purge_queue('jobs')")
+            conn.execute("select pgmq.purge_queue('jobs'), pgmq.purge_queue('events')")
             conn.execute("vacuum (analyze)")
             total = conn.execute("select count(*) from public.bookings").fetchone()[0]
             log(f"seeded {total:,} bookings in {time.perf_counter() - started:.1f} s ({load_average()})")

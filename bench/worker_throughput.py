@@ -175,6 +175,7 @@ def running_workers(
         **os.environ,
         "DATABASE_URL": db_url,
         "QUEUE_NAME": queue,
+        "EVENT_QUEUE_NAME": queue,
         "WORKER_IMPORTS": "bench.worker_handlers",
         "WORKER_CONCURRENCY": str(concurrency),
         "WORKER_BATCH_SIZE": str(BATCH_SIZE),

@@ -311,9 +311,7 @@ def wait_for_delivery(api: Api, workspace_id: uuid.UUID, timeout: float) -> dict
             [workspace_id],
         )
         counts = {row["status"]: row["n"] for row in rows}
-        events = api.as_platform(
-            "select count(*) as n from pgmq.q_jobs where message ->> 'kind' = 'message_events'"
-        )[0]["n"]
+        events = api.as_platform("select count(*) as n from pgmq.q_events")[0]["n"]
         if not events and not counts.get("queued") and not counts.get("sending"):
             return counts
         if time.monotonic() > deadline:

@@ -138,7 +138,7 @@ def book(
 
 
 def table_counts(conn: psycopg.Connection) -> dict[str, int]:
-    """Row counts of every public table (and the job queue): what a rejection must not change."""
+    """Row counts of every public table (and the job queues): what a rejection must not change."""
     tables = [
         name
         for (name,) in conn.execute(
@@ -147,5 +147,6 @@ def table_counts(conn: psycopg.Connection) -> dict[str, int]:
         ).fetchall()
     ]
     counts = {name: conn.execute(f'select count(*) from public."{name}"').fetchone()[0] for name in tables}
-    counts["pgmq.q_jobs"] = conn.execute("select count(*) from pgmq.q_jobs").fetchone()[0]
+    for queue in ("pgmq.q_jobs", "pgmq.q_events"):
+        counts[queue] = conn.execute(f"select count(*) from {queue}").fetchone()[0]
     return counts

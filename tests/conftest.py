@@ -59,6 +59,15 @@ def committed_place(db_url: str) -> Iterator[Callable[..., BookingWorkspace]]:
                 " (select id::text from public.messages where workspace_id = %s)",
                 [place.workspace_id],
             )
+            connection.execute(
+                "delete from pgmq.q_events as q where exists ("
+                " select 1 from jsonb_array_elements(q.message -> 'payload' -> 'events') as e"
+                " where e ->> 'booking_id' in"
+                " (select id::text from public.bookings where workspace_id = %(w)s)"
+                " or e ->> 'contact_id' in"
+                " (select id::text from public.contacts where workspace_id = %(w)s))",
+                {"w": place.workspace_id},
+            )
             drop_booking_workspace(connection, place)
 
 

@@ -196,7 +196,7 @@ def rpc_error(conn: psycopg.Connection, actor: Actor, function: str, **params: A
 
 WRITE_EVENTS_SQL = """
     with jobs as (
-        delete from pgmq.q_jobs as q where q.message ->> 'kind' = 'message_events'
+        delete from pgmq.q_events as q
         returning q.msg_id, q.message
     )
     select private.write_event_messages(coalesce(jsonb_agg(e.event order by j.msg_id, e.ordinal), '[]'))

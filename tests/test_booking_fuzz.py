@@ -34,7 +34,7 @@ def counts_query(conn: psycopg.Connection) -> str:
             "select format('%I.%I', n.nspname, c.relname) from pg_class c"
             " join pg_namespace n on n.oid = c.relnamespace"
             " where (n.nspname = 'public' and c.relkind = 'r')"
-            " or (n.nspname = 'pgmq' and c.relname = 'q_jobs')"
+            " or (n.nspname = 'pgmq' and c.relname in ('q_jobs', 'q_events'))"
             " order by 1"
         ).fetchall()
     ]

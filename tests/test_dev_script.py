@@ -8,7 +8,7 @@ from tests.dev_stack import DevStack
 
 
 def test_ctrl_c_stops_both_gracefully_and_exits_0(db_url: str, queue: str) -> None:
-    stack = DevStack(db_url, QUEUE_NAME=queue, LOG_LEVEL="INFO")
+    stack = DevStack(db_url, QUEUE_NAME=queue, EVENT_QUEUE_NAME=queue, LOG_LEVEL="INFO")
     stack.wait_for("make demo")
     stack.wait_for(f"worker on queue {queue!r}")  # the worker is running
 

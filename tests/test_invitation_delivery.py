@@ -24,7 +24,9 @@ APP = "https://app.careops.test"
 
 
 def settings(db_url: str, queue: str = "jobs") -> Settings:
-    return Settings(database_url=db_url, queue_name=queue, app_base_url=APP, worker_poll_seconds=1)  # type: ignore[arg-type]
+    return Settings(
+        database_url=db_url, queue_name=queue, event_queue_name=queue, app_base_url=APP, worker_poll_seconds=1
+    )  # type: ignore[arg-type]
 
 
 def providers_for(resend_stub: ResendStub) -> Providers:

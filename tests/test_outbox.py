@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from psycopg.types.json import Jsonb
 import worker.handlers  # noqa: F401 (registers the handlers at collection, before a test swaps the registry)
 from tests.booking_support import BookingWorkspace, create_booking_workspace
 from tests.support import Actor, fire_deferred_triggers, run_as, write_events
+from worker import registry
 from worker.loop import run
 from worker.settings import Settings
 
@@ -45,8 +47,7 @@ def event_jobs(conn: psycopg.Connection) -> list[dict[str, Any]]:
     """The events of the message_events jobs on the queue, in order."""
     fire_deferred_triggers(conn)
     rows = conn.execute(
-        "select message -> 'payload' -> 'events' from pgmq.q_jobs where message ->> 'kind' = 'message_events'"
-        " order by msg_id"
+        "select message -> 'payload' -> 'events' from pgmq.q_events order by msg_id"
     ).fetchall()
     return [event for (events,) in rows for event in events]
 
@@ -54,7 +55,7 @@ def event_jobs(conn: psycopg.Connection) -> list[dict[str, Any]]:
 def take_events(conn: psycopg.Connection) -> list[dict[str, Any]]:
     """The queued events, removed from the queue (as the worker reads them), not yet written."""
     events = event_jobs(conn)
-    conn.execute("delete from pgmq.q_jobs where message ->> 'kind' = 'message_events'")
+    conn.execute("delete from pgmq.q_events")
     return events
 
 
@@ -77,7 +78,7 @@ def counts(conn: psycopg.Connection, workspace_id: Any) -> tuple[int, int, int, 
         "select (select count(*) from public.messages where workspace_id = %(w)s),"
         " (select count(*) from public.form_submissions where workspace_id = %(w)s),"
         " (select count(*) from public.conversations where workspace_id = %(w)s),"
-        " (select count(*) from pgmq.q_jobs)",
+        " (select count(*) from pgmq.q_events) + (select count(*) from pgmq.q_jobs)",
         {"w": workspace_id},
     ).fetchone()
 
@@ -97,7 +98,7 @@ def attach_form(conn: psycopg.Connection, place: BookingWorkspace) -> None:
 def test_a_booking_writes_its_rows_and_one_event_job_and_no_message(conn: psycopg.Connection) -> None:
     place = create_booking_workspace(conn)
     attach_form(conn, place)
-    conn.execute("delete from pgmq.q_jobs")
+    conn.execute("delete from pgmq.q_events; delete from pgmq.q_jobs")
     booked = book_only(conn, place, hour(48), "ann@example.test")
     # The new contact is welcomed by the booking's event: one job for the whole transaction.
     assert event_jobs(conn) == [{"kind": "booked", "booking_id": str(booked["booking_id"]), "revision": 1}]
@@ -117,7 +118,7 @@ def test_a_booking_writes_its_rows_and_one_event_job_and_no_message(conn: psycop
 
 def test_replaying_a_batch_writes_nothing(conn: psycopg.Connection) -> None:
     place = create_booking_workspace(conn)
-    conn.execute("delete from pgmq.q_jobs")
+    conn.execute("delete from pgmq.q_events; delete from pgmq.q_jobs")
     attach_form(conn, place)
     booked = book_only(conn, place, hour(48), "ann@example.test")
     run_as(
@@ -143,7 +144,7 @@ def outcome(conn: psycopg.Connection, booking_id: Any) -> list[tuple[str, str, i
 def test_events_handled_in_any_order_leave_the_same_messages(conn: psycopg.Connection, change: str) -> None:
     """Two workers may take a booking's events in either order: the result is the same."""
     place = create_booking_workspace(conn)
-    conn.execute("delete from pgmq.q_jobs")
+    conn.execute("delete from pgmq.q_events; delete from pgmq.q_jobs")
     attach_form(conn, place)
     booked = book_only(conn, place, hour(48), "ann@example.test")
     if change == "reschedule":
@@ -188,7 +189,7 @@ def test_events_handled_in_any_order_leave_the_same_messages(conn: psycopg.Conne
 
 def test_a_contact_created_alone_gets_its_own_event(conn: psycopg.Connection) -> None:
     place = create_booking_workspace(conn)
-    conn.execute("delete from pgmq.q_jobs")
+    conn.execute("delete from pgmq.q_events; delete from pgmq.q_jobs")
     contact_id = conn.execute(
         "insert into public.contacts (workspace_id, name, email) values (%s, 'Bo Ng', 'bo@example.test')"
         " returning id",
@@ -218,10 +219,10 @@ def test_a_malformed_event_job_is_refused_and_writes_nothing(conn: psycopg.Conne
 
 
 def move_event_jobs(conn: psycopg.Connection, queue: str, booking_ids: list[Any]) -> list[int]:
-    """The bookings' message_events jobs, moved from the shared jobs queue to the test's queue."""
+    """The bookings' message_events jobs, moved from the events queue to the test's queue."""
     rows = conn.execute(
-        "delete from pgmq.q_jobs where message ->> 'kind' = 'message_events'"
-        " and message -> 'payload' -> 'events' -> 0 ->> 'booking_id' = any(%s::text[])"
+        "delete from pgmq.q_events"
+        " where message -> 'payload' -> 'events' -> 0 ->> 'booking_id' = any(%s::text[])"
         " returning message",
         [[str(booking_id) for booking_id in booking_ids]],
     ).fetchall()
@@ -235,6 +236,7 @@ def worker_settings(db_url: str, queue: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": db_url,
         "queue_name": queue,
+        "event_queue_name": queue,
         "worker_poll_seconds": 1,
         "worker_concurrency": 2,
         "worker_batch_size": 10,
@@ -304,6 +306,46 @@ def test_a_bad_event_holds_up_only_itself_then_retries_and_alerts(
     }
 
 
+def test_a_booking_s_messages_are_written_while_the_jobs_queue_is_busy(
+    db_url: str,
+    autocommit_conn: psycopg.Connection,
+    queue: str,
+    committed_place: Callable[..., BookingWorkspace],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The events have a queue (private.job_queue) and a loop of their own: a booking's
+    messages are written while the jobs queue still holds a backlog, not after it."""
+    slow_jobs = 12
+    handlers = dict(registry._handlers)
+    handlers["test_slow"] = lambda job: time.sleep(0.2)
+    monkeypatch.setattr(registry, "_handlers", handlers)
+    for n in range(slow_jobs):
+        autocommit_conn.execute(
+            "select pgmq.send(%s, %s::jsonb)", [queue, json.dumps({"kind": "test_slow", "payload": {"n": n}})]
+        )
+    place = committed_place()
+    stop = threading.Event()
+    settings = worker_settings(
+        db_url, queue, event_queue_name="events", worker_concurrency=1, worker_batch_size=2
+    )
+    worker = threading.Thread(target=run, args=[settings, stop])
+    worker.start()
+    try:
+        booked = book_only(autocommit_conn, place, hour(48), "busy@example.test")
+        deadline = time.monotonic() + 20
+        while not messages_of(autocommit_conn, booked["booking_id"]) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        still_queued = autocommit_conn.execute(f"select count(*) from pgmq.q_{queue}").fetchone()[0]
+    finally:
+        stop.set()
+        worker.join()
+    assert ("booking_confirmation", "email", 1, "queued", None) in messages_of(
+        autocommit_conn, booked["booking_id"]
+    )
+    # One loop for both would have read the event only once the backlog fell to its read-ahead (3).
+    assert still_queued >= slow_jobs // 2
+
+
 def test_an_event_that_never_writes_is_archived_with_an_alert(
     db_url: str,
     autocommit_conn: psycopg.Connection,
@@ -355,11 +397,10 @@ def test_the_reminder_tick_hands_due_bookings_to_the_worker_in_jobs_of_100(conn:
         {"w": place.workspace_id, "t": place.booking_type_id, "p": place.practitioners, "c": contacts},
     )
     write_events(conn)
-    conn.execute("delete from pgmq.q_jobs")
+    conn.execute("delete from pgmq.q_events; delete from pgmq.q_jobs")
     reminded = conn.execute("select private.send_due_reminders()").fetchone()[0]
     jobs = conn.execute(
-        "select jsonb_array_length(message -> 'payload' -> 'events') from pgmq.q_jobs"
-        " where message ->> 'kind' = 'message_events' order by msg_id"
+        "select jsonb_array_length(message -> 'payload' -> 'events') from pgmq.q_events order by msg_id"
     ).fetchall()
     due = conn.execute(
         "select count(*) from public.bookings"

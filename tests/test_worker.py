@@ -43,6 +43,7 @@ def settings_for(db_url: str, queue: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": db_url,
         "queue_name": queue,
+        "event_queue_name": queue,
         "worker_visibility_timeout_seconds": 30,
         "worker_unhandled_delay_seconds": 600,
         "worker_poll_seconds": 1,

@@ -28,6 +28,7 @@ def start_worker(
         **os.environ,
         "DATABASE_URL": db_url,
         "QUEUE_NAME": queue,
+        "EVENT_QUEUE_NAME": queue,
         "WORKER_IMPORTS": "tests.worker_handlers",
         "WORKER_POLL_SECONDS": "1",
         "WORKER_VISIBILITY_TIMEOUT_SECONDS": "60",

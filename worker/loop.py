@@ -55,6 +55,10 @@ class BatchResult:
     def add(self, outcome: str) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
 
+    def merge(self, other: BatchResult) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
 
 def import_handlers(settings: Settings) -> None:
     """The built-in handlers plus WORKER_IMPORTS; each registers itself with @job."""
@@ -312,13 +316,63 @@ def open_pool(settings: Settings) -> psycopg_pool.ConnectionPool:
     )
 
 
+def queue_loops(settings: Settings) -> list[Settings]:
+    """The settings of each queue's loop: the outbox's events first (its own threads), then the
+    jobs; one loop when both names are the same."""
+    loops = [settings]
+    if settings.event_queue_name and settings.event_queue_name != settings.queue_name:
+        events = settings.model_copy(
+            update={
+                "queue_name": settings.event_queue_name,
+                "worker_concurrency": settings.worker_event_concurrency,
+            }
+        )
+        loops.insert(0, events)
+    return loops
+
+
 def run(
     settings: Settings, stop: threading.Event, burst: bool = False, providers: Providers | None = None
 ) -> BatchResult:
-    """Drain the queue until `stop` is set; in burst mode, until nothing is visible or in flight."""
+    """Drain the queues until `stop` is set, each in its own loop (queue_loops); in burst mode,
+    the events, then the jobs (their messages' deliveries among them), each until nothing is
+    visible or in flight."""
     import_handlers(settings)
     providers = providers or build_providers(settings)
     metrics.serve(settings.worker_metrics_port, settings.worker_metrics_address)
+    totals = BatchResult()
+    loops = queue_loops(settings)
+    if burst:
+        for loop_settings in loops:
+            totals.merge(drain(loop_settings, stop, burst, providers))
+        return totals
+    results: list[BatchResult] = []
+    failures: list[BaseException] = []
+
+    def drain_in_thread(loop_settings: Settings) -> None:
+        try:
+            results.append(drain(loop_settings, stop, burst, providers))
+        except BaseException as error:
+            failures.append(error)
+            stop.set()  # one queue's loop died: the process stops (its supervisor restarts it)
+
+    threads = [
+        threading.Thread(target=drain_in_thread, args=[loop], name=f"queue-{loop.queue_name}")
+        for loop in loops
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    for result in results:
+        totals.merge(result)
+    return totals
+
+
+def drain(settings: Settings, stop: threading.Event, burst: bool, providers: Providers) -> BatchResult:
+    """One queue's loop (settings.queue_name) until `stop`; in burst mode, until it is empty."""
     totals = BatchResult()
     concurrency = max(1, settings.worker_concurrency)
     batch_size = max(1, settings.worker_batch_size)

@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     # then. Unset: on when DATABASE_URL's port is 6543.
     database_transaction_pooler: bool | None = None
     queue_name: str = "jobs"
+    # The outbox's queue (message_events jobs: a booking's messages to write). The worker reads
+    # it in a loop of its own with WORKER_EVENT_CONCURRENCY threads, so writing a booking's
+    # messages never waits behind deliveries. The same name as QUEUE_NAME: one loop for both.
+    event_queue_name: str = "events"
+    worker_event_concurrency: int = Field(2, gt=0)
     # Jobs per pgmq.read; deliver_message claims its messages once per read batch.
     worker_batch_size: int = Field(20, gt=0)
     # Jobs in flight at once (one thread and one database connection each).

@@ -81,6 +81,10 @@ alter default privileges in schema public revoke truncate, references, trigger o
 
 select pgmq.create('jobs');
 
+-- The outbox's events (message_events jobs) have a queue of their own, which the worker reads
+-- in its own loop: a booking's messages are written without waiting behind deliveries.
+select pgmq.create('events');
+
 create table private.error_codes (
     code text primary key check (code ~ '^[a-z][a-z0-9_]*$'),
     http_status integer not null check (http_status between 400 and 499),
@@ -107,6 +111,20 @@ $$;
 comment on function private.touch_updated_at() is
 'Trigger: keeps updated_at current on every update.';
 
+create function private.job_queue(p_kind text)
+returns text
+language sql
+immutable
+security invoker
+set search_path = ''
+as $$
+    select case p_kind when 'message_events' then 'events' else 'jobs' end;
+$$;
+
+comment on function private.job_queue(text) is
+'The pgmq queue a job of this kind goes to: the outbox''s message_events to events (read in a loop of its own, never '
+'behind deliveries), every other kind to jobs.';
+
 create function private.enqueue_job(p_kind text, p_payload jsonb, p_delay_seconds integer default 0)
 returns bigint
 language sql
@@ -114,14 +132,14 @@ security definer
 set search_path = ''
 as $$
     select pgmq.send(
-        'jobs',
+        private.job_queue(p_kind),
         pg_catalog.jsonb_build_object('kind', p_kind, 'payload', p_payload),
         p_delay_seconds
     );
 $$;
 
 comment on function private.enqueue_job(text, jsonb, integer) is
-'Puts a job {kind, payload} on the jobs queue for the worker; returns the message id.';
+'Puts a job {kind, payload} on its queue (private.job_queue) for the worker; returns the message id.';
 
 create function private.raise_error(p_code text, p_detail text default null)
 returns void

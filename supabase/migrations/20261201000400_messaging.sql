@@ -484,7 +484,7 @@ begin
     return (
         select count(*)::integer
         from pgmq.send_batch(
-            'jobs',
+            private.job_queue(p_kind),
             array(
                 select pg_catalog.jsonb_build_object('kind', p_kind, 'payload', p.payload)
                 from unnest(p_payloads) with ordinality as p (payload, ordinal)
@@ -496,7 +496,7 @@ end
 $$;
 
 comment on function private.enqueue_jobs(text, jsonb[]) is
-'Puts one job {kind, payload} per payload on the jobs queue in one batch; returns how many.';
+'Puts one job {kind, payload} per payload on its queue (private.job_queue) in one batch; returns how many.';
 
 -- The writer: the same statement, rendering from the parsed columns.
 create function private.queue_messages(p_requests private.message_request[])

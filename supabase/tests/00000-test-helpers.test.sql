@@ -255,15 +255,15 @@ begin
     set constraints all immediate;
     set constraints all deferred;
     select array_agg(q.msg_id order by q.msg_id) into v_ids
-    from pgmq.q_jobs as q where q.message ->> 'kind' = 'message_events';
+    from pgmq.q_events as q;
     if v_ids is null then
         return 0;
     end if;
     select jsonb_agg(e.event order by q.msg_id, e.ordinal) into v_events
-    from pgmq.q_jobs as q
+    from pgmq.q_events as q
     cross join lateral jsonb_array_elements(q.message -> 'payload' -> 'events') with ordinality as e (event, ordinal)
     where q.msg_id = any(v_ids);
-    perform pgmq.delete('jobs', v_ids);
+    perform pgmq.delete('events', v_ids);
     return private.write_event_messages(v_events);
 end
 $$;

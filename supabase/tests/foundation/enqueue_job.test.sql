@@ -1,6 +1,6 @@
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(3);
+select plan(6);
 
 create temp table probe as
 select private.enqueue_job('probe', '{"n": 1}'::jsonb) as msg_id;
@@ -26,6 +26,29 @@ select ok(
     ),
     'a delayed job stays invisible until its delay'
 );
+
+-- The outbox's events have their own queue (the worker reads it in its own loop).
+create temp table event_probe as
+select private.enqueue_job('message_events', '{"events": []}'::jsonb) as msg_id;
+
+select is(
+    (
+        select q.message from pgmq.q_events as q
+        where q.msg_id = (select p.msg_id from event_probe as p)
+    ),
+    '{"kind": "message_events", "payload": {"events": []}}'::jsonb,
+    'message_events jobs go to the events queue'
+);
+
+delete from pgmq.q_events;
+
+select is(
+    private.enqueue_jobs('message_events', array['{"events": []}'::jsonb, '{"events": []}'::jsonb]),
+    2,
+    'enqueue_jobs queues a batch of message_events'
+);
+
+select is((select count(*)::integer from pgmq.q_events), 2, 'on the events queue too');
 
 select * from finish();
 rollback;

@@ -81,6 +81,7 @@ select results_eq(
 -- A reminder sweep while paused: recorded as skipped, nothing queued.
 select pg_temp.book('b1000000-0000-0000-0000-000000000001', '5 hours');
 delete from pgmq.q_jobs;
+delete from pgmq.q_events;
 select is(private.send_due_reminders(), 1, 'the sweep handles the due booking');
 select tests.write_events();
 select results_eq(
@@ -104,6 +105,7 @@ select is(
 select tests.clear_authentication();
 select pg_temp.book('b1000000-0000-0000-0000-000000000002', '7 hours');
 delete from pgmq.q_jobs;
+delete from pgmq.q_events;
 select is(private.send_due_reminders(), 1, 'the next sweep handles the next due booking');
 select tests.write_events();
 select results_eq(

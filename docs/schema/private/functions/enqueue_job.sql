@@ -5,7 +5,7 @@ CREATE FUNCTION private.enqueue_job(p_kind text, p_payload jsonb, p_delay_second
     SET search_path TO ''
     AS $$
     select pgmq.send(
-        'jobs',
+        private.job_queue(p_kind),
         pg_catalog.jsonb_build_object('kind', p_kind, 'payload', p_payload),
         p_delay_seconds
     );
@@ -13,7 +13,7 @@ $$;
 
 ALTER FUNCTION private.enqueue_job(p_kind text, p_payload jsonb, p_delay_seconds integer) OWNER TO postgres;
 
-COMMENT ON FUNCTION private.enqueue_job(p_kind text, p_payload jsonb, p_delay_seconds integer) IS 'Puts a job {kind, payload} on the jobs queue for the worker; returns the message id.';
+COMMENT ON FUNCTION private.enqueue_job(p_kind text, p_payload jsonb, p_delay_seconds integer) IS 'Puts a job {kind, payload} on its queue (private.job_queue) for the worker; returns the message id.';
 
 REVOKE ALL ON FUNCTION private.enqueue_job(p_kind text, p_payload jsonb, p_delay_seconds integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.enqueue_job(p_kind text, p_payload jsonb, p_delay_seconds integer) TO service_role;

@@ -12,7 +12,7 @@ begin
     return (
         select count(*)::integer
         from pgmq.send_batch(
-            'jobs',
+            private.job_queue(p_kind),
             array(
                 select pg_catalog.jsonb_build_object('kind', p_kind, 'payload', p.payload)
                 from unnest(p_payloads) with ordinality as p (payload, ordinal)
@@ -25,7 +25,7 @@ $$;
 
 ALTER FUNCTION private.enqueue_jobs(p_kind text, p_payloads jsonb[]) OWNER TO postgres;
 
-COMMENT ON FUNCTION private.enqueue_jobs(p_kind text, p_payloads jsonb[]) IS 'Puts one job {kind, payload} per payload on the jobs queue in one batch; returns how many.';
+COMMENT ON FUNCTION private.enqueue_jobs(p_kind text, p_payloads jsonb[]) IS 'Puts one job {kind, payload} per payload on its queue (private.job_queue) in one batch; returns how many.';
 
 REVOKE ALL ON FUNCTION private.enqueue_jobs(p_kind text, p_payloads jsonb[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.enqueue_jobs(p_kind text, p_payloads jsonb[]) TO service_role;
