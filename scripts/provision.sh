@@ -176,33 +176,51 @@ start_cluster() {
 }
 
 # pgmq as a local extension made like hosted's (supabase/compat/pgmq_extension.sql says how):
-# the install SQL the pgmq package in .venv embeds, between that file's before and after parts.
-ensure_pgmq_extension() {
-  local ext=/usr/share/postgresql/$PG_MAJOR/extension wrapper=$ROOT/supabase/compat/pgmq_extension.sql
-  local version script control built
-  version=$("$ROOT/.venv/bin/python" -c 'from pgmq.install import get_embedded_sql_version as v; print(v())')
-  script=$ext/pgmq--$version.sql
-  control=$ext/pgmq.control
-  built=$(mktemp)
-  {
-    sed -n '1,/^-- @PGMQ_INSTALL_SQL@$/p' "$wrapper"
-    "$ROOT/.venv/bin/python" -c 'from pgmq.install import get_embedded_install_sql as s; print(s())'
-    sed -n '/^-- @PGMQ_INSTALL_SQL@$/,$p' "$wrapper"
-  } >"$built"
-  if [ -f "$script" ] && cmp -s "$built" "$script" && grep -qx "default_version = '$version'" "$control"; then
-    rm -f "$built"
+# the install SQL the pgmq package in .venv embeds, between that file's before and after parts;
+# the default version. Beside it, hosted Supabase's pgmq 1.4.4 (supabase/compat/vendor, wrapped
+# the same way): `create extension pgmq version '1.4.4'` (tests/test_pgmq_versions.py).
+PGMQ_HOSTED_VERSION=1.4.4
+
+install_if_changed() {
+  # install_if_changed FILE DESTINATION: 0 when the destination already had that content.
+  if [ -f "$2" ] && cmp -s "$1" "$2"; then
+    rm -f "$1"
     return 0
   fi
-  log "installing pgmq $version as a local extension (made as on hosted Supabase)"
-  $SUDO install -m 0644 "$built" "$script"
-  rm -f "$built"
-  $SUDO tee "$control" >/dev/null <<EOF
+  $SUDO install -m 0644 "$1" "$2" || exit 1
+  rm -f "$1"
+  return 1
+}
+
+wrapped_pgmq_sql() {
+  # wrapped_pgmq_sql COMMAND...: pgmq's install SQL (the command's output) inside the wrapper.
+  local wrapper=$ROOT/supabase/compat/pgmq_extension.sql
+  sed -n '1,/^-- @PGMQ_INSTALL_SQL@$/p' "$wrapper"
+  "$@"
+  sed -n '/^-- @PGMQ_INSTALL_SQL@$/,$p' "$wrapper"
+}
+
+ensure_pgmq_extension() {
+  local ext=/usr/share/postgresql/$PG_MAJOR/extension version built
+  version=$("$ROOT/.venv/bin/python" -c 'from pgmq.install import get_embedded_sql_version as v; print(v())')
+  built=$(mktemp)
+  wrapped_pgmq_sql "$ROOT/.venv/bin/python" -c \
+    'from pgmq.install import get_embedded_install_sql as s; print(s())' >"$built"
+  install_if_changed "$built" "$ext/pgmq--$version.sql" ||
+    log "installed pgmq $version as a local extension (made as on hosted Supabase)"
+  built=$(mktemp)
+  wrapped_pgmq_sql cat "$ROOT/supabase/compat/vendor/pgmq-$PGMQ_HOSTED_VERSION.sql" >"$built"
+  install_if_changed "$built" "$ext/pgmq--$PGMQ_HOSTED_VERSION.sql" ||
+    log "installed pgmq $PGMQ_HOSTED_VERSION (hosted Supabase's) as a second version of it"
+  built=$(mktemp)
+  cat >"$built" <<EOF
 # Managed by scripts/provision.sh from supabase/compat/pgmq_extension.sql.
-comment = 'pgmq $version from the pgmq Python package, installed as hosted Supabase installs pgmq'
+comment = 'pgmq $version from the pgmq Python package (also $PGMQ_HOSTED_VERSION as on hosted Supabase), installed as hosted Supabase installs pgmq'
 default_version = '$version'
 relocatable = false
 trusted = true
 EOF
+  install_if_changed "$built" "$ext/pgmq.control" || true
 }
 
 psql_local() {
