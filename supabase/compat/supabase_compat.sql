@@ -100,9 +100,11 @@ create extension if not exists plpgsql_check with schema extensions;
 
 -- pg_cron lives in the one database cron.database_name names; there, the grants of
 -- pg_cron/after-create.sql and 20260730000000_revoke_trigger_on_cron_tables_from_postgres.
+-- pg_cron's install script also allows contrib_regression (its own tests' database; no job runs
+-- there): tests/test_pgmq_versions.py migrates scratch databases under that name.
 do $cron$
 begin
-    if current_database() = current_setting('cron.database_name', true) then
+    if current_database() in (current_setting('cron.database_name', true), 'contrib_regression') then
         create extension if not exists pg_cron;
         grant usage on schema cron to postgres with grant option;
         grant all on all functions in schema cron to postgres with grant option;
