@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 import select
 import threading
 import time
@@ -80,19 +81,55 @@ def parse_envelope(body: Any) -> tuple[str, dict[str, Any]]:
     return kind, payload
 
 
+# pgmq before 1.4.5 (hosted Supabase ships 1.4.4) sleeps `poll_interval_ms / 1000` seconds in
+# read_with_poll, an integer division: under 1000 ms it never sleeps and its backend spins at full
+# CPU for the whole poll (pgmq/pgmq#343). There the worker polls with pgmq.read itself.
+SERVER_POLL_SINCE = (1, 4, 5)
+
+
+def read_with_poll_waits(conn: psycopg.Connection[Any], queue: str) -> bool:
+    """Whether this database's pgmq.read_with_poll waits without spinning. pgmq installed as SQL
+    rather than as an extension (scripts/dbctl.py) is the pgmq package's, a fixed one."""
+    row = conn.execute("select extversion from pg_catalog.pg_extension where extname = 'pgmq'").fetchone()
+    version = row["extversion"] if row else None
+    fixed = version is None or version_key(version) >= SERVER_POLL_SINCE
+    if not fixed:
+        log.info("pgmq %s: queue %r is polled by the worker (its read_with_poll spins)", version, queue)
+    return fixed
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """'1.4.4' -> (1, 4, 4); a suffix such as '-dev' is ignored."""
+    return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
+
+
 class QueueWorker:
-    def __init__(self, settings: Settings, pool: psycopg_pool.ConnectionPool, providers: Providers) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        pool: psycopg_pool.ConnectionPool,
+        providers: Providers,
+        stop: threading.Event | None = None,
+    ) -> None:
         self.settings = settings
         self.pool = pool
         self.providers = providers
         self.queue = settings.queue_name
+        self.stop = stop or threading.Event()
+        # Whether pgmq.read_with_poll may do the waiting (read_with_poll_waits): known at the first read.
+        self.server_polls: bool | None = None
 
     # --- queue operations ----------------------------------------------------------------
 
     def read(self, quantity: int, poll: bool) -> list[dict[str, Any]]:
+        """Up to `quantity` jobs; with `poll`, waits up to WORKER_POLL_SECONDS for the first,
+        looking again every WORKER_POLL_INTERVAL_MS (in pgmq.read_with_poll, or from here where
+        that one spins: pgmq before 1.4.5)."""
         s = self.settings
         with self.pool.connection() as conn:
-            if poll:
+            if self.server_polls is None:
+                self.server_polls = read_with_poll_waits(conn, self.queue)
+            if poll and self.server_polls:
                 return conn.execute(
                     "select msg_id, read_ct, message from pgmq.read_with_poll(%s, %s, %s, %s, %s)",
                     [
@@ -103,10 +140,23 @@ class QueueWorker:
                         s.worker_poll_interval_ms,
                     ],
                 ).fetchall()
-            return conn.execute(
-                "select msg_id, read_ct, message from pgmq.read(%s, %s, %s)",
-                [self.queue, s.worker_visibility_timeout_seconds, quantity],
-            ).fetchall()
+            rows = self._read(conn, quantity)
+        if rows or not poll:
+            return rows
+        deadline = time.monotonic() + s.worker_poll_seconds
+        # No connection held while waiting; a stop ends the wait at once.
+        while time.monotonic() < deadline and not self.stop.wait(s.worker_poll_interval_ms / 1000):
+            with self.pool.connection() as conn:
+                rows = self._read(conn, quantity)
+            if rows:
+                return rows
+        return []
+
+    def _read(self, conn: psycopg.Connection[Any], quantity: int) -> list[dict[str, Any]]:
+        return conn.execute(
+            "select msg_id, read_ct, message from pgmq.read(%s, %s, %s)",
+            [self.queue, self.settings.worker_visibility_timeout_seconds, quantity],
+        ).fetchall()
 
     def release(self, msg_ids: list[int]) -> None:
         """Make jobs visible again now (shutdown): another worker takes them."""
@@ -399,7 +449,7 @@ def drain(settings: Settings, stop: threading.Event, burst: bool, providers: Pro
         ",".join(providers.email.names),
         ",".join(providers.sms.names),
     )
-    worker = QueueWorker(settings, pool, providers)
+    worker = QueueWorker(settings, pool, providers, stop)
     read_failures = 0
     try:
         while not stop.is_set():
