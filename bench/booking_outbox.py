@@ -16,7 +16,7 @@ at their defaults). Two variants:
              (private.write_event_messages) and delivers them
     inline   the design before the outbox, bench-only: the same two trigger functions
              (private.publish_booking_event, private.publish_contact_event, read from the
-             database) with their `private.enqueue_job('message_events', {events: E})` replaced by
+             database) with their `private.enqueue_events(E)` replaced by
              `private.write_event_messages(E)`: the same rules and the same rows, written inside
              the booking's transaction; the worker then only delivers
 
@@ -73,8 +73,7 @@ CORES = os.cpu_count() or 2
 MESSAGES_PER_BOOKING = 6
 PUBLISHERS = ("private.publish_booking_event()", "private.publish_contact_event()")
 ENQUEUE = re.compile(
-    r"perform private\.enqueue_job\(\s*'message_events',\s*pg_catalog\.jsonb_build_object\(\s*'events',\s*"
-    r"(pg_catalog\.jsonb_build_array\(.*?\))\s*\)\s*\);",
+    r"perform private\.enqueue_events\(\s*(pg_catalog\.jsonb_build_array\(.*?\))\s*\);",
     re.DOTALL,
 )
 

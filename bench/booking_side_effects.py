@@ -23,6 +23,10 @@ other round (harness.alternating), `--seconds` each:
                      contact and ONE message_events job (the outbox); nothing else is written
                      in the transaction (the worker is not running: the jobs stay queued)
     nojob            (per-client) the same with the outbox triggers off: what the job costs
+    checked          (per-client) the floor of the work a public booking cannot skip: the bare
+                     writes plus the two checks book_appointment makes with the same calls, the
+                     anonymous churn caps (private.limit_anonymous_action, #17) and the slot
+                     (private.bookable_practitioners: notice, hours, capacity, overlap), outbox off
 
 All booking runs are pgbench custom scripts (-M prepared) through the same wrapper: begin;
 set local role anon; request.jwt.claims; the call; commit. Client c books its own practitioner
@@ -37,8 +41,10 @@ It prints every run with the load average, then the issue's rows as same-run rat
     book / bare, 16 clients         target >= 0.6
     book / pgbench, clients = cores target >= 0.5
 
-and shared / per-client. It exits 1 only when a sanity check fails (a client aborted, a book
-run that did not queue exactly one message_events job per booking, a bare run that queued any).
+and shared / per-client, and checked / bare (how far the target can go) and book / checked
+(what book_appointment spends beyond the required work). It exits 1 only when a sanity check
+fails (a client aborted, a book run that did not queue exactly one message_events job per
+booking, a bare or checked run that queued any).
 """
 
 from __future__ import annotations
@@ -116,12 +122,12 @@ commit;
 """
 
 
-def bare_script(layout: Layout) -> str:
+def bare_script(layout: Layout, function: str = "public.bench_bare_booking") -> str:
     return f"""\\set n random(1, 1000000000)
 begin;
 set local role anon;
 select set_config('request.jwt.claims', '{{"role": "anon"}}', true);
-select public.bench_bare_booking(
+select {function}(
     '{layout.name}',
     :client_id,
     to_timestamp(:base) + nextval('{layout.sequence}') * interval '{SLOT_MINUTES} minutes',
@@ -169,6 +175,47 @@ begin
 end
 $$;
 grant execute on function public.bench_bare_booking(text, integer, timestamptz, text, text) to anon;
+
+create function public.bench_checked_booking(
+    p_layout text, p_client integer, p_starts_at timestamptz, p_email text, p_phone text
+)
+returns uuid
+language plpgsql
+security definer
+set search_path = ''
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_target record;
+    v_type public.booking_types;
+    v_contact_id uuid;
+    v_booking_id uuid;
+begin
+    select w.id as workspace_id, w.timezone, t.booking_type, t.practitioner as practitioner_id into v_target
+    from public.bench_targets as t
+    join public.workspaces as w on w.slug = t.slug
+    where t.layout = p_layout and t.client_id = p_client;
+    select bt.* into v_type from public.booking_types as bt where bt.id = v_target.booking_type;
+    perform private.limit_anonymous_action('book', v_target.workspace_id, p_email, p_phone);
+    perform private.bookable_practitioners(
+        v_target.workspace_id, v_target.timezone, v_type, p_starts_at, v_target.practitioner_id, null, null
+    );
+    insert into public.contacts (workspace_id, name, email, phone)
+    values (v_target.workspace_id, 'Pat Customer', p_email, p_phone)
+    on conflict on constraint contacts_workspace_id_email_key do update set name = excluded.name
+    returning id into v_contact_id;
+    insert into public.bookings (
+        workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at
+    )
+    values (
+        v_target.workspace_id, v_target.booking_type, v_target.practitioner_id, v_contact_id,
+        p_starts_at, p_starts_at + interval '{SLOT_MINUTES} minutes'
+    )
+    returning id into v_booking_id;
+    return v_booking_id;
+end
+$$;
+grant execute on function public.bench_checked_booking(text, integer, timestamptz, text, text) to anon;
 """
 
 
@@ -265,7 +312,7 @@ def main(argv: list[str]) -> int:
             variants = ["pgbench"]
             variants += [f"{kind} {layout.name}" for layout in layouts for kind in ("bare", "book")]
             if PER_CLIENT in layouts:
-                variants.append(f"nojob {PER_CLIENT.name}")
+                variants += [f"nojob {PER_CLIENT.name}", f"checked {PER_CLIENT.name}"]
             for clients in counts:
                 threads = min(clients, 4)
                 for number, variant in alternating(variants, args.rounds):
@@ -278,7 +325,10 @@ def main(argv: list[str]) -> int:
                         layout = LAYOUTS[name]
                         settle(conn)
                         set_outbox(conn, enabled=kind == "book")
-                        script = bare_script(layout) if kind == "bare" else booking_script(layout)
+                        script = {
+                            "bare": bare_script(layout),
+                            "checked": bare_script(layout, "public.bench_checked_booking"),
+                        }.get(kind) or booking_script(layout)
                         result = pgbench(
                             url, clients, args.seconds, threads, script, prepared=True, defines={"base": base}
                         )
@@ -344,9 +394,16 @@ def main(argv: list[str]) -> int:
                 median(tps[(clients, "book per-client")]),
             )
             bare = median(tps[(clients, "bare per-client")])
+            checked = median(tps[(clients, "checked per-client")])
             print(
                 f"{clients} clients, one workspace per client: book_appointment without its job / bare floor"
                 f" {nojob / bare:.2f}x; with the job / without {book / nojob:.2f}x"
+            )
+            print(
+                f"  the required work (bare + churn caps + slot check) / bare floor {checked / bare:.2f}x"
+                f" [{per_round(clients, 'checked per-client', 'bare per-client')}]: the most book / bare can"
+                f" reach; book_appointment + job / the required work {book / checked:.2f}x"
+                f" [{per_round(clients, 'book per-client', 'checked per-client')}]"
             )
     if len(layouts) == 2:
         for clients in counts:

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +24,7 @@ import psycopg_pool
 import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 import worker.handlers  # noqa: F401  (the built-in handlers register before a test swaps the registry)
 from tests.test_worker import archived_ids, pending, send, settings_for
@@ -136,6 +138,35 @@ def test_enqueue_routes_message_events_to_events_and_the_rest_to_jobs(
         "events": [{"kind": "message_events", "payload": {"e": n}} for n in (1, 2, 3)],
         "jobs": [{"kind": "deliver_message", "payload": {"d": n}} for n in (1, 2, 3)],
     }
+
+
+def test_the_outbox_s_direct_insert_makes_the_row_pgmq_send_makes(scratch: psycopg.Connection[Any]) -> None:
+    """private.enqueue_events (a booking's one job) inserts into pgmq.q_events itself: on this
+    version, its row is pgmq.send's but for the id and the times, and pgmq reads, archives and
+    counts it alike."""
+    events = [{"kind": "booked", "booking_id": "b1", "revision": 1}]
+    body = {"kind": "message_events", "payload": {"events": events}}
+    sent = scratch.execute("select pgmq.send('events', %s)", [Jsonb(body)]).fetchone()[0]
+    direct = scratch.execute("select private.enqueue_events(%s)", [Jsonb(events)]).fetchone()[0]
+    rows = {
+        row["msg_id"]: row
+        for row in scratch.cursor(row_factory=dict_row).execute("select * from pgmq.q_events").fetchall()
+    }
+    assert set(rows) == {sent, direct}
+    assert direct == sent + 1  # the same identity sequence
+    for row in rows.values():
+        assert timedelta(0) <= row["vt"] - row["enqueued_at"] < timedelta(seconds=1)  # visible at once
+    times = ("msg_id", "enqueued_at", "vt")
+    assert {k: v for k, v in rows[direct].items() if k not in times} == {
+        k: v for k, v in rows[sent].items() if k not in times
+    }
+    read = scratch.execute("select msg_id, read_ct, message from pgmq.read('events', 30, 10)").fetchall()
+    assert read == [(sent, 1, body), (direct, 1, body)]
+    assert scratch.execute(
+        "select pgmq.archive('events', array[%s, %s]::bigint[])", [sent, direct]
+    ).fetchone()
+    assert archived_ids(scratch, "events") == {sent, direct}
+    assert scratch.execute("select total_messages from pgmq.metrics('events')").fetchone()[0] >= 2
 
 
 def test_the_worker_reads_archives_and_retries_on_both_queues(

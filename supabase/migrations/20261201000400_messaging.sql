@@ -1361,13 +1361,9 @@ begin
     if v_kind in ('cancelled', 'rescheduled') then
         perform private.skip_outdated_booking_messages(new.id);
     end if;
-    perform private.enqueue_job(
-        'message_events',
-        pg_catalog.jsonb_build_object(
-            'events',
-            pg_catalog.jsonb_build_array(
-                pg_catalog.jsonb_build_object('kind', v_kind, 'booking_id', new.id, 'revision', new.revision)
-            )
+    perform private.enqueue_events(
+        pg_catalog.jsonb_build_array(
+            pg_catalog.jsonb_build_object('kind', v_kind, 'booking_id', new.id, 'revision', new.revision)
         )
     );
     return null;
@@ -1393,11 +1389,8 @@ begin
     if exists (select 1 from public.bookings as b where b.contact_id = new.id and b.created_at = new.created_at) then
         return null;
     end if;
-    perform private.enqueue_job(
-        'message_events',
-        pg_catalog.jsonb_build_object(
-            'events', pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('kind', 'contact_created', 'contact_id', new.id))
-        )
+    perform private.enqueue_events(
+        pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('kind', 'contact_created', 'contact_id', new.id))
     );
     return null;
 end

@@ -24,13 +24,9 @@ begin
     if v_kind in ('cancelled', 'rescheduled') then
         perform private.skip_outdated_booking_messages(new.id);
     end if;
-    perform private.enqueue_job(
-        'message_events',
-        pg_catalog.jsonb_build_object(
-            'events',
-            pg_catalog.jsonb_build_array(
-                pg_catalog.jsonb_build_object('kind', v_kind, 'booking_id', new.id, 'revision', new.revision)
-            )
+    perform private.enqueue_events(
+        pg_catalog.jsonb_build_array(
+            pg_catalog.jsonb_build_object('kind', v_kind, 'booking_id', new.id, 'revision', new.revision)
         )
     );
     return null;

@@ -8,11 +8,8 @@ begin
     if exists (select 1 from public.bookings as b where b.contact_id = new.id and b.created_at = new.created_at) then
         return null;
     end if;
-    perform private.enqueue_job(
-        'message_events',
-        pg_catalog.jsonb_build_object(
-            'events', pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('kind', 'contact_created', 'contact_id', new.id))
-        )
+    perform private.enqueue_events(
+        pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('kind', 'contact_created', 'contact_id', new.id))
     );
     return null;
 end
