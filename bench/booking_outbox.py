@@ -2,7 +2,7 @@
 in-transaction design it replaced, in alternating rounds of one run.
 
     .venv/bin/python bench/booking_outbox.py [ADMIN_URL] [--clients 2] [--seconds 20] [--rounds 3]
-        [--keep]
+        [--worker-nice 0] [--keep]
 
 ADMIN_URL is a superuser URL of the test cluster (default: $TEST_DATABASE_URL). The benchmark
 clones `careops_template` into `careops_bench_outbox` with booking_side_effects.py's per-client
@@ -262,6 +262,13 @@ def main(argv: list[str]) -> int:
         default=0,
         help="bookings/s of the latency runs (default: half the slower variant)",
     )
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=0,
+        help="the worker process's nice value (19: its Python gets only the CPU the database and the"
+        " clients leave, as when it runs on a machine of its own; its SQL still runs in the server)",
+    )
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
     if not args.admin_url:
@@ -285,7 +292,9 @@ def main(argv: list[str]) -> int:
             landed, inline = definitions(conn)
             bench = Bench(conn, url, args.clients, args.seconds, base, landed, inline)
             conn.execute("select pgmq.purge_queue('jobs'), pgmq.purge_queue('events')")
-            with worker_process(url, worker_log, WORKER_VISIBILITY_TIMEOUT_SECONDS=str(VISIBILITY_TIMEOUT)):
+            with worker_process(
+                url, worker_log, args.worker_nice, WORKER_VISIBILITY_TIMEOUT_SECONDS=str(VISIBILITY_TIMEOUT)
+            ):
                 log(f"as fast as {args.clients} clients go, {args.seconds} s a run")
                 for number, variant in alternating(["outbox", "inline"], args.rounds):
                     load = load_average()

@@ -79,7 +79,7 @@ BENCH_DB = "careops_bench_booking"
 PGBENCH_DB = "careops_bench_pgbench"
 CORES = os.cpu_count() or 2
 HISTORY_PER_PRACTITIONER = 1000  # past bookings each practitioner starts with
-SLOT_MINUTES = 5  # 730 days of 5-minute slots: room for every run's bookings
+SLOT_MINUTES = 5  # 730 days of 5-minute slots: room for a run's bookings (settle() restarts them)
 OUTBOX_TRIGGERS = (
     ("public.contacts", "contacts_publish_event"),
     ("public.bookings", "bookings_publish_new_booking"),
@@ -273,10 +273,23 @@ def seed(conn: psycopg.Connection, clients: int, layouts: list[Layout]) -> None:
     conn.execute("vacuum (analyze)")
 
 
-def settle(conn: psycopg.Connection) -> None:
-    """Before a run: no queued jobs, the written tables vacuumed."""
+def settle(conn: psycopg.Connection, base: int) -> None:
+    """Before a run: the bookings and contacts of the runs before deleted and the slot sequences
+    restarted (every run starts from the same tables and slots), no queued jobs, the written
+    tables vacuumed."""
+    conn.execute("delete from public.bookings where starts_at >= to_timestamp(%s)", [base])
+    conn.execute(
+        "delete from public.contacts as c where c.email like 'pat-%%@example.test'"
+        " and not exists (select 1 from public.bookings as b where b.contact_id = c.id)"
+    )
+    conn.execute("delete from private.anonymous_actions")  # the churn caps' log of the runs
+    for layout in LAYOUTS.values():
+        conn.execute(f"alter sequence if exists {layout.sequence} restart")
     conn.execute("select pgmq.purge_queue('jobs'), pgmq.purge_queue('events')")
-    conn.execute("vacuum (analyze) public.bookings, public.contacts, pgmq.q_jobs, pgmq.q_events")
+    conn.execute(
+        "vacuum (analyze) public.bookings, public.contacts, private.anonymous_actions,"
+        " pgmq.q_jobs, pgmq.q_events"
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -323,7 +336,7 @@ def main(argv: list[str]) -> int:
                     else:
                         kind, name = variant.split()
                         layout = LAYOUTS[name]
-                        settle(conn)
+                        settle(conn, base)
                         set_outbox(conn, enabled=kind == "book")
                         script = {
                             "bare": bare_script(layout),

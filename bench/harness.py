@@ -423,10 +423,11 @@ def tpcb_like(seed: int = 7) -> Transaction:
 
 
 @contextmanager
-def worker_process(url: str, log_path: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
+def worker_process(url: str, log_path: Path, nice: int = 0, **env: str) -> Iterator[subprocess.Popen[bytes]]:
     """`python -m worker` against the URL's database for the block's length, its output in
     `log_path`; deliveries go to the console provider unless `env` says otherwise (WORKER_*
-    settings, worker/settings.py). Waits until it reads the queue; SIGTERM afterwards."""
+    settings, worker/settings.py). Waits until it reads the queue; SIGTERM afterwards. `nice`:
+    the process's CPU priority (its own Python CPU only: its SQL runs in the server's backends)."""
     environment = {
         **os.environ,
         "DATABASE_URL": url,
@@ -437,8 +438,10 @@ def worker_process(url: str, log_path: Path, **env: str) -> Iterator[subprocess.
         **env,
     }
     with log_path.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "worker"], cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT
+        # nice(1) before exec: every thread of the worker inherits the priority.
+        command = [shutil.which("nice") or "/usr/bin/nice", "-n", str(nice), sys.executable, "-m", "worker"]
+        process = subprocess.Popen(  # noqa: S603 (the worker, arguments built here)
+            command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT
         )
     try:
         deadline = time.monotonic() + 30

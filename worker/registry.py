@@ -28,6 +28,9 @@ def job(
     With `batch`, the loop calls `batch(jobs)` once per read batch with the (msg_id, payload)
     of that batch's jobs of this kind and hands the result to each of them as `job.batch`
     (set-based work per batch, e.g. one claim for all its messages). If the object has a
+    `settle(conn, settings) -> set[int]` method, the loop calls it right after the read, on its
+    own thread: it does the jobs' whole work at once and returns the ids it archived, which are
+    then done and never handed to threads (the others run as usual). If it has a
     `prepare(conn, settings)` method, the loop calls it right after the read, before the jobs
     are handed to threads. If it has a
     `release(conn, msg_ids) -> list[int]` method, the loop calls it at shutdown for the

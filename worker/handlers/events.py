@@ -1,11 +1,12 @@
 """message_events: the outbox. Booking and contact changes enqueue events; this writes their
 messages, a read batch at a time, through one SQL function (private.write_event_messages).
 
-The loop hands the jobs of one read batch an EventBatch: right after the read (`prepare`), or
-by the first of its jobs to run, the batch's events are written and its jobs archived in one
-transaction. When that fails (one event cannot be rendered, say), each job writes its own
-events in its own transaction, so one bad event holds up only itself: it is retried with
-backoff and, on its last attempt, archived with a system alert instead of being lost silently.
+The loop hands the jobs of one read batch an EventBatch and, right after the read, has it
+`settle` them: the batch's events are written and its jobs archived in one transaction, on the
+loop's thread, and no job of the batch goes to a thread (a job costs no round trip of its own).
+When that fails (one event cannot be rendered, say), each job writes its own events in its own
+transaction, so one bad event holds up only itself: it is retried with backoff and, on its last
+attempt, archived with a system alert instead of being lost silently.
 A replayed batch writes nothing: every message has its idempotency key.
 """
 
@@ -57,10 +58,13 @@ class EventBatch:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _tried: bool = False
     _written: bool = False
+    _archived: list[int] = field(default_factory=list)
 
-    def prepare(self, conn: psycopg.Connection[Any], settings: Settings) -> None:
+    def settle(self, conn: psycopg.Connection[Any], settings: Settings) -> set[int]:
+        """Writes the batch and archives its jobs (once); the ids archived so."""
         with self._lock:
             self._write_once(conn, settings)
+            return set(self._archived)
 
     def written(self, conn: psycopg.Connection[Any], settings: Settings) -> bool:
         """Whether the whole batch is written and archived (trying once if nobody did yet)."""
@@ -85,6 +89,7 @@ class EventBatch:
                 conn.execute(WRITE_SQL, [Jsonb(events)])
                 conn.execute("select pgmq.archive(%s, %s::bigint[])", [settings.queue_name, msg_ids])
             self._written = True
+            self._archived = msg_ids
         except psycopg.Error as error:
             if conn.broken:
                 raise
