@@ -2,7 +2,7 @@
 in-transaction design it replaced, in alternating rounds of one run.
 
     .venv/bin/python bench/booking_outbox.py [ADMIN_URL] [--clients 2] [--seconds 20] [--rounds 3]
-        [--worker-nice 0] [--keep]
+        [--warmup-seconds 5] [--worker-nice 0] [--keep]
 
 ADMIN_URL is a superuser URL of the test cluster (default: $TEST_DATABASE_URL). The benchmark
 clones `careops_template` into `careops_bench_outbox` with booking_side_effects.py's per-client
@@ -20,7 +20,10 @@ at their defaults). Two variants:
              `private.write_event_messages(E)`: the same rules and the same rows, written inside
              the booking's transaction; the worker then only delivers
 
-Each round runs both (the order reversed every other round): pgbench with `--clients` clients
+First each variant runs once for `--warmup-seconds`, not counted: the worker's pooled connections
+opened and their plans made (a worker that has been up a while; a cold one spent its first round
+planning, its event jobs queued for seconds). Each round runs both (the order reversed every other
+round): pgbench with `--clients` clients
 for `--seconds` (booking_side_effects.py's script: begin; set local role anon; claims;
 book_appointment; commit; -M prepared, --log), then waits until every booking of the run has
 its messages and the queue is empty (deliveries done), so the next run starts clean.
@@ -47,7 +50,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -269,6 +272,7 @@ def main(argv: list[str]) -> int:
         help="the worker process's nice value (19: its Python gets only the CPU the database and the"
         " clients leave, as when it runs on a machine of its own; its SQL still runs in the server)",
     )
+    parser.add_argument("--warmup-seconds", type=int, default=5)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
     if not args.admin_url:
@@ -295,6 +299,11 @@ def main(argv: list[str]) -> int:
             with worker_process(
                 url, worker_log, args.worker_nice, WORKER_VISIBILITY_TIMEOUT_SECONDS=str(VISIBILITY_TIMEOUT)
             ):
+                # Warm, off the clock: the worker's pooled connections opened and their plans made
+                # (a worker that has been up a while), as worker_throughput.py warms its workers.
+                log(f"warming up: each variant for {args.warmup_seconds} s, not counted")
+                for variant in ("outbox", "inline"):
+                    replace(bench, seconds=args.warmup_seconds).run(variant, None)
                 log(f"as fast as {args.clients} clients go, {args.seconds} s a run")
                 for number, variant in alternating(["outbox", "inline"], args.rounds):
                     load = load_average()
