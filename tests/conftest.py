@@ -11,6 +11,7 @@ import pytest
 from tests.booking_support import BookingWorkspace, create_booking_workspace, drop_booking_workspace
 from tests.stubs import ResendStub, SmtpStub, TwilioStub
 from tests.support import User, create_user
+from worker import registry
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -39,6 +40,17 @@ def autocommit_conn(db_url: str) -> Iterator[psycopg.Connection]:
     """For tests that need committed data (concurrency, cron); they clean up after themselves."""
     with psycopg.connect(db_url, autocommit=True) as connection:
         yield connection
+
+
+@pytest.fixture
+def handlers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[..., Callable[[registry.Handler], registry.Handler]]:
+    """A clean registry for the test; returns registry.job."""
+    monkeypatch.setattr(registry, "_handlers", {})
+    monkeypatch.setattr(registry, "_own_transactions", set())
+    monkeypatch.setattr(registry, "_batch_factories", {})
+    return registry.job
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,6 @@ from psycopg.types.json import Jsonb
 
 import worker.handlers  # noqa: F401  (the built-in handlers register before a test swaps the registry)
 from tests.test_worker import archived_ids, pending, send, settings_for
-from worker import registry
 from worker.jobs import Job
 from worker.loop import QueueWorker, read_with_poll_waits, run
 from worker.providers import build_providers
@@ -83,17 +82,6 @@ def scratch(pgmq_db: str) -> Iterator[psycopg.Connection[Any]]:
             conn.execute("select pgmq.purge_queue(%s)", [queue])
             conn.execute(sql.SQL("truncate pgmq.{}").format(sql.Identifier(f"a_{queue}")))
         yield conn
-
-
-@pytest.fixture
-def handlers(
-    monkeypatch: pytest.MonkeyPatch,
-) -> Callable[..., Callable[[registry.Handler], registry.Handler]]:
-    """A clean registry for the test; returns registry.job."""
-    monkeypatch.setattr(registry, "_handlers", {})
-    monkeypatch.setattr(registry, "_own_transactions", set())
-    monkeypatch.setattr(registry, "_batch_factories", {})
-    return registry.job
 
 
 def extversion(conn: psycopg.Connection[Any]) -> str:

@@ -8,14 +8,12 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import psycopg
 import pytest
 
 from tests.stubs import ResendStub, SmtpStub
-from worker import registry
 from worker.jobs import Job, MalformedJob
 from worker.loop import APPLICATION_NAME, run
 from worker.providers import (
@@ -27,16 +25,6 @@ from worker.providers import (
     SmtpProvider,
 )
 from worker.settings import Settings
-
-
-@pytest.fixture
-def handlers(
-    monkeypatch: pytest.MonkeyPatch,
-) -> Callable[[str], Callable[[registry.Handler], registry.Handler]]:
-    """A clean registry for the test; returns registry.job."""
-    monkeypatch.setattr(registry, "_handlers", {})
-    monkeypatch.setattr(registry, "_own_transactions", set())
-    return registry.job
 
 
 def settings_for(db_url: str, queue: str, **overrides: Any) -> Settings:
