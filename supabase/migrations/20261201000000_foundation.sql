@@ -6,7 +6,7 @@
 --
 -- Foundation: extensions, the private schema, the privilege baseline and shared helpers.
 --
--- The job queue: one pgmq queue that triggers and RPCs feed and the worker drains.
+-- The job queues: pgmq queues that triggers and RPCs feed and the worker drains (jobs; events for the outbox).
 --
 -- Error codes: one registry of the stable codes RPCs and triggers raise, and the helper that raises them.
 --
