@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 
-from tests.support import Actor, User, create_user, rpc
+from tests.support import JOB_QUEUES, Actor, User, create_user, rpc
 
 Window = tuple[str, str]
 
@@ -147,6 +147,6 @@ def table_counts(conn: psycopg.Connection) -> dict[str, int]:
         ).fetchall()
     ]
     counts = {name: conn.execute(f'select count(*) from public."{name}"').fetchone()[0] for name in tables}
-    for queue in ("pgmq.q_jobs", "pgmq.q_events"):
+    for queue in JOB_QUEUES:
         counts[queue] = conn.execute(f"select count(*) from {queue}").fetchone()[0]
     return counts

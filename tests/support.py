@@ -192,6 +192,24 @@ def rpc_error(conn: psycopg.Connection, actor: Actor, function: str, **params: A
         return exc.diag.message_primary
 
 
+# --- the job queues --------------------------------------------------------------------
+
+# Every queue jobs are written to: `jobs`, and `events` for the outbox (private.job_queue).
+JOB_QUEUES = ("pgmq.q_jobs", "pgmq.q_events")
+
+
+def queued_jobs(conn: psycopg.Connection, containing: str | None = None) -> int:
+    """Jobs waiting in every job queue; with `containing`, only those whose JSON has that text."""
+    return sum(
+        conn.execute(
+            sql.SQL("select count(*) from {} where {}::text is null or strpos(message::text, {}) > 0").format(
+                sql.SQL(queue), sql.Literal(containing), sql.Literal(containing)
+            )
+        ).fetchone()[0]
+        for queue in JOB_QUEUES
+    )
+
+
 # --- the outbox's worker side, run now ---------------------------------------------------
 
 WRITE_EVENTS_SQL = """

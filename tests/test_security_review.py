@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.support import Actor, User, create_user, race_behind_lock, rpc, rpc_error, run_as
+from tests.support import Actor, User, create_user, queued_jobs, race_behind_lock, rpc, rpc_error, run_as
 from tests.test_invitations import Committed, invite, membership, new_workspace
 
 # Mirrors the constants in invite_member (documented in docs/backend.md and docs/errors.md).
@@ -209,7 +209,7 @@ def test_one_inviter_sends_at_most_30_invitations_an_hour(conn: psycopg.Connecti
     first, second = new_workspace(conn, owner), new_workspace(conn, owner)
     for n in range(MAX_PER_INVITER_PER_HOUR):
         invite(conn, owner, first if n % 2 else second, f"flood-{n}@example.test")
-    jobs_before = conn.execute("select count(*) from pgmq.q_jobs").fetchone()[0]
+    jobs_before = queued_jobs(conn)
     # The cap counts across workspaces: a new workspace does not reset it.
     third = new_workspace(conn, owner)
     for workspace_id in (first, third):
@@ -223,7 +223,7 @@ def test_one_inviter_sends_at_most_30_invitations_an_hour(conn: psycopg.Connecti
             )
             == "invitation_rate_limited"
         )
-    assert conn.execute("select count(*) from pgmq.q_jobs").fetchone()[0] == jobs_before
+    assert queued_jobs(conn) == jobs_before
     assert open_invitations(conn, third) == 0
     # Another owner of the same workspace is not affected; an hour later the first may invite again.
     other = create_user(conn)
@@ -539,12 +539,7 @@ def test_the_worker_rebuilds_the_token_at_delivery(conn: psycopg.Connection) -> 
         [str(invitation_id)],
     ).fetchone()[0]
     assert job == {"kind": "invitation_created", "payload": {"invitation_id": str(invitation_id)}}
-    assert (
-        conn.execute(
-            "select count(*) from pgmq.q_jobs where strpos(message::text, %s) > 0", [token]
-        ).fetchone()[0]
-        == 0
-    )
+    assert queued_jobs(conn, containing=token) == 0
 
     assert delivery(conn, invitation_id) == [
         (invitation_id, workspace_id, "Clinic", guest.email, "staff", "Olive Owner", token, expires_at, True)
