@@ -1056,3 +1056,51 @@ def test_past_the_per_email_limit_a_stranger_gets_the_same_answers_and_the_holde
     assert conn.execute(
         "select status from public.bookings where id = %s", [late["booking_id"]]
     ).fetchone() == ("cancelled",)
+
+
+def pending_booking(conn: psycopg.Connection, place: BookingWorkspace, token: str) -> uuid.UUID:
+    """A booking held as pending for a day, its confirm link `token`, its start still ahead: what
+    the hourly release takes and its holder may still confirm."""
+    booking = book(conn, place, next_slot(hour=9))
+    conn.execute(
+        "update public.bookings set status = 'pending', confirm_token_hash = private.token_hash(%s),"
+        " created_at = now() - interval '25 hours' where id = %s",
+        [token, booking["booking_id"]],
+    )
+    return booking["booking_id"]
+
+
+@pytest.mark.parametrize("first", ["release", "confirm"])
+def test_a_pending_booking_is_either_confirmed_or_released_never_both(
+    db_url: str,
+    autocommit_conn: psycopg.Connection,
+    committed_place: Callable[..., BookingWorkspace],
+    first: str,
+) -> None:
+    """The hourly release and the holder's confirmation reach the same pending booking at once:
+    the second waits for the first's row lock, then sees what it did. Released first, the
+    confirmation is refused (without confirm_booking's lock it would read the booking as still
+    pending and confirm a cancelled one); confirmed first, the release leaves it alone."""
+    place = committed_place()
+    token = secrets.token_urlsafe(24)
+    booking_id = pending_booking(autocommit_conn, place, token)
+
+    def release(conn: psycopg.Connection) -> int:
+        return conn.execute("select private.release_pending_bookings()").fetchone()[0]
+
+    def confirm(conn: psycopg.Connection) -> str:
+        return conn.execute("select status from public.confirm_booking(%s)", [token]).fetchone()[0]
+
+    calls = {"release": (Actor.service(), release), "confirm": (Actor.anon(), confirm)}
+    second = "confirm" if first == "release" else "release"
+    raced = race_behind_lock(db_url, autocommit_conn, calls[first], calls[second])
+    results = dict(zip((first, second), raced, strict=True))
+    status = autocommit_conn.execute(
+        "select status from public.bookings where id = %s", [booking_id]
+    ).fetchone()
+    if first == "release":
+        assert results == {"release": 1, "confirm": "not_found"}
+        assert status == ("cancelled",)
+    else:
+        assert results == {"confirm": "confirmed", "release": 0}
+        assert status == ("confirmed",)
