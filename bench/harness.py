@@ -206,35 +206,52 @@ def bench_database(admin_url: str, name: str, keep: bool = False, empty: bool = 
 def seed_history(
     conn: psycopg.Connection, workspace_id: object, booking_type_id: object, per_practitioner: int
 ) -> int:
-    """Past, completed bookings for every practitioner of the workspace (one contact), ending
-    two days ago: a workspace in use rather than empty tables. Plans are made from the
-    statistics a `vacuum (analyze)` then takes (plpgsql keeps generic plans for a session),
-    so measuring on empty tables would measure plans made for empty tables. Returns the count."""
-    row = conn.execute(
-        """
-        with contact as (
-            insert into public.contacts (workspace_id, name, email)
-            values (%(ws)s, 'Past customer', 'past-' || gen_random_uuid() || '@bench.test')
-            returning id
-        ),
-        written as (
-            insert into public.bookings
-                (workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at, status)
-            select p.workspace_id, %(bt)s, p.id, c.id, s.at, s.at + interval '30 minutes', 'completed'
-            from public.practitioners as p
-            cross join contact as c
-            cross join lateral generate_series(
-                date_trunc('hour', now()) - interval '2 days' - (%(n)s - 1) * interval '30 minutes',
-                date_trunc('hour', now()) - interval '2 days',
-                interval '30 minutes'
-            ) as s (at)
-            where p.workspace_id = %(ws)s
-            returning 1
-        )
-        select count(*) from written
-        """,
-        {"ws": workspace_id, "bt": booking_type_id, "n": per_practitioner},
-    ).fetchone()
+    """Past, completed bookings for every practitioner of the workspace, ending two days ago, each
+    with a customer of its own created before it: a workspace in use rather than empty tables.
+    Plans are made from the statistics a `vacuum (analyze)` then takes (plpgsql keeps generic
+    plans for a session), so the history must look like one: with one contact holding every past
+    booking, all created in one instant, the generic plan of "this contact's booking created
+    now" (private.publish_contact_event) was a sequential scan of bookings, where a real table's
+    statistics give an index probe. Written with triggers off (`session_replication_role =
+    replica`: history sets nothing off, no welcome is queued); returns the count."""
+    conn.execute("set session_replication_role = replica")
+    try:
+        row = conn.execute(
+            """
+            with past as materialized (
+                select p.workspace_id, p.id as practitioner_id, s.at, gen_random_uuid() as contact_id
+                from public.practitioners as p
+                cross join lateral generate_series(
+                    date_trunc('hour', now()) - interval '2 days' - (%(n)s - 1) * interval '30 minutes',
+                    date_trunc('hour', now()) - interval '2 days',
+                    interval '30 minutes'
+                ) as s (at)
+                where p.workspace_id = %(ws)s
+            ),
+            customers as (
+                insert into public.contacts (id, workspace_id, name, email, created_at)
+                select
+                    x.contact_id, x.workspace_id, 'Past customer', 'past-' || x.contact_id || '@bench.test',
+                    x.at - interval '7 days'
+                from past as x
+            ),
+            written as (
+                insert into public.bookings (
+                    workspace_id, booking_type_id, practitioner_id, contact_id, starts_at, ends_at, status,
+                    created_at
+                )
+                select
+                    x.workspace_id, %(bt)s, x.practitioner_id, x.contact_id, x.at,
+                    x.at + interval '30 minutes', 'completed', x.at - interval '3 days'
+                from past as x
+                returning 1
+            )
+            select count(*) from written
+            """,
+            {"ws": workspace_id, "bt": booking_type_id, "n": per_practitioner},
+        ).fetchone()
+    finally:
+        conn.execute("set session_replication_role = origin")
     return row[0] if row else 0
 
 
