@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 import uuid
 from collections.abc import Callable
 
 import psycopg
+from harness import median, p95
 
 
 def fill(conn: psycopg.Connection, queue: str, archived: int, queued: int) -> None:
@@ -60,8 +60,7 @@ def timed(call: Callable[[], object], times: int) -> tuple[float, float]:
         started = time.perf_counter()
         call()
         samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+    return median(samples), p95(samples)
 
 
 def measure(conn: psycopg.Connection, queue: str, reads: int) -> dict[str, tuple[float, float]]:
