@@ -606,17 +606,16 @@ comment on function private.prune_anonymous_actions() is
 -- - notice and horizon: private.bookable_period;
 -- - the grid, the fit in a window, repeated and skipped local times, capacity, and the
 --   overlap with live bookings: private.open_slots;
--- - which bookings are in the way of a period (and the bound on their starts): private.bookings_in_the_way.
+-- - which bookings are in the way of a period: private.bookings_in_the_way.
 -- They are SQL without SET clauses, so the planner inlines them into the calling statement:
 -- set-based, no function call per row or per request.
 
 -- The live bookings of a practitioner whose blocked period overlaps [p_from, p_to) (none
--- when that is empty), but p_except_booking_id (the booking being moved). A booking lasts at
--- most 720 minutes with buffers of at most 240 minutes each, so one that overlaps starts less
--- than 16 hours before p_from and less than 4 hours after p_to: the bounds below (20 h, 4 h)
--- let the btree (practitioner_id, starts_at) find the few rows, and the overlap is a filter
--- on them (bounds, not `&&`, which would lead the planner to the slower gist probe of
--- bookings_no_overlap).
+-- when that is empty), but p_except_booking_id (the booking being moved). `&&` on the live
+-- blocked periods is the gist index of bookings_no_overlap: it finds exactly the overlapping
+-- rows. Bounds on starts_at for the btree (practitioner_id, starts_at) would have to reach
+-- back 20 hours (a booking of 720 minutes with 240-minute buffers), which on a booked-up day
+-- reads every booking of the day before to check one start.
 create function private.bookings_in_the_way(
     p_practitioner_id uuid, p_from timestamptz, p_to timestamptz, p_except_booking_id uuid
 )
@@ -631,16 +630,13 @@ as $$
         p_from < p_to
         and b.practitioner_id = p_practitioner_id
         and b.status <> 'cancelled'
-        and b.starts_at > p_from - interval '20 hours'
-        and b.starts_at < p_to + interval '4 hours'
-        and pg_catalog.lower(b.blocked_period) < p_to
-        and pg_catalog.upper(b.blocked_period) > p_from
+        and b.blocked_period && pg_catalog.tstzrange(p_from, p_to, '[)')
         and b.id is distinct from p_except_booking_id
 $$;
 
 comment on function private.bookings_in_the_way(uuid, timestamptz, timestamptz, uuid) is
 'Live bookings of the practitioner whose blocked period overlaps [p_from, p_to) (but p_except_booking_id), found by '
-'the btree on starts_at. Inlinable.';
+'the gist index of bookings_no_overlap. Inlinable.';
 
 -- The starts a booking type accepts, seen at p_now: from min_notice_minutes after it to
 -- max_days_ahead days (of 1,440 minutes, "of the moment of booking") after it, both included.
@@ -709,8 +705,7 @@ as $$
         group by 1
         having count(*) >= (p_booking_type).daily_capacity
     ),
-    -- Each window with the blocked periods of the bookings in the way of the starts it may
-    -- offer, and whether its day is full: read once per window, not per start.
+    -- Each window, and whether its day is full.
     windows as materialized (
         select
             w.practitioner_id,
@@ -720,24 +715,39 @@ as $$
             w.local_end,
             w.opens,
             w.closes,
-            (
-                select pg_catalog.range_agg(o.blocked_period)
-                from private.bookings_in_the_way(
-                    w.practitioner_id,
-                    greatest(w.opens, p_earliest) - (p_booking_type).buffer_before_minutes * interval '1 minute',
-                    least(w.closes, p_latest + (p_booking_type).duration_minutes * interval '1 minute')
-                    + (p_booking_type).buffer_after_minutes * interval '1 minute',
-                    p_moving_booking_id
-                ) as o
-            ) as busy,
             w.local_date in (select fd.local_date from full_days as fd) as day_full
         from private.open_windows(
             p_workspace_id, p_timezone, (p_booking_type).id, p_practitioner_id, p_from, p_to
         ) as w
     ),
+    -- Per practitioner, the blocked periods of the bookings in the way of any start its
+    -- windows may offer within [p_earliest, p_latest]: one index probe per practitioner, not
+    -- per window or per start (for one start, a probe of that start's blocked time).
+    busy as materialized (
+        select
+            s.practitioner_id,
+            (
+                select pg_catalog.range_agg(o.blocked_period)
+                from private.bookings_in_the_way(
+                    s.practitioner_id,
+                    s.first_start - (p_booking_type).buffer_before_minutes * interval '1 minute',
+                    s.last_end + (p_booking_type).buffer_after_minutes * interval '1 minute',
+                    p_moving_booking_id
+                ) as o
+            ) as busy
+        from (
+            select
+                w.practitioner_id,
+                greatest(min(w.opens), p_earliest) as first_start,
+                least(max(w.closes), p_latest + (p_booking_type).duration_minutes * interval '1 minute') as last_end
+            from windows as w
+            group by w.practitioner_id
+        ) as s
+    ),
     candidates as (
-        select w.practitioner_id, w.local_date, w.irregular, w.opens, w.closes, w.busy, w.day_full, g.starts_at
+        select w.practitioner_id, w.local_date, w.irregular, w.opens, w.closes, bu.busy, w.day_full, g.starts_at
         from windows as w
+        inner join busy as bu on w.practitioner_id = bu.practitioner_id
         -- From the first step at or after p_earliest (whole steps from the opening instant).
         cross join lateral pg_catalog.generate_series(
             w.opens + pg_catalog.ceil(
@@ -755,10 +765,11 @@ as $$
             w.irregular,
             w.opens,
             w.closes,
-            w.busy,
+            bu.busy,
             w.day_full,
             private.first_instant(g.local_slot, p_timezone) as starts_at
         from windows as w
+        inner join busy as bu on w.practitioner_id = bu.practitioner_id
         cross join lateral pg_catalog.generate_series(
             w.local_start, w.local_end, (p_booking_type).slot_interval_minutes * interval '1 minute'
         ) as g (local_slot)
@@ -995,7 +1006,8 @@ begin
     end if;
     -- One statement: the start in someone's hours (on the grid of a window, no closure,
     -- DST), the day full or not, and the free ones in the order to try them. The order only
-    -- orders the attempts; the exclusion constraint settles races.
+    -- orders the attempts; the exclusion constraint settles races. The day's bookings are
+    -- counted only when they order something: two or more free (not for a named practitioner).
     select
         count(*) > 0,
         coalesce(pg_catalog.bool_or(c.day_full), false),
@@ -1007,7 +1019,7 @@ begin
             s.practitioner_id,
             s.free,
             s.day_full,
-            case when s.free then (
+            case when s.free and pg_catalog.count(*) filter (where s.free) over () > 1 then (
                 select count(*) from public.bookings as b
                 where
                     b.practitioner_id = s.practitioner_id

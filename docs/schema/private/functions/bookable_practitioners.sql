@@ -32,7 +32,8 @@ begin
     end if;
     -- One statement: the start in someone's hours (on the grid of a window, no closure,
     -- DST), the day full or not, and the free ones in the order to try them. The order only
-    -- orders the attempts; the exclusion constraint settles races.
+    -- orders the attempts; the exclusion constraint settles races. The day's bookings are
+    -- counted only when they order something: two or more free (not for a named practitioner).
     select
         count(*) > 0,
         coalesce(pg_catalog.bool_or(c.day_full), false),
@@ -44,7 +45,7 @@ begin
             s.practitioner_id,
             s.free,
             s.day_full,
-            case when s.free then (
+            case when s.free and pg_catalog.count(*) filter (where s.free) over () > 1 then (
                 select count(*) from public.bookings as b
                 where
                     b.practitioner_id = s.practitioner_id

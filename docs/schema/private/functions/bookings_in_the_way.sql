@@ -9,16 +9,13 @@ CREATE FUNCTION private.bookings_in_the_way(p_practitioner_id uuid, p_from times
         p_from < p_to
         and b.practitioner_id = p_practitioner_id
         and b.status <> 'cancelled'
-        and b.starts_at > p_from - interval '20 hours'
-        and b.starts_at < p_to + interval '4 hours'
-        and pg_catalog.lower(b.blocked_period) < p_to
-        and pg_catalog.upper(b.blocked_period) > p_from
+        and b.blocked_period && pg_catalog.tstzrange(p_from, p_to, '[)')
         and b.id is distinct from p_except_booking_id
 $$;
 
 ALTER FUNCTION private.bookings_in_the_way(p_practitioner_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_except_booking_id uuid) OWNER TO postgres;
 
-COMMENT ON FUNCTION private.bookings_in_the_way(p_practitioner_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_except_booking_id uuid) IS 'Live bookings of the practitioner whose blocked period overlaps [p_from, p_to) (but p_except_booking_id), found by the btree on starts_at. Inlinable.';
+COMMENT ON FUNCTION private.bookings_in_the_way(p_practitioner_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_except_booking_id uuid) IS 'Live bookings of the practitioner whose blocked period overlaps [p_from, p_to) (but p_except_booking_id), found by the gist index of bookings_no_overlap. Inlinable.';
 
 REVOKE ALL ON FUNCTION private.bookings_in_the_way(p_practitioner_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_except_booking_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.bookings_in_the_way(p_practitioner_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_except_booking_id uuid) TO service_role;

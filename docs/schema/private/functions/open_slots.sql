@@ -18,8 +18,7 @@ CREATE FUNCTION private.open_slots(p_workspace_id uuid, p_timezone text, p_booki
         group by 1
         having count(*) >= (p_booking_type).daily_capacity
     ),
-    -- Each window with the blocked periods of the bookings in the way of the starts it may
-    -- offer, and whether its day is full: read once per window, not per start.
+    -- Each window, and whether its day is full.
     windows as materialized (
         select
             w.practitioner_id,
@@ -29,24 +28,39 @@ CREATE FUNCTION private.open_slots(p_workspace_id uuid, p_timezone text, p_booki
             w.local_end,
             w.opens,
             w.closes,
-            (
-                select pg_catalog.range_agg(o.blocked_period)
-                from private.bookings_in_the_way(
-                    w.practitioner_id,
-                    greatest(w.opens, p_earliest) - (p_booking_type).buffer_before_minutes * interval '1 minute',
-                    least(w.closes, p_latest + (p_booking_type).duration_minutes * interval '1 minute')
-                    + (p_booking_type).buffer_after_minutes * interval '1 minute',
-                    p_moving_booking_id
-                ) as o
-            ) as busy,
             w.local_date in (select fd.local_date from full_days as fd) as day_full
         from private.open_windows(
             p_workspace_id, p_timezone, (p_booking_type).id, p_practitioner_id, p_from, p_to
         ) as w
     ),
+    -- Per practitioner, the blocked periods of the bookings in the way of any start its
+    -- windows may offer within [p_earliest, p_latest]: one index probe per practitioner, not
+    -- per window or per start (for one start, a probe of that start's blocked time).
+    busy as materialized (
+        select
+            s.practitioner_id,
+            (
+                select pg_catalog.range_agg(o.blocked_period)
+                from private.bookings_in_the_way(
+                    s.practitioner_id,
+                    s.first_start - (p_booking_type).buffer_before_minutes * interval '1 minute',
+                    s.last_end + (p_booking_type).buffer_after_minutes * interval '1 minute',
+                    p_moving_booking_id
+                ) as o
+            ) as busy
+        from (
+            select
+                w.practitioner_id,
+                greatest(min(w.opens), p_earliest) as first_start,
+                least(max(w.closes), p_latest + (p_booking_type).duration_minutes * interval '1 minute') as last_end
+            from windows as w
+            group by w.practitioner_id
+        ) as s
+    ),
     candidates as (
-        select w.practitioner_id, w.local_date, w.irregular, w.opens, w.closes, w.busy, w.day_full, g.starts_at
+        select w.practitioner_id, w.local_date, w.irregular, w.opens, w.closes, bu.busy, w.day_full, g.starts_at
         from windows as w
+        inner join busy as bu on w.practitioner_id = bu.practitioner_id
         -- From the first step at or after p_earliest (whole steps from the opening instant).
         cross join lateral pg_catalog.generate_series(
             w.opens + pg_catalog.ceil(
@@ -64,10 +78,11 @@ CREATE FUNCTION private.open_slots(p_workspace_id uuid, p_timezone text, p_booki
             w.irregular,
             w.opens,
             w.closes,
-            w.busy,
+            bu.busy,
             w.day_full,
             private.first_instant(g.local_slot, p_timezone) as starts_at
         from windows as w
+        inner join busy as bu on w.practitioner_id = bu.practitioner_id
         cross join lateral pg_catalog.generate_series(
             w.local_start, w.local_end, (p_booking_type).slot_interval_minutes * interval '1 minute'
         ) as g (local_slot)
