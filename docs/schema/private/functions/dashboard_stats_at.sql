@@ -6,7 +6,7 @@ CREATE FUNCTION private.dashboard_stats_at(p_workspace_id uuid, p_at timestamp w
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
-    v_is_service boolean := (select auth.role()) is not distinct from 'service_role';
+    v_is_service boolean := auth.role() is not distinct from 'service_role';
     v_owners bigint;
     v_staff bigint;
     v_sees_invitations boolean;
@@ -17,6 +17,10 @@ declare
     v_week_end timestamptz;
     v_week_ago timestamptz := p_at - interval '7 days';
     v_month_ago timestamptz := p_at - interval '30 days';
+    v_month_first_day date;
+    v_month_first_start timestamptz;
+    v_week_first_day date;
+    v_week_first_start timestamptz;
     v_stats jsonb;
     v_history record;
     v_bookings jsonb;
@@ -27,7 +31,7 @@ declare
     v_inventory jsonb;
     v_alerts jsonb;
 begin
-    if not v_is_service and (select auth.uid()) is null then
+    if not v_is_service and auth.uid() is null then
         perform private.raise_error('not_authenticated');
     end if;
     -- RLS decides: a workspace the caller is not a member of is not found.
@@ -41,6 +45,11 @@ begin
     v_day_end := (v_today + 1)::timestamp at time zone v_workspace.timezone;
     -- The end of the 7th local day after today (wall clock, so DST days are 23 or 25 hours).
     v_week_end := (v_today + 8)::timestamp at time zone v_workspace.timezone;
+    -- The local days of p_at - 30 days and p_at - 7 days, and their starts.
+    v_month_first_day := (v_month_ago at time zone v_workspace.timezone)::date;
+    v_month_first_start := v_month_first_day::timestamp at time zone v_workspace.timezone;
+    v_week_first_day := (v_week_ago at time zone v_workspace.timezone)::date;
+    v_week_first_start := v_week_first_day::timestamp at time zone v_workspace.timezone;
 
     -- Members, and whether the caller owns the workspace (private.has_role, from the same rows:
     -- the caller's own membership is among the co-members RLS shows).
@@ -82,36 +91,36 @@ begin
     -- Consecutive days counted live are one span (gaps and islands), and each span is one
     -- range scan per table: usually two spans (the partial first day, and yesterday to p_at),
     -- one when no day has a row, rather than a scan per day.
+    -- Whether a day lies whole in the window follows from its date and the few instants above;
+    -- only the days counted live get their bounds as instants (at time zone costs a zone
+    -- lookup and conversion each time, which was most of these CTEs' cost).
     with days as materialized (
         select
             g.i,
             d.local_date,
-            d.starts_at,
-            d.ends_at,
-            greatest(d.starts_at, v_month_ago) as month_from,
-            least(d.ends_at, p_at) as month_to,
-            greatest(d.starts_at, v_week_ago) as week_from
+            -- The day lies whole in [p_at - 30 days, p_at): it starts at or after p_at - 30 days
+            -- (every day after the first does) and ends by p_at (every day before yesterday does;
+            -- yesterday if today started by p_at).
+            (g.i > 0 or v_month_first_start >= v_month_ago)
+            and (d.local_date < v_today - 1 or (d.local_date = v_today - 1 and v_day_start <= p_at)) as whole,
+            -- It starts at or after p_at - 7 days.
+            d.local_date > v_week_first_day
+            or (d.local_date = v_week_first_day and v_week_first_start >= v_week_ago) as starts_in_week,
+            -- It ends after p_at - 7 days.
+            d.local_date >= v_week_first_day
+            or (d.local_date = v_week_first_day - 1 and v_week_first_start > v_week_ago) as ends_in_week
         from pg_catalog.generate_series(0, 31) as g (i)
-        cross join lateral (
-            select
-                (v_month_ago at time zone v_workspace.timezone)::date + g.i as local_date,
-                ((v_month_ago at time zone v_workspace.timezone)::date + g.i)::timestamp
-                at time zone v_workspace.timezone as starts_at,
-                ((v_month_ago at time zone v_workspace.timezone)::date + g.i + 1)::timestamp
-                at time zone v_workspace.timezone as ends_at
-        ) as d
+        cross join lateral (select v_month_first_day + g.i as local_date) as d
         where d.local_date <= v_today
     ),
 
     history as materialized (
         select
             d.i,
-            d.ends_at,
-            d.month_from,
-            d.month_to,
-            d.week_from,
+            d.local_date,
+            d.ends_in_week,
             r.local_date is not null as counted,
-            r.local_date is not null and d.week_from = d.starts_at as counted_week,
+            r.local_date is not null and d.starts_in_week as counted_week,
             coalesce(r.bookings_completed, 0) as bookings_completed,
             coalesce(r.bookings_no_show, 0) as bookings_no_show,
             coalesce(r.bookings_cancelled, 0) as bookings_cancelled,
@@ -124,28 +133,47 @@ begin
                 and d.local_date = r.local_date
                 and r.timezone = v_workspace.timezone
                 and not r.stale
-                and d.starts_at >= v_month_ago
-                and d.ends_at <= p_at
+                and d.whole
     ),
 
-    -- Runs of consecutive days counted live for the 30 days, and for the 7 days (the days
-    -- that end after p_at - 7 days and are not counted whole).
+    -- The days counted live, for the 30 days or for the 7 days (the days that end after
+    -- p_at - 7 days and are not counted whole), with their bounds as instants.
+    live as materialized (
+        select
+            h.i,
+            not h.counted as in_month,
+            h.ends_in_week and not h.counted_week as in_week,
+            t.starts_at,
+            t.ends_at
+        from history as h
+        cross join lateral (
+            select
+                h.local_date::timestamp at time zone v_workspace.timezone as starts_at,
+                (h.local_date + 1)::timestamp at time zone v_workspace.timezone as ends_at
+        ) as t
+        where not h.counted or (h.ends_in_week and not h.counted_week)
+    ),
+
+    -- Runs of consecutive days counted live for the 30 days, and for the 7 days.
     month_spans as materialized (
-        select min(x.month_from) as from_at, max(x.month_to) as to_at, max(x.ends_at) as ends_at
+        select
+            min(greatest(x.starts_at, v_month_ago)) as from_at,
+            max(least(x.ends_at, p_at)) as to_at,
+            max(x.ends_at) as ends_at
         from (
-            select h.month_from, h.month_to, h.ends_at, h.i - row_number() over (order by h.i) as island
-            from history as h
-            where not h.counted
+            select l.starts_at, l.ends_at, l.i - row_number() over (order by l.i) as island
+            from live as l
+            where l.in_month
         ) as x
         group by x.island
     ),
 
     week_spans as materialized (
-        select min(x.week_from) as from_at, max(x.ends_at) as ends_at
+        select min(greatest(x.starts_at, v_week_ago)) as from_at, max(x.ends_at) as ends_at
         from (
-            select h.week_from, h.ends_at, h.i - row_number() over (order by h.i) as island
-            from history as h
-            where not h.counted_week and h.ends_at > v_week_ago
+            select l.starts_at, l.ends_at, l.i - row_number() over (order by l.i) as island
+            from live as l
+            where l.in_week
         ) as x
         group by x.island
     )
@@ -288,20 +316,16 @@ begin
     from public.conversations as u
     where u.workspace_id = p_workspace_id and u.unread_count > 0;
 
-    -- Forms: open submissions by status (each a range of the partial index), and those
-    -- completed in the last 30 days (the history above).
+    -- Forms: open submissions by status (one range of the partial index), and those completed
+    -- in the last 30 days (the history above).
     select pg_catalog.jsonb_build_object(
-        'pending', (
-            select count(*) from public.form_submissions as f
-            where f.workspace_id = p_workspace_id and f.status = 'pending'
-        ),
-        'overdue', (
-            select count(*) from public.form_submissions as f
-            where f.workspace_id = p_workspace_id and f.status = 'overdue'
-        ),
+        'pending', count(*) filter (where f.status = 'pending'),
+        'overdue', count(*) filter (where f.status = 'overdue'),
         'completed_30_days', v_history.forms_completed
     )
-    into v_forms;
+    into v_forms
+    from public.form_submissions as f
+    where f.workspace_id = p_workspace_id and f.status in ('pending', 'overdue');
 
     -- Inventory: active items, and those at or below their threshold (at most 20 listed, the
     -- emptiest relative to its threshold first).
