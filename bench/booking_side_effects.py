@@ -79,6 +79,7 @@ BENCH_DB = "careops_bench_booking"
 PGBENCH_DB = "careops_bench_pgbench"
 CORES = os.cpu_count() or 2
 HISTORY_PER_PRACTITIONER = 1000  # past bookings each practitioner starts with
+ACTION_HISTORY_PER_WORKSPACE = 2000  # anonymous actions of the last day each workspace starts with
 SLOT_MINUTES = 5  # 730 days of 5-minute slots: room for a run's bookings (settle() restarts them)
 OUTBOX_TRIGGERS = (
     ("public.contacts", "contacts_publish_event"),
@@ -243,7 +244,29 @@ def bookable_workspace(conn: psycopg.Connection, practitioners: int) -> BookingW
         [place.workspace_id],
     )
     seed_history(conn, place.workspace_id, place.booking_type_id, HISTORY_PER_PRACTITIONER)
+    seed_action_history(conn, place.workspace_id)
     return place
+
+
+def seed_action_history(conn: psycopg.Connection, workspace_id: object) -> None:
+    """A day of anonymous actions on the workspace's public page (other customers, 2 to 23 hours
+    ago: outside the caps' hour), so the churn caps' counts are planned for a log in use. On an
+    emptied log the statistics say "no rows", the generic plans of the counts are sequential
+    scans, and they grow with every booking of the run."""
+    conn.execute(
+        """
+        insert into private.anonymous_actions
+            (workspace_id, kind, email_key, phone_key, client_address_key, happened_at)
+        select
+            %(ws)s, 'book',
+            sha256(convert_to('past-' || n || '@bench.test', 'UTF8')),
+            sha256(convert_to('+3360' || lpad(n::text, 7, '0'), 'UTF8')),
+            sha256(convert_to('198.51.100.' || n %% 250, 'UTF8')),
+            now() - interval '2 hours' - (n %% 1260) * interval '1 minute'
+        from generate_series(1, %(n)s) as n
+        """,
+        {"ws": workspace_id, "n": ACTION_HISTORY_PER_WORKSPACE},
+    )
 
 
 def seed(conn: psycopg.Connection, clients: int, layouts: list[Layout]) -> None:
@@ -282,7 +305,8 @@ def settle(conn: psycopg.Connection, base: int) -> None:
         "delete from public.contacts as c where c.email like 'pat-%%@example.test'"
         " and not exists (select 1 from public.bookings as b where b.contact_id = c.id)"
     )
-    conn.execute("delete from private.anonymous_actions")  # the churn caps' log of the runs
+    # The churn caps' log of the runs (the seeded day of actions is older than an hour).
+    conn.execute("delete from private.anonymous_actions where happened_at > now() - interval '1 hour'")
     for layout in LAYOUTS.values():
         conn.execute(f"alter sequence if exists {layout.sequence} restart")
     conn.execute("select pgmq.purge_queue('jobs'), pgmq.purge_queue('events')")
