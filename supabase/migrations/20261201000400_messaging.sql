@@ -563,7 +563,7 @@ begin
                     then 'recipient_cap'
             end as skip_reason,
             -- unnest yields the names in array order and nothing in these subqueries reorders
-            -- them, so no ordinality and sort (a sort per message was ~8 ms per 2,000 messages).
+            -- them, so no ordinality and sort (a sort per message cost 5-8 ms per 2,000 messages).
             pg_catalog.format(
                 t.subject_format,
                 variadic array(select r.template_values ->> n.name from unnest(t.subject_placeholders) as n (name))
