@@ -81,7 +81,14 @@ begin
         inner join public.conversations as v on c.workspace_id = v.workspace_id and c.id = v.contact_id
         left join public.bookings as b on r.booking_id = b.id
         -- Last: a request fans out to its channels here (join_collapse_limit = 1 keeps this order).
-        inner join public.message_templates as t on c.workspace_id = t.workspace_id and r.template_kind = t.kind
+        -- A subquery of its own (offset 0), so the index finds the workspace's templates of the
+        -- request's kind: flattened, the generic plan reads all of the workspace's and filters.
+        cross join lateral (
+            select t.*
+            from public.message_templates as t
+            where t.workspace_id = c.workspace_id and t.kind = r.template_kind
+            offset 0
+        ) as t
         left join lateral (
             select
                 count(*) filter (
