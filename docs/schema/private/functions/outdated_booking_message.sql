@@ -2,7 +2,6 @@
 
 CREATE FUNCTION private.outdated_booking_message(p_template_kind text, p_message_revision integer, p_booking_status text, p_booking_revision integer) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
     AS $$
     select case
         when p_template_kind = 'booking_cancelled' then null
