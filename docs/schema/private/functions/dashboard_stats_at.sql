@@ -17,10 +17,6 @@ declare
     v_week_end timestamptz;
     v_week_ago timestamptz := p_at - interval '7 days';
     v_month_ago timestamptz := p_at - interval '30 days';
-    v_month_first_day date;
-    v_month_first_start timestamptz;
-    v_week_first_day date;
-    v_week_first_start timestamptz;
     v_stats jsonb;
     v_history record;
     v_bookings jsonb;
@@ -45,11 +41,6 @@ begin
     v_day_end := (v_today + 1)::timestamp at time zone v_workspace.timezone;
     -- The end of the 7th local day after today (wall clock, so DST days are 23 or 25 hours).
     v_week_end := (v_today + 8)::timestamp at time zone v_workspace.timezone;
-    -- The local days of p_at - 30 days and p_at - 7 days, and their starts.
-    v_month_first_day := (v_month_ago at time zone v_workspace.timezone)::date;
-    v_month_first_start := v_month_first_day::timestamp at time zone v_workspace.timezone;
-    v_week_first_day := (v_week_ago at time zone v_workspace.timezone)::date;
-    v_week_first_start := v_week_first_day::timestamp at time zone v_workspace.timezone;
 
     -- Members, and whether the caller owns the workspace (private.has_role, from the same rows:
     -- the caller's own membership is among the co-members RLS shows).
@@ -91,36 +82,36 @@ begin
     -- Consecutive days counted live are one span (gaps and islands), and each span is one
     -- range scan per table: usually two spans (the partial first day, and yesterday to p_at),
     -- one when no day has a row, rather than a scan per day.
-    -- Whether a day lies whole in the window follows from its date and the few instants above;
-    -- only the days counted live get their bounds as instants (at time zone costs a zone
-    -- lookup and conversion each time, which was most of these CTEs' cost).
     with days as materialized (
         select
             g.i,
             d.local_date,
-            -- The day lies whole in [p_at - 30 days, p_at): it starts at or after p_at - 30 days
-            -- (every day after the first does) and ends by p_at (every day before yesterday does;
-            -- yesterday if today started by p_at).
-            (g.i > 0 or v_month_first_start >= v_month_ago)
-            and (d.local_date < v_today - 1 or (d.local_date = v_today - 1 and v_day_start <= p_at)) as whole,
-            -- It starts at or after p_at - 7 days.
-            d.local_date > v_week_first_day
-            or (d.local_date = v_week_first_day and v_week_first_start >= v_week_ago) as starts_in_week,
-            -- It ends after p_at - 7 days.
-            d.local_date >= v_week_first_day
-            or (d.local_date = v_week_first_day - 1 and v_week_first_start > v_week_ago) as ends_in_week
+            d.starts_at,
+            d.ends_at,
+            greatest(d.starts_at, v_month_ago) as month_from,
+            least(d.ends_at, p_at) as month_to,
+            greatest(d.starts_at, v_week_ago) as week_from
         from pg_catalog.generate_series(0, 31) as g (i)
-        cross join lateral (select v_month_first_day + g.i as local_date) as d
+        cross join lateral (
+            select
+                (v_month_ago at time zone v_workspace.timezone)::date + g.i as local_date,
+                ((v_month_ago at time zone v_workspace.timezone)::date + g.i)::timestamp
+                at time zone v_workspace.timezone as starts_at,
+                ((v_month_ago at time zone v_workspace.timezone)::date + g.i + 1)::timestamp
+                at time zone v_workspace.timezone as ends_at
+        ) as d
         where d.local_date <= v_today
     ),
 
     history as materialized (
         select
             d.i,
-            d.local_date,
-            d.ends_in_week,
+            d.ends_at,
+            d.month_from,
+            d.month_to,
+            d.week_from,
             r.local_date is not null as counted,
-            r.local_date is not null and d.starts_in_week as counted_week,
+            r.local_date is not null and d.week_from = d.starts_at as counted_week,
             coalesce(r.bookings_completed, 0) as bookings_completed,
             coalesce(r.bookings_no_show, 0) as bookings_no_show,
             coalesce(r.bookings_cancelled, 0) as bookings_cancelled,
@@ -133,47 +124,28 @@ begin
                 and d.local_date = r.local_date
                 and r.timezone = v_workspace.timezone
                 and not r.stale
-                and d.whole
+                and d.starts_at >= v_month_ago
+                and d.ends_at <= p_at
     ),
 
-    -- The days counted live, for the 30 days or for the 7 days (the days that end after
-    -- p_at - 7 days and are not counted whole), with their bounds as instants.
-    live as materialized (
-        select
-            h.i,
-            not h.counted as in_month,
-            h.ends_in_week and not h.counted_week as in_week,
-            t.starts_at,
-            t.ends_at
-        from history as h
-        cross join lateral (
-            select
-                h.local_date::timestamp at time zone v_workspace.timezone as starts_at,
-                (h.local_date + 1)::timestamp at time zone v_workspace.timezone as ends_at
-        ) as t
-        where not h.counted or (h.ends_in_week and not h.counted_week)
-    ),
-
-    -- Runs of consecutive days counted live for the 30 days, and for the 7 days.
+    -- Runs of consecutive days counted live for the 30 days, and for the 7 days (the days
+    -- that end after p_at - 7 days and are not counted whole).
     month_spans as materialized (
-        select
-            min(greatest(x.starts_at, v_month_ago)) as from_at,
-            max(least(x.ends_at, p_at)) as to_at,
-            max(x.ends_at) as ends_at
+        select min(x.month_from) as from_at, max(x.month_to) as to_at, max(x.ends_at) as ends_at
         from (
-            select l.starts_at, l.ends_at, l.i - row_number() over (order by l.i) as island
-            from live as l
-            where l.in_month
+            select h.month_from, h.month_to, h.ends_at, h.i - row_number() over (order by h.i) as island
+            from history as h
+            where not h.counted
         ) as x
         group by x.island
     ),
 
     week_spans as materialized (
-        select min(greatest(x.starts_at, v_week_ago)) as from_at, max(x.ends_at) as ends_at
+        select min(x.week_from) as from_at, max(x.ends_at) as ends_at
         from (
-            select l.starts_at, l.ends_at, l.i - row_number() over (order by l.i) as island
-            from live as l
-            where l.in_week
+            select h.week_from, h.ends_at, h.i - row_number() over (order by h.i) as island
+            from history as h
+            where not h.counted_week and h.ends_at > v_week_ago
         ) as x
         group by x.island
     )
