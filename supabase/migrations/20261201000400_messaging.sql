@@ -922,6 +922,8 @@ comment on function private.unsubscribe_email(uuid) is
 -- The links of a booking message are stored as '<base>/manage/…', '<base>/confirm/…' and
 -- '<base>/forms/…'; the tokens are put in only in what the claim hands the worker
 -- (private.derived_token, private.confirm_token), never in a row or a job.
+-- SQL without SET clauses, like private.outdated_booking_message: inlined into the claim, which
+-- applies it to every message it claims.
 create function private.with_booking_tokens(
     p_body text, p_manage_token text, p_confirm_token text, p_form_token text
 )
@@ -930,7 +932,6 @@ language sql
 immutable
 parallel safe
 security invoker
-set search_path = ''
 as $$
     select pg_catalog.replace(
         pg_catalog.replace(

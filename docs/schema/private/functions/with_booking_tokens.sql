@@ -2,7 +2,6 @@
 
 CREATE FUNCTION private.with_booking_tokens(p_body text, p_manage_token text, p_confirm_token text, p_form_token text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
     AS $$
     select pg_catalog.replace(
         pg_catalog.replace(
