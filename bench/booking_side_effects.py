@@ -24,9 +24,12 @@ other round (harness.alternating), `--seconds` each:
                      in the transaction (the worker is not running: the jobs stay queued)
     nojob            (per-client) the same with the outbox triggers off: what the job costs
     checked          (per-client) the floor of the work a public booking cannot skip: the bare
-                     writes plus the two checks book_appointment makes with the same calls, the
-                     anonymous churn caps (private.limit_anonymous_action, #17) and the slot
-                     (private.bookable_practitioners: notice, hours, capacity, overlap), outbox off
+                     writes plus what book_appointment must do around them, with the same
+                     calls: the stranger's email, phone and name validated
+                     (private.normalize_email, normalize_phone, clean_text), the anonymous churn
+                     caps (private.limit_anonymous_action, #17), the slot
+                     (private.bookable_practitioners: notice, hours, capacity, overlap), and the
+                     outbox job the target counts (outbox on: one message_events job)
 
 All booking runs are pgbench custom scripts (-M prepared) through the same wrapper: begin;
 set local role anon; request.jwt.claims; the call; commit. Client c books its own practitioner
@@ -43,8 +46,8 @@ It prints every run with the load average, then the issue's rows as same-run rat
 
 and shared / per-client, and checked / bare (how far the target can go) and book / checked
 (what book_appointment spends beyond the required work). It exits 1 only when a sanity check
-fails (a client aborted, a book run that did not queue exactly one message_events job per
-booking, a bare or checked run that queued any).
+fails (a client aborted, a book or checked run that did not queue exactly one message_events
+job per booking, a bare or nojob run that queued any).
 """
 
 from __future__ import annotations
@@ -189,6 +192,9 @@ as $$
 declare
     v_target record;
     v_type public.booking_types;
+    v_name text := private.clean_text('Pat Customer', 120, 'invalid_name');
+    v_email text := private.normalize_email(p_email);
+    v_phone text := private.normalize_phone(p_phone);
     v_contact_id uuid;
     v_booking_id uuid;
 begin
@@ -197,12 +203,12 @@ begin
     join public.workspaces as w on w.slug = t.slug
     where t.layout = p_layout and t.client_id = p_client;
     select bt.* into v_type from public.booking_types as bt where bt.id = v_target.booking_type;
-    perform private.limit_anonymous_action('book', v_target.workspace_id, p_email, p_phone);
+    perform private.limit_anonymous_action('book', v_target.workspace_id, v_email, v_phone);
     perform private.bookable_practitioners(
         v_target.workspace_id, v_target.timezone, v_type, p_starts_at, v_target.practitioner_id, null, null
     );
     insert into public.contacts (workspace_id, name, email, phone)
-    values (v_target.workspace_id, 'Pat Customer', p_email, p_phone)
+    values (v_target.workspace_id, v_name, v_email, v_phone)
     on conflict on constraint contacts_workspace_id_email_key do update set name = excluded.name
     returning id into v_contact_id;
     insert into public.bookings (
@@ -361,7 +367,8 @@ def main(argv: list[str]) -> int:
                         kind, name = variant.split()
                         layout = LAYOUTS[name]
                         settle(conn, base)
-                        set_outbox(conn, enabled=kind == "book")
+                        with_job = kind in ("book", "checked")
+                        set_outbox(conn, enabled=with_job)
                         script = {
                             "bare": bare_script(layout),
                             "checked": bare_script(layout, "public.bench_checked_booking"),
@@ -371,7 +378,7 @@ def main(argv: list[str]) -> int:
                         )
                         set_outbox(conn, enabled=True)
                         jobs = conn.execute(EVENT_JOBS).fetchone()[0]
-                        expected = result.transactions if kind == "book" else 0
+                        expected = result.transactions if with_job else 0
                         check(
                             jobs == expected,
                             f"{variant}: {result.transactions} bookings queued {jobs} message_events jobs"
@@ -437,7 +444,8 @@ def main(argv: list[str]) -> int:
                 f" {nojob / bare:.2f}x; with the job / without {book / nojob:.2f}x"
             )
             print(
-                f"  the required work (bare + churn caps + slot check) / bare floor {checked / bare:.2f}x"
+                f"  the required work (bare + validation + churn caps + slot check + job) / bare floor"
+                f" {checked / bare:.2f}x"
                 f" [{per_round(clients, 'checked per-client', 'bare per-client')}]: the most book / bare can"
                 f" reach; book_appointment + job / the required work {book / checked:.2f}x"
                 f" [{per_round(clients, 'book per-client', 'checked per-client')}]"
