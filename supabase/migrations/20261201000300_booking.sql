@@ -865,17 +865,10 @@ comment on function private.available_slots(uuid, uuid, date, date, uuid, timest
 'for each (optionally one practitioner): the free starts of private.open_slots on days that are not full, within '
 'private.bookable_period. The rules are in docs/booking.md.';
 
--- Resolves what a public booking page names: an active workspace by slug, an active
--- booking type of it, and optionally one of the practitioners who perform it.
--- Raises one not_found for all of them, so drafts and other tenants do not leak.
-create function private.public_booking_target(
-    p_workspace_slug text,
-    p_booking_type_id uuid,
-    p_practitioner_id uuid,
-    out workspace_id uuid,
-    out timezone text,
-    out max_active_bookings_per_email integer
-)
+-- The one check that a practitioner may take bookings of a type: active and among its
+-- performers. Public pages, staff bookings and moves all name practitioners through it.
+create function private.require_performer(p_booking_type_id uuid, p_practitioner_id uuid)
+returns void
 language plpgsql
 stable
 security definer
@@ -884,23 +877,7 @@ set search_path = ''
 set plan_cache_mode = force_generic_plan
 as $$
 begin
-    select w.id, w.timezone, w.max_active_bookings_per_email
-    into workspace_id, timezone, max_active_bookings_per_email
-    from public.workspaces as w
-    where
-        char_length(p_workspace_slug) <= 100
-        and w.slug = pg_catalog.lower(pg_catalog.btrim(p_workspace_slug))
-        and w.status = 'active';
-    if workspace_id is null then
-        perform private.raise_error('not_found', 'No active workspace has this address.');
-    end if;
     if not exists (
-        select 1 from public.booking_types as t
-        where t.id = p_booking_type_id and t.workspace_id = public_booking_target.workspace_id and t.active
-    ) then
-        perform private.raise_error('not_found', 'This workspace offers no such booking type.');
-    end if;
-    if p_practitioner_id is not null and not exists (
         select 1
         from public.booking_type_practitioners as btp
         inner join public.practitioners as p on btp.practitioner_id = p.id
@@ -911,8 +888,50 @@ begin
 end
 $$;
 
+comment on function private.require_performer(uuid, uuid) is
+'Raises not_found unless the practitioner is active and performs the booking type.';
+
+-- Resolves what a public booking page names: an active workspace by slug, an active
+-- booking type of it (the row returned), and optionally one of the practitioners who
+-- perform it. Raises one not_found for all of them, so drafts and other tenants do not leak.
+create function private.public_booking_target(p_workspace_slug text, p_booking_type_id uuid, p_practitioner_id uuid)
+returns public.booking_types
+language plpgsql
+stable
+security definer
+set search_path = ''
+-- Plans of these queries do not depend on the values: plan once, not per call.
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_workspace_id uuid;
+    v_type public.booking_types;
+begin
+    select w.id into v_workspace_id
+    from public.workspaces as w
+    where
+        char_length(p_workspace_slug) <= 100
+        and w.slug = pg_catalog.lower(pg_catalog.btrim(p_workspace_slug))
+        and w.status = 'active';
+    if v_workspace_id is null then
+        perform private.raise_error('not_found', 'No active workspace has this address.');
+    end if;
+    select t.* into v_type
+    from public.booking_types as t
+    where t.id = p_booking_type_id and t.workspace_id = v_workspace_id and t.active;
+    if v_type.id is null then
+        perform private.raise_error('not_found', 'This workspace offers no such booking type.');
+    end if;
+    if p_practitioner_id is not null then
+        perform private.require_performer(p_booking_type_id, p_practitioner_id);
+    end if;
+    return v_type;
+end
+$$;
+
 comment on function private.public_booking_target(text, uuid, uuid) is
-'The active workspace and active booking type a public request names, or not_found.';
+'The active booking type (its row) of the active workspace a public request names, checking that p_practitioner_id, '
+'when given, performs it; or not_found.';
 
 create function public.get_available_slots(
     p_workspace_slug text,
@@ -932,8 +951,7 @@ as $$
 declare
     v_workspace_id uuid;
 begin
-    select t.workspace_id into v_workspace_id
-    from private.public_booking_target(p_workspace_slug, p_booking_type_id, p_staff_id) as t;
+    v_workspace_id := (private.public_booking_target(p_workspace_slug, p_booking_type_id, p_staff_id)).workspace_id;
     if p_from is null or p_to is null or p_from > p_to then
         perform private.raise_error('invalid_range');
     end if;
@@ -1097,31 +1115,11 @@ declare
     v_wait boolean := false;
     v_waiting uuid [] := '{}'::uuid [];
 begin
-    -- The active workspace and its active booking type (private.public_booking_target).
-    select w.id, w.timezone, w.max_active_bookings_per_email
-    into v_workspace_id, v_timezone, v_limit
+    -- The active workspace, its active booking type and the named practitioner, or not_found.
+    v_type := private.public_booking_target(p_workspace_slug, p_booking_type_id, p_staff_id);
+    select w.id, w.timezone, w.max_active_bookings_per_email into v_workspace_id, v_timezone, v_limit
     from public.workspaces as w
-    where
-        char_length(p_workspace_slug) <= 100
-        and w.slug = pg_catalog.lower(pg_catalog.btrim(p_workspace_slug))
-        and w.status = 'active';
-    if v_workspace_id is null then
-        perform private.raise_error('not_found', 'No active workspace has this address.');
-    end if;
-    select bt.* into v_type
-    from public.booking_types as bt
-    where bt.id = p_booking_type_id and bt.workspace_id = v_workspace_id and bt.active;
-    if v_type.id is null then
-        perform private.raise_error('not_found', 'This workspace offers no such booking type.');
-    end if;
-    if p_staff_id is not null and not exists (
-        select 1
-        from public.booking_type_practitioners as btp
-        inner join public.practitioners as p on btp.practitioner_id = p.id
-        where btp.booking_type_id = p_booking_type_id and p.id = p_staff_id and p.active
-    ) then
-        perform private.raise_error('not_found', 'Nobody by this id performs this booking type.');
-    end if;
+    where w.id = v_type.workspace_id;
 
     -- Length first, so an oversized field costs nothing more (PostgREST does not cap a body).
     if char_length(p_name) > 1000 then
@@ -1332,13 +1330,8 @@ begin
         perform private.raise_error('workspace_inactive');
     end if;
     select t.* into v_type from public.booking_types as t where t.id = v_booking.booking_type_id;
-    if p_practitioner_id is not null and not exists (
-        select 1
-        from public.booking_type_practitioners as btp
-        inner join public.practitioners as p on btp.practitioner_id = p.id
-        where btp.booking_type_id = v_type.id and p.id = p_practitioner_id and p.active
-    ) then
-        perform private.raise_error('not_found', 'Nobody by this id performs this booking type.');
+    if p_practitioner_id is not null then
+        perform private.require_performer(v_type.id, p_practitioner_id);
     end if;
     v_candidates := private.bookable_practitioners(
         v_workspace.id, v_workspace.timezone, v_type, p_new_starts_at, p_practitioner_id,
@@ -1937,6 +1930,10 @@ to service_role;
 revoke execute on function private.available_slots(uuid, uuid, date, date, uuid, timestamptz) from public;
 
 grant execute on function private.available_slots(uuid, uuid, date, date, uuid, timestamptz) to service_role;
+
+revoke execute on function private.require_performer(uuid, uuid) from public;
+
+grant execute on function private.require_performer(uuid, uuid) to service_role;
 
 revoke execute on function private.public_booking_target(text, uuid, uuid) from public;
 

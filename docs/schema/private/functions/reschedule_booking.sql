@@ -18,13 +18,8 @@ begin
         perform private.raise_error('workspace_inactive');
     end if;
     select t.* into v_type from public.booking_types as t where t.id = v_booking.booking_type_id;
-    if p_practitioner_id is not null and not exists (
-        select 1
-        from public.booking_type_practitioners as btp
-        inner join public.practitioners as p on btp.practitioner_id = p.id
-        where btp.booking_type_id = v_type.id and p.id = p_practitioner_id and p.active
-    ) then
-        perform private.raise_error('not_found', 'Nobody by this id performs this booking type.');
+    if p_practitioner_id is not null then
+        perform private.require_performer(v_type.id, p_practitioner_id);
     end if;
     v_candidates := private.bookable_practitioners(
         v_workspace.id, v_workspace.timezone, v_type, p_new_starts_at, p_practitioner_id,

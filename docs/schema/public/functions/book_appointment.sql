@@ -23,31 +23,11 @@ declare
     v_wait boolean := false;
     v_waiting uuid [] := '{}'::uuid [];
 begin
-    -- The active workspace and its active booking type (private.public_booking_target).
-    select w.id, w.timezone, w.max_active_bookings_per_email
-    into v_workspace_id, v_timezone, v_limit
+    -- The active workspace, its active booking type and the named practitioner, or not_found.
+    v_type := private.public_booking_target(p_workspace_slug, p_booking_type_id, p_staff_id);
+    select w.id, w.timezone, w.max_active_bookings_per_email into v_workspace_id, v_timezone, v_limit
     from public.workspaces as w
-    where
-        char_length(p_workspace_slug) <= 100
-        and w.slug = pg_catalog.lower(pg_catalog.btrim(p_workspace_slug))
-        and w.status = 'active';
-    if v_workspace_id is null then
-        perform private.raise_error('not_found', 'No active workspace has this address.');
-    end if;
-    select bt.* into v_type
-    from public.booking_types as bt
-    where bt.id = p_booking_type_id and bt.workspace_id = v_workspace_id and bt.active;
-    if v_type.id is null then
-        perform private.raise_error('not_found', 'This workspace offers no such booking type.');
-    end if;
-    if p_staff_id is not null and not exists (
-        select 1
-        from public.booking_type_practitioners as btp
-        inner join public.practitioners as p on btp.practitioner_id = p.id
-        where btp.booking_type_id = p_booking_type_id and p.id = p_staff_id and p.active
-    ) then
-        perform private.raise_error('not_found', 'Nobody by this id performs this booking type.');
-    end if;
+    where w.id = v_type.workspace_id;
 
     -- Length first, so an oversized field costs nothing more (PostgREST does not cap a body).
     if char_length(p_name) > 1000 then

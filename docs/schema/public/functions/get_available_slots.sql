@@ -8,8 +8,7 @@ CREATE FUNCTION public.get_available_slots(p_workspace_slug text, p_booking_type
 declare
     v_workspace_id uuid;
 begin
-    select t.workspace_id into v_workspace_id
-    from private.public_booking_target(p_workspace_slug, p_booking_type_id, p_staff_id) as t;
+    v_workspace_id := (private.public_booking_target(p_workspace_slug, p_booking_type_id, p_staff_id)).workspace_id;
     if p_from is null or p_to is null or p_from > p_to then
         perform private.raise_error('invalid_range');
     end if;
