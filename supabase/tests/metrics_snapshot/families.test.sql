@@ -3,10 +3,12 @@ select plan(6);
 
 select tests.authenticate_as_service_role();
 
+-- The jobs queue's sample, by its label: the events queue has a sample in the same family.
 create temp table before_snapshot as
-select (f -> 'samples' -> 0 ->> 'value')::numeric as queue_depth
-from jsonb_array_elements(private.metrics_snapshot()) as f
-where f ->> 'name' = 'careops_queue_depth';
+select (s ->> 'value')::numeric as queue_depth
+from jsonb_array_elements(private.metrics_snapshot()) as f,
+    jsonb_array_elements(f -> 'samples') as s
+where f ->> 'name' = 'careops_queue_depth' and s #>> '{labels,queue}' = 'jobs';
 
 select tests.clear_authentication();
 select private.enqueue_job('metrics_probe', '{"n": 1}');
