@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 from edge_api.models import DashboardStats
 from tests.booking_support import BookingWorkspace, create_booking_workspace
@@ -414,3 +415,61 @@ def test_the_low_stock_list_stops_at_20_and_counts_them_all(conn: psycopg.Connec
     assert body["inventory"]["items"] == 25
     assert body["inventory"]["low_stock_count"] == 25
     assert [i["name"] for i in body["inventory"]["low_stock"]] == [f"Item {n:02d}" for n in range(1, 21)]
+
+
+# private.dashboard_stats_at is security definer: it checks membership once and then reads each
+# table as its owner. That shows a member what RLS would show them only while every table it reads
+# keeps these select policies; narrowing one (or adding a restrictive one) must revisit the function.
+MEMBER_RULE = (
+    "(workspace_id = ANY (( SELECT private.member_workspace_ids() AS member_workspace_ids)::uuid[]))"
+)
+POLICIES_THE_DASHBOARD_RELIES_ON = {
+    "alerts": MEMBER_RULE,
+    "bookings": MEMBER_RULE,
+    "contacts": MEMBER_RULE,
+    "conversations": MEMBER_RULE,
+    "form_submissions": MEMBER_RULE,
+    "inventory_items": MEMBER_RULE,
+    "practitioners": MEMBER_RULE,
+    "workspace_members": MEMBER_RULE,
+    "workspaces": MEMBER_RULE.replace("workspace_id", "id", 1),
+    # owners only: the function returns invitations only to owners (and service_role)
+    "invitations": (
+        "(workspace_id = ANY (( SELECT private.owner_workspace_ids() AS owner_workspace_ids)::uuid[]))"
+    ),
+    # co-members': every practitioner is a member of its workspace (practitioners_member_fkey)
+    "profiles": (
+        "((id = ( SELECT auth.uid() AS uid))"
+        " OR (id = ANY (( SELECT private.co_member_ids() AS co_member_ids)::uuid[])))"
+    ),
+    # no policy: only service_role and definers read the day rollups
+    "dashboard_days": None,
+}
+
+
+def test_the_definer_reads_only_tables_whose_policies_it_applies(conn: psycopg.Connection) -> None:
+    source = conn.execute(
+        "select prosrc from pg_proc where oid = 'private.dashboard_stats_at(uuid, timestamptz)'::regprocedure"
+    ).fetchone()[0]
+    tables_read = {
+        name
+        for (name,) in conn.execute(
+            "select c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace"
+            " where c.relkind = 'r' and n.nspname in ('public', 'private')"
+            " and %s ~ ('\\m' || n.nspname || '\\.' || c.relname || '\\M')",
+            [source],
+        )
+    }
+    assert tables_read == set(POLICIES_THE_DASHBOARD_RELIES_ON)
+    read_policies: dict[str, list[tuple[str, list[str], str]]] = {}
+    for row in conn.cursor(row_factory=dict_row).execute(
+        "select tablename, permissive, roles::text[] as roles, qual from pg_policies"
+        " where schemaname in ('public', 'private') and tablename = any(%s) and cmd in ('SELECT', 'ALL')",
+        [list(tables_read)],
+    ):
+        read_policies.setdefault(row["tablename"], []).append((row["permissive"], row["roles"], row["qual"]))
+    assert read_policies == {
+        table: [("PERMISSIVE", ["authenticated"], qual)]
+        for table, qual in POLICIES_THE_DASHBOARD_RELIES_ON.items()
+        if qual is not None
+    }

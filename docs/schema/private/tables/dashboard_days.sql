@@ -34,7 +34,4 @@ ALTER TABLE ONLY private.dashboard_days
 
 ALTER TABLE private.dashboard_days ENABLE ROW LEVEL SECURITY;
 
-CREATE POLICY "members read their workspaces' dashboard days" ON private.dashboard_days FOR SELECT TO authenticated USING ((workspace_id = ANY (( SELECT private.member_workspace_ids() AS member_workspace_ids)::uuid[])));
-
-GRANT SELECT ON TABLE private.dashboard_days TO authenticated;
 GRANT SELECT ON TABLE private.dashboard_days TO service_role;

@@ -9,7 +9,7 @@ $$;
 
 ALTER FUNCTION public.dashboard_stats(p_workspace_id uuid) OWNER TO postgres;
 
-COMMENT ON FUNCTION public.dashboard_stats(p_workspace_id uuid) IS 'The staff dashboard of a workspace in one call, under the caller''s RLS: workspace {id, name, timezone, status, today_local}, members {owners, staff}, invitations {pending} (null for staff); bookings {today, next_7_days, last_30_days {completed, no_show, cancelled}, today_by_practitioner}; leads {new_contacts_7_days, new_contacts_30_days, open_conversations, unread_conversations, unread_messages}; forms {pending, overdue, completed_30_days}; inventory {items, low_stock_count, low_stock}; alerts {open, open_by_kind, newest}. Days are the workspace''s local days. Errors: not_authenticated, not_found (also for workspaces the caller is not a member of).';
+COMMENT ON FUNCTION public.dashboard_stats(p_workspace_id uuid) IS 'The staff dashboard of a workspace in one call, for its members (others get not_found): workspace {id, name, timezone, status, today_local}, members {owners, staff}, invitations {pending} (null for staff); bookings {today, next_7_days, last_30_days {completed, no_show, cancelled}, today_by_practitioner}; leads {new_contacts_7_days, new_contacts_30_days, open_conversations, unread_conversations, unread_messages}; forms {pending, overdue, completed_30_days}; inventory {items, low_stock_count, low_stock}; alerts {open, open_by_kind, newest}. Days are the workspace''s local days. Errors: not_authenticated, not_found (also for workspaces the caller is not a member of).';
 
 REVOKE ALL ON FUNCTION public.dashboard_stats(p_workspace_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.dashboard_stats(p_workspace_id uuid) TO service_role;
