@@ -18,8 +18,10 @@ query under RLS, commit): server CPU per request, and wall time.
 Then it starts edge_api with uvicorn (one worker, as one instance of N) on a free port, serving
 bench/api_app.py: the real application plus GET /bench/noop, the comparator (same token
 verification, pool, preamble and single round trip, one trivial query under RLS), and drives
-it with an async httpx load generator: `concurrency` clients in a closed loop, each sending
-its next request when the previous one answered. Endpoints alternate in rounds (noop, stats,
+it with an asyncio load generator: `concurrency` keep-alive connections in a closed loop, each
+sending its next request when the previous one answered (a minimal HTTP/1.1 client: the
+generator shares the cores with what it measures, so it should cost as little as it can; it prints
+its own and edge_api's CPU per request). Endpoints alternate in rounds (noop, stats,
 noop, stats, ...) so drift hits both; per endpoint it prints requests per second, median and
 p95 latency, and the ratio of stats' rps to noop's. It exits 1 only when a sanity check fails
 (a non-200 answer, or stats returning another workspace's numbers).
@@ -399,71 +401,126 @@ class Phase:
     completed: int
     seconds: float
     latencies_ms: list[float]
+    api_cpu_seconds: float = 0.0
+    generator_cpu_seconds: float = 0.0
+
+
+class KeepAliveConnection:
+    """One HTTP/1.1 keep-alive connection that sends a GET and reads its answer, nothing more.
+
+    The load generator shares the machine's cores with edge_api and the database, so its own
+    CPU per request is taken from what it measures: httpx spent ~1.5 ms per request (as much as
+    edge_api itself), this ~0.1 ms. The first request of a run goes through httpx (the sanity check).
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> KeepAliveConnection:
+        return cls(*await asyncio.open_connection("127.0.0.1", port))
+
+    async def get(self, request: bytes) -> tuple[int, bytes]:
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        length = None
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if length is None:
+            raise SanityError(f"an answer without Content-Length: {head[:200]!r}")
+        return int(head[9:12]), await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def get_request(path: str, port: int, token: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
 
 
 async def run_phase(
-    client: httpx.AsyncClient, path: str, headers: dict[str, str], concurrency: int, seconds: float
+    connections: list[KeepAliveConnection], request: bytes, seconds: float, api_pid: int
 ) -> Phase:
+    """`len(connections)` clients in a closed loop for `seconds`; edge_api's and this process's CPU."""
     latencies: list[float] = []
     stop_at = time.perf_counter() + seconds
     failures: list[str] = []
 
-    async def worker() -> None:
+    async def client(connection: KeepAliveConnection) -> None:
         while time.perf_counter() < stop_at:
             started = time.perf_counter()
-            response = await client.get(path, headers=headers)
+            status, body = await connection.get(request)
             latencies.append((time.perf_counter() - started) * 1000)
-            if response.status_code != 200:
-                failures.append(f"{path}: {response.status_code} {response.text[:200]}")
+            if status != 200:
+                failures.append(f"{request.split()[1].decode()}: {status} {body[:200]!r}")
 
+    api_before, generator_before = backend_cpu_seconds(api_pid) or 0.0, time.process_time()
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(client(connection) for connection in connections))
     elapsed = time.perf_counter() - started
+    api_cpu = (backend_cpu_seconds(api_pid) or 0.0) - api_before
     if failures:
         raise SanityError(failures[0])
-    return Phase(len(latencies), elapsed, latencies)
+    return Phase(len(latencies), elapsed, latencies, api_cpu, time.process_time() - generator_before)
 
 
-async def load(base_url: str, seeded: Seeded, args: argparse.Namespace, today: int) -> dict[str, Phase]:
-    token = {"Authorization": f"Bearer {owner_token(seeded.owner_id)}"}
-    endpoints = {
-        "noop": (f"/bench/noop?workspace_id={seeded.workspace_id}", token),
-        "stats": (f"/dashboard/stats?workspace_id={seeded.workspace_id}", token),
+async def load(
+    port: int, api_pid: int, seeded: Seeded, args: argparse.Namespace, today: int
+) -> dict[str, Phase]:
+    token = owner_token(seeded.owner_id)
+    paths = {
+        "noop": f"/bench/noop?workspace_id={seeded.workspace_id}",
+        "stats": f"/dashboard/stats?workspace_id={seeded.workspace_id}",
     }
-    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=10) as client:
-        body = (await client.get(endpoints["stats"][0], headers=token)).json()
-        if body["members"] != {"owners": 1, "staff": seeded.staff} or body["invitations"] != {
-            "pending": seeded.pending_invitations
-        }:
-            raise SanityError(f"unexpected stats: {body}")
-        if body["bookings"]["today"] != today:
-            raise SanityError(f"stats count {body['bookings']['today']} bookings today, the table {today}")
-        print(
-            "stats of the large workspace:"
-            f" bookings {body['bookings']['today']} today, {body['bookings']['next_7_days']} next 7 days,"
-            f" {body['bookings']['last_30_days']} last 30 days; leads {body['leads']}; forms {body['forms']};"
-            f" inventory {body['inventory']['items']} items, {body['inventory']['low_stock_count']} low;"
-            f" alerts {body['alerts']['open_by_kind']}"
-        )
-        for path, headers in endpoints.values():
-            await run_phase(client, path, headers, args.concurrency, args.warmup_seconds)
-        totals = {name: Phase(0, 0.0, []) for name in endpoints}
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        body = (await client.get(paths["stats"], headers={"Authorization": f"Bearer {token}"})).json()
+    if body["members"] != {"owners": 1, "staff": seeded.staff} or body["invitations"] != {
+        "pending": seeded.pending_invitations
+    }:
+        raise SanityError(f"unexpected stats: {body}")
+    if body["bookings"]["today"] != today:
+        raise SanityError(f"stats count {body['bookings']['today']} bookings today, the table {today}")
+    print(
+        "stats of the large workspace:"
+        f" bookings {body['bookings']['today']} today, {body['bookings']['next_7_days']} next 7 days,"
+        f" {body['bookings']['last_30_days']} last 30 days; leads {body['leads']}; forms {body['forms']};"
+        f" inventory {body['inventory']['items']} items, {body['inventory']['low_stock_count']} low;"
+        f" alerts {body['alerts']['open_by_kind']}"
+    )
+    requests = {name: get_request(path, port, token) for name, path in paths.items()}
+    connections = [await KeepAliveConnection.open(port) for _ in range(args.concurrency)]
+    try:
+        for request in requests.values():
+            await run_phase(connections, request, args.warmup_seconds, api_pid)
+        totals = {name: Phase(0, 0.0, []) for name in requests}
         for _ in range(args.rounds):
-            for name, (path, headers) in endpoints.items():
-                phase = await run_phase(client, path, headers, args.concurrency, args.seconds / args.rounds)
-                totals[name].completed += phase.completed
-                totals[name].seconds += phase.seconds
-                totals[name].latencies_ms += phase.latencies_ms
+            for name, request in requests.items():
+                phase = await run_phase(connections, request, args.seconds / args.rounds, api_pid)
+                total = totals[name]
+                total.completed += phase.completed
+                total.seconds += phase.seconds
+                total.latencies_ms += phase.latencies_ms
+                total.api_cpu_seconds += phase.api_cpu_seconds
+                total.generator_cpu_seconds += phase.generator_cpu_seconds
+    finally:
+        for connection in connections:
+            connection.close()
     return totals
 
 
 def report(results: dict[str, Phase], concurrency: int) -> str:
-    print(f"\n{'endpoint':<10} {'requests':>9} {'rps':>8} {'median ms':>10} {'p95 ms':>8}")
+    print(
+        f"\n{'endpoint':<10} {'requests':>9} {'rps':>8} {'median ms':>10} {'p95 ms':>8}"
+        f" {'edge_api CPU ms/req':>20} {'generator CPU ms/req':>21}"
+    )
     for name, phase in results.items():
         print(
             f"{name:<10} {phase.completed:>9} {phase.completed / phase.seconds:>8.0f}"
             f" {median(phase.latencies_ms):>10.2f} {p95(phase.latencies_ms):>8.2f}"
+            f" {phase.api_cpu_seconds * 1000 / phase.completed:>20.2f}"
+            f" {phase.generator_cpu_seconds * 1000 / phase.completed:>21.2f}"
         )
     stats = results["stats"]
     rps = {name: phase.completed / phase.seconds for name, phase in results.items()}
@@ -520,9 +577,7 @@ def main(argv: list[str]) -> int:
         db_line = database_costs(api_database_url(args.admin_url), seeded, args.db_calls)
         port = free_port()
         api = start_api(api_database_url(args.admin_url), port)
-        results = asyncio.run(
-            load(f"http://127.0.0.1:{port}", seeded, args, expected_bookings_today(url, seeded))
-        )
+        results = asyncio.run(load(port, api.pid, seeded, args, expected_bookings_today(url, seeded)))
         summary = report(results, args.concurrency)
     except SanityError as exc:
         print(f"\nsanity check failed: {exc}", file=sys.stderr)
