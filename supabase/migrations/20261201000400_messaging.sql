@@ -1248,7 +1248,6 @@ stable
 security definer
 set search_path = ''
 set plan_cache_mode = force_generic_plan
-set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_manage_url text := private.public_url('/manage/…');
