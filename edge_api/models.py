@@ -115,7 +115,7 @@ class AlertStats(BaseModel):
 
 
 class DashboardStats(BaseModel):
-    """Everything the staff dashboard shows, computed in one call under the caller's RLS."""
+    """Everything the staff dashboard shows, computed in one call for a member of the workspace."""
 
     workspace: WorkspaceSummary
     members: MemberCounts

@@ -16,7 +16,7 @@ async def dashboard_stats(
     workspace_id: Annotated[uuid.UUID, Query(description="The workspace whose dashboard to show.")],
     database: AsUser,
 ) -> Response:
-    """The workspace's dashboard in one database round trip: `public.dashboard_stats`, under the caller's RLS.
+    """The workspace's dashboard in one database round trip: `public.dashboard_stats`, for its members.
 
     A workspace the caller is not a member of is `not_found` (404), as in the RPCs.
     """

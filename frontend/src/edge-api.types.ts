@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Dashboard Stats
-         * @description The workspace's dashboard in one database round trip: `public.dashboard_stats`, under the caller's RLS.
+         * @description The workspace's dashboard in one database round trip: `public.dashboard_stats`, for its members.
          *
          *     A workspace the caller is not a member of is `not_found` (404), as in the RPCs.
          */
@@ -184,7 +184,7 @@ export interface components {
         };
         /**
          * DashboardStats
-         * @description Everything the staff dashboard shows, computed in one call under the caller's RLS.
+         * @description Everything the staff dashboard shows, computed in one call for a member of the workspace.
          */
         DashboardStats: {
             alerts: components["schemas"]["AlertStats"];
