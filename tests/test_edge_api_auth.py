@@ -240,10 +240,12 @@ def test_an_outsider_gets_the_same_404_as_for_a_workspace_that_does_not_exist(
 
 
 def test_a_token_for_a_deleted_user_sees_nothing(client: TestClient, world: World) -> None:
+    """A signed token whose user is gone is not a signed-in user: 401, as from every RPC that
+    guards with private.require_user (the dashboard checks membership with private.require_role)."""
     from tests.support import User
 
     ghost = User(uuid.uuid4(), "ghost@example.test")
-    assert_error(stats(client, world.workspace_a, bearer(user_token(ghost))), 404, "not_found")
+    assert_error(stats(client, world.workspace_a, bearer(user_token(ghost))), 401, "not_authenticated")
 
 
 def test_staff_get_the_dashboard_without_invitations(client: TestClient, world: World) -> None:
