@@ -75,13 +75,18 @@ create type private.message_request as (
     idempotency_key text,
     booking_id uuid,
     booking_revision integer,
-    form_submission_id uuid
+    form_submission_id uuid,
+    booking_phone text,
+    outdated_reason text
 );
 
 comment on type private.message_request is
 'One automated message to queue for a contact (channel null: every channel; the key then ends in :<channel>); '
 'booking_revision: the revision of the booking its values were read from (null: not checked at delivery); '
-'form_submission_id: the form a form request asks for (its link''s token goes in at delivery).';
+'form_submission_id: the form a form request asks for (its link''s token goes in at delivery); '
+'from the booking as the caller read it (queue_messages does not read it again): booking_phone, the number given '
+'with it (its SMS go there rather than to the contact''s), and outdated_reason, why the message is no longer true '
+'(private.outdated_booking_message: written skipped).';
 
 -- Tables --------------------------------------------------------------------------------
 
@@ -95,7 +100,8 @@ create table public.conversations (
     automation_paused_by uuid references auth.users (id) on delete set null,
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now(),
-    constraint conversations_one_per_contact unique (workspace_id, contact_id),
+    -- The contact first: the writer finds a contact's conversation by the contact alone.
+    constraint conversations_one_per_contact unique (contact_id, workspace_id),
     constraint conversations_workspace_id_id_key unique (workspace_id, id),
     constraint conversations_contact_fkey foreign key (workspace_id, contact_id)
     references public.contacts (workspace_id, id) on delete cascade
@@ -485,10 +491,10 @@ begin
         select count(*)::integer
         from pgmq.send_batch(
             private.job_queue(p_kind),
+            -- In the payloads' order: unnest yields them in array order.
             array(
                 select pg_catalog.jsonb_build_object('kind', p_kind, 'payload', p.payload)
-                from unnest(p_payloads) with ordinality as p (payload, ordinal)
-                order by p.ordinal
+                from unnest(p_payloads) as p (payload)
             )
         )
     );
@@ -499,9 +505,10 @@ comment on function private.enqueue_jobs(text, jsonb[]) is
 'Puts one job {kind, payload} per payload on its queue (private.job_queue) in one batch; returns how many.';
 
 -- The writer: the same statement, rendering from the parsed columns. Its joins run in the order
--- written (join_collapse_limit = 1): a request's contact, settings, conversation and booking are
--- looked up once per request, before the templates fan it out to its channels; the generic
--- plan (10 requests assumed) would otherwise look them up once per message.
+-- written (join_collapse_limit = 1): a request's contact, settings and conversation are looked
+-- up once per request, before the templates fan it out to its channels; the generic plan (10
+-- requests assumed) would otherwise look them up once per message. The booking a message is
+-- about is not read here: its callers read it already (private.message_request).
 create function private.queue_messages(p_requests private.message_request[])
 returns integer
 language plpgsql
@@ -521,16 +528,16 @@ declare
     v_platform_day integer := private.setting_integer('messages_per_recipient_platform_day', 80);
 begin
     -- Every contact written to has its conversation (race-safe: the unique index decides). Only
-    -- the contacts without one reach the insert: those that have one (nearly all) cost an index
-    -- probe, not a row built, sorted and conflict-checked by the insert.
+    -- the contacts without one reach the contacts and the insert: those that have one (nearly
+    -- all) cost one index probe by the contact, not a row built, sorted and conflict-checked.
     insert into public.conversations (workspace_id, contact_id)
-    select distinct c.workspace_id, c.id
-    from unnest(p_requests) as r
-    inner join public.contacts as c on r.contact_id = c.id
-    where not exists (
-        select 1 from public.conversations as v
-        where v.workspace_id = c.workspace_id and v.contact_id = c.id
-    )
+    select c.workspace_id, c.id
+    from (
+        select distinct r.contact_id
+        from unnest(p_requests) as r
+        where not exists (select 1 from public.conversations as v where v.contact_id = r.contact_id)
+    ) as m
+    inner join public.contacts as c on m.contact_id = c.id
     on conflict (workspace_id, contact_id) do nothing;
 
     with candidates as (
@@ -542,17 +549,12 @@ begin
             r.template_kind,
             t.channel,
             -- A booking's SMS go to the number given with it when that is not the contact's own.
-            case t.channel when 'email' then c.email else coalesce(b.contact_phone, c.phone) end as recipient,
-            case
-                -- Written after its booking changed (the worker writes what an event asked for):
-                -- the same skip rule as at delivery.
-                when r.booking_revision is not null
-                    then private.outdated_booking_message(r.template_kind, r.booking_revision, b.status, b.revision)
-            end as outdated_reason,
+            case t.channel when 'email' then c.email else coalesce(r.booking_phone, c.phone) end as recipient,
+            r.outdated_reason,
             case
                 when v.automation_paused_until > now() then 'automation_paused'
                 when t.channel = 'email' and c.email is null then 'no_email_address'
-                when t.channel = 'sms' and coalesce(b.contact_phone, c.phone) is null then 'no_phone_number'
+                when t.channel = 'sms' and coalesce(r.booking_phone, c.phone) is null then 'no_phone_number'
                 when
                     t.channel = 'email' and c.email_unsubscribed_at is not null
                     and private.honours_unsubscribe(r.template_kind)
@@ -563,14 +565,15 @@ begin
                     then 'recipient_cap'
             end as skip_reason,
             -- unnest yields the names in array order and nothing in these subqueries reorders
-            -- them, so no ordinality and sort (a sort per message cost 5-8 ms per 2,000 messages).
+            -- them, so no ordinality and sort (a sort per message cost 5-8 ms per 2,000 messages);
+            -- in the select list (a ProjectSet, not a function scan that stores its rows first).
             pg_catalog.format(
                 t.subject_format,
-                variadic array(select r.template_values ->> n.name from unnest(t.subject_placeholders) as n (name))
+                variadic array(select r.template_values ->> pg_catalog.unnest(t.subject_placeholders))
             ) as subject,
             pg_catalog.format(
                 t.body_format,
-                variadic array(select r.template_values ->> n.name from unnest(t.body_placeholders) as n (name))
+                variadic array(select r.template_values ->> pg_catalog.unnest(t.body_placeholders))
             ) as body,
             case
                 when r.channel is null then r.idempotency_key || ':' || t.channel else r.idempotency_key
@@ -579,12 +582,11 @@ begin
             r.ordinal
         from unnest(p_requests) with ordinality as r (
             contact_id, template_kind, channel, template_values, idempotency_key, booking_id, booking_revision,
-            form_submission_id, ordinal
+            form_submission_id, booking_phone, outdated_reason, ordinal
         )
         inner join public.contacts as c on r.contact_id = c.id
         inner join public.communication_settings as s on c.workspace_id = s.workspace_id
         inner join public.conversations as v on c.workspace_id = v.workspace_id and c.id = v.contact_id
-        left join public.bookings as b on r.booking_id = b.id
         -- Last: a request fans out to its channels here (join_collapse_limit = 1 keeps this order).
         -- A subquery of its own (offset 0), so the index finds the workspace's templates of the
         -- request's kind: flattened, the generic plan reads all of the workspace's and filters.
@@ -604,7 +606,7 @@ begin
                 count(*) as platform_day
             from public.messages as m
             where
-                m.recipient = case t.channel when 'email' then c.email else coalesce(b.contact_phone, c.phone) end
+                m.recipient = case t.channel when 'email' then c.email else coalesce(r.booking_phone, c.phone) end
                 and m.direction = 'outbound'
                 and m.kind = 'automated'
                 and m.status <> 'skipped'
@@ -688,7 +690,10 @@ as $$
 begin
     perform private.queue_messages(
         array[
-            row(p_contact_id, p_template_kind, p_channel, p_values, p_idempotency_key, p_booking_id, null, null)
+            row(
+                p_contact_id, p_template_kind, p_channel, p_values, p_idempotency_key, p_booking_id, null, null,
+                (select b.contact_phone from public.bookings as b where b.id = p_booking_id), null
+            )
         ]::private.message_request[]
     );
     return (
@@ -1242,7 +1247,10 @@ comment on function private.record_delivery(uuid, text, text, text, text) is
 'Worker: stores a delivery outcome on a message being sent: sent, delivered, failed (final: raises a message_failed alert) or queued (to retry), with provider, provider id and error. Outcomes that would move a message backwards are ignored (the row is returned as it is). Errors: not_found.';
 
 create function private.booking_message_values(p_booking_ids uuid[])
-returns table (booking_id uuid, revision integer, template_values jsonb)
+returns table (
+    booking_id uuid, revision integer, contact_id uuid, status text, contact_phone text, held boolean,
+    template_values jsonb
+)
 language plpgsql
 stable
 security definer
@@ -1257,6 +1265,11 @@ begin
     select
         b.id,
         b.revision,
+        b.contact_id,
+        b.status,
+        b.contact_phone,
+        -- Past the per-email limit and not confirmed: it has a confirm hash.
+        b.confirm_token_hash is not null,
         pg_catalog.jsonb_build_object(
             'contact_name', c.name,
             'workspace_name', w.name,
@@ -1283,7 +1296,7 @@ end
 $$;
 
 comment on function private.booking_message_values(uuid[]) is
-'The placeholder values of booking messages, per booking and the revision they were read at: contact, workspace, type, practitioner, local start and end, location, manage link (<base>/manage/…: the token goes in at delivery, private.with_booking_tokens).';
+'The placeholder values of booking messages, per booking and the revision they were read at: contact, workspace, type, practitioner, local start and end, location, manage link (<base>/manage/…: the token goes in at delivery, private.with_booking_tokens); with what the writers decide by, read in the same pass: the contact, status, the number given with the booking and whether it is held (unconfirmed past the per-email limit).';
 
 -- To the address a pending booking was made for (anonymously, past the per-email limit): a link
 -- to confirm it. Email only: the number given with the booking may be the stranger's.
@@ -1453,7 +1466,8 @@ begin
             v.template_values || pg_catalog.jsonb_build_object(
                 'form_name', f.name, 'form_url', private.public_url('/forms/…')
             ),
-            format('form_request:%s:r%s', a.id, a.revision), a.booking_id, a.revision, a.id
+            format('form_request:%s:r%s', a.id, a.revision), a.booking_id, a.revision, a.id, v.contact_phone,
+            private.outdated_booking_message('form_request', a.revision, v.status, v.revision)
         )::private.message_request
         order by a.booking_id, f.name, a.id
     )
@@ -1504,8 +1518,9 @@ begin
         from pg_catalog.jsonb_array_elements(p_events) with ordinality as e (event, ordinal)
     ),
 
+    -- Each booking of the batch read once: its values and what the requests decide by.
     booking_values as (
-        select v.booking_id, v.template_values
+        select v.*
         from private.booking_message_values(
             array(select e.booking_id from events as e where e.booking_id is not null)
         ) as v
@@ -1532,7 +1547,7 @@ begin
             pg_catalog.jsonb_build_object('contact_name', c.name, 'workspace_name', w.name) as template_values,
             format('welcome:%s', c.id) as idempotency_key,
             null::uuid as booking_id, null::integer as booking_revision, null::uuid as form_submission_id,
-            null::text as channel
+            null::text as channel, null::text as booking_phone, null::text as outdated_reason
         from events as e
         left join public.bookings as b on e.booking_id = b.id
         inner join public.contacts as c on coalesce(e.contact_id, b.contact_id) = c.id
@@ -1546,10 +1561,14 @@ begin
         -- exactly as a confirmed one would be, so that number cannot tell them apart; its address
         -- holder hears only the confirm request.
         select
-            e.ordinal, 1, null, b.contact_id, k.template_kind, v.template_values,
-            format(k.key_format, b.id, e.revision) || case when h.held then ':sms' else '' end,
-            b.id, e.revision, null,
-            case when h.held then 'sms' end
+            e.ordinal, 1, null, v.contact_id, k.template_kind, v.template_values,
+            format(k.key_format, v.booking_id, e.revision) || case when v.held then ':sms' else '' end,
+            v.booking_id, e.revision, null,
+            case when v.held then 'sms' end,
+            v.contact_phone,
+            -- Written after its booking changed (the worker writes what an event asked for): the
+            -- same skip rule as at delivery.
+            private.outdated_booking_message(k.template_kind, e.revision, v.status, v.revision)
         from events as e
         inner join (
             values
@@ -1559,29 +1578,27 @@ begin
             ('rescheduled', 'booking_rescheduled', 'booking_rescheduled:%s:r%s'),
             ('reminder', 'reminder', 'reminder:%s:r%s')
         ) as k (event_kind, template_kind, key_format) on e.kind = k.event_kind
-        inner join public.bookings as b on e.booking_id = b.id
-        inner join booking_values as v on b.id = v.booking_id
-        cross join lateral (select b.confirm_token_hash is not null as held) as h
+        inner join booking_values as v on e.booking_id = v.booking_id
         where
-            (e.kind <> 'pending' or b.status = 'pending')
-            and (not h.held or b.contact_phone is not null)
+            (e.kind <> 'pending' or v.status = 'pending')
+            and (not v.held or v.contact_phone is not null)
         union all
         -- A request per new form, about the booking as it is now.
         select
-            e.ordinal, 2, f.name, b.contact_id, 'form_request',
+            e.ordinal, 2, f.name, v.contact_id, 'form_request',
             v.template_values || pg_catalog.jsonb_build_object('form_name', f.name, 'form_url', v_form_url),
-            format('form_request:%s', s.id), b.id, b.revision, s.id, null
+            format('form_request:%s', s.id), v.booking_id, v.revision, s.id, null, v.contact_phone,
+            private.outdated_booking_message('form_request', v.revision, v.status, v.revision)
         from new_forms as s
         inner join events as e on s.booking_id = e.booking_id and e.kind = 'booked'
-        inner join public.bookings as b on s.booking_id = b.id
         inner join public.intake_forms as f on s.form_id = f.id
-        inner join booking_values as v on b.id = v.booking_id
+        inner join booking_values as v on s.booking_id = v.booking_id
     )
 
     select array_agg(
         row(
             r.contact_id, r.template_kind, r.channel, r.template_values, r.idempotency_key, r.booking_id,
-            r.booking_revision, r.form_submission_id
+            r.booking_revision, r.form_submission_id, r.booking_phone, r.outdated_reason
         )::private.message_request
         order by r.ordinal, r.part, r.sort_name, r.form_submission_id
     )

@@ -13,10 +13,10 @@ begin
         select count(*)::integer
         from pgmq.send_batch(
             private.job_queue(p_kind),
+            -- In the payloads' order: unnest yields them in array order.
             array(
                 select pg_catalog.jsonb_build_object('kind', p_kind, 'payload', p.payload)
-                from unnest(p_payloads) with ordinality as p (payload, ordinal)
-                order by p.ordinal
+                from unnest(p_payloads) as p (payload)
             )
         )
     );

@@ -7,7 +7,10 @@ CREATE FUNCTION private.queue_message(p_contact_id uuid, p_template_kind text, p
 begin
     perform private.queue_messages(
         array[
-            row(p_contact_id, p_template_kind, p_channel, p_values, p_idempotency_key, p_booking_id, null, null)
+            row(
+                p_contact_id, p_template_kind, p_channel, p_values, p_idempotency_key, p_booking_id, null, null,
+                (select b.contact_phone from public.bookings as b where b.id = p_booking_id), null
+            )
         ]::private.message_request[]
     );
     return (

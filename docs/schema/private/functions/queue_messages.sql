@@ -16,16 +16,16 @@ declare
     v_platform_day integer := private.setting_integer('messages_per_recipient_platform_day', 80);
 begin
     -- Every contact written to has its conversation (race-safe: the unique index decides). Only
-    -- the contacts without one reach the insert: those that have one (nearly all) cost an index
-    -- probe, not a row built, sorted and conflict-checked by the insert.
+    -- the contacts without one reach the contacts and the insert: those that have one (nearly
+    -- all) cost one index probe by the contact, not a row built, sorted and conflict-checked.
     insert into public.conversations (workspace_id, contact_id)
-    select distinct c.workspace_id, c.id
-    from unnest(p_requests) as r
-    inner join public.contacts as c on r.contact_id = c.id
-    where not exists (
-        select 1 from public.conversations as v
-        where v.workspace_id = c.workspace_id and v.contact_id = c.id
-    )
+    select c.workspace_id, c.id
+    from (
+        select distinct r.contact_id
+        from unnest(p_requests) as r
+        where not exists (select 1 from public.conversations as v where v.contact_id = r.contact_id)
+    ) as m
+    inner join public.contacts as c on m.contact_id = c.id
     on conflict (workspace_id, contact_id) do nothing;
 
     with candidates as (
@@ -37,17 +37,12 @@ begin
             r.template_kind,
             t.channel,
             -- A booking's SMS go to the number given with it when that is not the contact's own.
-            case t.channel when 'email' then c.email else coalesce(b.contact_phone, c.phone) end as recipient,
-            case
-                -- Written after its booking changed (the worker writes what an event asked for):
-                -- the same skip rule as at delivery.
-                when r.booking_revision is not null
-                    then private.outdated_booking_message(r.template_kind, r.booking_revision, b.status, b.revision)
-            end as outdated_reason,
+            case t.channel when 'email' then c.email else coalesce(r.booking_phone, c.phone) end as recipient,
+            r.outdated_reason,
             case
                 when v.automation_paused_until > now() then 'automation_paused'
                 when t.channel = 'email' and c.email is null then 'no_email_address'
-                when t.channel = 'sms' and coalesce(b.contact_phone, c.phone) is null then 'no_phone_number'
+                when t.channel = 'sms' and coalesce(r.booking_phone, c.phone) is null then 'no_phone_number'
                 when
                     t.channel = 'email' and c.email_unsubscribed_at is not null
                     and private.honours_unsubscribe(r.template_kind)
@@ -58,14 +53,15 @@ begin
                     then 'recipient_cap'
             end as skip_reason,
             -- unnest yields the names in array order and nothing in these subqueries reorders
-            -- them, so no ordinality and sort (a sort per message cost 5-8 ms per 2,000 messages).
+            -- them, so no ordinality and sort (a sort per message cost 5-8 ms per 2,000 messages);
+            -- in the select list (a ProjectSet, not a function scan that stores its rows first).
             pg_catalog.format(
                 t.subject_format,
-                variadic array(select r.template_values ->> n.name from unnest(t.subject_placeholders) as n (name))
+                variadic array(select r.template_values ->> pg_catalog.unnest(t.subject_placeholders))
             ) as subject,
             pg_catalog.format(
                 t.body_format,
-                variadic array(select r.template_values ->> n.name from unnest(t.body_placeholders) as n (name))
+                variadic array(select r.template_values ->> pg_catalog.unnest(t.body_placeholders))
             ) as body,
             case
                 when r.channel is null then r.idempotency_key || ':' || t.channel else r.idempotency_key
@@ -74,12 +70,11 @@ begin
             r.ordinal
         from unnest(p_requests) with ordinality as r (
             contact_id, template_kind, channel, template_values, idempotency_key, booking_id, booking_revision,
-            form_submission_id, ordinal
+            form_submission_id, booking_phone, outdated_reason, ordinal
         )
         inner join public.contacts as c on r.contact_id = c.id
         inner join public.communication_settings as s on c.workspace_id = s.workspace_id
         inner join public.conversations as v on c.workspace_id = v.workspace_id and c.id = v.contact_id
-        left join public.bookings as b on r.booking_id = b.id
         -- Last: a request fans out to its channels here (join_collapse_limit = 1 keeps this order).
         -- A subquery of its own (offset 0), so the index finds the workspace's templates of the
         -- request's kind: flattened, the generic plan reads all of the workspace's and filters.
@@ -99,7 +94,7 @@ begin
                 count(*) as platform_day
             from public.messages as m
             where
-                m.recipient = case t.channel when 'email' then c.email else coalesce(b.contact_phone, c.phone) end
+                m.recipient = case t.channel when 'email' then c.email else coalesce(r.booking_phone, c.phone) end
                 and m.direction = 'outbound'
                 and m.kind = 'automated'
                 and m.status <> 'skipped'

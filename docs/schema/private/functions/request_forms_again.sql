@@ -35,7 +35,8 @@ begin
             v.template_values || pg_catalog.jsonb_build_object(
                 'form_name', f.name, 'form_url', private.public_url('/forms/…')
             ),
-            format('form_request:%s:r%s', a.id, a.revision), a.booking_id, a.revision, a.id
+            format('form_request:%s:r%s', a.id, a.revision), a.booking_id, a.revision, a.id, v.contact_phone,
+            private.outdated_booking_message('form_request', a.revision, v.status, v.revision)
         )::private.message_request
         order by a.booking_id, f.name, a.id
     )

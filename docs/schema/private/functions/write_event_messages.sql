@@ -23,8 +23,9 @@ begin
         from pg_catalog.jsonb_array_elements(p_events) with ordinality as e (event, ordinal)
     ),
 
+    -- Each booking of the batch read once: its values and what the requests decide by.
     booking_values as (
-        select v.booking_id, v.template_values
+        select v.*
         from private.booking_message_values(
             array(select e.booking_id from events as e where e.booking_id is not null)
         ) as v
@@ -51,7 +52,7 @@ begin
             pg_catalog.jsonb_build_object('contact_name', c.name, 'workspace_name', w.name) as template_values,
             format('welcome:%s', c.id) as idempotency_key,
             null::uuid as booking_id, null::integer as booking_revision, null::uuid as form_submission_id,
-            null::text as channel
+            null::text as channel, null::text as booking_phone, null::text as outdated_reason
         from events as e
         left join public.bookings as b on e.booking_id = b.id
         inner join public.contacts as c on coalesce(e.contact_id, b.contact_id) = c.id
@@ -65,10 +66,14 @@ begin
         -- exactly as a confirmed one would be, so that number cannot tell them apart; its address
         -- holder hears only the confirm request.
         select
-            e.ordinal, 1, null, b.contact_id, k.template_kind, v.template_values,
-            format(k.key_format, b.id, e.revision) || case when h.held then ':sms' else '' end,
-            b.id, e.revision, null,
-            case when h.held then 'sms' end
+            e.ordinal, 1, null, v.contact_id, k.template_kind, v.template_values,
+            format(k.key_format, v.booking_id, e.revision) || case when v.held then ':sms' else '' end,
+            v.booking_id, e.revision, null,
+            case when v.held then 'sms' end,
+            v.contact_phone,
+            -- Written after its booking changed (the worker writes what an event asked for): the
+            -- same skip rule as at delivery.
+            private.outdated_booking_message(k.template_kind, e.revision, v.status, v.revision)
         from events as e
         inner join (
             values
@@ -78,29 +83,27 @@ begin
             ('rescheduled', 'booking_rescheduled', 'booking_rescheduled:%s:r%s'),
             ('reminder', 'reminder', 'reminder:%s:r%s')
         ) as k (event_kind, template_kind, key_format) on e.kind = k.event_kind
-        inner join public.bookings as b on e.booking_id = b.id
-        inner join booking_values as v on b.id = v.booking_id
-        cross join lateral (select b.confirm_token_hash is not null as held) as h
+        inner join booking_values as v on e.booking_id = v.booking_id
         where
-            (e.kind <> 'pending' or b.status = 'pending')
-            and (not h.held or b.contact_phone is not null)
+            (e.kind <> 'pending' or v.status = 'pending')
+            and (not v.held or v.contact_phone is not null)
         union all
         -- A request per new form, about the booking as it is now.
         select
-            e.ordinal, 2, f.name, b.contact_id, 'form_request',
+            e.ordinal, 2, f.name, v.contact_id, 'form_request',
             v.template_values || pg_catalog.jsonb_build_object('form_name', f.name, 'form_url', v_form_url),
-            format('form_request:%s', s.id), b.id, b.revision, s.id, null
+            format('form_request:%s', s.id), v.booking_id, v.revision, s.id, null, v.contact_phone,
+            private.outdated_booking_message('form_request', v.revision, v.status, v.revision)
         from new_forms as s
         inner join events as e on s.booking_id = e.booking_id and e.kind = 'booked'
-        inner join public.bookings as b on s.booking_id = b.id
         inner join public.intake_forms as f on s.form_id = f.id
-        inner join booking_values as v on b.id = v.booking_id
+        inner join booking_values as v on s.booking_id = v.booking_id
     )
 
     select array_agg(
         row(
             r.contact_id, r.template_kind, r.channel, r.template_values, r.idempotency_key, r.booking_id,
-            r.booking_revision, r.form_submission_id
+            r.booking_revision, r.form_submission_id, r.booking_phone, r.outdated_reason
         )::private.message_request
         order by r.ordinal, r.part, r.sort_name, r.form_submission_id
     )

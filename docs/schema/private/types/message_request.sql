@@ -8,9 +8,11 @@ CREATE TYPE private.message_request AS (
 	idempotency_key text,
 	booking_id uuid,
 	booking_revision integer,
-	form_submission_id uuid
+	form_submission_id uuid,
+	booking_phone text,
+	outdated_reason text
 );
 
 ALTER TYPE private.message_request OWNER TO postgres;
 
-COMMENT ON TYPE private.message_request IS 'One automated message to queue for a contact (channel null: every channel; the key then ends in :<channel>); booking_revision: the revision of the booking its values were read from (null: not checked at delivery); form_submission_id: the form a form request asks for (its link''s token goes in at delivery).';
+COMMENT ON TYPE private.message_request IS 'One automated message to queue for a contact (channel null: every channel; the key then ends in :<channel>); booking_revision: the revision of the booking its values were read from (null: not checked at delivery); form_submission_id: the form a form request asks for (its link''s token goes in at delivery); from the booking as the caller read it (queue_messages does not read it again): booking_phone, the number given with it (its SMS go there rather than to the contact''s), and outdated_reason, why the message is no longer true (private.outdated_booking_message: written skipped).';

@@ -26,7 +26,7 @@ COMMENT ON COLUMN public.conversations.automation_paused_until IS 'While in the 
 COMMENT ON COLUMN public.conversations.automation_paused_by IS 'The member whose reply paused automation.';
 
 ALTER TABLE ONLY public.conversations
-    ADD CONSTRAINT conversations_one_per_contact UNIQUE (workspace_id, contact_id);
+    ADD CONSTRAINT conversations_one_per_contact UNIQUE (contact_id, workspace_id);
 
 ALTER TABLE ONLY public.conversations
     ADD CONSTRAINT conversations_pkey PRIMARY KEY (id);
