@@ -28,7 +28,10 @@ from 1.3 to 2.1 on a shared machine):
              it for a read batch of 10 such jobs
     plain    the rows that call wrote (2,000 messages, read back once), inserted again by a plain
              `insert into public.messages ... select`, plus their 2,000 deliver_message jobs
-             (one pgmq.send_batch) and their 1,000 conversations' last_message_at: the writes alone
+             (one pgmq.send_batch) and their 1,000 conversations' last_message_at: the writes alone.
+             Every column but the id, which the table's default makes as for any insert: the ids
+             of rows just written, rolled back and vacuumed go back into index slots the vacuum
+             freed, 5 ms (6 %) cheaper than new ones
 
 each in a transaction rolled back. Before every sample the tables the samples write are
 vacuumed (rolled-back rows would otherwise pile up in their indexes). It prints every sample
@@ -350,7 +353,7 @@ def main(argv: list[str]) -> int:
                 for row in rows:
                     copy.write_row(row)
             conn.execute("analyze bench_written")
-            plain = PLAIN.format(columns=listed)
+            plain = PLAIN.format(columns=", ".join(column for column in columns if column != "id"))
             for number, name in alternating(["write", "plain"], WARMUP + args.write_rounds):
                 conn.execute(SETTLE)
                 with conn.transaction(force_rollback=True):
