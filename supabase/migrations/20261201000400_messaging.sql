@@ -356,18 +356,16 @@ comment on function private.render_template(text, jsonb) is
 'Fills every {{name}} of a template with p_values ->> name (empty when absent), in one pass: values are never re-rendered.';
 
 -- How a time reaches a customer: the workspace's wall clock, in a format that reads the
--- same in every language (ISO date, 24-hour time), with the zone named.
+-- same in every language (ISO date, 24-hour time), with the zone named. SQL without SET
+-- clauses: inlined into the statements that write messages, a thousand bookings at a time.
 create function private.format_local_time(p_at timestamptz, p_timezone text)
 returns text
-language plpgsql
+language sql
 stable
 parallel safe
 security invoker
-set search_path = ''
 as $$
-begin
-    return pg_catalog.to_char(p_at at time zone p_timezone, 'YYYY-MM-DD HH24:MI') || ' (' || p_timezone || ')';
-end
+    select pg_catalog.to_char(p_at at time zone p_timezone, 'YYYY-MM-DD HH24:MI') || ' (' || p_timezone || ')';
 $$;
 
 comment on function private.format_local_time(timestamptz, text) is
@@ -1275,11 +1273,8 @@ begin
             'workspace_name', w.name,
             'booking_type_name', t.name,
             'practitioner_name', coalesce(nullif(p.full_name, ''), w.name),
-            -- private.format_local_time(b.starts_at, w.timezone), inline
-            'starts_at_local',
-            pg_catalog.to_char(b.starts_at at time zone w.timezone, 'YYYY-MM-DD HH24:MI') || ' (' || w.timezone || ')',
-            'ends_at_local',
-            pg_catalog.to_char(b.ends_at at time zone w.timezone, 'YYYY-MM-DD HH24:MI') || ' (' || w.timezone || ')',
+            'starts_at_local', private.format_local_time(b.starts_at, w.timezone),
+            'ends_at_local', private.format_local_time(b.ends_at, w.timezone),
             'location', coalesce(t.location, w.name),
             -- The token is a secret: the message keeps '/manage/…', the claim puts the token in
             -- (private.with_booking_tokens) when the worker takes the message to send it.
@@ -1324,8 +1319,7 @@ begin
                 E'Hello %s,\n\nA booking was requested for this email address: %s with %s on %s.\n\n'
                 'You already hold several upcoming bookings with us, so we hold this one until you confirm it:\n%s\n\n'
                 'If you did not ask for it, ignore this email: it is released in 24 hours.',
-                c.name, t.name, w.name,
-                pg_catalog.to_char(b.starts_at at time zone w.timezone, 'YYYY-MM-DD HH24:MI') || ' (' || w.timezone || ')',
+                c.name, t.name, w.name, private.format_local_time(b.starts_at, w.timezone),
                 private.public_url('/confirm/…')
             ),
             20000

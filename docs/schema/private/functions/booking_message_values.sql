@@ -23,11 +23,8 @@ begin
             'workspace_name', w.name,
             'booking_type_name', t.name,
             'practitioner_name', coalesce(nullif(p.full_name, ''), w.name),
-            -- private.format_local_time(b.starts_at, w.timezone), inline
-            'starts_at_local',
-            pg_catalog.to_char(b.starts_at at time zone w.timezone, 'YYYY-MM-DD HH24:MI') || ' (' || w.timezone || ')',
-            'ends_at_local',
-            pg_catalog.to_char(b.ends_at at time zone w.timezone, 'YYYY-MM-DD HH24:MI') || ' (' || w.timezone || ')',
+            'starts_at_local', private.format_local_time(b.starts_at, w.timezone),
+            'ends_at_local', private.format_local_time(b.ends_at, w.timezone),
             'location', coalesce(t.location, w.name),
             -- The token is a secret: the message keeps '/manage/…', the claim puts the token in
             -- (private.with_booking_tokens) when the worker takes the message to send it.

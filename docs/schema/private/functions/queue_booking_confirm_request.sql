@@ -21,8 +21,7 @@ begin
                 E'Hello %s,\n\nA booking was requested for this email address: %s with %s on %s.\n\n'
                 'You already hold several upcoming bookings with us, so we hold this one until you confirm it:\n%s\n\n'
                 'If you did not ask for it, ignore this email: it is released in 24 hours.',
-                c.name, t.name, w.name,
-                pg_catalog.to_char(b.starts_at at time zone w.timezone, 'YYYY-MM-DD HH24:MI') || ' (' || w.timezone || ')',
+                c.name, t.name, w.name, private.format_local_time(b.starts_at, w.timezone),
                 private.public_url('/confirm/…')
             ),
             20000
