@@ -4,11 +4,12 @@ and one of them is observed to run under pg_cron itself."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
 
+from tests.booking_support import BookingWorkspace, create_booking_workspace
 from tests.support import Actor, race_behind_lock
 
 PRUNE_JOB = "careops_prune_queue_archive"
@@ -67,6 +68,50 @@ def test_prune_concurrently_prunes_once(db_url: str, autocommit_conn: psycopg.Co
         )
     finally:
         autocommit_conn.execute("delete from pgmq.a_jobs where msg_id = -2")
+    assert first >= 1
+    assert second == 0
+
+
+def record_anonymous_action(conn: psycopg.Connection, workspace_id: object, days_ago: int) -> int:
+    return conn.execute(
+        "insert into private.anonymous_actions (workspace_id, kind, happened_at)"
+        " values (%s, 'book', now() - make_interval(days => %s)) returning id",
+        [workspace_id, days_ago],
+    ).fetchone()[0]
+
+
+def prune_anonymous(conn: psycopg.Connection) -> int:
+    return conn.execute("select private.prune_anonymous_actions()").fetchone()[0]
+
+
+def test_prune_anonymous_actions_forgets_only_the_day_before_and_once(conn: psycopg.Connection) -> None:
+    place = create_booking_workspace(conn)
+    old = record_anonymous_action(conn, place.workspace_id, 2)
+    recent = record_anonymous_action(conn, place.workspace_id, 0)
+    first, second = prune_anonymous(conn), prune_anonymous(conn)
+    assert first >= 1
+    assert second == 0
+    left = {
+        row[0]
+        for row in conn.execute(
+            "select id from private.anonymous_actions where id in (%s, %s)", [old, recent]
+        )
+    }
+    assert left == {recent}
+
+
+def test_prune_anonymous_actions_concurrently_prunes_once(
+    db_url: str, autocommit_conn: psycopg.Connection, committed_place: Callable[..., BookingWorkspace]
+) -> None:
+    """The second run blocks on the row the first is deleting, then finds nothing to do."""
+    place = committed_place()
+    record_anonymous_action(autocommit_conn, place.workspace_id, 2)
+    first, second = race_behind_lock(
+        db_url,
+        autocommit_conn,
+        (Actor.service(), prune_anonymous),
+        (Actor.service(), prune_anonymous),
+    )
     assert first >= 1
     assert second == 0
 
