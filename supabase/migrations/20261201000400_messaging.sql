@@ -1246,8 +1246,8 @@ comment on function private.record_delivery(uuid, text, text, text, text) is
 
 create function private.booking_message_values(p_booking_ids uuid[])
 returns table (
-    booking_id uuid, revision integer, contact_id uuid, status text, contact_phone text, held boolean,
-    template_values jsonb
+    booking_id uuid, revision integer, workspace_id uuid, booking_type_id uuid, contact_id uuid, status text,
+    contact_phone text, held boolean, created_at timestamptz, template_values jsonb
 )
 language plpgsql
 stable
@@ -1263,11 +1263,14 @@ begin
     select
         b.id,
         b.revision,
+        b.workspace_id,
+        b.booking_type_id,
         b.contact_id,
         b.status,
         b.contact_phone,
         -- Past the per-email limit and not confirmed: it has a confirm hash.
         b.confirm_token_hash is not null,
+        b.created_at,
         pg_catalog.jsonb_build_object(
             'contact_name', c.name,
             'workspace_name', w.name,
@@ -1291,7 +1294,7 @@ end
 $$;
 
 comment on function private.booking_message_values(uuid[]) is
-'The placeholder values of booking messages, per booking and the revision they were read at: contact, workspace, type, practitioner, local start and end, location, manage link (<base>/manage/…: the token goes in at delivery, private.with_booking_tokens); with what the writers decide by, read in the same pass: the contact, status, the number given with the booking and whether it is held (unconfirmed past the per-email limit).';
+'The placeholder values of booking messages, per booking and the revision they were read at: contact, workspace, type, practitioner, local start and end, location, manage link (<base>/manage/…: the token goes in at delivery, private.with_booking_tokens); with what the writers decide by, read in the same pass: workspace, type, contact, status, the number given with the booking, whether it is held (unconfirmed past the per-email limit) and when it was made.';
 
 -- To the address a pending booking was made for (anonymously, past the per-email limit): a link
 -- to confirm it. Email only: the number given with the booking may be the stranger's.
@@ -1496,6 +1499,8 @@ set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_requests private.message_request[];
+    v_held uuid[];
+    v_moved uuid[];
     v_written integer;
     v_form_url text := private.public_url('/forms/…');
 begin
@@ -1512,7 +1517,7 @@ begin
         from pg_catalog.jsonb_array_elements(p_events) with ordinality as e (event, ordinal)
     ),
 
-    -- Each booking of the batch read once: its values and what the requests decide by.
+    -- Each booking of the batch read once: its values and everything the statement decides by.
     booking_values as (
         select v.*
         from private.booking_message_values(
@@ -1523,12 +1528,12 @@ begin
     -- One pending submission per active form of the type, while the booking stands.
     new_forms as (
         insert into public.form_submissions (workspace_id, form_id, booking_id, contact_id, token_nonce)
-        select b.workspace_id, f.id, b.id, b.contact_id, extensions.gen_random_bytes(16)
+        select v.workspace_id, f.id, v.booking_id, v.contact_id, extensions.gen_random_bytes(16)
         from events as e
-        inner join public.bookings as b on e.booking_id = b.id
-        inner join public.booking_type_forms as btf on b.booking_type_id = btf.booking_type_id
+        inner join booking_values as v on e.booking_id = v.booking_id
+        inner join public.booking_type_forms as btf on v.booking_type_id = btf.booking_type_id
         inner join public.intake_forms as f on btf.form_id = f.id
-        where e.kind = 'booked' and b.status = 'confirmed' and f.active
+        where e.kind = 'booked' and v.status = 'confirmed' and f.active
         order by e.ordinal, f.name, f.id
         on conflict (booking_id, form_id) do nothing
         returning id, form_id, booking_id
@@ -1543,12 +1548,12 @@ begin
             null::uuid as booking_id, null::integer as booking_revision, null::uuid as form_submission_id,
             null::text as channel, null::text as booking_phone, null::text as outdated_reason
         from events as e
-        left join public.bookings as b on e.booking_id = b.id
-        inner join public.contacts as c on coalesce(e.contact_id, b.contact_id) = c.id
+        left join booking_values as v on e.booking_id = v.booking_id
+        inner join public.contacts as c on coalesce(e.contact_id, v.contact_id) = c.id
         inner join public.workspaces as w on c.workspace_id = w.id
         where
             c.source is distinct from 'inbound'
-            and (e.kind = 'contact_created' or (e.kind in ('booked', 'pending') and c.created_at = b.created_at))
+            and (e.kind = 'contact_created' or (e.kind in ('booked', 'pending') and c.created_at = v.created_at))
         union all
         -- What the event is about, at the event's revision. A held booking (past the per-email
         -- limit, not confirmed: it has a confirm hash) is told by SMS to the number given with it
@@ -1589,33 +1594,38 @@ begin
         inner join booking_values as v on s.booking_id = v.booking_id
     )
 
-    select array_agg(
-        row(
-            r.contact_id, r.template_kind, r.channel, r.template_values, r.idempotency_key, r.booking_id,
-            r.booking_revision, r.form_submission_id, r.booking_phone, r.outdated_reason
-        )::private.message_request
-        order by r.ordinal, r.part, r.sort_name, r.form_submission_id
-    )
-    into v_requests
-    from requests as r;
+    select
+        (
+            select array_agg(
+                row(
+                    r.contact_id, r.template_kind, r.channel, r.template_values, r.idempotency_key, r.booking_id,
+                    r.booking_revision, r.form_submission_id, r.booking_phone, r.outdated_reason
+                )::private.message_request
+                order by r.ordinal, r.part, r.sort_name, r.form_submission_id
+            )
+            from requests as r
+        ),
+        -- Held bookings, whose address holder is asked to confirm (below), and moves still
+        -- current, whose forms are requested again: from the same read.
+        array(
+            select v.booking_id from events as e inner join booking_values as v on e.booking_id = v.booking_id
+            where e.kind = 'pending' and v.status = 'pending'
+            order by e.ordinal
+        ),
+        array(
+            select v.booking_id from events as e inner join booking_values as v on e.booking_id = v.booking_id
+            where e.kind = 'rescheduled' and v.revision = e.revision
+            order by e.ordinal
+        )
+    into v_requests, v_held, v_moved;
 
     v_written := coalesce(private.queue_messages(v_requests), 0);
 
     -- A held booking: its address holder is asked to confirm it (email only).
-    perform private.queue_booking_confirm_request(b.id)
-    from pg_catalog.jsonb_array_elements(p_events) as e (event)
-    inner join public.bookings as b on (e.event ->> 'booking_id')::uuid = b.id
-    where e.event ->> 'kind' = 'pending' and b.status = 'pending';
+    perform private.queue_booking_confirm_request(h.id) from unnest(v_held) as h (id);
 
     -- A move: the forms whose request it made untrue are requested again.
-    v_written := v_written + private.request_forms_again(
-        array(
-            select b.id
-            from pg_catalog.jsonb_array_elements(p_events) as e (event)
-            inner join public.bookings as b on (e.event ->> 'booking_id')::uuid = b.id
-            where e.event ->> 'kind' = 'rescheduled' and b.revision = (e.event ->> 'revision')::integer
-        )
-    );
+    v_written := v_written + private.request_forms_again(v_moved);
     return v_written;
 end
 $$;
