@@ -57,7 +57,6 @@ import os
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 from harness import (
@@ -73,8 +72,6 @@ from harness import (
     seed_history,
     spread,
 )
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.booking_support import BookingWorkspace, create_booking_workspace
 

@@ -41,8 +41,11 @@ from psycopg.conninfo import conninfo_to_dict
 T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT / "scripts") not in sys.path:
-    sys.path.insert(0, str(ROOT / "scripts"))
+# The repository's packages (edge_api, worker, tests) and scripts/ for every bench script,
+# which runs as `python bench/<name>.py` and imports this module first.
+for path in (ROOT, ROOT / "scripts"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
 from dbctl import TEMPLATE_DB, kick_and, with_database  # noqa: E402
 

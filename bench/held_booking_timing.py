@@ -27,12 +27,9 @@ import os
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 from harness import bench_database, check, median, p95
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.booking_support import create_booking_workspace
 
