@@ -69,17 +69,17 @@ async def transaction_as(
         await conn.execute("commit")
 
 
-async def json_text_as(
+async def row_as(
     pool: AsyncConnectionPool,
     role: str,
     claims: dict[str, Any],
     statement_timeout_ms: int,
     query: sql.Composable,
-) -> str:
+) -> tuple[Any, ...]:
     """One single-statement request in one round trip: `begin`, the preamble, `query` and
     `commit` travel as one simple-protocol message (so `query` carries its values as
-    literals). `query` returns one row whose first column is json or jsonb; its text comes
-    back as the server wrote it, never parsed. An error rolls back and propagates.
+    literals). `query` returns one row; json and jsonb columns come back as the text the
+    server wrote, never parsed. An error rolls back and propagates.
     """
     async with pool.connection() as conn:
         cur = conn.cursor()
@@ -97,4 +97,15 @@ async def json_text_as(
         cur.nextset()
         row = await cur.fetchone()
         assert row is not None, "the query returned no row"
-        return row[0]
+        return row
+
+
+async def json_text_as(
+    pool: AsyncConnectionPool,
+    role: str,
+    claims: dict[str, Any],
+    statement_timeout_ms: int,
+    query: sql.Composable,
+) -> str:
+    """`row_as` for a query whose one column is json or jsonb: its text."""
+    return (await row_as(pool, role, claims, statement_timeout_ms, query))[0]

@@ -11,7 +11,7 @@ from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
 from edge_api.auth import TokenVerifier, VerifiedUser
-from edge_api.db import json_text_as, transaction_as
+from edge_api.db import json_text_as, row_as, transaction_as
 from edge_api.errors import ApiError
 from edge_api.settings import Settings
 
@@ -90,6 +90,10 @@ class UserQueries:
     async def json_text(self, query: sql.Composable) -> str:
         """The json that `query` (one row, one json or jsonb column) returns, as its text."""
         return await json_text_as(self.pool, "authenticated", self.claims, self.statement_timeout_ms, query)
+
+    async def row(self, query: sql.Composable) -> tuple[Any, ...]:
+        """The one row `query` returns (json and jsonb columns as their text)."""
+        return await row_as(self.pool, "authenticated", self.claims, self.statement_timeout_ms, query)
 
 
 async def user_queries(pool: Pool, user: CurrentUser, settings: AppSettings) -> UserQueries:

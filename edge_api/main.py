@@ -10,6 +10,7 @@ from fastapi.openapi.utils import get_openapi
 from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from edge_api.auth import TokenVerifier
+from edge_api.dashboard_cache import DashboardCache
 from edge_api.db import open_pool
 from edge_api.errors import ErrorBody, install_error_handlers
 from edge_api.metrics import DatabaseMetrics, HttpMetrics, HttpMetricsMiddleware, PoolMetrics
@@ -55,6 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     registry.register(app.state.database_metrics)
     registry.register(PoolMetrics(lambda: app.state.pool))
+    app.state.dashboard_cache = DashboardCache(
+        settings.dashboard_cache_seconds, settings.dashboard_cache_entries, registry
+    )
 
     install_error_handlers(app)
     app.include_router(health.router)

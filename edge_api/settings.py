@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     # in test: no CORS headers.
     cors_allowed_origins: Annotated[list[str], NoDecode] = []
 
+    # GET /dashboard/stats answers with a workspace's dashboard computed at most this many
+    # seconds ago by this process (0: computed on every request); membership is checked on
+    # every request. At most dashboard_cache_entries dashboards (workspace and view) are kept.
+    dashboard_cache_seconds: float = Field(default=1.0, ge=0, le=60)
+    dashboard_cache_entries: int = Field(default=1000, ge=1)
+
     # Database metrics are read at most once per this many seconds per process.
     metrics_cache_seconds: float = Field(default=5.0, ge=0)
     # The database metrics query gives up after this long (the scrape still answers).

@@ -32,6 +32,7 @@ def app_for(db_url: str, **overrides: Any) -> FastAPI:
         "database_url": db_url,
         "supabase_jwt_secret": DEFAULT_JWT_SECRET,
         "metrics_cache_seconds": 0,
+        "dashboard_cache_seconds": 0,
     }
     settings = Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
     return create_app(settings)

@@ -33,9 +33,12 @@ export interface paths {
         };
         /**
          * Dashboard Stats
-         * @description The workspace's dashboard in one database round trip: `public.dashboard_stats`, for its members.
+         * @description The workspace's dashboard (`public.dashboard_stats`), for its members, in one database round trip.
          *
-         *     A workspace the caller is not a member of is `not_found` (404), as in the RPCs.
+         *     The caller's membership is checked on every request; the figures may be up to
+         *     `DASHBOARD_CACHE_SECONDS` (1 s by default) old: a dashboard that many staff poll is
+         *     computed once per that interval, not once per request. A workspace the caller is not a
+         *     member of is `not_found` (404), as in the RPCs.
          */
         get: operations["dashboard_stats_dashboard_stats_get"];
         put?: never;

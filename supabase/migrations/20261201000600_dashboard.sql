@@ -152,6 +152,36 @@ comment on function private.local_day(text, timestamptz) is
 'The calendar day in time zone p_timezone that contains p_at: its date and its [starts_at, ends_at) instants.';
 
 -- Reading ---------------------------------------------------------------------------------
+
+-- Who may see a workspace's dashboard, and which view of it: the one copy of that rule, for
+-- dashboard_stats_at and for edge_api, which checks it on every request before it answers
+-- from its short-lived cache of dashboards (edge_api/dashboard_cache.py).
+create function private.dashboard_viewer(p_workspace_id uuid)
+returns text
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v_role text;
+begin
+    if auth.role() is not distinct from 'service_role' then
+        return 'service';
+    end if;
+    -- A workspace the caller is not a member of is not found (not_authenticated without a user).
+    perform private.require_role(p_workspace_id, 'staff');
+    select m.role into v_role
+    from public.workspace_members as m
+    where m.workspace_id = p_workspace_id and m.user_id = (select auth.uid());
+    return v_role;
+end
+$$;
+
+comment on function private.dashboard_viewer(uuid) is
+'Which view of the workspace''s dashboard the caller gets: service (service_role), owner or staff (the member''s '
+'role; only service and owner see invitations). Errors: not_authenticated, not_found (not a member).';
+
 create function private.dashboard_stats_at(p_workspace_id uuid, p_at timestamptz)
 returns jsonb
 language plpgsql
@@ -164,10 +194,10 @@ set search_path = ''
 set plan_cache_mode = force_generic_plan
 as $$
 declare
-    v_is_service boolean := auth.role() is not distinct from 'service_role';
+    -- not_authenticated or not_found unless the caller may see this dashboard, and which view
+    v_sees_invitations boolean := private.dashboard_viewer(p_workspace_id) in ('service', 'owner');
     v_owners bigint;
     v_staff bigint;
-    v_sees_invitations boolean;
     v_workspace public.workspaces;
     v_today date;
     v_day_start timestamptz;
@@ -185,10 +215,6 @@ declare
     v_inventory jsonb;
     v_alerts jsonb;
 begin
-    -- A workspace the caller is not a member of is not found (not_authenticated without a user).
-    if not v_is_service then
-        perform private.require_role(p_workspace_id, 'staff');
-    end if;
     select w.* into v_workspace from public.workspaces as w where w.id = p_workspace_id;
     if not found then
         perform private.raise_error('not_found', 'No such workspace, or you are not a member of it.');
@@ -200,12 +226,10 @@ begin
     -- The end of the 7th local day after today (wall clock, so DST days are 23 or 25 hours).
     v_week_end := (v_today + 8)::timestamp at time zone v_workspace.timezone;
 
-    -- Members, and whether the caller owns the workspace (private.has_role, from the same rows).
     select
         count(*) filter (where m.role = 'owner'),
-        count(*) filter (where m.role = 'staff'),
-        v_is_service or coalesce(bool_or(m.role = 'owner' and m.user_id = (select auth.uid())), false)
-    into v_owners, v_staff, v_sees_invitations
+        count(*) filter (where m.role = 'staff')
+    into v_owners, v_staff
     from public.workspace_members as m
     where m.workspace_id = p_workspace_id;
 
@@ -1032,12 +1056,14 @@ alter table private.dashboard_days enable row level security;
 
 revoke execute on function
 private.local_day(text, timestamptz),
+private.dashboard_viewer(uuid),
 private.dashboard_stats_at(uuid, timestamptz),
 public.dashboard_stats(uuid)
 from public, anon;
 
 grant execute on function
 private.local_day(text, timestamptz),
+private.dashboard_viewer(uuid),
 private.dashboard_stats_at(uuid, timestamptz),
 public.dashboard_stats(uuid)
 to authenticated, service_role;

@@ -6,10 +6,10 @@ CREATE FUNCTION private.dashboard_stats_at(p_workspace_id uuid, p_at timestamp w
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
-    v_is_service boolean := auth.role() is not distinct from 'service_role';
+    -- not_authenticated or not_found unless the caller may see this dashboard, and which view
+    v_sees_invitations boolean := private.dashboard_viewer(p_workspace_id) in ('service', 'owner');
     v_owners bigint;
     v_staff bigint;
-    v_sees_invitations boolean;
     v_workspace public.workspaces;
     v_today date;
     v_day_start timestamptz;
@@ -27,10 +27,6 @@ declare
     v_inventory jsonb;
     v_alerts jsonb;
 begin
-    -- A workspace the caller is not a member of is not found (not_authenticated without a user).
-    if not v_is_service then
-        perform private.require_role(p_workspace_id, 'staff');
-    end if;
     select w.* into v_workspace from public.workspaces as w where w.id = p_workspace_id;
     if not found then
         perform private.raise_error('not_found', 'No such workspace, or you are not a member of it.');
@@ -42,12 +38,10 @@ begin
     -- The end of the 7th local day after today (wall clock, so DST days are 23 or 25 hours).
     v_week_end := (v_today + 8)::timestamp at time zone v_workspace.timezone;
 
-    -- Members, and whether the caller owns the workspace (private.has_role, from the same rows).
     select
         count(*) filter (where m.role = 'owner'),
-        count(*) filter (where m.role = 'staff'),
-        v_is_service or coalesce(bool_or(m.role = 'owner' and m.user_id = (select auth.uid())), false)
-    into v_owners, v_staff, v_sees_invitations
+        count(*) filter (where m.role = 'staff')
+    into v_owners, v_staff
     from public.workspace_members as m
     where m.workspace_id = p_workspace_id;
 
